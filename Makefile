@@ -1,0 +1,65 @@
+# jupyter-exp: `make lab` (JupyterLab on examples/ with the embedded store) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+LAB_STAMP := jupyter_exp/labextension/package.json
+TS_SOURCES := $(shell find labextension/src labextension/style labextension/schema -type f 2>/dev/null) package.json package-lock.json tsconfig.json
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+PYTEST_ARGS ?=
+
+.PHONY: install lab test test-python test-js lint format demo bench clean
+
+install: $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(VENV)/.deps: requirements/dev.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.lock
+	@touch $@
+
+$(LAB_STAMP): $(VENV)/.deps node_modules/.installed $(TS_SOURCES)
+	PATH=$(CURDIR)/$(BIN):$$PATH npm run build:prod
+
+$(STAMP): $(VENV)/.deps $(LAB_STAMP) pyproject.toml
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
+	$(BIN)/jupyter server extension enable --sys-prefix jupyter_exp >/dev/null
+	@touch $@
+
+lab: install
+	cd examples && ../$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=.
+
+demo: install
+	$(PY) -m jupyter_exp.demo examples/quickstart.ipynb
+
+lint: install
+	$(BIN)/ruff check jupyter_exp tests
+	$(BIN)/ruff format --check jupyter_exp tests
+	npm run lint
+
+format: install
+	$(BIN)/ruff check --fix jupyter_exp tests
+	$(BIN)/ruff format jupyter_exp tests
+	npm run lint:fix
+
+test-js: install
+	npm test
+
+test-python: install
+	$(BIN)/jupyter labextension list 2>&1 | grep -q "jupyter-exp.*enabled.*OK"
+	$(PY) -m pytest tests --ignore=tests/bench -p no:cacheprovider $(PYTEST_ARGS)
+
+test: lint test-js test-python
+
+bench: install
+	$(PY) -m pytest tests/bench -s
+
+clean:
+	rm -rf $(VENV) node_modules labextension/lib jupyter_exp/labextension tsconfig.tsbuildinfo

@@ -1,0 +1,62 @@
+"""jupyter-exp: in-notebook experiment tracking on MLflow.
+
+``%load_ext jupyter_exp`` registers ``%%track``; ``jupyter_exp.log(step=None, **metrics)`` logs
+metrics from a tracked cell. Importing this package imports neither MLflow nor the server.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from . import _active
+from ._version import __version__
+
+__all__ = ["__version__", "load_ipython_extension", "log", "unload_ipython_extension"]
+
+_loaded: dict[int, Any] = {}
+_warned_untracked = False
+
+
+def log(step: int | None = None, **metrics: float) -> None:
+    """Log metrics of the tracked run at ``step`` without slowing the loop (buffered, batched).
+
+    Outside a ``%%track`` cell it does nothing (after one warning), so a cell runs the same untracked.
+    """
+    writer = _active.writer
+    if writer is not None:
+        writer.log(step, **metrics)
+        return
+    global _warned_untracked
+    if not _warned_untracked:
+        _warned_untracked = True
+        warnings.warn("jupyter_exp.log() outside a %%track cell: nothing is recorded", stacklevel=2)
+
+
+def load_ipython_extension(shell: Any) -> None:
+    from .capture.notebook import ExecutionHistory
+    from .config import JupyterExp
+    from .magics import TrackMagics
+
+    settings = JupyterExp(parent=shell)
+    shell.configurables.append(settings)
+    history = ExecutionHistory()
+    history.register(shell)
+    shell.register_magics(TrackMagics(shell, settings, history))
+    _loaded[id(shell)] = (settings, history)
+
+
+def unload_ipython_extension(shell: Any) -> None:
+    settings, history = _loaded.pop(id(shell), (None, None))
+    if history is not None:
+        history.unregister(shell)
+    if settings is not None and settings in shell.configurables:
+        shell.configurables.remove(settings)
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "jupyter-exp"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "jupyter_exp.server"}]

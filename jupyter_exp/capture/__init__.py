@@ -1,0 +1,1 @@
+"""Pure capture functions: what a tracked cell ran with. No MLflow here."""

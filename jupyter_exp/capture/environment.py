@@ -1,0 +1,116 @@
+"""The machine and software a run ran on: python, platform, CPU, memory, GPU, CUDA, packages."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import sys
+from importlib import metadata
+from typing import Any
+
+KEY_PACKAGES = (
+    "jupyter-exp", "mlflow", "torch", "numpy", "pandas", "scikit-learn", "scipy", "jax", "jaxlib",
+    "tensorflow", "transformers", "lightning", "ipykernel", "ipython", "jupyterlab",
+)  # fmt: skip
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_total_mb() -> float | None:
+    try:
+        import psutil
+
+        return round(psutil.virtual_memory().total / 2**20, 1)
+    except Exception:
+        return None
+
+
+def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def requirements_txt() -> str:
+    """Every installed distribution as ``name==version``, sorted, one a line."""
+    pins = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name")
+        if name:
+            pins[name.lower()] = f"{name}=={dist.version}"
+    return "\n".join(pins[key] for key in sorted(pins)) + "\n"
+
+
+def gpu_info() -> dict[str, Any]:
+    """GPU models, driver and CUDA/cuDNN versions, from torch when it is imported."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return {}
+    info: dict[str, Any] = {"torch_cuda_build": getattr(torch.version, "cuda", None)}
+    try:
+        if torch.cuda.is_available():
+            info["gpus"] = [
+                {
+                    "name": torch.cuda.get_device_name(i),
+                    "memory_mb": round(torch.cuda.get_device_properties(i).total_memory / 2**20),
+                    "capability": ".".join(map(str, torch.cuda.get_device_capability(i))),
+                }
+                for i in range(torch.cuda.device_count())
+            ]
+            info["cudnn"] = torch.backends.cudnn.version()
+            driver = getattr(torch.cuda, "driver_version", None)
+            if callable(driver):
+                info["driver"] = driver()
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            info["mps"] = True
+    except Exception as error:  # a broken driver must not break tracking
+        info["error"] = str(error)
+    return info
+
+
+def device_label() -> str:
+    """``cpu``, ``cuda:0 (NVIDIA H100 80GB HBM3)`` or ``mps``: where torch computes by default."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return "cpu"
+    try:
+        if torch.cuda.is_available():
+            index = torch.cuda.current_device()
+            return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return "mps"
+    except Exception:
+        pass
+    return "cpu"
+
+
+def capture_environment() -> dict[str, Any]:
+    return {
+        "python": sys.version.split()[0],
+        "python_implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "platform": platform.platform(),
+        "hostname": socket.gethostname(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "memory_total_mb": _memory_total_mb(),
+        "pythonhashseed": os.environ.get("PYTHONHASHSEED"),
+        "gpu": gpu_info(),
+        "packages": package_versions(),
+    }

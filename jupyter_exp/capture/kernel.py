@@ -1,0 +1,49 @@
+"""Which kernel this is: its id (from the connection file) and kernelspec name."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+KERNEL_NAME_ENV = "JUPYTER_EXP_KERNEL_NAME"
+
+
+def kernel_id() -> str | None:
+    try:
+        from ipykernel.connect import get_connection_file
+
+        match = re.match(r"kernel-(.+)\.json$", Path(get_connection_file()).name)
+        return match.group(1) if match else None
+    except Exception:  # not in a kernel
+        return None
+
+
+def kernelspec_name() -> str | None:
+    """The kernelspec that started this kernel.
+
+    A kernel is not told its spec name, so the installed specs are matched against this process:
+    same interpreter, and every env var the spec sets has the value it sets.
+    """
+    if os.environ.get(KERNEL_NAME_ENV):
+        return os.environ[KERNEL_NAME_ENV]
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        specs = KernelSpecManager().get_all_specs()
+    except Exception:
+        return None
+    executable = os.path.realpath(sys.executable)
+    best: tuple[int, str] | None = None
+    for name, entry in specs.items():
+        spec = entry.get("spec", {})
+        argv = spec.get("argv") or [""]
+        runs_here = argv[0] in ("python", "python3", "{python}") or os.path.realpath(argv[0]) == executable
+        env = spec.get("env") or {}
+        if not runs_here or any(os.environ.get(k) != str(v) for k, v in env.items()):
+            continue
+        score = len(env) * 2 + (os.path.realpath(argv[0]) == executable)
+        if best is None or score > best[0]:
+            best = (score, name)
+    return best[1] if best else None

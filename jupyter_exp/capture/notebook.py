@@ -1,0 +1,117 @@
+"""The notebook around a cell: its path, a snapshot of the file, and the kernel's execution history."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .seeds import global_rng_states
+
+SESSION_ENV = "JPY_SESSION_NAME"
+
+
+def notebook_path(namespace: dict[str, Any], configured: str = "") -> Path | None:
+    """The notebook this kernel runs, from the Jupyter session (``__session__`` / JPY_SESSION_NAME)."""
+    for candidate in (configured, namespace.get("__session__"), os.environ.get(SESSION_ENV)):
+        if isinstance(candidate, str) and candidate.endswith(".ipynb"):
+            path = Path(candidate).expanduser()
+            return path.resolve() if path.is_absolute() else (Path.cwd() / path).resolve()
+    return None
+
+
+def relative_to_root(path: Path | None, root: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def snapshot(path: Path, cell_source: str, cell_id: str | None) -> tuple[bytes, bool] | None:
+    """The notebook file as saved on disk, marked with whether it holds this cell's exact source."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+        document = json.loads(raw)
+    except (OSError, ValueError):
+        return None
+    cells = [c for c in document.get("cells", []) if c.get("cell_type") == "code"]
+    in_sync = any(_source(c) == cell_source for c in cells if cell_id is None or c.get("id") == cell_id)
+    document.setdefault("metadata", {}).setdefault("jupyter_exp", {})["in_sync"] = in_sync
+    return json.dumps(document, indent=1, ensure_ascii=False).encode("utf-8"), in_sync
+
+
+def _source(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+@dataclass
+class HistoryEntry:
+    execution_count: int
+    cell_id: str | None
+    source: str
+    success: bool | None = None
+    rng_states: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def public(self) -> dict[str, Any]:
+        entry = asdict(self)
+        entry.pop("rng_states")
+        return entry
+
+
+class ExecutionHistory:
+    """Every cell the kernel executes, in execution order, with the RNG states before it ran.
+
+    Registered on IPython's ``pre_run_cell`` / ``post_run_cell`` events by ``%load_ext``; it imports
+    nothing heavy and costs microseconds a cell.
+    """
+
+    def __init__(self) -> None:
+        self.entries: list[HistoryEntry] = []
+        self._pending: HistoryEntry | None = None
+
+    def register(self, shell: Any) -> None:
+        self._shell = shell
+        shell.events.register("pre_run_cell", self.pre_run_cell)
+        shell.events.register("post_run_cell", self.post_run_cell)
+
+    def unregister(self, shell: Any) -> None:
+        for event, callback in (("pre_run_cell", self.pre_run_cell), ("post_run_cell", self.post_run_cell)):
+            try:
+                shell.events.unregister(event, callback)
+            except ValueError:
+                pass
+
+    def pre_run_cell(self, info: Any) -> None:
+        if getattr(info, "silent", False) or not getattr(info, "store_history", True):
+            self._pending = None
+            return
+        self._pending = HistoryEntry(
+            execution_count=self._shell.execution_count,
+            cell_id=getattr(info, "cell_id", None),
+            source=info.raw_cell,
+            rng_states=global_rng_states(),
+        )
+        self.entries.append(self._pending)
+
+    def post_run_cell(self, result: Any) -> None:
+        entry, self._pending = self._pending, None
+        if entry is None:
+            return
+        if getattr(result, "execution_count", None) is not None:
+            entry.execution_count = result.execution_count
+        entry.success = bool(result.success)
+
+    @property
+    def current(self) -> HistoryEntry | None:
+        return self._pending
+
+    def public(self) -> list[dict[str, Any]]:
+        return [entry.public() for entry in self.entries]
+
+    def rng_by_execution_count(self) -> dict[int, dict[str, Any]]:
+        return {entry.execution_count: entry.rng_states for entry in self.entries}

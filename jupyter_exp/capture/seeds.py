@@ -1,0 +1,121 @@
+"""Seeds and global random generator states: random, numpy's global generator, torch CPU and CUDA.
+
+torch is optional: it is seeded when the user already imported it or the cell mentions it, and its
+CUDA generators only when CUDA is already initialised (touching CUDA would cost seconds).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+import re
+import secrets
+import sys
+from contextlib import contextmanager
+from typing import Any
+
+_TORCH_WORD = re.compile(r"\btorch\b")
+
+
+def draw_seed() -> int:
+    """A fresh seed that does not consume or depend on any global generator."""
+    return secrets.randbelow(2**31 - 1)
+
+
+def wants_torch(source: str) -> bool:
+    if "torch" in sys.modules:
+        return True
+    return bool(_TORCH_WORD.search(source)) and importlib.util.find_spec("torch") is not None
+
+
+def wants_numpy(source: str) -> bool:
+    return "numpy" in sys.modules or importlib.util.find_spec("numpy") is not None
+
+
+def _cuda_ready(torch: Any) -> bool:
+    try:
+        return bool(torch.cuda.is_available() and torch.cuda.is_initialized())
+    except Exception:
+        return False
+
+
+def apply_seed(seed: int, source: str = "") -> list[str]:
+    """Seed every global generator the cell may use; returns what was seeded."""
+    seeded = ["random"]
+    random.seed(seed)
+    if wants_numpy(source):
+        import numpy
+
+        numpy.random.seed(seed)
+        seeded.append("numpy")
+    if wants_torch(source):
+        import torch
+
+        torch.manual_seed(seed)  # seeds CUDA lazily too
+        seeded.append("torch")
+    return seeded
+
+
+@contextmanager
+def deterministic_algorithms(enabled: bool):
+    """Switch on deterministic algorithms for the cell, restoring the previous settings after it."""
+    if not enabled:
+        yield
+        return
+    previous_env = os.environ.get("CUBLAS_WORKSPACE_CONFIG")
+    os.environ["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
+    torch = sys.modules.get("torch")
+    if torch is None and importlib.util.find_spec("torch") is not None:
+        import torch
+    previous = None
+    if torch is not None:
+        previous = (
+            torch.are_deterministic_algorithms_enabled(),
+            torch.backends.cudnn.deterministic,
+            torch.backends.cudnn.benchmark,
+        )
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+    try:
+        yield
+    finally:
+        if torch is not None and previous is not None:
+            torch.use_deterministic_algorithms(previous[0])
+            torch.backends.cudnn.deterministic = previous[1]
+            torch.backends.cudnn.benchmark = previous[2]
+        if previous_env is None:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+        else:
+            os.environ["CUBLAS_WORKSPACE_CONFIG"] = previous_env
+
+
+def global_rng_states() -> dict[str, Any]:
+    """The global generator states right now (kilobytes; cheap enough to take before every cell)."""
+    states: dict[str, Any] = {"random": random.getstate()}
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        states["numpy"] = numpy.random.get_state()
+    torch = sys.modules.get("torch")
+    if torch is not None and hasattr(torch, "get_rng_state"):
+        states["torch"] = torch.get_rng_state()
+        if _cuda_ready(torch):
+            states["torch_cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def restore_rng_states(states: dict[str, Any]) -> None:
+    """Put recorded states back (used by replay)."""
+    if "random" in states:
+        random.setstate(states["random"])
+    if "numpy" in states:
+        import numpy
+
+        numpy.random.set_state(states["numpy"])
+    if "torch" in states:
+        import torch
+
+        torch.set_rng_state(states["torch"])
+        if "torch_cuda" in states and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(states["torch_cuda"])

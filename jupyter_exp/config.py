@@ -1,0 +1,91 @@
+"""The one place that resolves where runs are stored and which defaults apply.
+
+Resolution order for the tracking URI (RUN_RECORD.md, "Where"):
+``MLFLOW_TRACKING_URI`` > configured value (``%config JupyterExp.tracking_uri``, Jupyter config)
+> ``sqlite:///<root>/mlflow.db``. The root is the directory the Jupyter server serves (exported to its
+kernels as ``JUPYTER_EXP_ROOT`` by the server extension), else the git work tree of the working
+directory, else the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from traitlets import Bool, Int, Unicode
+from traitlets.config import Configurable
+
+ROOT_ENV = "JUPYTER_EXP_ROOT"
+DB_NAME = "mlflow.db"
+ARTIFACTS_DIR = "mlartifacts"
+
+
+class JupyterExp(Configurable):
+    """Settings of jupyter-exp; change them with ``%config JupyterExp.<name> = value``."""
+
+    tracking_uri = Unicode(
+        "",
+        help="MLflow tracking URI. Empty: MLFLOW_TRACKING_URI, else sqlite:///<root>/mlflow.db.",
+    ).tag(config=True)
+    root = Unicode(
+        "",
+        help="Project root holding the default store. Empty: the Jupyter server root, else the git "
+        "work tree of the working directory, else the working directory.",
+    ).tag(config=True)
+    default_experiment = Unicode(
+        "", help="Experiment for runs without --experiment. Empty: the notebook path, else 'Default'."
+    ).tag(config=True)
+    notebook_path = Unicode(
+        "", help="Path of the notebook when the kernel cannot tell (no __session__ / JPY_SESSION_NAME)."
+    ).tag(config=True)
+    snapshot = Bool(True, help="Save a snapshot of the notebook file with every run.").tag(config=True)
+    requirements = Bool(True, help="Save the full list of installed distributions.").tag(config=True)
+    max_diff_bytes = Int(1_000_000, help="Cap on the saved git diff, in bytes.").tag(config=True)
+    max_output_bytes = Int(1_000_000, help="Cap on the saved text outputs of a cell, in bytes.").tag(
+        config=True
+    )
+    quiet = Bool(False, help="Do not show the inline run card.").tag(config=True)
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """Where runs go: the tracking URI and, for the default store, its artifact root."""
+
+    tracking_uri: str
+    artifact_root: str | None
+    root: Path
+
+    @property
+    def is_default_sqlite(self) -> bool:
+        return self.artifact_root is not None
+
+
+def git_toplevel(start: Path) -> Path | None:
+    """The work tree root containing ``start`` (walking up for a ``.git`` entry), without running git."""
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def resolve_root(configured: str = "", cwd: Path | None = None) -> Path:
+    if configured:
+        return Path(configured).expanduser().resolve()
+    if os.environ.get(ROOT_ENV):
+        return Path(os.environ[ROOT_ENV]).expanduser().resolve()
+    here = (cwd or Path.cwd()).resolve()
+    return git_toplevel(here) or here
+
+
+def resolve_store(settings: JupyterExp | None = None, cwd: Path | None = None) -> StoreLocation:
+    settings = settings or JupyterExp()
+    root = resolve_root(settings.root, cwd)
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or settings.tracking_uri
+    if uri:
+        return StoreLocation(tracking_uri=uri, artifact_root=None, root=root)
+    return StoreLocation(
+        tracking_uri=f"sqlite:///{root / DB_NAME}",
+        artifact_root=str(root / ARTIFACTS_DIR),
+        root=root,
+    )

@@ -1,0 +1,62 @@
+"""``make demo``: execute an example notebook headlessly and print the runs it recorded."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .config import resolve_store
+from .reproduce.kernel_run import execute_notebook
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("notebook", type=Path)
+    parser.add_argument("--kernel", default=None, help="kernelspec (default: the notebook's)")
+    args = parser.parse_args(argv)
+    notebook = args.notebook.resolve()
+    if not notebook.exists():
+        print(f"demo: no notebook at {notebook}", file=sys.stderr)
+        return 2
+    root = notebook.parent
+    env = {"JUPYTER_EXP_ROOT": str(root)}
+    started = time.time()
+    print(f"Executing {notebook.name} in a fresh kernel (store: {root / 'mlflow.db'}) ...", flush=True)
+    execute_notebook(notebook, kernel_name=args.kernel, env=env)
+    print(f"Done in {time.time() - started:.1f} s.\n")
+
+    import os
+
+    os.environ["JUPYTER_EXP_ROOT"] = str(root)
+    from mlflow import MlflowClient
+
+    location = resolve_store()
+    client = MlflowClient(location.tracking_uri)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    runs = client.search_runs(
+        experiments,
+        filter_string=f"attributes.start_time >= {int(started * 1000)}",
+        order_by=["attributes.start_time ASC"],
+    )
+    print(f"{len(runs)} runs recorded in {location.tracking_uri}:")
+    header = f"{'run':<28} {'status':<9} {'seed':>11} {'git':<9} {'metrics'}"
+    print(header)
+    print("-" * len(header))
+    for run in runs:
+        tags, metrics = run.data.tags, run.data.metrics
+        shown = {k: v for k, v in metrics.items() if not k.startswith("system/")}
+        metric_text = "  ".join(f"{k}={v:.4g}" for k, v in sorted(shown.items()))
+        commit = (tags.get("mlflow.source.git.commit") or "-")[:7]
+        if tags.get("jupyter_exp.git.dirty") == "true":
+            commit += "*"
+        print(
+            f"{run.info.run_name:<28} {run.info.status:<9} {tags.get('jupyter_exp.seed', '-'):>11} {commit:<9} {metric_text}"
+        )
+    print(f"\nOpen them with: mlflow ui --backend-store-uri {location.tracking_uri}")
+    return 0 if runs else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""``%%track``: a thin shell that parses arguments and hands the cell to ``TrackedCell``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from .capture.cell import parse_key_value
+from .capture.notebook import ExecutionHistory
+from .config import JupyterExp
+from .tracked_cell import TrackedCell, TrackingError, TrackOptions
+
+
+def _pairs(values: list[str], what: str) -> dict[str, Any]:
+    pairs = {}
+    for text in values:
+        try:
+            key, value = parse_key_value(text, what)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        pairs[key] = value
+    return pairs
+
+
+@magics_class
+class TrackMagics(Magics):
+    def __init__(self, shell: Any, settings: JupyterExp, history: ExecutionHistory) -> None:
+        super().__init__(shell)
+        self.settings = settings
+        self.history = history
+
+    @no_var_expand  # ``--name lr{lr}`` is our template, not IPython's variable expansion
+    @magic_arguments()
+    @argument("--name", help="run name; a template over captured params, e.g. mlp-lr{lr}-s{seed}")
+    @argument("--experiment", help="MLflow experiment (default: the notebook's path)")
+    @argument("--tag", action="append", default=[], metavar="K=V", help="extra tag (repeatable)")
+    @argument("--note", help="what this run tests (mlflow.note.content)")
+    @argument(
+        "--param", action="append", default=[], metavar="K=V", help="extra param to record (repeatable)"
+    )
+    @argument("--seed", type=int, help="seed to apply (default: a fresh one, recorded)")
+    @argument("--no-seed", action="store_true", help="do not seed the random generators")
+    @argument("--deterministic", action="store_true", help="switch on deterministic algorithms (torch)")
+    @argument("--config", action="append", default=[], metavar="VAR", help="object to record as params")
+    @argument("--quiet", action="store_true", help="no inline run card")
+    @cell_magic
+    def track(self, line: str, cell: str) -> Any:
+        """Record this cell's execution as an MLflow run: config, seeds, git, notebook, metrics, outcome."""
+        __tracebackhide__ = True
+        args = parse_argstring(self.track, line)
+        if args.seed is not None and args.no_seed:
+            raise UsageError("--seed and --no-seed cannot be used together")
+        if args.seed is not None and not 0 <= args.seed < 2**32:
+            raise UsageError(f"--seed must be between 0 and 2**32 - 1, got {args.seed}")
+        options = TrackOptions(
+            name=args.name,
+            experiment=args.experiment,
+            tags={k: str(v) for k, v in _pairs(args.tag, "--tag").items()},
+            note=args.note,
+            params=_pairs(args.param, "--param"),
+            seed=args.seed,
+            no_seed=args.no_seed,
+            deterministic=args.deterministic,
+            config_names=args.config,
+            quiet=args.quiet,
+        )
+        raw_cell = f"%%track {line}".rstrip() + "\n" + cell
+        tracked = TrackedCell(self.shell, raw_cell, cell, options, self.settings, self.history, _card_factory)
+        try:
+            tracked.prepare()
+        except TrackingError as error:
+            raise UsageError(str(error)) from None
+        return tracked.run()
+
+
+def _card_factory(tracked: TrackedCell) -> Any:
+    from .widgets import RunCard
+
+    card = RunCard(tracked.run_name, tracked.recorder.run_id, tracked.location, tracked.experiment_id)
+    card.show()
+    return card

@@ -1,0 +1,1 @@
+"""Running recorded cells again in fresh kernels."""

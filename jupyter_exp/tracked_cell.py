@@ -1,0 +1,388 @@
+"""One execution of a ``%%track`` cell, from capture to the end of its run.
+
+Framework-free apart from the IPython shell it is handed (for the namespace, the compiler and the
+display formatter). Everything that can fail on user input fails in ``prepare()``, before a run
+exists and before the cell runs; slow capture runs on a thread while the user's code runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import getpass
+import pickle
+import re
+import resource
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import _active
+from ._version import __version__
+from .capture import cell as cell_capture
+from .capture import environment, kernel, seeds
+from .capture.git import capture_git
+from .capture.notebook import ExecutionHistory, notebook_path, relative_to_root, snapshot
+from .capture.outputs import OutputRecorder
+from .config import JupyterExp, StoreLocation, resolve_store
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_FIELD = re.compile(r"\{([A-Za-z_][\w.]*)(?::([^{}]*))?\}")
+
+
+class TrackingError(Exception):
+    """A user mistake or an unusable store, found before anything was written or run."""
+
+
+@dataclass
+class TrackOptions:
+    name: str | None = None
+    experiment: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    note: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    no_seed: bool = False
+    deterministic: bool = False
+    config_names: list[str] = field(default_factory=list)
+    quiet: bool = False
+
+
+@dataclass
+class Outcome:
+    status: str = "FINISHED"
+    value: Any = None
+    error: BaseException | None = None
+    traceback_text: str = ""
+
+
+def render_run_name(template: str, values: dict[str, Any]) -> str:
+    """``mlp-lr{lr}-s{seed}`` with captured values; ``{lr:.0e}`` format specs work too."""
+
+    def replace(match: re.Match[str]) -> str:
+        key, spec = match.group(1), match.group(2) or ""
+        if key not in values:
+            known = ", ".join(sorted(values)) or "none"
+            raise TrackingError(
+                f"--name refers to {{{key}}}, which is not a captured parameter (known: {known})"
+            )
+        try:
+            return format(values[key], spec)
+        except (ValueError, TypeError) as error:
+            raise TrackingError(f"--name: cannot format {{{key}:{spec}}}: {error}") from None
+
+    return _FIELD.sub(replace, template)
+
+
+def compile_body(shell: Any, body: str) -> tuple[Any, Any, str, bool]:
+    """Compile the cell body the way IPython compiles a cell: (exec code, last-expr code, filename, quiet)."""
+    code = shell.transform_cell(body)
+    filename = shell.compile.cache(code, shell.execution_count, raw_code=body)
+    tree = shell.compile.ast_parse(code, filename=filename)
+    tree = shell.transform_ast(tree)
+    last_expr = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last_expr = ast.Expression(tree.body.pop().value)
+    exec_code = shell.compile(tree, filename, "exec")
+    eval_code = shell.compile(last_expr, filename, "eval") if last_expr is not None else None
+    silenced = body.rstrip().endswith(";")
+    return exec_code, eval_code, filename, silenced
+
+
+class PeakMemory:
+    """Peak resident memory during the cell (Linux: VmHWM reset through /proc/self/clear_refs)."""
+
+    def __init__(self) -> None:
+        self._reset = False
+        try:
+            with open("/proc/self/clear_refs", "w") as handle:
+                handle.write("5")
+            self._reset = True
+        except OSError:
+            pass
+
+    def peak_mb(self) -> float:
+        if self._reset:
+            try:
+                with open("/proc/self/status") as handle:
+                    for line in handle:
+                        if line.startswith("VmHWM:"):
+                            return round(int(line.split()[1]) / 1024, 1)
+            except OSError:
+                pass
+        scale = 1 if sys.platform == "darwin" else 1024
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / scale / 2**20, 1)
+
+
+def _cuda_torch() -> Any:
+    torch = sys.modules.get("torch")
+    try:
+        if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+            return torch
+    except Exception:
+        pass
+    return None
+
+
+class TrackedCell:
+    def __init__(
+        self,
+        shell: Any,
+        raw_cell: str,
+        body: str,
+        options: TrackOptions,
+        settings: JupyterExp,
+        history: ExecutionHistory | None,
+        display_card: Any = None,
+    ) -> None:
+        self.shell = shell
+        self.raw_cell = raw_cell
+        self.body = body
+        self.options = options
+        self.settings = settings
+        self.history = history
+        self._make_card = display_card
+        self.card: Any = None
+        self.warnings: list[str] = []
+
+    # -- before the run exists -------------------------------------------------------------
+    def prepare(self) -> None:
+        """Everything that can fail on user input or an unusable store. Writes nothing."""
+        options, namespace = self.options, self.shell.user_ns
+        for name in options.config_names:
+            if name not in namespace:
+                raise TrackingError(f"--config {name}: no variable named {name!r} in the namespace")
+            if cell_capture.object_to_mapping(namespace[name]) is None:
+                kind = type(namespace[name]).__name__
+                raise TrackingError(
+                    f"--config {name}: a {kind} is not a config object (dict, dataclass, Namespace, pydantic, OmegaConf)"
+                )
+        self.compiled = compile_body(self.shell, self.body)  # a SyntaxError surfaces as untracked
+        self.location: StoreLocation = resolve_store(self.settings)
+        self.notebook = notebook_path(namespace, self.settings.notebook_path)
+        self.notebook_rel = relative_to_root(self.notebook, self.location.root)
+        self.execution_count = self.shell.execution_count
+        current = self.history.current if self.history is not None else None
+        self.cell_id = current.cell_id if current is not None else None
+        self.seed = (
+            None if options.no_seed else (options.seed if options.seed is not None else seeds.draw_seed())
+        )
+        self.config = cell_capture.capture_config(self.body, namespace, options.config_names, options.params)
+        self.params = cell_capture.config_to_params(self.config)
+        self.params["seed"] = str(self.seed)
+        stem = Path(self.notebook_rel).stem if self.notebook_rel else "ipython"
+        template = options.name or f"{stem}-{self.execution_count}"
+        values = {k: e.value for k, e in self.config.items()}
+        values.update({k: v for k, v in self.params.items() if k not in values})
+        values["seed"] = self.seed
+        self.run_name = render_run_name(template, values)
+        self.experiment = (
+            options.experiment or self.settings.default_experiment or self.notebook_rel or "Default"
+        )
+        from .tracking.store import StoreError, client_for, experiment_id_for
+
+        try:
+            self.client = client_for(self.location)
+            self.experiment_id = experiment_id_for(self.client, self.location, self.experiment)
+        except StoreError as error:
+            raise TrackingError(str(error)) from None
+
+    def _start_tags(self) -> dict[str, Any]:
+        options = self.options
+        tags: dict[str, Any] = {
+            "mlflow.source.type": "NOTEBOOK",
+            "mlflow.source.name": self.notebook_rel,
+            "mlflow.user": _user(),
+            "mlflow.note.content": options.note,
+            "jupyter_exp.version": __version__,
+            "jupyter_exp.cell.id": self.cell_id,
+            "jupyter_exp.cell.execution_count": self.execution_count,
+            "jupyter_exp.cell.sha256": cell_capture.cell_sha256(self.raw_cell),
+            "jupyter_exp.kernel.id": kernel.kernel_id(),
+            "jupyter_exp.seed": self.seed,
+            "jupyter_exp.deterministic": "true" if options.deterministic else None,
+        }
+        tags.update(options.tags)
+        return tags
+
+    # -- the run ----------------------------------------------------------------------------
+    def run(self) -> Any:
+        __tracebackhide__ = True
+        from .tracking.fluent import ActiveRunScope
+        from .tracking.metrics import MetricWriter
+        from .tracking.recorder import RunRecorder
+
+        wall_start, cpu_start = time.perf_counter(), time.process_time()
+        peak_memory = PeakMemory()
+        cuda = _cuda_torch()
+        if cuda is not None:
+            cuda.cuda.reset_peak_memory_stats()
+        self.recorder = recorder = RunRecorder.start(
+            self.client, self.experiment_id, self.run_name, self._start_tags()
+        )
+        if self._make_card is not None and not (self.options.quiet or self.settings.quiet):
+            self.card = self._make_card(self)
+        if self.seed is not None:
+            seeds.apply_seed(self.seed, self.body)
+        rng_state = seeds.global_rng_states()
+        background = threading.Thread(
+            target=self._capture_in_background, args=(rng_state,), name="jupyter-exp-capture", daemon=True
+        )
+        background.start()
+        writer = MetricWriter(
+            lambda batch: self.client.log_batch(recorder.run_id, metrics=batch),
+            on_flush=self.card.show_metrics if self.card is not None else None,
+        )
+        _active.writer = writer
+        outputs = OutputRecorder(self.shell, self.settings.max_output_bytes)
+        scope = ActiveRunScope(self.client, self.location.tracking_uri, recorder.run)
+        outcome = Outcome()
+        try:
+            with scope, seeds.deterministic_algorithms(self.options.deterministic), outputs:
+                outcome = self._execute(outputs)
+                scope.end_children(outcome.status)
+        finally:
+            _active.writer = None
+            self._finish(outcome, writer, background, outputs, peak_memory, wall_start, cpu_start)
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.value
+
+    def _execute(self, outputs: OutputRecorder) -> Outcome:
+        __tracebackhide__ = True
+        exec_code, eval_code, filename, silenced = self.compiled
+        namespace = self.shell.user_ns
+        try:
+            exec(exec_code, self.shell.user_global_ns, namespace)
+            value = eval(eval_code, self.shell.user_global_ns, namespace) if eval_code is not None else None
+        except BaseException as error:  # the user's exception, re-raised unchanged after recording
+            status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
+            return Outcome(status=status, error=error, traceback_text=self._traceback_text(error, filename))
+        if silenced:
+            value = None
+        if value is not None:
+            outputs.add_result(value)
+        return Outcome(value=value)
+
+    def _traceback_text(self, error: BaseException, filename: str) -> str:
+        """The traceback as the user sees it: from the cell's own frame down."""
+        tb: TracebackType | None = error.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != filename:
+            tb = tb.tb_next
+        tb = tb or error.__traceback__
+        try:
+            formatter = self.shell.InteractiveTB
+            text = formatter.stb2text(formatter.structured_traceback(type(error), error, tb, tb_offset=0))
+            return ANSI.sub("", text)
+        except Exception:
+            return "".join(traceback.format_exception(type(error), error, tb))
+
+    # -- after the cell ---------------------------------------------------------------------
+    def _finish(
+        self,
+        outcome: Outcome,
+        writer: Any,
+        background: threading.Thread,
+        outputs: OutputRecorder,
+        peak_memory: PeakMemory,
+        wall_start: float,
+        cpu_start: float,
+    ) -> None:
+        recorder = self.recorder
+        wall = time.perf_counter() - wall_start
+        cpu = time.process_time() - cpu_start
+        writer.close()
+        if writer.unsent:
+            self.warnings.append(
+                f"{len(writer.unsent)} metric points could not be written: {writer.last_error}"
+            )
+        if writer.rejected:
+            names = ", ".join(sorted({k for k, _ in writer.rejected}))
+            self.warnings.append(f"non-numeric metric values were not logged ({names})")
+        late = cell_capture.config_objects_bound_by_cell(
+            self.body, self.shell.user_ns, self.config, self.options.config_names
+        )
+        system = {
+            "system/wall_time_s": wall,
+            "system/cpu_time_s": cpu,
+            "system/peak_rss_mb": peak_memory.peak_mb(),
+        }
+        cuda = _cuda_torch()
+        if cuda is not None:
+            system["system/gpu_peak_memory_mb"] = cuda.cuda.max_memory_allocated() / 2**20
+        background.join()
+        try:
+            if late:
+                self.config.update(late)
+                recorder.log_params(cell_capture.config_to_params(late))
+                recorder.stage_json("config.json", cell_capture.config_document(self.config))
+            recorder.log_metrics_now(system)
+            recorder.set_tags({"jupyter_exp.device": environment.device_label()})
+            recorder.stage_json("outputs.json", outputs.document())
+            recorder.stage_json("history.json", self._history_document(outcome))
+            if outcome.error is not None:
+                recorder.stage_text("traceback.txt", outcome.traceback_text)
+        finally:
+            recorder.end(outcome.status)
+        if self.card is not None:
+            self.card.show_end(outcome.status, self.warnings)
+
+    def _history_document(self, outcome: Outcome) -> list[dict[str, Any]]:
+        entries = self.history.public() if self.history is not None else []
+        if entries and entries[-1]["execution_count"] == self.execution_count:
+            entries[-1]["success"] = outcome.error is None
+        else:
+            entries.append(
+                {"execution_count": self.execution_count, "cell_id": self.cell_id,
+                 "source": self.raw_cell, "success": outcome.error is None}
+            )  # fmt: skip
+        return entries
+
+    def _capture_in_background(self, rng_state: dict[str, Any]) -> None:
+        """The slow part of the record, overlapping the user's code."""
+        recorder = self.recorder
+        try:
+            recorder.log_params(self.params)
+            recorder.stage_text("cell.py", self.raw_cell)
+            recorder.stage_json("config.json", cell_capture.config_document(self.config))
+            recorder.stage_bytes("rng_state.pkl", pickle.dumps(rng_state))
+            if self.history is not None:
+                recorder.stage_bytes("rng_history.pkl", pickle.dumps(self.history.rng_by_execution_count()))
+            tags: dict[str, Any] = {"jupyter_exp.kernel.name": kernel.kernelspec_name()}
+            env = environment.capture_environment()
+            git = capture_git(self.location.root if self.notebook is None else self.notebook.parent,
+                              self.settings.max_diff_bytes)  # fmt: skip
+            if git is not None:
+                tags.update({
+                    "mlflow.source.git.commit": git.commit,
+                    "mlflow.source.git.branch": git.branch,
+                    "mlflow.source.git.repoURL": git.remote_url,
+                    "jupyter_exp.git.dirty": "true" if git.dirty else "false",
+                })  # fmt: skip
+                env["git"] = {
+                    "root": git.root, "diff_bytes": git.diff_bytes, "diff_truncated": git.diff_truncated,
+                    "diff_cap_bytes": self.settings.max_diff_bytes, "untracked": git.untracked,
+                }  # fmt: skip
+                recorder.stage_text("git.diff", git.diff)
+            recorder.set_tags(tags)
+            recorder.stage_json("environment.json", env)
+            if self.settings.snapshot and self.notebook is not None:
+                taken = snapshot(self.notebook, self.raw_cell, self.cell_id)
+                if taken is not None:
+                    recorder.stage_bytes("notebook.ipynb", taken[0])
+            recorder.upload_staged()  # what a crash must not lose goes first
+            if self.settings.requirements:
+                recorder.stage_text("requirements.txt", environment.requirements_txt())
+        except Exception as error:  # an incomplete record is better than a broken cell
+            self.warnings.append(f"part of the record could not be captured: {error}")
+
+
+def _user() -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return None

@@ -1,0 +1,1 @@
+"""The run lifecycle over MLflow's client: store, recorder, metric writer."""

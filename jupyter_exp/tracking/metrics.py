@@ -1,0 +1,120 @@
+"""A non-blocking metric writer: ``log()`` appends to a buffer; a thread flushes it in batches.
+
+The caller pays a list append (microseconds); the thread sends ``log_batch`` calls of up to
+MLflow's 1,000 metrics. ``close()`` drains everything before the run ends. A failed write is
+retried with backoff and never dropped while the writer lives.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+BATCH_SIZE = 1000
+FLUSH_INTERVAL_S = 0.5
+MAX_RETRY_DELAY_S = 5.0
+
+
+class MetricWriter:
+    def __init__(
+        self,
+        send_batch: Callable[[list[Any]], None],
+        on_flush: Callable[[dict[str, float]], None] | None = None,
+        flush_interval_s: float = FLUSH_INTERVAL_S,
+    ) -> None:
+        self._send_batch = send_batch
+        self._on_flush = on_flush
+        self._interval = flush_interval_s
+        self._buffer: deque[tuple[str, Any, int, int]] = deque()
+        self.unsent: list[Any] = []
+        self.rejected: list[tuple[str, str]] = []
+        self._auto_step = 0
+        self._wake = threading.Event()
+        self._closed = False
+        self.latest: dict[str, float] = {}
+        self.points_written = 0
+        self.last_error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="jupyter-exp-metrics", daemon=True)
+        self._thread.start()
+
+    def log(self, step: int | None = None, **metrics: float) -> None:
+        """Record metrics at ``step`` (default: one more than the previous call without a step)."""
+        if self._closed:
+            raise RuntimeError("this run has ended; jupyter_exp.log() works inside a %%track cell")
+        if step is None:
+            step = self._auto_step
+            self._auto_step += 1
+        timestamp = int(time.time() * 1000)
+        append = self._buffer.append  # deque.append is atomic: no lock needed
+        for key, value in metrics.items():
+            append((key, value, timestamp, step))
+        if len(self._buffer) >= BATCH_SIZE * 10:
+            self._wake.set()
+
+    def _take(self) -> list[tuple[str, Any, int, int]]:
+        popleft = self._buffer.popleft
+        return [popleft() for _ in range(len(self._buffer))]
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            closing = self._closed
+            self._flush(self._take())
+            if closing:
+                return
+
+    def _flush(self, points: list[tuple[str, Any, int, int]]) -> None:
+        if not points:
+            return
+        from mlflow.entities import Metric
+
+        metrics = []
+        for key, value, timestamp, step in points:
+            try:
+                number = _as_float(value)
+            except (TypeError, ValueError):
+                self.rejected.append((key, repr(value)[:80]))
+                continue
+            metrics.append(Metric(key, number, timestamp, int(step)))
+            self.latest[key] = number
+        for start in range(0, len(metrics), BATCH_SIZE):
+            self._send_with_retry(metrics[start : start + BATCH_SIZE])
+        self.points_written += len(metrics)
+        if self._on_flush is not None:
+            try:
+                self._on_flush(dict(self.latest))
+            except Exception:
+                pass
+
+    def _send_with_retry(self, batch: list[Any]) -> None:
+        delay = 0.2
+        while True:
+            try:
+                self._send_batch(batch)
+                self.last_error = None
+                return
+            except Exception as error:  # store busy or unreachable: keep the points, try again
+                self.last_error = error
+                if self._closed and delay >= MAX_RETRY_DELAY_S:
+                    self.unsent.extend(batch)
+                    return
+                time.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_DELAY_S)
+
+    def close(self, timeout_s: float | None = None) -> None:
+        """Drain every buffered point, then stop the thread."""
+        if self._closed:
+            return
+        self._closed = True
+        self._wake.set()
+        self._thread.join(timeout_s)
+
+
+def _as_float(value: Any) -> float:
+    if hasattr(value, "item"):  # numpy scalars, 0-d tensors
+        value = value.item()
+    return float(value)

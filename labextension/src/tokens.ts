@@ -1,0 +1,20 @@
+/**
+ * Identifiers shared by the plugin, its commands and its settings.
+ */
+
+/** The plugin id; also the key of its settings schema (labextension/schema/plugin.json). */
+export const PLUGIN_ID = 'jupyter-exp:plugin';
+
+/** URL namespace of the server extension: `<baseUrl>/jupyter-exp/<endpoint>`. */
+export const API_NAMESPACE = 'jupyter-exp';
+
+/** DOM id of the left-area runs panel. */
+export const SIDEBAR_ID = 'jupyter-exp-sidebar';
+
+/** Command ids. */
+export namespace CommandIDs {
+  export const openSidebar = 'jupyter-exp:open-sidebar';
+}
+
+/** Palette category of the extension's commands. */
+export const PALETTE_CATEGORY = 'Experiment Tracking';
