@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from .capture.cell import parse_key_value
 from .capture.notebook import ExecutionHistory
@@ -50,7 +51,11 @@ class TrackMagics(Magics):
     def track(self, line: str, cell: str) -> Any:
         """Record this cell's execution as an MLflow run: config, seeds, git, notebook, metrics, outcome."""
         __tracebackhide__ = True
-        args = parse_argstring(self.track, line)
+        try:
+            argv = shlex.split(line)  # quotes group words: --note "a b c"
+        except ValueError as error:
+            raise UsageError(f"%%track: {error}") from None
+        args = self.track.parser.parse_args(argv)
         if args.seed is not None and args.no_seed:
             raise UsageError("--seed and --no-seed cannot be used together")
         if args.seed is not None and not 0 <= args.seed < 2**32:
@@ -67,7 +72,8 @@ class TrackMagics(Magics):
             config_names=args.config,
             quiet=args.quiet,
         )
-        raw_cell = f"%%track {line}".rstrip() + "\n" + cell
+        current = self.history.current
+        raw_cell = current.source if current is not None else f"%%track {line}\n{cell}"
         tracked = TrackedCell(self.shell, raw_cell, cell, options, self.settings, self.history, _card_factory)
         try:
             tracked.prepare()

@@ -78,10 +78,10 @@ def render_run_name(template: str, values: dict[str, Any]) -> str:
     return _FIELD.sub(replace, template)
 
 
-def compile_body(shell: Any, body: str) -> tuple[Any, Any, str, bool]:
+def compile_body(shell: Any, body: str, execution_count: int) -> tuple[Any, Any, str, bool]:
     """Compile the cell body the way IPython compiles a cell: (exec code, last-expr code, filename, quiet)."""
     code = shell.transform_cell(body)
-    filename = shell.compile.cache(code, shell.execution_count, raw_code=body)
+    filename = shell.compile.cache(code, execution_count, raw_code=body)
     tree = shell.compile.ast_parse(code, filename=filename)
     tree = shell.transform_ast(tree)
     last_expr = None
@@ -161,13 +161,14 @@ class TrackedCell:
                 raise TrackingError(
                     f"--config {name}: a {kind} is not a config object (dict, dataclass, Namespace, pydantic, OmegaConf)"
                 )
-        self.compiled = compile_body(self.shell, self.body)  # a SyntaxError surfaces as untracked
+        current = self.history.current if self.history is not None else None
+        self.cell_id = current.cell_id if current is not None else None
+        # IPython counts the cell up before running it; shell.execution_count is already the next one
+        self.execution_count = current.execution_count if current is not None else self.shell.execution_count - 1
+        self.compiled = compile_body(self.shell, self.body, self.execution_count)  # SyntaxError as untracked
         self.location: StoreLocation = resolve_store(self.settings)
         self.notebook = notebook_path(namespace, self.settings.notebook_path)
         self.notebook_rel = relative_to_root(self.notebook, self.location.root)
-        self.execution_count = self.shell.execution_count
-        current = self.history.current if self.history is not None else None
-        self.cell_id = current.cell_id if current is not None else None
         self.seed = (
             None if options.no_seed else (options.seed if options.seed is not None else seeds.draw_seed())
         )

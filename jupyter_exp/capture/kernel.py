@@ -8,9 +8,13 @@ import sys
 from pathlib import Path
 
 KERNEL_NAME_ENV = "JUPYTER_EXP_KERNEL_NAME"
+KERNEL_ID_ENV = "JUPYTER_EXP_KERNEL_ID"
 
 
 def kernel_id() -> str | None:
+    """Jupyter Server names connection files ``kernel-<id>.json``; other launchers may say it in env."""
+    if os.environ.get(KERNEL_ID_ENV):
+        return os.environ[KERNEL_ID_ENV]
     try:
         from ipykernel.connect import get_connection_file
 

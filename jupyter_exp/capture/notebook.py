@@ -75,7 +75,15 @@ class ExecutionHistory:
         self._pending: HistoryEntry | None = None
 
     def register(self, shell: Any) -> None:
+        """Start recording; cells run before the extension was loaded are taken from IPython's input
+        history (no cell id, no RNG states), and the cell loading it completes on ``post_run_cell``."""
         self._shell = shell
+        inputs = list(getattr(shell.history_manager, "input_hist_raw", []) or [])
+        for count, source in enumerate(inputs[1:], start=1):
+            if source.strip():
+                self.entries.append(HistoryEntry(execution_count=count, cell_id=None, source=source))
+        if self.entries and self.entries[-1].execution_count == shell.execution_count - 1:
+            self._pending = self.entries[-1]
         shell.events.register("pre_run_cell", self.pre_run_cell)
         shell.events.register("post_run_cell", self.post_run_cell)
 
@@ -91,7 +99,7 @@ class ExecutionHistory:
             self._pending = None
             return
         self._pending = HistoryEntry(
-            execution_count=self._shell.execution_count,
+            execution_count=self._shell.execution_count - 1,  # IPython counts up before this event
             cell_id=getattr(info, "cell_id", None),
             source=info.raw_cell,
             rng_states=global_rng_states(),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 
+from ..capture.kernel import KERNEL_ID_ENV
 from ..capture.notebook import SESSION_ENV
 
 
@@ -59,7 +61,8 @@ def execute_notebook(
     """Run every cell of ``path`` in a new kernel started in its folder; returns the executed notebook."""
     path = Path(path).resolve()
     notebook = nbformat.read(path, as_version=4)
-    kernel_env = {**os.environ, **(env or {}), SESSION_ENV: str(path)}
+    kernel_id = str(uuid.uuid4())
+    kernel_env = {**os.environ, **(env or {}), SESSION_ENV: str(path), KERNEL_ID_ENV: kernel_id}
     options: dict[str, Any] = {
         "timeout": timeout,
         "allow_errors": allow_errors,
@@ -68,7 +71,7 @@ def execute_notebook(
     if kernel_name:
         options["kernel_name"] = kernel_name
     client = CellIdNotebookClient(notebook, **options)
-    client.execute(env=kernel_env)
+    client.execute(env=kernel_env, kernel_id=kernel_id)
     if save:
         nbformat.write(notebook, path)
     return notebook

@@ -1,0 +1,128 @@
+"""Real kernels (nbclient / jupyter_client) writing to a real SQLite MLflow store in a tmp dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from jupyter_client.manager import KernelManager
+from mlflow import MlflowClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+from jupyter_exp.reproduce.kernel_run import execute_notebook
+
+pytestmark = pytest.mark.kernel
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def init_repo(root: Path) -> None:
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "test@example.invalid")
+    git(root, "config", "user.name", "Test")
+    (root / "README.md").write_text("project\n")
+    git(root, "add", "README.md")
+    git(root, "commit", "-q", "-m", "initial")
+
+
+def kernel_env(root: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["JUPYTER_EXP_ROOT"] = str(root)
+    return env
+
+
+def write_notebook(path: Path, sources: list[str]) -> list[str]:
+    cells = [new_code_cell(source) for source in sources]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}), path)
+    return [cell.id for cell in nbformat.read(path, as_version=4).cells]
+
+
+def run_notebook(path: Path, sources: list[str], root: Path, allow_errors: bool = False) -> tuple[Any, list[str]]:
+    ids = write_notebook(path, sources)
+    executed = execute_notebook(path, env=kernel_env(root), allow_errors=allow_errors, timeout=300)
+    return executed, ids
+
+
+def store(root: Path) -> MlflowClient:
+    return MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+
+
+def all_runs(client: MlflowClient) -> list[Any]:
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    return client.search_runs(experiments, order_by=["attributes.start_time ASC"])
+
+
+def artifact(client: MlflowClient, run_id: str, name: str) -> Path:
+    return Path(client.download_artifacts(run_id, f"jupyter_exp/{name}"))
+
+
+def artifact_json(client: MlflowClient, run_id: str, name: str) -> Any:
+    return json.loads(artifact(client, run_id, name).read_text())
+
+
+def texts(cell: Any, name: str = "stdout") -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream" and o.get("name") == name)
+
+
+class KernelSession:
+    """A kernel driven message by message, sending cell ids like JupyterLab does."""
+
+    def __init__(self, root: Path, notebook: Path | None = None) -> None:
+        env = kernel_env(root)
+        if notebook is not None:
+            env["JPY_SESSION_NAME"] = str(notebook)
+        self.km = KernelManager(kernel_name="python3")
+        self.km.start_kernel(env=env, cwd=str(notebook.parent if notebook else root))
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+
+    def send(self, code: str, cell_id: str | None = None) -> str:
+        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+                   "allow_stdin": False, "stop_on_error": False}  # fmt: skip
+        message = self.kc.session.msg("execute_request", content, metadata={"cellId": cell_id} if cell_id else {})
+        self.kc.shell_channel.send(message)
+        return message["header"]["msg_id"]
+
+    def wait(self, msg_id: str, timeout: float = 120) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        outputs: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                message = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError("kernel did not finish in time") from None
+            if message["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind = message["msg_type"]
+            if kind == "status" and message["content"]["execution_state"] == "idle":
+                break
+            if kind in ("stream", "error", "execute_result", "display_data"):
+                outputs.append({"type": kind, **message["content"]})
+        reply = self.kc.get_shell_msg(timeout=timeout)
+        return reply["content"], outputs
+
+    def run(self, code: str, cell_id: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        return self.wait(self.send(code, cell_id))
+
+    def close(self) -> None:
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    init_repo(root)
+    return root
