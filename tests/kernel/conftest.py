@@ -43,11 +43,16 @@ def kernel_env(root: Path) -> dict[str, str]:
 def write_notebook(path: Path, sources: list[str]) -> list[str]:
     cells = [new_code_cell(source) for source in sources]
     path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}), path)
+    nbformat.write(
+        new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}),
+        path,
+    )
     return [cell.id for cell in nbformat.read(path, as_version=4).cells]
 
 
-def run_notebook(path: Path, sources: list[str], root: Path, allow_errors: bool = False) -> tuple[Any, list[str]]:
+def run_notebook(
+    path: Path, sources: list[str], root: Path, allow_errors: bool = False
+) -> tuple[Any, list[str]]:
     ids = write_notebook(path, sources)
     executed = execute_notebook(path, env=kernel_env(root), allow_errors=allow_errors, timeout=300)
     return executed, ids
@@ -71,7 +76,9 @@ def artifact_json(client: MlflowClient, run_id: str, name: str) -> Any:
 
 
 def texts(cell: Any, name: str = "stdout") -> str:
-    return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream" and o.get("name") == name)
+    return "".join(
+        o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream" and o.get("name") == name
+    )
 
 
 class KernelSession:
@@ -90,7 +97,9 @@ class KernelSession:
     def send(self, code: str, cell_id: str | None = None) -> str:
         content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
                    "allow_stdin": False, "stop_on_error": False}  # fmt: skip
-        message = self.kc.session.msg("execute_request", content, metadata={"cellId": cell_id} if cell_id else {})
+        message = self.kc.session.msg(
+            "execute_request", content, metadata={"cellId": cell_id} if cell_id else {}
+        )
         self.kc.shell_channel.send(message)
         return message["header"]["msg_id"]
 

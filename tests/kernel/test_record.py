@@ -15,7 +15,7 @@ from .conftest import all_runs, artifact, artifact_json, git, init_repo, run_not
 
 pytestmark = pytest.mark.kernel
 
-TRACKED = '''%%track --name exp-w{width}-s{seed} --tag team=vision --note "wider is better" --param extra=5 --seed 123
+TRACKED = """%%track --name exp-w{width}-s{seed} --tag team=vision --note "wider is better" --param extra=5 --seed 123
 import random
 import mlflow
 import jupyter_exp
@@ -26,7 +26,7 @@ for step in range(5):
 mlflow.log_metric("eval/acc", 0.9)
 print("trained", depth, width)
 print("draws", draws)
-depth * width'''
+depth * width"""
 
 SOURCES = [
     "%load_ext jupyter_exp",
@@ -49,7 +49,14 @@ def record(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     client = store(root)
     runs = all_runs(client)
     assert len(runs) == 1, [r.info.run_name for r in runs]
-    return {"root": root, "notebook": notebook, "executed": executed, "ids": ids, "client": client, "run": runs[0]}
+    return {
+        "root": root,
+        "notebook": notebook,
+        "executed": executed,
+        "ids": ids,
+        "client": client,
+        "run": runs[0],
+    }
 
 
 def test_status_name_and_experiment(record: dict[str, Any]) -> None:
@@ -131,7 +138,9 @@ def test_cell_and_history_artifacts(record: dict[str, Any]) -> None:
 
 
 def test_notebook_snapshot_is_in_sync(record: dict[str, Any]) -> None:
-    snapshot = nbformat.reads(artifact(record["client"], record["run"].info.run_id, "notebook.ipynb").read_text(), 4)
+    snapshot = nbformat.reads(
+        artifact(record["client"], record["run"].info.run_id, "notebook.ipynb").read_text(), 4
+    )
     assert snapshot.metadata["jupyter_exp"]["in_sync"] is True
     assert [c.source for c in snapshot.cells] == SOURCES
 
