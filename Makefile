@@ -9,6 +9,8 @@ LAB_STAMP := jupyter_exp/labextension/package.json
 TS_SOURCES := $(shell find labextension/src labextension/style labextension/schema -type f 2>/dev/null) package.json package-lock.json tsconfig.json
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
+# venv tools first: `jupyter labextension` calls `jupyter-builder` and npm scripts call `jupyter` by name
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: install lab test test-python test-js lint format demo bench clean
 
@@ -25,7 +27,7 @@ $(VENV)/.deps: requirements/dev.lock
 	@touch $@
 
 $(LAB_STAMP): $(VENV)/.deps node_modules/.installed $(TS_SOURCES)
-	PATH=$(CURDIR)/$(BIN):$$PATH npm run build:prod
+	npm run build:prod
 
 $(STAMP): $(VENV)/.deps $(LAB_STAMP) pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
@@ -54,6 +56,7 @@ test-js: install
 
 test-python: install
 	$(BIN)/jupyter labextension list 2>&1 | grep -q "jupyter-exp.*enabled.*OK"
+	$(BIN)/jupyter server extension list 2>&1 | grep -q "jupyter_exp.*enabled"
 	$(PY) -m pytest tests --ignore=tests/bench -p no:cacheprovider $(PYTEST_ARGS)
 
 test: lint test-js test-python

@@ -164,7 +164,9 @@ class TrackedCell:
         current = self.history.current if self.history is not None else None
         self.cell_id = current.cell_id if current is not None else None
         # IPython counts the cell up before running it; shell.execution_count is already the next one
-        self.execution_count = current.execution_count if current is not None else self.shell.execution_count - 1
+        self.execution_count = (
+            current.execution_count if current is not None else self.shell.execution_count - 1
+        )
         self.compiled = compile_body(self.shell, self.body, self.execution_count)  # SyntaxError as untracked
         self.location: StoreLocation = resolve_store(self.settings)
         self.notebook = notebook_path(namespace, self.settings.notebook_path)

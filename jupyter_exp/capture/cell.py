@@ -62,7 +62,9 @@ def literal_assignments(tree: ast.Module | None) -> dict[str, Any]:
             targets, value = stmt.targets, stmt.value
         elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
             targets, value = [stmt.target], stmt.value
-        else:
+        else:  # any other rebinding (``x *= 2``, ``for x in``, ``import x``) hides an earlier literal
+            for name in names_bound(ast.Module(body=[stmt], type_ignores=[])):
+                found.pop(name, None)
             continue
         ok, literal = _literal(value)
         if not ok:
@@ -88,14 +90,33 @@ def _target_names(target: ast.AST) -> Iterable[str]:
 
 
 def names_read(tree: ast.Module | None) -> list[str]:
-    """Names the cell loads, in first-use order."""
+    """Names whose first appearance in the cell (in source order) reads them: values from before the cell.
+
+    A name the cell assigns before using (``for epoch in ...``, ``acc = train()``) is its own output,
+    not configuration, even when an earlier run left a value for it in the namespace.
+    """
     if tree is None:
         return []
-    seen: dict[str, None] = {}
+    first: dict[str, tuple[int, int, bool]] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            seen.setdefault(node.id, None)
-    return list(seen)
+        if isinstance(node, ast.Name):
+            name, is_load = node.id, isinstance(node.ctx, ast.Load)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            name, is_load = node.name, False
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                bound = (alias.asname or alias.name).split(".")[0]
+                position = (node.lineno, node.col_offset, False)
+                if bound not in first or position < first[bound]:
+                    first[bound] = position
+            continue
+        else:
+            continue
+        position = (node.lineno, node.col_offset, is_load)
+        if name not in first or position[:2] < first[name][:2]:
+            first[name] = position
+    ordered = sorted(first.items(), key=lambda item: item[1][:2])
+    return [name for name, (_, _, is_load) in ordered if is_load]
 
 
 def names_bound(tree: ast.Module | None) -> set[str]:
@@ -206,6 +227,8 @@ def mask_secrets(value: Any, name: str = "") -> Any:
         return MASK
     if isinstance(value, dict):
         return {k: mask_secrets(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(mask_secrets(item) for item in value)
     return value
 
 

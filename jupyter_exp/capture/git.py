@@ -31,9 +31,7 @@ def strip_credentials(url: str) -> str:
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:
         return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    host = parts.netloc.rpartition("@")[2]  # keeps IPv6 brackets and the port as written
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 

@@ -28,7 +28,7 @@ class BaseHandler(APIHandler):
 class StoreHandler(BaseHandler):
     @tornado.web.authenticated
     def get(self) -> None:
-        location = resolve_store()
+        location = resolve_store(self.settings.get("jupyter_exp"))
         self.finish(
             json.dumps(
                 {

@@ -95,15 +95,31 @@ class MetricWriter:
         while True:
             try:
                 self._send_batch(batch)
-                self.last_error = None
                 return
-            except Exception as error:  # store busy or unreachable: keep the points, try again
-                self.last_error = error
-                if self._closed and delay >= MAX_RETRY_DELAY_S:
+            except Exception as error:
+                if _is_refused(error):  # a bad key is refused for ever: keep the good points
+                    self._send_key_by_key(batch)
+                    return
+                if self._closed and delay >= MAX_RETRY_DELAY_S:  # store busy or unreachable
+                    self.last_error = error
                     self.unsent.extend(batch)
                     return
                 time.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_DELAY_S)
+
+    def _send_key_by_key(self, batch: list[Any]) -> None:
+        by_key: dict[str, list[Any]] = {}
+        for metric in batch:
+            by_key.setdefault(metric.key, []).append(metric)
+        for key, points in by_key.items():
+            try:
+                self._send_batch(points)
+            except Exception as error:
+                if not _is_refused(error):
+                    self._send_with_retry(points)
+                    continue
+                self.rejected.append((key, str(error).splitlines()[0][:200]))
+                self.latest.pop(key, None)
 
     def close(self, timeout_s: float | None = None) -> None:
         """Drain every buffered point, then stop the thread."""
@@ -112,6 +128,10 @@ class MetricWriter:
         self._closed = True
         self._wake.set()
         self._thread.join(timeout_s)
+
+
+def _is_refused(error: BaseException) -> bool:
+    return getattr(error, "error_code", None) == "INVALID_PARAMETER_VALUE"
 
 
 def _as_float(value: Any) -> float:

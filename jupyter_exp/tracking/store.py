@@ -117,14 +117,8 @@ def client_for(location: StoreLocation) -> MlflowClient:
     return MlflowClient(tracking_uri=location.tracking_uri)
 
 
-_experiments: dict[tuple[str, str], str] = {}
-
-
 def experiment_id_for(client: MlflowClient, location: StoreLocation, name: str) -> str:
     """The id of experiment ``name``, created (with the store's artifact root) when missing."""
-    key = (location.tracking_uri, name)
-    if key in _experiments:
-        return _experiments[key]
     from mlflow.exceptions import MlflowException
 
     experiment = client.get_experiment_by_name(name)
@@ -140,5 +134,4 @@ def experiment_id_for(client: MlflowClient, location: StoreLocation, name: str) 
         if experiment.lifecycle_stage == "deleted":
             client.restore_experiment(experiment.experiment_id)
         experiment_id = experiment.experiment_id
-    _experiments[key] = experiment_id
     return experiment_id

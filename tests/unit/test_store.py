@@ -1,0 +1,310 @@
+"""jupyter_exp.tracking.store: creating and opening real MLflow SQLite stores, alone and in a race."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jupyter_exp.config import StoreLocation
+from jupyter_exp.tracking.store import StoreError, client_for, ensure_store, experiment_id_for, sqlite_path
+
+
+def location_at(root: Path) -> StoreLocation:
+    return StoreLocation(
+        tracking_uri=f"sqlite:///{root / 'mlflow.db'}", artifact_root=str(root / "mlartifacts"), root=root
+    )
+
+
+def assert_schema_ok(uri: str) -> None:
+    """The store has every table at MLflow's head revision (checked before anything could repair it)."""
+    import sqlalchemy
+    from mlflow.store.db.utils import _all_tables_exist, _verify_schema
+
+    engine = sqlalchemy.create_engine(uri)
+    try:
+        assert _all_tables_exist(engine)
+        _verify_schema(engine)
+    finally:
+        engine.dispose()
+    with sqlite3.connect(sqlite_path(uri)) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def assert_one_line_store_error(error: pytest.ExceptionInfo[StoreError]) -> str:
+    message = str(error.value)
+    assert message.strip() and "\n" not in message
+    assert "Traceback" not in message and "sqlalchemy" not in message.lower()
+    # raised without a chained exception (or with `from None`): no "During handling..." traceback
+    assert error.value.__cause__ is None
+    assert error.value.__context__ is None or error.value.__suppress_context__
+    return message
+
+
+def test_sqlite_path():
+    assert sqlite_path("sqlite:////abs/dir/mlflow.db") == Path("/abs/dir/mlflow.db")
+    assert sqlite_path("sqlite:///rel/mlflow.db") == Path("rel/mlflow.db")
+    assert sqlite_path("sqlite:///:memory:") is None
+    assert sqlite_path("http://localhost:5000") is None
+
+
+def test_new_store_is_created_with_configured_artifact_root(tmp_path):
+    root = tmp_path / "project" / "nested"  # the folder does not exist yet
+    location = location_at(root)
+    client = client_for(location)
+    db = root / "mlflow.db"
+    assert db.is_file() and db.read_bytes()[:16] == b"SQLite format 3\x00"
+    assert_schema_ok(location.tracking_uri)
+    default = client.get_experiment("0")
+    assert default.name == "Default"
+    assert Path(default.artifact_location).parent == root / "mlartifacts"
+    run = client.create_run("0")
+    client.log_param(run.info.run_id, "lr", "0.1")
+    assert client.get_run(run.info.run_id).data.params == {"lr": "0.1"}
+    ensure_store(location)  # a second call in the same process is a no-op, not an error
+
+
+@pytest.fixture
+def migrated(store_uri: str, tmp_path: Path) -> StoreLocation:
+    """A location on an already migrated store (a copy of the session's template: fast)."""
+    return StoreLocation(store_uri, str(tmp_path / "mlartifacts"), tmp_path)
+
+
+def test_experiment_id_for_creates_once_with_artifact_root(migrated, tmp_path):
+    location = migrated
+    client = client_for(location)
+    first = experiment_id_for(client, location, "examples/quickstart.ipynb")
+    second = experiment_id_for(client, location, "examples/quickstart.ipynb")
+    assert first == second
+    experiment = client.get_experiment(first)
+    assert experiment.name == "examples/quickstart.ipynb"
+    assert Path(experiment.artifact_location) == tmp_path / "mlartifacts"
+    named = [e for e in client.search_experiments() if e.name == "examples/quickstart.ipynb"]
+    assert len(named) == 1
+    other = experiment_id_for(client, location, "other")
+    assert other != first
+
+
+def test_experiment_id_for_finds_existing_experiment(migrated, tmp_path):
+    location = migrated
+    client = client_for(location)
+    existing = client.create_experiment("made-elsewhere", artifact_location=str(tmp_path / "elsewhere"))
+    assert experiment_id_for(client, location, "made-elsewhere") == existing
+
+
+def test_experiment_deleted_after_first_use_is_usable_again(migrated, tmp_path):
+    # A user deletes the experiment (MLflow UI) between two executions of a tracked cell in one kernel.
+    location = migrated
+    client = client_for(location)
+    experiment_id = experiment_id_for(client, location, "deleted-later")
+    client.delete_experiment(experiment_id)
+    again = experiment_id_for(client, location, "deleted-later")
+    assert client.get_experiment(again).lifecycle_stage == "active"
+    run = client.create_run(again)  # what the next %%track execution does
+    assert run.info.experiment_id == again
+
+
+def test_deleted_experiment_restored_on_first_use(migrated, tmp_path):
+    location = migrated
+    client = client_for(location)
+    experiment_id = client.create_experiment("was-deleted", artifact_location=str(tmp_path / "a"))
+    client.delete_experiment(experiment_id)
+    assert experiment_id_for(client, location, "was-deleted") == experiment_id
+    assert client.get_experiment(experiment_id).lifecycle_stage == "active"
+
+
+@pytest.fixture
+def unwritable_db(tmp_path: Path) -> Iterator[Path]:
+    """A store path that cannot be created: a read-only folder, or (as root, where chmod does not
+    stop writes) a folder under a regular file."""
+    if os.geteuid() == 0:
+        (tmp_path / "afile").write_text("a file, not a folder\n")
+        yield tmp_path / "afile" / "sub" / "mlflow.db"
+        return
+    folder = tmp_path / "readonly"
+    folder.mkdir()
+    folder.chmod(0o500)
+    yield folder / "mlflow.db"
+    folder.chmod(0o700)
+
+
+def test_unwritable_folder_gives_one_line_store_error(unwritable_db):
+    uri = f"sqlite:///{unwritable_db}"
+    location = StoreLocation(uri, str(unwritable_db.parent / "mlartifacts"), unwritable_db.parent)
+    with pytest.raises(StoreError) as error:
+        client_for(location)
+    message = assert_one_line_store_error(error)
+    assert str(unwritable_db) in message
+    assert not unwritable_db.exists()
+
+
+def test_folder_under_a_file_gives_one_line_store_error(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    db = tmp_path / "afile" / "sub" / "mlflow.db"
+    with pytest.raises(StoreError) as error:
+        ensure_store(StoreLocation(f"sqlite:///{db}", None, tmp_path))
+    message = assert_one_line_store_error(error)
+    assert "Cannot create the folder" in message and "Not a directory" in message
+
+
+def test_corrupt_file_gives_store_error(tmp_path):
+    db = tmp_path / "mlflow.db"
+    garbage = os.urandom(4096)
+    db.write_bytes(garbage)
+    with pytest.raises(StoreError) as error:
+        client_for(location_at(tmp_path))
+    message = assert_one_line_store_error(error)
+    assert "not an SQLite database" in message
+    assert str(db) in message
+    assert db.read_bytes() == garbage  # left alone for the user to inspect
+
+
+def test_unreachable_server_gives_store_error(tmp_path, monkeypatch):
+    # A closed local port: nothing listens, so nothing leaves the machine.
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    with pytest.raises(StoreError) as error:
+        ensure_store(StoreLocation(f"http://127.0.0.1:{port}", None, tmp_path))
+    message = assert_one_line_store_error(error)
+    assert f"127.0.0.1:{port}" in message
+
+
+# -- the race: several processes open the same empty store at the same moment -----------------
+
+RACE_WORKERS = 8
+RACE_ROUNDS = 3
+
+# One interpreter imports MLflow once (seconds of CPU: eight spawned interpreters would cost ~20 s on
+# two cores), then forks RACE_WORKERS fresh processes per round. The workers block on one pipe; a
+# single write of RACE_WORKERS bytes releases them together. No database of a round is opened before.
+RACE_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys, threading, traceback
+    from pathlib import Path
+
+    from mlflow import MlflowClient  # noqa: F401  (imported once, before forking)
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore  # noqa: F401
+
+    from jupyter_exp.config import StoreLocation
+    from jupyter_exp.tracking.store import client_for, experiment_id_for
+
+    roots = [Path(p) for p in json.loads(sys.argv[1])]
+    workers = int(sys.argv[2])
+    # Warm SQLAlchemy/alembic on another, already migrated store (saves seconds per round), then
+    # close it: the children share no connection and no thread with this process.
+    warm = SqlAlchemyStore("sqlite:///" + sys.argv[3], sys.argv[4])
+    warm.search_experiments()
+    warm.engine.dispose()
+    del warm
+    assert threading.active_count() == 1, threading.enumerate()
+
+
+    def work(index, root, ready_fd, go_fd):
+        uri = "sqlite:///" + str(root / "mlflow.db")
+        location = StoreLocation(uri, str(root / "mlartifacts"), root)
+        os.write(ready_fd, b"r")
+        os.read(go_fd, 1)
+        client = client_for(location)
+        experiment_id = experiment_id_for(client, location, "race")
+        run = client.create_run(experiment_id, run_name=f"worker-{index}")
+        client.set_terminated(run.info.run_id)
+        record = {"run_id": run.info.run_id, "pid": os.getpid(), "experiment_id": experiment_id}
+        (root / f"worker-{index}.json").write_text(json.dumps(record))
+
+
+    report = []
+    for root in roots:
+        ready_r, ready_w = os.pipe()
+        go_r, go_w = os.pipe()
+        pids = []
+        for index in range(workers):
+            pid = os.fork()
+            if pid == 0:
+                code = 0
+                try:
+                    work(index, root, ready_w, go_r)
+                except BaseException:
+                    traceback.print_exc()
+                    code = 1
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+            pids.append(pid)
+        for _ in range(workers):
+            os.read(ready_r, 1)
+        os.write(go_w, b"g" * workers)
+        report.append([os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids])
+        for fd in (ready_r, ready_w, go_r, go_w):
+            os.close(fd)
+    print("RESULT " + json.dumps(report))
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_race_on_empty_store(tmp_path, template_store):
+    roots = [tmp_path / f"round-{i}" for i in range(RACE_ROUNDS)]
+    for root in roots:
+        root.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
+    warm_db = tmp_path / "warm" / "mlflow.db"
+    warm_db.parent.mkdir()
+    shutil.copyfile(template_store, warm_db)
+    started = time.monotonic()
+    args = [json.dumps([str(r) for r in roots]), str(RACE_WORKERS), str(warm_db), str(warm_db.parent / "a")]
+    process = subprocess.Popen(
+        [sys.executable, "-c", RACE_SCRIPT, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=100)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        pytest.fail(f"the race did not finish in time:\n{stderr[-3000:]}")
+    assert process.returncode == 0, stderr[-3000:]
+    result_lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+    assert result_lines, stderr[-3000:]
+    exit_codes = json.loads(result_lines[-1].removeprefix("RESULT "))
+    assert exit_codes == [[0] * RACE_WORKERS] * RACE_ROUNDS, stderr[-3000:]
+
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    for root in roots:
+        uri = f"sqlite:///{root / 'mlflow.db'}"
+        assert_schema_ok(uri)
+        records = [json.loads((root / f"worker-{i}.json").read_text()) for i in range(RACE_WORKERS)]
+        assert len({r["pid"] for r in records}) == RACE_WORKERS  # separate processes
+        experiment_ids = {r["experiment_id"] for r in records}
+        assert len(experiment_ids) == 1  # all found the same experiment
+        store = SqlAlchemyStore(uri, str(root / "mlartifacts"))
+        try:
+            assert [e.name for e in store.search_experiments() if e.name == "race"] == ["race"]
+            runs = store.search_runs(list(experiment_ids), filter_string="", run_view_type=1, max_results=100)
+            assert sorted(run.info.run_id for run in runs) == sorted(r["run_id"] for r in records)
+            assert sorted(run.info.run_name for run in runs) == [f"worker-{i}" for i in range(RACE_WORKERS)]
+            assert {run.info.status for run in runs} == {"FINISHED"}
+        finally:
+            store.engine.dispose()
+    assert time.monotonic() - started < 100
