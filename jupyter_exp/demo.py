@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-from .config import resolve_store
+from .config import ROOT_ENV, resolve_store
 from .reproduce.kernel_run import execute_notebook
 
 
@@ -20,19 +21,15 @@ def main(argv: list[str] | None = None) -> int:
     if not notebook.exists():
         print(f"demo: no notebook at {notebook}", file=sys.stderr)
         return 2
-    root = notebook.parent
-    env = {"JUPYTER_EXP_ROOT": str(root)}
+    os.environ[ROOT_ENV] = str(notebook.parent)  # the kernel inherits it: one store for both sides
+    location = resolve_store()
     started = time.time()
-    print(f"Executing {notebook.name} in a fresh kernel (store: {root / 'mlflow.db'}) ...", flush=True)
-    execute_notebook(notebook, kernel_name=args.kernel, env=env)
+    print(f"Executing {notebook.name} in a fresh kernel (store: {location.tracking_uri}) ...", flush=True)
+    execute_notebook(notebook, kernel_name=args.kernel)
     print(f"Done in {time.time() - started:.1f} s.\n")
 
-    import os
-
-    os.environ["JUPYTER_EXP_ROOT"] = str(root)
     from mlflow import MlflowClient
 
-    location = resolve_store()
     client = MlflowClient(location.tracking_uri)
     experiments = [e.experiment_id for e in client.search_experiments()]
     runs = client.search_runs(

@@ -118,16 +118,6 @@ class PeakMemory:
         return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / scale / 2**20, 1)
 
 
-def _cuda_torch() -> Any:
-    torch = sys.modules.get("torch")
-    try:
-        if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
-            return torch
-    except Exception:
-        pass
-    return None
-
-
 class TrackedCell:
     def __init__(
         self,
@@ -221,7 +211,7 @@ class TrackedCell:
 
         wall_start, cpu_start = time.perf_counter(), time.process_time()
         peak_memory = PeakMemory()
-        cuda = _cuda_torch()
+        cuda = seeds.cuda_torch()
         if cuda is not None:
             cuda.cuda.reset_peak_memory_stats()
         self.recorder = recorder = RunRecorder.start(
@@ -314,7 +304,7 @@ class TrackedCell:
             "system/cpu_time_s": cpu,
             "system/peak_rss_mb": peak_memory.peak_mb(),
         }
-        cuda = _cuda_torch()
+        cuda = seeds.cuda_torch()
         if cuda is not None:
             system["system/gpu_peak_memory_mb"] = cuda.cuda.max_memory_allocated() / 2**20
         background.join()

@@ -29,22 +29,26 @@ def wants_torch(source: str) -> bool:
     return bool(_TORCH_WORD.search(source)) and importlib.util.find_spec("torch") is not None
 
 
-def wants_numpy(source: str) -> bool:
+def numpy_available() -> bool:
     return "numpy" in sys.modules or importlib.util.find_spec("numpy") is not None
 
 
-def _cuda_ready(torch: Any) -> bool:
+def cuda_torch() -> Any:
+    """torch when it is imported and CUDA is already initialised, else None (never initialises CUDA)."""
+    torch = sys.modules.get("torch")
     try:
-        return bool(torch.cuda.is_available() and torch.cuda.is_initialized())
+        if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+            return torch
     except Exception:
-        return False
+        pass
+    return None
 
 
 def apply_seed(seed: int, source: str = "") -> list[str]:
     """Seed every global generator the cell may use; returns what was seeded."""
     seeded = ["random"]
     random.seed(seed)
-    if wants_numpy(source):
+    if numpy_available():
         import numpy
 
         numpy.random.seed(seed)
@@ -100,7 +104,7 @@ def global_rng_states() -> dict[str, Any]:
     torch = sys.modules.get("torch")
     if torch is not None and hasattr(torch, "get_rng_state"):
         states["torch"] = torch.get_rng_state()
-        if _cuda_ready(torch):
+        if cuda_torch() is not None:
             states["torch_cuda"] = torch.cuda.get_rng_state_all()
     return states
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -188,11 +189,7 @@ def test_plain_ipython_without_a_notebook(project: Path) -> None:
     )
     workdir = project / "sub"
     workdir.mkdir()
-    env = {
-        k: v
-        for k, v in __import__("os").environ.items()
-        if k not in ("MLFLOW_TRACKING_URI", "JUPYTER_EXP_ROOT")
-    }
+    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "JUPYTER_EXP_ROOT")}
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=workdir, env=env, capture_output=True, text=True
     )
