@@ -36,13 +36,14 @@ def log(step: int | None = None, **metrics: float) -> None:
 def load_ipython_extension(shell: Any) -> None:
     from .capture.notebook import ExecutionHistory
     from .config import JupyterExp
-    from .magics import TrackMagics
+    from .magics import ReproduceMagics, TrackMagics
 
     settings = JupyterExp(parent=shell)
     shell.configurables.append(settings)
     history = ExecutionHistory()
     history.register(shell)
     shell.register_magics(TrackMagics(shell, settings, history))
+    shell.register_magics(ReproduceMagics(shell, settings))
     _loaded[id(shell)] = (settings, history)
 
 

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import shlex
+import sys
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, cell_magic, magics_class, no_var_expand
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from . import _active
 from .capture.cell import parse_key_value
 from .capture.notebook import ExecutionHistory
 from .config import JupyterExp
-from .tracked_cell import TrackedCell, TrackingError, TrackOptions
+from .tracked_cell import (
+    TrackedCell,
+    TrackingError,
+    TrackOptions,
+    apply_replay_directive,
+    run_unrecorded,
+)
 
 
 def _pairs(values: list[str], what: str) -> dict[str, Any]:
@@ -73,6 +81,12 @@ class TrackMagics(Magics):
             quiet=args.quiet,
         )
         current = self.history.current
+        directive, _active.replay_directive = _active.replay_directive, None
+        if directive is not None:  # this cell is being replayed by %reproduce
+            options = apply_replay_directive(options, directive)
+            if not directive.get("record", True):
+                count = current.execution_count if current is not None else self.shell.execution_count - 1
+                return run_unrecorded(self.shell, cell, count, options.seed, options.deterministic)
         raw_cell = current.source if current is not None else f"%%track {line}\n{cell}"
         tracked = TrackedCell(self.shell, raw_cell, cell, options, self.settings, self.history, _card_factory)
         try:
@@ -88,3 +102,57 @@ def _card_factory(tracked: TrackedCell) -> Any:
     card = RunCard(tracked.run_name, tracked.recorder.run_id, tracked.location, tracked.experiment_id)
     card.show()
     return card
+
+
+@magics_class
+class ReproduceMagics(Magics):
+    def __init__(self, shell: Any, settings: JupyterExp) -> None:
+        super().__init__(shell)
+        self.settings = settings
+
+    @no_var_expand
+    @magic_arguments()
+    @argument("run_id", help="the run to reproduce")
+    @argument("--kernel", help="kernelspec to replay in (default: the recorded one)")
+    @argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="override a captured parameter"
+    )
+    @argument("--rtol", type=float, default=1e-5, help="relative tolerance for 'close' (default 1e-5)")
+    @argument("--atol", type=float, default=1e-8, help="absolute tolerance for 'close' (default 1e-8)")
+    @argument(
+        "--checkout", action="store_true", help="replay in a temporary worktree at the recorded commit + diff"
+    )
+    @argument("--dry-run", action="store_true", help="print the drift and the replay plan; run nothing")
+    @argument("--deterministic", action="store_true", help="switch on deterministic algorithms (torch)")
+    @argument("--timeout", type=float, help="seconds a replayed cell may run (default: no limit)")
+    @line_magic
+    def reproduce(self, line: str) -> Any:
+        """Rerun a tracked cell from its record in a fresh kernel and verify that the result matched."""
+        from .config import resolve_store
+        from .reproduce.errors import ReproduceError
+        from .reproduce.replay import ReproduceOptions, reproduce_blocking
+        from .widgets import ReplayProgress, ReproductionReport
+
+        try:
+            argv = shlex.split(line)
+        except ValueError as error:
+            raise UsageError(f"%reproduce: {error}") from None
+        args = self.reproduce.parser.parse_args(argv)
+        for name in ("rtol", "atol", "timeout"):
+            value = getattr(args, name)
+            if value is not None and not value >= 0:
+                raise UsageError(f"--{name} must be a number >= 0, got {value}")
+        options = ReproduceOptions(
+            kernel_name=args.kernel, sets=_pairs(args.set, "--set"), rtol=args.rtol, atol=args.atol,
+            checkout=args.checkout, dry_run=args.dry_run, deterministic=args.deterministic,
+            cell_timeout=args.timeout,
+        )  # fmt: skip
+        location = resolve_store(self.settings)
+        try:
+            reproduction = reproduce_blocking(args.run_id, location, options, observer=ReplayProgress())
+        except ReproduceError as error:
+            raise UsageError(str(error)) from None
+        except KeyboardInterrupt:
+            print("[jupyter-exp] reproduction interrupted: the replay kernel was shut down", file=sys.stderr)
+            raise
+        return ReproductionReport(reproduction, location)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import getpass
+import json
 import pickle
 import re
 import resource
@@ -16,7 +17,7 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,6 +27,7 @@ from ._version import __version__
 from .capture import cell as cell_capture
 from .capture import environment, kernel, seeds
 from .capture.git import capture_git
+from .capture.hidden_state import hidden_state
 from .capture.notebook import ExecutionHistory, notebook_path, relative_to_root, snapshot
 from .capture.outputs import OutputRecorder
 from .config import JupyterExp, StoreLocation, resolve_store
@@ -91,6 +93,50 @@ def compile_body(shell: Any, body: str, execution_count: int) -> tuple[Any, Any,
     eval_code = shell.compile(last_expr, filename, "eval") if last_expr is not None else None
     silenced = body.rstrip().endswith(";")
     return exec_code, eval_code, filename, silenced
+
+
+def run_compiled(shell: Any, compiled: tuple[Any, Any, str, bool]) -> Any:
+    """Execute a compiled body in the user's namespace; the last expression's value unless silenced."""
+    __tracebackhide__ = True
+    exec_code, eval_code, _, silenced = compiled
+    exec(exec_code, shell.user_global_ns, shell.user_ns)
+    value = eval(eval_code, shell.user_global_ns, shell.user_ns) if eval_code is not None else None
+    return None if silenced else value
+
+
+class _DiscardingWriter:
+    def log(self, step: int | None = None, **metrics: float) -> None:
+        pass
+
+
+def run_unrecorded(shell: Any, body: str, execution_count: int, seed: int | None, deterministic: bool) -> Any:
+    """An earlier ``%%track`` cell inside a replay: the same seed and code, but no run (only the
+    reproduced cell records one); its ``jupyter_exp.log`` calls are discarded silently."""
+    __tracebackhide__ = True
+    compiled = compile_body(shell, body, execution_count)
+    if seed is not None:
+        seeds.apply_seed(seed, body)
+    _active.writer = _DiscardingWriter()
+    try:
+        with seeds.deterministic_algorithms(deterministic):
+            return run_compiled(shell, compiled)
+    finally:
+        _active.writer = None
+
+
+def apply_replay_directive(options: TrackOptions, directive: dict[str, Any]) -> TrackOptions:
+    """The options a replay driver asked for: the recorded seed, its tags, the original's experiment."""
+    seed = directive.get("seed")
+    return replace(
+        options,
+        seed=seed,
+        no_seed=seed is None,
+        deterministic=bool(directive.get("deterministic", options.deterministic)),
+        tags={**options.tags, **directive.get("tags", {})},
+        experiment=directive.get("experiment") or options.experiment,
+        name=directive.get("name") or options.name,
+        quiet=True,
+    )
 
 
 class PeakMemory:
@@ -217,6 +263,9 @@ class TrackedCell:
         self.recorder = recorder = RunRecorder.start(
             self.client, self.experiment_id, self.run_name, self._start_tags()
         )
+        current = self.history.current if self.history is not None else None
+        if current is not None and current.execution_count == self.execution_count:
+            current.seed, current.deterministic = self.seed, self.options.deterministic  # for replays
         if self._make_card is not None and not (self.options.quiet or self.settings.quiet):
             self.card = self._make_card(self)
         if self.seed is not None:
@@ -247,16 +296,13 @@ class TrackedCell:
 
     def _execute(self, outputs: OutputRecorder) -> Outcome:
         __tracebackhide__ = True
-        exec_code, eval_code, filename, silenced = self.compiled
-        namespace = self.shell.user_ns
         try:
-            exec(exec_code, self.shell.user_global_ns, namespace)
-            value = eval(eval_code, self.shell.user_global_ns, namespace) if eval_code is not None else None
+            value = run_compiled(self.shell, self.compiled)
         except BaseException as error:  # the user's exception, re-raised unchanged after recording
             status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
-            return Outcome(status=status, error=error, traceback_text=self._traceback_text(error, filename))
-        if silenced:
-            value = None
+            return Outcome(
+                status=status, error=error, traceback_text=self._traceback_text(error, self.compiled[2])
+            )
         if value is not None:
             outputs.add_result(value)
         return Outcome(value=value)
@@ -331,7 +377,7 @@ class TrackedCell:
         else:
             entries.append(
                 {"execution_count": self.execution_count, "cell_id": self.cell_id,
-                 "source": self.raw_cell, "success": outcome.error is None}
+                 "source": self.raw_cell, "success": outcome.error is None, "seed": self.seed}
             )  # fmt: skip
         return entries
 
@@ -367,11 +413,21 @@ class TrackedCell:
                 taken = snapshot(self.notebook, self.raw_cell, self.cell_id)
                 if taken is not None:
                     recorder.stage_bytes("notebook.ipynb", taken[0])
+                    if taken[1]:  # the file on disk is current enough to judge where names came from
+                        self._record_hidden_state(json.loads(taken[0]))
             recorder.upload_staged()  # what a crash must not lose goes first
             if self.settings.requirements:
                 recorder.stage_text("requirements.txt", environment.requirements_txt())
         except Exception as error:  # an incomplete record is better than a broken cell
             self.warnings.append(f"part of the record could not be captured: {error}")
+
+    def _record_hidden_state(self, document: dict[str, Any]) -> None:
+        entries = self.history.entries if self.history is not None else []
+        earlier = [e for e in entries if e.execution_count < self.execution_count]
+        names = hidden_state(self.body, earlier, document)
+        if names:
+            self.recorder.set_tags({"jupyter_exp.hidden_state": ", ".join(names)})
+            self.warnings.append("hidden state: " + ", ".join(names))
 
 
 def _user() -> str | None:

@@ -21,6 +21,20 @@ def _in_kernel() -> bool:
         return False
 
 
+def ui_link(location: StoreLocation, experiment_id: str, run_id: str) -> str | None:
+    """The run's page in the MLflow UI when the store is an MLflow server."""
+    uri = location.tracking_uri
+    if uri.startswith(("http://", "https://")):
+        return f"{uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+    return None
+
+
+def _run_html(location: StoreLocation, experiment_id: str, run_id: str | None) -> str:
+    link = ui_link(location, experiment_id, run_id) if run_id else None
+    code = f"<code>{html.escape(str(run_id))}</code>"
+    return f'<a href="{html.escape(link)}" target="_blank">{code}</a>' if link else code
+
+
 class RunCard:
     def __init__(self, name: str, run_id: str, location: StoreLocation, experiment_id: str) -> None:
         self.name = name
@@ -34,10 +48,7 @@ class RunCard:
 
     @property
     def ui_link(self) -> str | None:
-        uri = self.location.tracking_uri
-        if uri.startswith(("http://", "https://")):
-            return f"{uri.rstrip('/')}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
-        return None
+        return ui_link(self.location, self.experiment_id, self.run_id)
 
     def text(self) -> str:
         metrics = "  ".join(f"{k}={v:.4g}" for k, v in self.metrics.items())
@@ -107,3 +118,152 @@ try:
 
 except ImportError:  # pragma: no cover - ipywidgets is a dependency
     _CardWidget = None  # type: ignore[assignment,misc]
+
+
+class ReplayProgress:
+    """A progress bar for ``%reproduce``: cells replayed / total and the current cell.
+
+    An ipywidgets bar in a kernel, a line rewritten on stderr in plain IPython. It also prints the
+    drift table and the plan before the first cell runs.
+    """
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._label: Any = None
+
+    def planned(self, reproduction: Any) -> None:
+        print(plan_text(reproduction))
+        if reproduction.options.dry_run:
+            return
+        if _in_kernel():
+            try:
+                import ipywidgets
+                from IPython.display import display
+
+                total = len(reproduction.plan.steps)
+                self._bar = ipywidgets.IntProgress(value=0, min=0, max=total, description="Replaying")
+                self._label = ipywidgets.Label(f"0/{total}")
+                display(ipywidgets.HBox([self._bar, self._label]))
+            except Exception:
+                self._bar = None
+
+    def cell_started(self, index: int, total: int, step: Any) -> None:
+        text = f"{index}/{total} cells · running {step.label}"
+        if self._bar is not None:
+            self._bar.value, self._label.value = index, text
+        else:
+            print(f"\r[jupyter-exp] replaying {text}"[:120].ljust(120), end="", file=sys.stderr, flush=True)
+
+    def cell_finished(self, index: int, total: int, step: Any, result: Any) -> None:
+        if self._bar is not None:
+            self._bar.value, self._label.value = index + 1, f"{index + 1}/{total} cells"
+            if result.status != "ok":
+                self._bar.bar_style = "danger"
+        elif index + 1 == total or result.status != "ok":
+            print(file=sys.stderr)
+
+
+def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def plan_text(reproduction: Any) -> str:
+    """The drift table and the replay plan, as printed before anything runs (and by --dry-run)."""
+    plan = reproduction.plan
+    parts = [
+        f"Reproducing {reproduction.original.name} ({reproduction.original_id}) in kernel {reproduction.kernel_name!r}"
+    ]
+    if reproduction.drift:
+        parts.append("Drift:\n" + _table([d.row() for d in reproduction.drift], ("what", "recorded", "now")))
+    else:
+        parts.append("Drift: none (same commit, diff, packages, device and notebook)")
+    replayed = ", ".join(f"[{s.execution_count}]" for s in plan.steps)
+    parts.append(f"Replay: {len(plan.steps)} cells in execution order: {replayed}")
+    for step in plan.steps:
+        for line in step.removed_lines:
+            parts.append(f"  removed from [{step.execution_count}]: {line}")
+    for skipped in plan.skipped:
+        first = skipped.source.strip().splitlines()[0][:50] if skipped.source.strip() else ""
+        parts.append(f"  skipped [{skipped.execution_count}] {first} ({skipped.reason})")
+    for override in plan.overrides:
+        parts.append(f"  --set {override.describe()} ({override.where})")
+    return "\n".join(parts)
+
+
+VERDICT_COLOURS = {
+    "exact": "#188038",
+    "close": "#1a73e8",
+    "varied": "#7b1fa2",
+    "diverged": "#e37400",
+    "failed": "#d93025",
+}
+
+
+class ReproductionReport:
+    """What ``%reproduce`` returns: the verdict table as the cell's result; the reproduction inside."""
+
+    def __init__(self, reproduction: Any, location: StoreLocation) -> None:
+        self.reproduction = reproduction
+        self.location = location
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.reproduction, name)
+
+    @property
+    def verdict(self) -> str | None:
+        verdict = self.reproduction.verdict
+        return verdict.verdict if verdict is not None else None
+
+    def _rows(self) -> list[tuple[str, str, str, str]]:
+        verdict = self.reproduction.verdict
+        rows = []
+        for m in verdict.metrics if verdict is not None else []:
+            where = ""
+            if m.first_divergence:
+                where = f"step {m.first_divergence['step']}"
+            rows.append(
+                (m.key, _num(m.original_last), _num(m.reproduced_last), f"{m.status} {where}".strip())
+            )
+        if verdict is not None and verdict.outputs is not None and verdict.outputs.status != "unavailable":
+            masked = ", ".join(f"{n} {k}" for k, n in verdict.outputs.masked.items())
+            rows.append(
+                ("outputs", "", "", verdict.outputs.status + (f" (masked: {masked})" if masked else ""))
+            )
+        return rows
+
+    def __repr__(self) -> str:
+        r = self.reproduction
+        if r.verdict is None:
+            return f"[jupyter-exp] dry run of {r.original_id}: nothing executed"
+        head = f"[jupyter-exp] {r.verdict.verdict.upper()}: {r.verdict.summary}\n"
+        head += f"original {r.original_id} → reproduction {r.run_id} (kernel {r.kernel_name}, {r.duration_s:.1f} s)"
+        rows = self._rows()
+        return head + ("\n" + _table(rows, ("", "original", "reproduced", "verdict")) if rows else "")
+
+    def _repr_html_(self) -> str:
+        r = self.reproduction
+        if r.verdict is None:
+            return f"<pre>{html.escape(repr(self))}</pre>"
+        colour = VERDICT_COLOURS.get(r.verdict.verdict, "#5f6368")
+        experiment = r.original.run.info.experiment_id
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in self._rows()
+        )
+        return (
+            f"<div class='jp-exp-verdict' style='border-left:4px solid {colour};padding:4px 8px;font-size:12px'>"
+            f"<b style='color:{colour}'>{html.escape(r.verdict.verdict)}</b> {html.escape(r.verdict.summary)}"
+            f"<div style='opacity:.75'>original {_run_html(self.location, experiment, r.original_id)} → "
+            f"reproduction {_run_html(self.location, experiment, r.run_id)} · kernel "
+            f"{html.escape(r.kernel_name)} · {r.duration_s:.1f} s</div>"
+            f"<table><tr><th></th><th>original</th><th>reproduced</th><th>verdict</th></tr>{body}</table></div>"
+        )
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.6g}"

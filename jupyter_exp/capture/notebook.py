@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import import_states
 from .seeds import global_rng_states
 
 SESSION_ENV = "JPY_SESSION_NAME"
@@ -55,11 +57,18 @@ class HistoryEntry:
     cell_id: str | None
     source: str
     success: bool | None = None
+    seed: int | None = None  # set when the entry is a %%track cell that applied a seed
+    deterministic: bool = False
     rng_states: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def public(self) -> dict[str, Any]:
+        """The ``history.json`` entry; ``seed``/``deterministic`` only on tracked cells that set them."""
         entry = asdict(self)
         entry.pop("rng_states")
+        if entry["seed"] is None:
+            entry.pop("seed")
+        if not entry["deterministic"]:
+            entry.pop("deterministic")
         return entry
 
 
@@ -86,8 +95,13 @@ class ExecutionHistory:
             self._pending = self.entries[-1]
         shell.events.register("pre_run_cell", self.pre_run_cell)
         shell.events.register("post_run_cell", self.post_run_cell)
+        self._import_watch = import_states.recorder(
+            lambda: self._pending.rng_states if self._pending else None
+        )
+        import_states.watch(self._import_watch)
 
     def unregister(self, shell: Any) -> None:
+        import_states.unwatch(getattr(self, "_import_watch", None))
         for event, callback in (("pre_run_cell", self.pre_run_cell), ("post_run_cell", self.post_run_cell)):
             try:
                 shell.events.unregister(event, callback)
@@ -121,5 +135,7 @@ class ExecutionHistory:
     def public(self) -> list[dict[str, Any]]:
         return [entry.public() for entry in self.entries]
 
-    def rng_by_execution_count(self) -> dict[int, dict[str, Any]]:
-        return {entry.execution_count: entry.rng_states for entry in self.entries}
+    def rng_by_execution_count(self) -> dict[int, bytes]:
+        """``rng_history.pkl``: each entry's states pickled on their own, so that a replay unpickles
+        (and imports numpy or torch for) only the states of the cell it is about to run."""
+        return {e.execution_count: pickle.dumps(e.rng_states) for e in self.entries if e.rng_states}

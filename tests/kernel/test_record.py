@@ -133,8 +133,10 @@ def test_cell_and_history_artifacts(record: dict[str, Any]) -> None:
     assert [h["success"] for h in history] == [True, True, True]
     counts = [h["execution_count"] for h in history]
     assert counts == sorted(counts) and len(set(counts)) == 3
+    assert "seed" not in history[1] and history[2]["seed"] == 123  # what a replay of the cell applies
     rng_history = pickle.loads(artifact(client, run_id, "rng_history.pkl").read_bytes())
-    assert set(rng_history) == set(counts)
+    assert set(rng_history) == set(counts[1:])  # none for the cell that loaded the extension
+    assert pickle.loads(rng_history[counts[2]])["random"] != random.Random(123).getstate()
 
 
 def test_notebook_snapshot_is_in_sync(record: dict[str, Any]) -> None:

@@ -1,0 +1,91 @@
+"""Generators that are seeded from OS entropy when they are imported, caught at import.
+
+numpy's global generator gets a fresh random state when ``numpy.random`` is first imported, so a
+cell that imports numpy and draws from it at once cannot be replayed from states taken before the
+cell. A finder on ``sys.meta_path`` runs a callback right after such a module has executed: the
+record takes its initial state, a replay puts the recorded one in its place. (torch's generators
+start from a fixed default seed and need no such care.)
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Callable
+from typing import Any
+
+WATCHED = {"numpy.random": "numpy"}  # module -> key of its state in the recorded states
+IMPORT_SUFFIX = "@import"
+
+
+def _get_state(module: Any) -> Any:
+    return module.get_state()
+
+
+def _set_state(module: Any, state: Any) -> None:
+    module.set_state(state)
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Runs the callbacks after a watched module is executed for the first time."""
+
+    def __init__(self) -> None:
+        self.callbacks: list[Callable[[str, Any], None]] = []
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname not in WATCHED or fullname in sys.modules or not self.callbacks:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return None
+        run_module, key = spec.loader.exec_module, WATCHED[fullname]
+
+        def exec_module(module: Any) -> None:
+            run_module(module)
+            for callback in list(self.callbacks):
+                try:
+                    callback(key, module)
+                except Exception:  # recording must never break the user's import
+                    pass
+
+        spec.loader.exec_module = exec_module  # this module's own loader instance only
+        return spec
+
+
+_FINDER = _AfterImport()
+
+
+def watch(callback: Callable[[str, Any], None], first: bool = False) -> None:
+    if callback not in _FINDER.callbacks:
+        _FINDER.callbacks.insert(0 if first else len(_FINDER.callbacks), callback)
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+
+
+def unwatch(callback: Callable[[str, Any], None]) -> None:
+    if callback in _FINDER.callbacks:
+        _FINDER.callbacks.remove(callback)
+    if not _FINDER.callbacks and _FINDER in sys.meta_path:
+        sys.meta_path.remove(_FINDER)
+
+
+def recorder(states_of_current_cell: Callable[[], dict[str, Any] | None]) -> Callable[[str, Any], None]:
+    """At record time: keep the state a watched generator was born with in the running cell's states."""
+
+    def record(key: str, module: Any) -> None:
+        states = states_of_current_cell()
+        if states is not None:
+            states[key + IMPORT_SUFFIX] = _get_state(module)
+
+    return record
+
+
+def restorer(states: dict[str, Any]) -> Callable[[str, Any], None]:
+    """At replay time: give a watched generator the state it was born with in the original session."""
+
+    def restore(key: str, module: Any) -> None:
+        if key + IMPORT_SUFFIX in states:
+            _set_state(module, states[key + IMPORT_SUFFIX])
+
+    return restore

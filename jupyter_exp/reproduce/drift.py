@@ -1,0 +1,116 @@
+"""What differs between the recorded run and the place it is about to be replayed, before anything runs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..capture.git import capture_git
+from .plan import ReplayPlan
+from .record import RunRecord
+
+MAX_PACKAGES_LISTED = 8
+
+
+@dataclass
+class Drift:
+    what: str  # git, packages, python, device, notebook, rng, kernel
+    recorded: str
+    now: str
+
+    def row(self) -> tuple[str, str, str]:
+        return self.what, self.recorded, self.now
+
+
+def git_drift(record: RunRecord, root: Path, checkout: bool) -> list[Drift]:
+    commit = record.tags.get("mlflow.source.git.commit")
+    if not commit:
+        return []
+    if checkout:
+        dirty = record.tags.get("jupyter_exp.git.dirty") == "true"
+        return [
+            Drift("git", commit[:10] + (" + diff" if dirty else ""), "checked out in a temporary worktree")
+        ]
+    state = capture_git(root)
+    if state is None:
+        return [Drift("git", commit[:10], "not a git work tree")]
+    found = []
+    if state.commit != commit:
+        found.append(Drift("git", f"HEAD {commit[:10]}", f"HEAD {(state.commit or 'none')[:10]}"))
+    recorded_diff = (record.text("git.diff") or "").strip()
+    if state.diff.strip() != recorded_diff:
+        recorded = f"uncommitted diff ({len(recorded_diff.splitlines())} lines)" if recorded_diff else "clean"
+        now = (
+            f"uncommitted diff ({len(state.diff.strip().splitlines())} lines)"
+            if state.diff.strip()
+            else "clean"
+        )
+        found.append(Drift("git diff", recorded, now if now != recorded else "a different diff"))
+    return found
+
+
+def environment_drift(record: RunRecord, probe: dict[str, Any]) -> list[Drift]:
+    found = []
+    recorded_python = record.environment.get("python")
+    if recorded_python and probe.get("python") and recorded_python != probe["python"]:
+        found.append(Drift("python", str(recorded_python), probe["python"]))
+    pins, now = record.requirements(), probe.get("packages", {})
+    changed = [
+        f"{name} {version} → {now.get(name, 'missing')}"
+        for name, version in sorted(pins.items())
+        if now.get(name) != version
+    ]
+    if changed:
+        shown = ", ".join(changed[:MAX_PACKAGES_LISTED])
+        more = f" and {len(changed) - MAX_PACKAGES_LISTED} more" if len(changed) > MAX_PACKAGES_LISTED else ""
+        found.append(Drift("packages", f"{len(pins)} pinned", f"{len(changed)} differ: {shown}{more}"))
+    device = record.tags.get("jupyter_exp.device", "")
+    if device and probe.get("cuda") is not None:
+        recorded_cuda = device.startswith("cuda")
+        if recorded_cuda and not probe["cuda"]:
+            found.append(Drift("device", device, "no CUDA in the replay kernel"))
+        elif not recorded_cuda and probe["cuda"]:
+            found.append(Drift("device", device, "CUDA available in the replay kernel"))
+    return found
+
+
+def notebook_drift(record: RunRecord, notebook: Path | None) -> list[Drift]:
+    snapshot = record.text("notebook.ipynb")
+    if snapshot is None or notebook is None:
+        return []
+    if not notebook.exists():
+        return [
+            Drift("notebook", record.tags.get("mlflow.source.name", notebook.name), "file no longer exists")
+        ]
+    try:
+        before, after = _code_sources(json.loads(snapshot)), _code_sources(json.loads(notebook.read_text()))
+    except (OSError, ValueError):
+        return [Drift("notebook", "snapshot", "current file unreadable")]
+    if before == after:
+        return []
+    edited = sum(1 for cell_id, source in before.items() if cell_id in after and after[cell_id] != source)
+    deleted = sum(1 for cell_id in before if cell_id not in after)
+    added = sum(1 for cell_id in after if cell_id not in before)
+    parts = [f"{n} {what}" for n, what in ((edited, "edited"), (added, "added"), (deleted, "deleted")) if n]
+    return [Drift("notebook", "snapshot at run start", "changed since: " + ", ".join(parts or ["reordered"]))]
+
+
+def _code_sources(document: dict[str, Any]) -> dict[str, str]:
+    cells = {}
+    for index, cell in enumerate(document.get("cells", [])):
+        if cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            cells[cell.get("id") or f"#{index}"] = "".join(source) if isinstance(source, list) else source
+    return cells
+
+
+def replay_drift(plan: ReplayPlan) -> list[Drift]:
+    missing = plan.without_rng_state
+    if not missing:
+        return []
+    cells = ", ".join(f"[{c}]" for c in missing)
+    return [
+        Drift("rng state", "not recorded for " + cells, "run before the extension was loaded: cannot restore")
+    ]

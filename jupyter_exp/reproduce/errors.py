@@ -1,0 +1,31 @@
+"""Typed errors of a reproduction, each with a one-line message (nbclient style)."""
+
+from __future__ import annotations
+
+
+class ReproduceError(Exception):
+    """Base class: a reproduction could not be planned or run."""
+
+
+class RecordNotFound(ReproduceError):
+    """No run with that id in the store."""
+
+
+class RecordIncomplete(ReproduceError):
+    """The run exists but lacks what a replay needs (e.g. recorded by plain MLflow), or it is corrupt."""
+
+
+class KernelSpecMissing(ReproduceError):
+    """The requested kernelspec is not installed."""
+
+
+class OverrideError(ReproduceError):
+    """A ``--set`` names something the record cannot override."""
+
+
+class CheckoutError(ReproduceError):
+    """The recorded commit or diff cannot be checked out."""
+
+
+class KernelDied(ReproduceError):
+    """The replay kernel died while running a cell."""

@@ -1,0 +1,88 @@
+"""The replay kernel's side of a replay, called silently by the driver before each cell.
+
+Imports nothing heavy: numpy or torch are imported only when the states about to be restored hold
+them, as they were imported at that point of the original session.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import pickle
+import subprocess
+import sys
+from importlib import metadata
+from typing import Any
+
+from .. import _active
+from ..capture import import_states
+from ..capture.seeds import restore_rng_states
+
+
+_armed: Any = None  # the import-time restorer for the cell about to run
+
+
+def decode_states(encoded: str) -> dict[str, Any]:
+    """States travel inline as base64 pickles, so that remote kernels need no access to our files."""
+    return pickle.loads(base64.b64decode(encoded))
+
+
+def set_path(namespace: dict[str, Any], dotted: str, value: Any) -> None:
+    """``config.optimizer.lr = value`` through dict keys or attributes, from a namespace name."""
+    head, *rest = dotted.split(".")
+    if not rest:
+        namespace[head] = value
+        return
+    target = namespace[head]
+    for part in rest[:-1]:
+        target = target[part] if isinstance(target, dict) else getattr(target, part)
+    if isinstance(target, dict):
+        target[rest[-1]] = value
+    else:
+        setattr(target, rest[-1], value)
+
+
+def before_cell(
+    states: str | None = None, directive: dict[str, Any] | None = None, assign: dict[str, Any] | None = None
+) -> None:
+    """Put back the generator states recorded before the original cell, set ``--set`` values that
+    came from the namespace, and tell the next ``%%track`` how to behave."""
+    if assign:
+        from IPython import get_ipython
+
+        namespace = get_ipython().user_ns
+        for dotted, value in assign.items():
+            set_path(namespace, dotted, value)
+    global _armed
+    if _armed is not None:
+        import_states.unwatch(_armed)
+        _armed = None
+    if states:
+        decoded = decode_states(states)
+        restore_rng_states(decoded)
+        if any(key.endswith(import_states.IMPORT_SUFFIX) for key in decoded):
+            _armed = import_states.restorer(decoded)
+            import_states.watch(_armed, first=True)
+    _active.replay_directive = directive
+
+
+def probe() -> None:
+    """Print what the drift check compares: python, installed distributions, CUDA availability.
+
+    CUDA is checked in a subprocess so that the replay kernel does not import torch before the
+    replayed cells do.
+    """
+    packages = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name")
+        if name:
+            packages[name.lower()] = dist.version
+    cuda = None
+    if "torch" in packages:
+        try:
+            check = "import torch; print(torch.cuda.is_available())"
+            done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120)
+            cuda = done.stdout.strip().endswith("True")
+        except (OSError, subprocess.SubprocessError):
+            cuda = None
+    print(json.dumps({"python": sys.version.split()[0], "packages": packages, "cuda": cuda}))

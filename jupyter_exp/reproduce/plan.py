@@ -1,0 +1,214 @@
+"""The replay plan: which recorded cells run, in which order, with what, and which are skipped.
+
+The recorded history is replayed in execution order (hidden state from out-of-order execution is
+exactly what must come back), up to and including the tracked cell.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..capture.cell import parse_python
+from .errors import OverrideError
+from .record import RunRecord
+
+INSTALL_LINE = re.compile(r"^\s*[!%]{1,2}\s*(pip|pip3|conda|mamba|uv\s+pip)\s+(install|uninstall)\b")
+LOAD_EXT = re.compile(r"^\s*%(load_ext|reload_ext)\s+(\S+)\s*$")
+REPRODUCE = re.compile(r"^\s*%{1,2}reproduce\b", re.MULTILINE)
+TRACK = re.compile(r"^\s*%%track\b")
+OWN_EXTENSION = "jupyter_exp"
+
+
+@dataclass
+class ReplayStep:
+    execution_count: int
+    cell_id: str | None
+    source: str
+    tracked: bool = False  # a %%track cell
+    target: bool = False  # the cell being reproduced
+    seed: int | None = None
+    deterministic: bool = False
+    has_rng_state: bool = False
+    assign: dict[str, Any] = field(default_factory=dict)  # --set values for the namespace
+    removed_lines: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        first = next((line.strip() for line in self.source.splitlines() if line.strip()), "")
+        return f"[{self.execution_count}] {first[:60]}"
+
+
+@dataclass
+class SkippedEntry:
+    execution_count: int
+    source: str
+    reason: str
+
+
+@dataclass
+class Override:
+    name: str
+    original: Any
+    value: Any
+    where: str  # "cell" or "namespace"
+
+    def describe(self) -> str:
+        return f"{self.name}: {self.original!r} → {self.value!r}"
+
+
+@dataclass
+class ReplayPlan:
+    steps: list[ReplayStep]
+    skipped: list[SkippedEntry]
+    overrides: list[Override]
+
+    @property
+    def target(self) -> ReplayStep:
+        return self.steps[-1]
+
+    @property
+    def without_rng_state(self) -> list[int]:
+        return [s.execution_count for s in self.steps if not s.has_rng_state]
+
+
+def _skip_reason(source: str, loaded: set[str]) -> str | None:
+    if not source.strip():
+        return "empty"
+    if REPRODUCE.search(source):
+        return "%reproduce"
+    lines = [line for line in source.splitlines() if line.strip()]
+    if len(lines) == 1 and (match := LOAD_EXT.match(lines[0])):
+        extension = match.group(2)
+        if extension == OWN_EXTENSION:
+            return "jupyter_exp is loaded by the replay"
+        if extension in loaded:
+            return f"%load_ext {extension} again"
+        loaded.add(extension)
+    return None
+
+
+def _without_installs(source: str) -> tuple[str, list[str]]:
+    kept, removed = [], []
+    for line in source.splitlines(keepends=True):
+        (removed if INSTALL_LINE.match(line) else kept).append(line)
+    return "".join(kept), [line.strip() for line in removed]
+
+
+def build_plan(record: RunRecord, sets: dict[str, Any] | None = None) -> ReplayPlan:
+    steps: list[ReplayStep] = []
+    skipped: list[SkippedEntry] = []
+    loaded: set[str] = set()
+    last = len(record.history) - 1
+    for index, entry in enumerate(record.history):
+        count, source = int(entry.get("execution_count", index + 1)), entry["source"]
+        is_target = index == last
+        if not is_target:
+            if entry.get("success") is False:
+                skipped.append(SkippedEntry(count, source, "failed originally"))
+                continue
+            reason = _skip_reason(source, loaded)
+            if reason is not None:
+                if reason != "empty":
+                    skipped.append(SkippedEntry(count, source, reason))
+                continue
+        source, removed = _without_installs(source)
+        if removed and not source.strip():
+            skipped.append(SkippedEntry(count, entry["source"], "package install"))
+            continue
+        steps.append(ReplayStep(
+            execution_count=count, cell_id=entry.get("cell_id"), source=source,
+            tracked=bool(TRACK.match(source)), target=is_target,
+            seed=record.seed if is_target else entry.get("seed"),
+            deterministic=bool(entry.get("deterministic")), has_rng_state=record.rng_states(count) is not None,
+            removed_lines=removed,
+        ))  # fmt: skip
+    if record.tags.get("jupyter_exp.deterministic") == "true":
+        steps[-1].deterministic = True
+    overrides = apply_overrides(steps[-1], record.config, sets or {})
+    return ReplayPlan(steps=steps, skipped=skipped, overrides=overrides)
+
+
+# -- --set ---------------------------------------------------------------------------------------
+def _get_path(value: Any, parts: list[str]) -> Any:
+    for part in parts:
+        value = value[part]
+    return value
+
+
+def _set_path(value: Any, parts: list[str], new: Any) -> Any:
+    if not parts:
+        return new
+    value = copy.deepcopy(value)
+    _get_path(value, parts[:-1])[parts[-1]] = new
+    return value
+
+
+def apply_overrides(target: ReplayStep, config: dict[str, Any], sets: dict[str, Any]) -> list[Override]:
+    """Change the tracked cell's literal assignment, or the namespace value it read, for each ``--set``."""
+    overrides = []
+    for dotted, value in sets.items():
+        head, *rest = dotted.split(".")
+        entry = config.get(head)
+        try:
+            original = _get_path(entry["value"], rest) if entry else None
+        except (KeyError, TypeError, IndexError):
+            entry = None
+        if entry is None:
+            known = ", ".join(sorted(config)) or "none"
+            raise OverrideError(f"--set {dotted}: not a captured parameter of this run (captured: {known})")
+        source = entry.get("source")
+        if source == "cell":
+            target.source = _replace_literal(
+                target.source, head, _set_path(entry["value"], rest, value), dotted
+            )
+        elif source in ("namespace", "object"):
+            target.assign[dotted] = value
+        else:
+            raise OverrideError(
+                f"--set {dotted}: it came from {source}, which a replay cannot change; edit the cell instead"
+            )
+        overrides.append(Override(dotted, original, value, "cell" if source == "cell" else "namespace"))
+    return overrides
+
+
+def _replace_literal(source: str, name: str, value: Any, dotted: str) -> str:
+    """Rewrite the last top-level ``name = <literal>`` of a ``%%track`` cell to ``name = repr(value)``."""
+    first, _, body = source.partition("\n") if TRACK.match(source) else ("", "", source)
+    tree = parse_python(body)
+    statement = None
+    for node in tree.body if tree is not None else []:
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign)
+            else []
+        )
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets) and node.value is not None:
+            statement = node
+    if statement is None:
+        raise OverrideError(f"--set {dotted}: no plain `{name} = ...` assignment found in the tracked cell")
+    literal = repr(value)
+    try:
+        if ast.literal_eval(literal) != value:
+            raise ValueError
+    except (ValueError, SyntaxError):
+        raise OverrideError(f"--set {dotted}: {value!r} cannot be written as a Python literal") from None
+    lines = body.splitlines(keepends=True)
+    start = sum(len(line) for line in lines[: statement.value.lineno - 1]) + _byte_col(
+        lines, statement.value.lineno, statement.value.col_offset
+    )
+    end = sum(len(line) for line in lines[: statement.value.end_lineno - 1]) + _byte_col(
+        lines, statement.value.end_lineno, statement.value.end_col_offset
+    )
+    body = body[:start] + literal + body[end:]
+    return f"{first}\n{body}" if first else body
+
+
+def _byte_col(lines: list[str], lineno: int, byte_offset: int) -> int:
+    """ast column offsets count UTF-8 bytes; string slicing counts characters."""
+    return len(lines[lineno - 1].encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))

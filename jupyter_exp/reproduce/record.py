@@ -1,0 +1,139 @@
+"""A run record read back from MLflow: everything a replay and its verification need."""
+
+from __future__ import annotations
+
+import base64
+import json
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from .errors import RecordIncomplete, RecordNotFound
+
+ARTIFACT_DIR = "jupyter_exp"
+SYSTEM_PREFIX = "system/"
+
+
+@dataclass
+class RunRecord:
+    run: Any
+    history: list[dict[str, Any]]
+    files: Path  # the downloaded jupyter_exp/ artifacts
+    outputs: dict[str, Any] | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=dict)
+    rng_history: dict[int, Any] = field(default_factory=dict)  # execution count -> pickled states
+
+    @property
+    def run_id(self) -> str:
+        return self.run.info.run_id
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return self.run.data.tags
+
+    @property
+    def name(self) -> str:
+        return self.run.info.run_name or self.run_id
+
+    @property
+    def target(self) -> dict[str, Any]:
+        """The tracked cell itself: the last history entry."""
+        return self.history[-1]
+
+    @property
+    def seed(self) -> int | None:
+        value = self.tags.get("jupyter_exp.seed")
+        return int(value) if value not in (None, "", "None") else None
+
+    def rng_states(self, execution_count: int) -> str | None:
+        """The states recorded before that history entry, as the base64 pickle a replay kernel takes."""
+        states = self.rng_history.get(execution_count)
+        if not states:
+            return None
+        if not isinstance(states, bytes):  # records written before states were pickled one by one
+            states = pickle.dumps(states)
+        return base64.b64encode(states).decode("ascii")
+
+    def text(self, name: str) -> str | None:
+        path = self.files / name
+        return path.read_text(encoding="utf-8") if path.exists() else None
+
+    def requirements(self) -> dict[str, str]:
+        pins = {}
+        for line in (self.text("requirements.txt") or "").splitlines():
+            name, sep, version = line.partition("==")
+            if sep:
+                pins[name.strip().lower()] = version.strip()
+        return pins
+
+
+def _json(path: Path, run_id: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise RecordIncomplete(f"run {run_id}: {ARTIFACT_DIR}/{path.name} is corrupt ({error})") from None
+
+
+def load_record(client: MlflowClient, run_id: str, workdir: Path | None = None) -> RunRecord:
+    """Fetch run ``run_id`` and its ``jupyter_exp/`` artifacts; a one-line error when it cannot replay."""
+    run_id = run_id.strip()
+    try:
+        run = client.get_run(run_id)
+    except MlflowException:
+        raise RecordNotFound(f"no run with id {run_id!r} in {client.tracking_uri}") from None
+    files = Path(workdir or tempfile.mkdtemp(prefix="jupyter-exp-record-"))
+    try:
+        listed = {Path(a.path).name for a in client.list_artifacts(run_id, ARTIFACT_DIR)}
+    except Exception as error:
+        raise RecordIncomplete(f"run {run_id}: its artifacts cannot be read ({error})") from None
+    if "history.json" not in listed:
+        raise RecordIncomplete(
+            f"run {run_id} has no {ARTIFACT_DIR}/history.json: it was not recorded by %%track "
+            "(e.g. by plain MLflow), so there is nothing to replay"
+        )
+    try:
+        local = Path(client.download_artifacts(run_id, ARTIFACT_DIR, str(files)))
+    except Exception as error:
+        raise RecordIncomplete(f"run {run_id}: downloading its artifacts failed ({error})") from None
+    history = _json(local / "history.json", run_id)
+    if (
+        not isinstance(history, list)
+        or not history
+        or not all(isinstance(e, dict) and isinstance(e.get("source"), str) for e in history)
+    ):
+        raise RecordIncomplete(f"run {run_id}: {ARTIFACT_DIR}/history.json is corrupt (no list of cells)")
+    record = RunRecord(run=run, history=history, files=local)
+    for name, attribute in (
+        ("outputs.json", "outputs"),
+        ("config.json", "config"),
+        ("environment.json", "environment"),
+    ):
+        if (local / name).exists():
+            setattr(record, attribute, _json(local / name, run_id))
+    if (local / "rng_history.pkl").exists():
+        try:
+            with open(local / "rng_history.pkl", "rb") as handle:
+                record.rng_history = pickle.load(handle)
+        except Exception as error:
+            raise RecordIncomplete(
+                f"run {run_id}: {ARTIFACT_DIR}/rng_history.pkl is corrupt ({type(error).__name__}: {error})"
+            ) from None
+    return record
+
+
+def metric_series(client: MlflowClient, run_id: str) -> dict[str, list[tuple[int, float]]]:
+    """Every non-system metric of a run as ``(step, value)`` in step order."""
+    run = client.get_run(run_id)
+    series = {}
+    for key in sorted(run.data.metrics):
+        if key.startswith(SYSTEM_PREFIX):
+            continue
+        history = client.get_metric_history(run_id, key)
+        series[key] = [(m.step, m.value) for m in sorted(history, key=lambda m: (m.step, m.timestamp))]
+    return series

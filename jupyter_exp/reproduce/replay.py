@@ -1,0 +1,396 @@
+"""The replay engine: a recorded run -> a fresh kernel -> a new run -> a verdict.
+
+Framework-free and async: ``%reproduce`` runs it on a thread of its own (``reproduce_blocking``);
+the server runs it on its event loop with its own kernel manager. Whatever happens (a failing cell,
+a dead kernel, an interrupt), the replay kernel is shut down and no run is left RUNNING.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..capture.kernel import KERNEL_ID_ENV, KERNEL_NAME_ENV
+from ..capture.notebook import SESSION_ENV
+from ..config import ROOT_ENV, StoreLocation, git_toplevel
+from .drift import Drift, environment_drift, git_drift, notebook_drift, replay_drift
+from .errors import KernelDied, ReproduceError
+from .plan import ReplayPlan, ReplayStep, build_plan
+from .record import ARTIFACT_DIR, RunRecord, load_record, metric_series
+from .replay_kernel import CellResult, KernelLauncher, LocalKernelLauncher, ReplayKernel
+from .verify import Tolerance, Verdict, failed_verdict, verdict_from
+from .worktree import recorded_worktree
+
+DEFAULT_KERNEL = "python3"
+INKERNEL = '__import__("jupyter_exp.reproduce.inkernel", fromlist=["_"])'
+REPRODUCTION_ID_TAG = "jupyter_exp.reproduction.id"
+DROPPED_ENV = ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", SESSION_ENV, KERNEL_ID_ENV)
+
+
+@dataclass
+class ReproduceOptions:
+    kernel_name: str | None = None
+    sets: dict[str, Any] = field(default_factory=dict)
+    rtol: float = 1e-5
+    atol: float = 1e-8
+    checkout: bool = False
+    dry_run: bool = False
+    deterministic: bool = False
+    cell_timeout: float | None = None
+
+
+@dataclass
+class Reproduction:
+    """What a reproduction planned, found and concluded; shown by the magic and the server."""
+
+    original: RunRecord
+    plan: ReplayPlan
+    kernel_name: str
+    options: ReproduceOptions
+    reproduction_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    drift: list[Drift] = field(default_factory=list)
+    run_id: str | None = None
+    verdict: Verdict | None = None
+    duration_s: float = 0.0
+
+    @property
+    def original_id(self) -> str:
+        return self.original.run_id
+
+    def document(self) -> dict[str, Any]:
+        """``reproduction.json``."""
+        verdict = self.verdict.document() if self.verdict is not None else {}
+        return {
+            **verdict,
+            "original_run_id": self.original_id,
+            "reproduction_run_id": self.run_id,
+            "kernel": self.kernel_name,
+            "checkout": self.options.checkout,
+            "drift": [d.row() for d in self.drift],
+            "skipped": [
+                {"execution_count": s.execution_count, "reason": s.reason} for s in self.plan.skipped
+            ],
+            "replayed": [s.execution_count for s in self.plan.steps],
+            "duration_s": round(self.duration_s, 3),
+        }
+
+
+class ReplayObserver:
+    """Progress of a reproduction; the magic draws a progress bar, the server keeps job state."""
+
+    def planned(self, reproduction: Reproduction) -> None: ...
+
+    def cell_started(self, index: int, total: int, step: ReplayStep) -> None: ...
+
+    def cell_finished(self, index: int, total: int, step: ReplayStep, result: CellResult) -> None: ...
+
+
+async def reproduce(
+    run_id: str,
+    location: StoreLocation,
+    options: ReproduceOptions | None = None,
+    launcher: KernelLauncher | None = None,
+    observer: ReplayObserver | None = None,
+) -> Reproduction:
+    """Replay run ``run_id`` in a new kernel and verify it; raises ``ReproduceError`` on bad input."""
+    from ..tracking.store import StoreError, client_for
+
+    options = options or ReproduceOptions()
+    launcher = launcher or LocalKernelLauncher()
+    observer = observer or ReplayObserver()
+    started = time.perf_counter()
+    try:
+        client = client_for(location)
+    except StoreError as error:
+        raise ReproduceError(str(error)) from None
+    workdir = Path(tempfile.mkdtemp(prefix="jupyter-exp-reproduce-"))
+    try:
+        record = load_record(client, run_id, workdir)
+        kernel_name, kernel_drift = _choose_kernel(record, options, launcher)
+        plan = build_plan(record, options.sets)
+        if options.deterministic:
+            plan.target.deterministic = True
+        reproduction = Reproduction(record, plan, kernel_name, options)
+        notebook = _notebook(record, location.root)
+        reproduction.drift = [
+            *kernel_drift,
+            *git_drift(record, location.root, options.checkout),
+            *notebook_drift(record, notebook),
+            *replay_drift(plan),
+        ]
+        with _replay_root(record, location, options.checkout) as root:
+            replayed_notebook = _replayed_notebook(record, notebook, location.root, root)
+            await _run(reproduction, client, location, root, replayed_notebook, launcher, observer)
+        reproduction.duration_s = time.perf_counter() - started
+        if not options.dry_run:
+            _write_verdict(reproduction, client)
+        return reproduction
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _choose_kernel(
+    record: RunRecord, options: ReproduceOptions, launcher: KernelLauncher
+) -> tuple[str, list[Drift]]:
+    if options.kernel_name:
+        launcher.check(options.kernel_name)
+        recorded = record.tags.get("jupyter_exp.kernel.name")
+        if recorded and recorded != options.kernel_name:
+            return options.kernel_name, [Drift("kernel", recorded, options.kernel_name)]
+        return options.kernel_name, []
+    recorded = record.tags.get("jupyter_exp.kernel.name") or DEFAULT_KERNEL
+    try:
+        launcher.check(recorded)
+        return recorded, []
+    except ReproduceError:
+        launcher.check(DEFAULT_KERNEL)
+        return DEFAULT_KERNEL, [
+            Drift("kernel", recorded, f"not installed here: {DEFAULT_KERNEL} (pass --kernel)")
+        ]
+
+
+def _notebook(record: RunRecord, root: Path) -> Path | None:
+    name = record.tags.get("mlflow.source.name")
+    if not name:
+        return None
+    path = Path(name)
+    return path if path.is_absolute() else root / path
+
+
+@contextlib.contextmanager
+def _replay_root(record: RunRecord, location: StoreLocation, checkout: bool) -> Any:
+    if not checkout:
+        yield location.root
+        return
+    repo = git_toplevel(location.root)
+    if repo is None:
+        raise ReproduceError(f"--checkout: {location.root} is not in a git work tree")
+    with recorded_worktree(record, repo) as tree:
+        yield tree / location.root.relative_to(repo)
+
+
+def _replayed_notebook(
+    record: RunRecord, notebook: Path | None, root: Path, replay_root: Path
+) -> Path | None:
+    """The notebook path the replay kernel runs as; in a worktree, the recorded snapshot stands in."""
+    if notebook is None or replay_root == root:
+        return notebook
+    try:
+        moved = replay_root / notebook.relative_to(root)
+    except ValueError:
+        return notebook
+    snapshot = record.text("notebook.ipynb")
+    if not moved.exists() and snapshot is not None:
+        moved.parent.mkdir(parents=True, exist_ok=True)
+        moved.write_text(snapshot, encoding="utf-8")
+    return moved
+
+
+def _kernel_env(
+    location: StoreLocation, root: Path, notebook: Path | None, kernel_name: str
+) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
+    env.update({"MLFLOW_TRACKING_URI": location.tracking_uri, ROOT_ENV: str(root), KERNEL_NAME_ENV: kernel_name,
+                KERNEL_ID_ENV: f"replay-{uuid.uuid4()}"})  # fmt: skip
+    if notebook is not None:
+        env[SESSION_ENV] = str(notebook)
+    return env
+
+
+async def _run(
+    reproduction: Reproduction,
+    client: Any,
+    location: StoreLocation,
+    root: Path,
+    notebook: Path | None,
+    launcher: KernelLauncher,
+    observer: ReplayObserver,
+) -> None:
+    cwd = notebook.parent if notebook is not None and notebook.parent.is_dir() else root
+    kernel = ReplayKernel(launcher, reproduction.kernel_name)
+    try:
+        await kernel.start(str(cwd), _kernel_env(location, root, notebook, reproduction.kernel_name))
+        probe = await kernel.execute(f"{INKERNEL}.probe()", silent=True)
+        if probe.status != "ok":
+            raise ReproduceError(
+                f"kernel {reproduction.kernel_name!r} cannot run a replay ({probe.ename}: {probe.evalue}); "
+                "install jupyter-exp in its environment"
+            )
+        reproduction.drift += environment_drift(reproduction.original, json.loads(probe.stdout()))
+        observer.planned(reproduction)
+        if reproduction.options.dry_run:
+            return
+        await kernel.execute('get_ipython().run_line_magic("load_ext", "jupyter_exp")', silent=True)
+        await _replay_steps(reproduction, client, kernel, observer)
+    except (KernelDied, TimeoutError) as error:
+        _fail(reproduction, client, "the replay kernel", type(error).__name__, str(error), "KILLED")
+    finally:
+        await kernel.shutdown()
+        if not reproduction.options.dry_run:
+            _end_running(reproduction, client, "KILLED")
+
+
+async def _replay_steps(
+    reproduction: Reproduction, client: Any, kernel: ReplayKernel, observer: ReplayObserver
+) -> None:
+    steps, record = reproduction.plan.steps, reproduction.original
+    for index, step in enumerate(steps):
+        observer.cell_started(index, len(steps), step)
+        setup = (
+            f"{INKERNEL}.before_cell(states={record.rng_states(step.execution_count)!r}, "
+            f"directive={_directive(reproduction, step, client)!r}, assign={step.assign!r})"
+        )
+        prepared = await kernel.execute(setup, silent=True)
+        if prepared.status != "ok":
+            raise ReproduceError(
+                f"cell [{step.execution_count}]: restoring its state failed ({prepared.ename}: {prepared.evalue})"
+            )
+        try:
+            result = await kernel.execute(
+                step.source, cell_id=step.cell_id, timeout=reproduction.options.cell_timeout
+            )
+        except (KernelDied, TimeoutError) as error:
+            raise type(error)(f"{error} while running cell [{step.execution_count}]") from None
+        observer.cell_finished(index, len(steps), step, result)
+        if result.status != "ok":
+            _fail(
+                reproduction, client, f"cell [{step.execution_count}]", result.ename, result.evalue, "FAILED"
+            )
+            return
+    reproduction.run_id = _find_run(reproduction, client)
+    if reproduction.run_id is None:
+        _fail(
+            reproduction, client, "the tracked cell", "NoRun", "the replayed cell recorded no run", "FAILED"
+        )
+
+
+def _directive(reproduction: Reproduction, step: ReplayStep, client: Any) -> dict[str, Any] | None:
+    if not step.tracked:
+        return None
+    if not step.target:
+        return {"record": False, "seed": step.seed, "deterministic": step.deterministic}
+    original = reproduction.original
+    experiment = client.get_experiment(original.run.info.experiment_id).name
+    note = f"Reproduction of {original.name} ({original.run_id})"
+    if reproduction.plan.overrides:
+        note += " with " + "; ".join(o.describe() for o in reproduction.plan.overrides)
+    return {
+        "record": True,
+        "seed": step.seed,
+        "deterministic": step.deterministic,
+        "experiment": experiment,
+        "name": f"{original.name} (reproduced)",
+        "tags": {"jupyter_exp.reproduced_from": original.run_id, REPRODUCTION_ID_TAG: reproduction.reproduction_id,
+                 "mlflow.note.content": note},
+    }  # fmt: skip
+
+
+def _runs_of(reproduction: Reproduction, client: Any, status: str | None = None) -> list[Any]:
+    query = f"tags.`{REPRODUCTION_ID_TAG}` = '{reproduction.reproduction_id}'"
+    if status:
+        query += f" and attributes.status = '{status}'"
+    return client.search_runs([reproduction.original.run.info.experiment_id], query)
+
+
+def _find_run(reproduction: Reproduction, client: Any) -> str | None:
+    runs = _runs_of(reproduction, client)
+    return runs[0].info.run_id if runs else None
+
+
+def _end_running(reproduction: Reproduction, client: Any, status: str) -> None:
+    for run in _runs_of(reproduction, client, "RUNNING"):
+        client.set_terminated(run.info.run_id, status)
+
+
+def _fail(reproduction: Reproduction, client: Any, where: str, ename: str, evalue: str, status: str) -> None:
+    """A replay that raised: the verdict goes on the reproduced run if it started, else on a new one."""
+    overrides = [o.describe() for o in reproduction.plan.overrides]
+    tolerance = Tolerance(reproduction.options.rtol, reproduction.options.atol)
+    reproduction.verdict = failed_verdict(where, ename, evalue, tolerance, overrides)
+    reproduction.run_id = _find_run(reproduction, client)
+    if reproduction.run_id is not None:
+        _end_running(reproduction, client, status)
+        return
+    original = reproduction.original
+    run = client.create_run(
+        original.run.info.experiment_id,
+        run_name=f"{original.name} (reproduced)",
+        tags={"jupyter_exp.reproduced_from": original.run_id, REPRODUCTION_ID_TAG: reproduction.reproduction_id,
+              "mlflow.source.type": "NOTEBOOK", "mlflow.source.name": original.tags.get("mlflow.source.name", ""),
+              "jupyter_exp.kernel.name": reproduction.kernel_name},
+    )  # fmt: skip
+    client.set_terminated(run.info.run_id, "FAILED")
+    reproduction.run_id = run.info.run_id
+
+
+def _write_verdict(reproduction: Reproduction, client: Any) -> None:
+    if reproduction.verdict is None:
+        tolerance = Tolerance(reproduction.options.rtol, reproduction.options.atol)
+        reproduced = load_record(
+            client, reproduction.run_id, Path(tempfile.mkdtemp(prefix="jupyter-exp-repro-"))
+        )
+        try:
+            reproduction.verdict = verdict_from(
+                metric_series(client, reproduction.original_id), metric_series(client, reproduction.run_id),
+                reproduction.original.outputs, reproduced.outputs, tolerance,
+                [o.describe() for o in reproduction.plan.overrides],
+            )  # fmt: skip
+        finally:
+            shutil.rmtree(reproduced.files.parent, ignore_errors=True)
+    if reproduction.run_id is None:
+        return
+    client.log_text(reproduction.run_id, json.dumps(reproduction.document(), indent=1, default=str),
+                    f"{ARTIFACT_DIR}/reproduction.json")  # fmt: skip
+    client.set_tag(reproduction.run_id, "jupyter_exp.reproduction.verdict", reproduction.verdict.verdict)
+
+
+def reproduce_blocking(
+    run_id: str,
+    location: StoreLocation,
+    options: ReproduceOptions | None = None,
+    observer: ReplayObserver | None = None,
+) -> Reproduction:
+    """Run ``reproduce`` on a thread with its own event loop (a kernel's cell already runs inside one).
+
+    Ctrl-C / interrupting the kernel cancels the replay: its kernel is shut down and its run ended
+    KILLED before ``KeyboardInterrupt`` reaches the caller.
+    """
+    loop = asyncio.new_event_loop()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        asyncio.set_event_loop(loop)
+        task = loop.create_task(reproduce(run_id, location, options, observer=observer))
+        outcome["task"] = task
+        try:
+            outcome["value"] = loop.run_until_complete(task)
+        except BaseException as error:
+            outcome["error"] = error
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=work, name="jupyter-exp-replay", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        while "task" not in outcome and thread.is_alive():
+            time.sleep(0.01)
+        if "task" in outcome:
+            loop.call_soon_threadsafe(outcome["task"].cancel)
+        thread.join()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

@@ -1,0 +1,153 @@
+"""A fresh kernel for a replay, driven message by message like JupyterLab drives one.
+
+Kernels are started by a launcher: ``LocalKernelLauncher`` starts any installed kernelspec with
+jupyter_client; the server passes its own kernel manager (``ServerKernelLauncher``), which is a gateway
+to remote kernels when the Jupyter server is configured with one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .errors import KernelDied, KernelSpecMissing
+
+ALIVE_CHECK_S = 1.0
+
+
+@dataclass
+class CellResult:
+    status: str  # ok / error
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    ename: str = ""
+    evalue: str = ""
+
+    def stdout(self) -> str:
+        return "".join(o.get("text", "") for o in self.outputs if o.get("name") == "stdout")
+
+
+class KernelLauncher(Protocol):
+    async def start(self, kernel_name: str, cwd: str, env: dict[str, str]) -> tuple[Any, Any]:
+        """Start a kernel; returns ``(manager, client)``: the manager answers ``is_alive()``."""
+
+    async def shutdown(self, manager: Any) -> None: ...
+
+
+def installed_kernelspecs() -> dict[str, Any]:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return KernelSpecManager().get_all_specs()
+
+
+class LocalKernelLauncher:
+    def __init__(self, specs: dict[str, Any] | None = None) -> None:
+        self.specs = specs
+
+    def names(self) -> list[str]:
+        return sorted(self.specs if self.specs is not None else installed_kernelspecs())
+
+    def check(self, kernel_name: str) -> None:
+        names = self.names()
+        if kernel_name not in names:
+            raise KernelSpecMissing(f"no kernelspec named {kernel_name!r} (installed: {', '.join(names)})")
+
+    async def start(self, kernel_name: str, cwd: str, env: dict[str, str]) -> tuple[Any, Any]:
+        from jupyter_client import AsyncKernelManager
+
+        manager = AsyncKernelManager(kernel_name=kernel_name)
+        await manager.start_kernel(cwd=cwd, env=env)
+        return manager, manager.client()
+
+    async def shutdown(self, manager: Any) -> None:
+        await manager.shutdown_kernel(now=True)
+
+
+class ServerKernelLauncher:
+    """Kernels started by the Jupyter server's kernel manager (local or, with a gateway, remote)."""
+
+    def __init__(self, kernel_manager: Any) -> None:
+        self.kernel_manager = kernel_manager
+
+    def names(self) -> list[str]:
+        return sorted(self.kernel_manager.kernel_spec_manager.get_all_specs())
+
+    def check(self, kernel_name: str) -> None:
+        names = self.names()
+        if kernel_name not in names:
+            raise KernelSpecMissing(f"no kernelspec named {kernel_name!r} (available: {', '.join(names)})")
+
+    async def start(self, kernel_name: str, cwd: str, env: dict[str, str]) -> tuple[Any, Any]:
+        kernel_id = await self.kernel_manager.start_kernel(kernel_name=kernel_name, path=cwd, env=env)
+        manager = self.kernel_manager.get_kernel(kernel_id)
+        return manager, manager.client()
+
+    async def shutdown(self, manager: Any) -> None:
+        await self.kernel_manager.shutdown_kernel(manager.kernel_id, now=True)
+
+
+class ReplayKernel:
+    def __init__(self, launcher: KernelLauncher, kernel_name: str) -> None:
+        self.launcher = launcher
+        self.kernel_name = kernel_name
+        self.manager: Any = None
+        self.client: Any = None
+
+    async def start(self, cwd: str, env: dict[str, str], timeout: float = 120) -> None:
+        self.manager, self.client = await self.launcher.start(self.kernel_name, cwd, env)
+        self.client.start_channels()
+        try:
+            await self.client.wait_for_ready(timeout=timeout)
+        except RuntimeError as error:
+            raise KernelDied(f"kernel {self.kernel_name!r} did not start: {error}") from None
+
+    async def execute(
+        self, code: str, cell_id: str | None = None, silent: bool = False, timeout: float | None = None
+    ) -> CellResult:
+        """Run ``code``; returns when the kernel is idle again. Raises KernelDied if it dies meanwhile."""
+        content = {
+            "code": code, "silent": silent, "store_history": not silent, "user_expressions": {},
+            "allow_stdin": False, "stop_on_error": False,
+        }  # fmt: skip
+        message = self.client.session.msg(
+            "execute_request", content, metadata={"cellId": cell_id} if cell_id else {}
+        )
+        self.client.shell_channel.send(message)
+        msg_id = message["header"]["msg_id"]
+        result = CellResult("ok")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                reply = await self.client.get_iopub_msg(timeout=ALIVE_CHECK_S)
+            except (queue.Empty, asyncio.TimeoutError, TimeoutError):
+                if not await self.manager.is_alive():
+                    raise KernelDied("the replay kernel died") from None
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(f"a cell ran longer than {timeout:g} s") from None
+                continue
+            if reply["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, body = reply["msg_type"], reply["content"]
+            if kind == "status" and body.get("execution_state") == "idle":
+                return result
+            if kind == "stream":
+                result.outputs.append({"name": body["name"], "text": body["text"]})
+            elif kind in ("execute_result", "display_data"):
+                result.outputs.append({"name": kind, "text": body.get("data", {}).get("text/plain", "")})
+            elif kind == "error":
+                result.status, result.ename, result.evalue = "error", body["ename"], body["evalue"]
+
+    async def shutdown(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.stop_channels()
+            except Exception:
+                pass
+        if self.manager is not None:
+            manager, self.manager = self.manager, None
+            try:
+                await self.launcher.shutdown(manager)
+            except Exception:
+                pass
