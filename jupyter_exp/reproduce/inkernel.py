@@ -18,7 +18,6 @@ from .. import _active
 from ..capture import import_states
 from ..capture.seeds import restore_rng_states
 
-
 _armed: Any = None  # the import-time restorer for the cell about to run
 
 

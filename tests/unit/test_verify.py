@@ -1,0 +1,93 @@
+"""Verdicts from metric series and text outputs: exact, close, diverged, varied; what masking hides."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from jupyter_exp.reproduce.verify import Tolerance, compare_outputs, compare_series, mask, verdict_from
+
+TOL = Tolerance(rtol=1e-5, atol=1e-8)
+
+
+def outputs(*texts: str, name: str = "stdout") -> dict:
+    return {"outputs": [{"name": name, "text": text} for text in texts]}
+
+
+def test_identical_series_are_exact_even_with_nan() -> None:
+    series = [(0, 1.0), (1, 0.5), (2, math.nan)]
+    result = compare_series("loss", series, list(series), TOL)
+    assert result.status == "exact" and result.max_abs_diff == 0.0 and result.steps == 3
+
+
+def test_tiny_differences_are_close_and_large_ones_diverge_at_the_first_step() -> None:
+    original = [(0, 1.0), (1, 0.5), (2, 0.25)]
+    close = compare_series("loss", original, [(0, 1.0), (1, 0.5 + 1e-9), (2, 0.25)], TOL)
+    assert close.status == "close" and 0 < close.max_abs_diff < 1e-8
+    diverged = compare_series("loss", original, [(0, 1.0), (1, 0.51), (2, 0.3)], TOL)
+    assert diverged.status == "diverged"
+    assert diverged.first_divergence == {"step": 1, "original": 0.5, "reproduced": 0.51}
+
+
+def test_missing_and_extra_steps_diverge() -> None:
+    original = [(0, 1.0), (1, 0.5)]
+    assert compare_series("m", original, [(0, 1.0)], TOL).first_divergence["why"] == "missing"
+    assert compare_series("m", original, [*original, (2, 0.1)], TOL).first_divergence["why"] == "extra"
+    assert compare_series("m", original, [], TOL).status == "diverged"
+
+
+def test_masking_hides_what_differs_between_any_two_runs() -> None:
+    text = (
+        "model <Net object at 0x7f3a2b1c4d50> saved to /tmp/tmpab12cd/model.pt\n"
+        "run 3f9154d6297640eb86e5a995b81e7039 at 2026-11-23 10:04:05.123\n"
+        "epoch took 1.52s, 30.1 it/s\n"
+        "Wall time: 2.31 s\n"
+        "accuracy 0.975\n"
+    )
+    counts: Counter[str] = Counter()
+    masked = mask(text, counts)
+    assert "0x7f3a" not in masked and "/tmp/tmpab12cd" not in masked and "3f9154d6" not in masked
+    assert "2026-11-23" not in masked and "1.52s" not in masked and "2.31" not in masked
+    assert "accuracy 0.975" in masked  # results are never masked
+    assert set(counts) == {"memory address", "temp path", "run or kernel id", "date/time", "elapsed time"}
+
+
+def test_outputs_compare_numbers_within_tolerance_and_text_exactly() -> None:
+    base = outputs("loss 0.123456789\n", "done at 0x7fffaaaa0000\n")
+    assert (
+        compare_outputs(base, outputs("loss 0.123456789\n", "done at 0x7fffbbbb1111\n"), TOL).status
+        == "exact"
+    )
+    close = compare_outputs(base, outputs("loss 0.1234567891\n", "done at 0x7fffaaaa0000\n"), TOL)
+    assert close.status == "close"
+    far = compare_outputs(base, outputs("loss 0.2\n", "done at 0x7fffaaaa0000\n"), TOL)
+    assert far.status == "diverged" and far.first_difference["line"] == 1
+    words = compare_outputs(base, outputs("LOSS 0.123456789\n", "done at 0x7fffaaaa0000\n"), TOL)
+    assert words.status == "diverged"
+
+
+def test_stderr_is_not_compared_but_results_are() -> None:
+    original = {"outputs": [{"name": "stderr", "text": "warning A"}, {"name": "result", "text": "42"}]}
+    assert compare_outputs(original, {"outputs": [{"name": "result", "text": "42"}]}, TOL).status == "exact"
+    assert (
+        compare_outputs(original, {"outputs": [{"name": "result", "text": "43"}]}, TOL).status == "diverged"
+    )
+
+
+def test_verdict_is_the_worst_comparison_and_names_the_first_divergence() -> None:
+    metrics = {"train/loss": [(0, 1.0), (1, 0.5)], "eval/acc": [(0, 0.9)]}
+    same = verdict_from(metrics, metrics, outputs("a 1"), outputs("a 1"), TOL)
+    assert same.verdict == "exact" and "2 metrics and the outputs identical" in same.summary
+    drifted = {"train/loss": [(0, 1.0), (1, 0.7)], "eval/acc": [(0, 0.9 + 1e-9)]}
+    verdict = verdict_from(metrics, drifted, outputs("a 1"), outputs("a 1"), TOL)
+    assert verdict.verdict == "diverged"
+    assert verdict.summary == "train/loss diverged at step 1: 0.5 → 0.7"
+    assert [m["status"] for m in verdict.document()["metrics"]] == ["diverged", "close"]
+
+
+def test_a_deliberate_variation_is_varied_not_diverged() -> None:
+    metrics = {"loss": [(0, 1.0)]}
+    varied = verdict_from(metrics, {"loss": [(0, 2.0)]}, None, None, TOL, ["lr: 0.1 → 0.2"])
+    assert varied.verdict == "varied" and "lr: 0.1 → 0.2" in varied.summary and "loss" in varied.summary
+    unaffected = verdict_from(metrics, metrics, None, None, TOL, ["lr: 0.1 → 0.2"])
+    assert unaffected.verdict == "exact" and "despite lr: 0.1 → 0.2" in unaffected.summary
