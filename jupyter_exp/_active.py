@@ -3,9 +3,11 @@
 ``writer``: the metric writer of the tracked cell running now (None between tracked cells).
 ``replay_directive``: what a replay driver asks of the next ``%%track`` cell (set silently before it
 by ``jupyter_exp.reproduce.inkernel``; consumed once).
+``last_run_id``: the run the last ``%%track`` cell of this process recorded.
 """
 
 from typing import Any
 
 writer: Any = None
 replay_directive: dict[str, Any] | None = None
+last_run_id: str | None = None  # the last run a %%track cell recorded in this process (%reproduce last)

@@ -110,9 +110,8 @@ class ReproduceMagics(Magics):
         super().__init__(shell)
         self.settings = settings
 
-    @no_var_expand
     @magic_arguments()
-    @argument("run_id", help="the run to reproduce")
+    @argument("run_id", help="the run to reproduce, or 'last' for the last run tracked in this kernel")
     @argument("--kernel", help="kernelspec to replay in (default: the recorded one)")
     @argument(
         "--set", action="append", default=[], metavar="NAME=VALUE", help="override a captured parameter"
@@ -147,9 +146,14 @@ class ReproduceMagics(Magics):
             checkout=args.checkout, dry_run=args.dry_run, deterministic=args.deterministic,
             cell_timeout=args.timeout,
         )  # fmt: skip
+        run_id = args.run_id
+        if run_id == "last":
+            if _active.last_run_id is None:
+                raise UsageError("%reproduce last: no %%track cell has recorded a run in this kernel yet")
+            run_id = _active.last_run_id
         location = resolve_store(self.settings)
         try:
-            reproduction = reproduce_blocking(args.run_id, location, options, observer=ReplayProgress())
+            reproduction = reproduce_blocking(run_id, location, options, observer=ReplayProgress())
         except ReproduceError as error:
             raise UsageError(str(error)) from None
         except KeyboardInterrupt:

@@ -367,6 +367,7 @@ class TrackedCell:
                 recorder.stage_text("traceback.txt", outcome.traceback_text)
         finally:
             recorder.end(outcome.status)
+            _active.last_run_id = recorder.run_id
         if self.card is not None:
             self.card.show_end(outcome.status, self.warnings)
 

@@ -222,18 +222,25 @@ class ReproductionReport:
 
     def _rows(self) -> list[tuple[str, str, str, str]]:
         verdict = self.reproduction.verdict
+        if verdict is None:
+            return []
+
+        def shown(status: str) -> str:  # in a deliberate variation a difference is a change
+            return "changed" if verdict.verdict == "varied" and status == "diverged" else status
+
         rows = []
-        for m in verdict.metrics if verdict is not None else []:
-            where = ""
-            if m.first_divergence:
-                where = f"step {m.first_divergence['step']}"
-            rows.append(
-                (m.key, _num(m.original_last), _num(m.reproduced_last), f"{m.status} {where}".strip())
-            )
-        if verdict is not None and verdict.outputs is not None and verdict.outputs.status != "unavailable":
+        for m in verdict.metrics:
+            where = f" step {m.first_divergence['step']}" if m.first_divergence else ""
+            rows.append((m.key, _num(m.original_last), _num(m.reproduced_last), shown(m.status) + where))
+        if verdict.outputs is not None and verdict.outputs.status != "unavailable":
             masked = ", ".join(f"{n} {k}" for k, n in verdict.outputs.masked.items())
             rows.append(
-                ("outputs", "", "", verdict.outputs.status + (f" (masked: {masked})" if masked else ""))
+                (
+                    "outputs",
+                    "",
+                    "",
+                    shown(verdict.outputs.status) + (f" (masked: {masked})" if masked else ""),
+                )
             )
         return rows
 

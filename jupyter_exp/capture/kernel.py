@@ -39,11 +39,14 @@ def kernelspec_name() -> str | None:
     except Exception:
         return None
     executable = os.path.realpath(sys.executable)
+    main = _running_module()
     best: tuple[int, str] | None = None
     for name, entry in specs.items():
         spec = entry.get("spec", {})
         argv = spec.get("argv") or [""]
         runs_here = argv[0] in ("python", "python3", "{python}") or os.path.realpath(argv[0]) == executable
+        if main and "-m" in argv[:-1] and argv[argv.index("-m") + 1].rsplit(".", 1)[-1] != main:
+            runs_here = False  # same interpreter, another program (e.g. a different kernel module)
         env = spec.get("env") or {}
         if not runs_here or any(os.environ.get(k) != str(v) for k, v in env.items()):
             continue
@@ -51,3 +54,12 @@ def kernelspec_name() -> str | None:
         if best is None or score > best[0]:
             best = (score, name)
     return best[1] if best else None
+
+
+def _running_module() -> str | None:
+    """``ipykernel_launcher`` for ``python -m ipykernel_launcher`` (IPython replaces ``__main__``, but
+    ``sys.argv[0]`` still names the module's file)."""
+    if not sys.argv or not sys.argv[0]:
+        return None
+    path = Path(sys.argv[0])
+    return path.parent.name if path.stem == "__main__" else path.stem

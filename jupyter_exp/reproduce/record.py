@@ -93,6 +93,10 @@ def load_record(client: MlflowClient, run_id: str, workdir: Path | None = None) 
     except Exception as error:
         raise RecordIncomplete(f"run {run_id}: its artifacts cannot be read ({error})") from None
     if "history.json" not in listed:
+        if "jupyter_exp.version" in run.data.tags:
+            raise RecordIncomplete(
+                f"run {run_id} was recorded by %%track but its artifacts are missing from {run.info.artifact_uri}"
+            )
         raise RecordIncomplete(
             f"run {run_id} has no {ARTIFACT_DIR}/history.json: it was not recorded by %%track "
             "(e.g. by plain MLflow), so there is nothing to replay"

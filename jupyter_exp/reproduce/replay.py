@@ -221,12 +221,19 @@ async def _run(
     try:
         await kernel.start(str(cwd), _kernel_env(location, root, notebook, reproduction.kernel_name))
         probe = await kernel.execute(f"{INKERNEL}.probe()", silent=True)
-        if probe.status != "ok":
-            raise ReproduceError(
-                f"kernel {reproduction.kernel_name!r} cannot run a replay ({probe.ename}: {probe.evalue}); "
-                "install jupyter-exp in its environment"
+        try:
+            found = json.loads(probe.stdout()) if probe.status == "ok" else None
+        except ValueError:
+            found = None
+        if not isinstance(found, dict):
+            why = (
+                f"{probe.ename}: {probe.evalue}" if probe.status != "ok" else "no answer to the replay probe"
             )
-        reproduction.drift += environment_drift(reproduction.original, json.loads(probe.stdout()))
+            raise ReproduceError(
+                f"kernel {reproduction.kernel_name!r} cannot run a replay ({why}); it must be a Python kernel "
+                "with jupyter-exp installed"
+            )
+        reproduction.drift += environment_drift(reproduction.original, found)
         observer.planned(reproduction)
         if reproduction.options.dry_run:
             return
@@ -282,14 +289,16 @@ def _directive(reproduction: Reproduction, step: ReplayStep, client: Any) -> dic
     original = reproduction.original
     experiment = client.get_experiment(original.run.info.experiment_id).name
     note = f"Reproduction of {original.name} ({original.run_id})"
+    name = f"{original.name} (reproduced)"
     if reproduction.plan.overrides:
         note += " with " + "; ".join(o.describe() for o in reproduction.plan.overrides)
+        name = f"{original.name} (varied: {', '.join(f'{o.name}={o.value!r}' for o in reproduction.plan.overrides)})"
     return {
         "record": True,
         "seed": step.seed,
         "deterministic": step.deterministic,
         "experiment": experiment,
-        "name": f"{original.name} (reproduced)",
+        "name": name,
         "tags": {"jupyter_exp.reproduced_from": original.run_id, REPRODUCTION_ID_TAG: reproduction.reproduction_id,
                  "mlflow.note.content": note},
     }  # fmt: skip

@@ -11,6 +11,7 @@ import asyncio
 import queue
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import KernelDied, KernelSpecMissing
@@ -80,7 +81,13 @@ class ServerKernelLauncher:
             raise KernelSpecMissing(f"no kernelspec named {kernel_name!r} (available: {', '.join(names)})")
 
     async def start(self, kernel_name: str, cwd: str, env: dict[str, str]) -> tuple[Any, Any]:
-        kernel_id = await self.kernel_manager.start_kernel(kernel_name=kernel_name, path=cwd, env=env)
+        where: dict[str, str] = {"cwd": cwd}
+        try:  # the server places kernels by API path, relative to its root
+            root = Path(self.kernel_manager.root_dir).expanduser().resolve()
+            where = {"path": Path(cwd).resolve().relative_to(root).as_posix()}
+        except (AttributeError, ValueError):
+            pass
+        kernel_id = await self.kernel_manager.start_kernel(kernel_name=kernel_name, env=env, **where)
         manager = self.kernel_manager.get_kernel(kernel_id)
         return manager, manager.client()
 

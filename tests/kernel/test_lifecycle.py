@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_exp.config import JupyterExp, resolve_store
+from jupyter_exp.tracking.store import client_for
+
 from .conftest import KernelSession, all_runs, artifact, artifact_json, run_notebook, store, texts
 
 pytestmark = pytest.mark.kernel
@@ -69,6 +72,9 @@ def test_outputs_are_the_same_as_untracked(project: Path) -> None:
 
 
 def test_interrupt_marks_the_run_killed(project: Path) -> None:
+    # create the store the way the kernel would, so that polling it below never creates it first
+    # (MLflow would give its Default experiment an artifact root relative to this process's cwd)
+    client_for(resolve_store(JupyterExp(root=str(project))))
     session = KernelSession(project)
     try:
         session.run("%load_ext jupyter_exp")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ import psutil
 import pytest
 
 from jupyter_exp.config import JupyterExp, StoreLocation, resolve_store
+from jupyter_exp.reproduce.errors import RecordIncomplete
 from jupyter_exp.reproduce.replay import ReproduceOptions, Reproduction, reproduce_blocking
 
 from .conftest import KernelSession, all_runs, artifact_json, git, init_repo, store, write_notebook
@@ -271,6 +273,16 @@ def test_a_failing_replay_cell_gives_a_failed_verdict_on_a_failed_run(fragile: d
         artifact_json(store(root), result.run_id, "reproduction.json")["failure"]["ename"]
         == "FileNotFoundError"
     )
+
+
+def test_missing_artifacts_are_one_clear_error(fragile: dict[str, Any]) -> None:
+    run = fragile["runs"]["risky"]
+    shutil.rmtree(Path(run.info.artifact_uri.removeprefix("file://")))
+    with pytest.raises(
+        RecordIncomplete, match=r"^run \w+ was recorded by %%track but its artifacts are missing from "
+    ):
+        reproduce(fragile["root"], run.info.run_id)
+    assert len(all_runs(store(fragile["root"]))) == 1
 
 
 def test_a_kernel_that_dies_mid_replay_leaves_a_killed_run(fragile: dict[str, Any]) -> None:
