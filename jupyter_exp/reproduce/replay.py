@@ -200,8 +200,9 @@ def _kernel_env(
     location: StoreLocation, root: Path, notebook: Path | None, kernel_name: str
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
-    env.update({"MLFLOW_TRACKING_URI": location.tracking_uri, ROOT_ENV: str(root), KERNEL_NAME_ENV: kernel_name,
-                KERNEL_ID_ENV: f"replay-{uuid.uuid4()}"})  # fmt: skip
+    env.update(
+        {"MLFLOW_TRACKING_URI": location.tracking_uri, ROOT_ENV: str(root), KERNEL_NAME_ENV: kernel_name}
+    )
     if notebook is not None:
         env[SESSION_ENV] = str(notebook)
     return env

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import queue
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..capture.kernel import KERNEL_ID_ENV
 from .errors import KernelDied, KernelSpecMissing
 
 ALIVE_CHECK_S = 1.0
@@ -59,7 +61,8 @@ class LocalKernelLauncher:
         from jupyter_client import AsyncKernelManager
 
         manager = AsyncKernelManager(kernel_name=kernel_name)
-        await manager.start_kernel(cwd=cwd, env=env)
+        kernel_id = str(uuid.uuid4())  # a kernel started outside a server names itself from the env
+        await manager.start_kernel(cwd=cwd, env={**env, KERNEL_ID_ENV: kernel_id}, kernel_id=kernel_id)
         return manager, manager.client()
 
     async def shutdown(self, manager: Any) -> None:
