@@ -16,6 +16,22 @@ from ..capture.kernel import KERNEL_ID_ENV
 from ..capture.notebook import SESSION_ENV
 
 
+def send_execute_request(
+    client: Any,
+    code: str,
+    cell_id: str | None,
+    silent: bool = False,
+    store_history: bool = True,
+    stop_on_error: bool = True,
+) -> str:
+    """Send code the way JupyterLab does, with the cell id in the metadata; returns the message id."""
+    content = {"code": code, "silent": silent, "store_history": store_history, "user_expressions": {},
+               "allow_stdin": False, "stop_on_error": stop_on_error}  # fmt: skip
+    message = client.session.msg("execute_request", content, metadata={"cellId": cell_id} if cell_id else {})
+    client.shell_channel.send(message)
+    return message["header"]["msg_id"]
+
+
 class CellIdNotebookClient(NotebookClient):
     """nbclient sends no cell ids; JupyterLab does (``metadata.cellId``), and records need them."""
 
@@ -32,19 +48,9 @@ class CellIdNotebookClient(NotebookClient):
         def execute(code: str, silent: bool = False, store_history: bool = True, **kwargs: Any) -> str:
             if self._current_cell_id is None or silent:
                 return send_plain(code, silent=silent, store_history=store_history, **kwargs)
-            content = {
-                "code": code,
-                "silent": silent,
-                "store_history": store_history,
-                "user_expressions": kwargs.get("user_expressions") or {},
-                "allow_stdin": False,
-                "stop_on_error": kwargs.get("stop_on_error", True),
-            }
-            message = client.session.msg(
-                "execute_request", content, metadata={"cellId": self._current_cell_id}
+            return send_execute_request(
+                client, code, self._current_cell_id, silent, store_history, kwargs.get("stop_on_error", True)
             )
-            client.shell_channel.send(message)
-            return message["header"]["msg_id"]
 
         client.execute = execute
         return client

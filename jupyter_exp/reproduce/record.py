@@ -131,6 +131,16 @@ def load_record(client: MlflowClient, run_id: str, workdir: Path | None = None) 
     return record
 
 
+def read_outputs(client: MlflowClient, run_id: str) -> dict[str, Any] | None:
+    """A run's ``outputs.json`` alone (the verdict needs nothing else of the reproduction's record)."""
+    with tempfile.TemporaryDirectory(prefix="jupyter-exp-outputs-") as folder:
+        try:
+            path = Path(client.download_artifacts(run_id, f"{ARTIFACT_DIR}/outputs.json", folder))
+        except Exception:
+            return None
+        return _json(path, run_id)
+
+
 def metric_series(client: MlflowClient, run_id: str) -> dict[str, list[tuple[int, float]]]:
     """Every non-system metric of a run as ``(step, value)`` in step order."""
     run = client.get_run(run_id)

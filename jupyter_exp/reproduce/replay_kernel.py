@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from ..capture.kernel import KERNEL_ID_ENV
 from .errors import KernelDied, KernelSpecMissing
+from .kernel_run import send_execute_request
 
 ALIVE_CHECK_S = 1.0
 
@@ -45,6 +46,11 @@ def installed_kernelspecs() -> dict[str, Any]:
     return KernelSpecManager().get_all_specs()
 
 
+def check_kernelspec(kernel_name: str, names: list[str], where: str) -> None:
+    if kernel_name not in names:
+        raise KernelSpecMissing(f"no kernelspec named {kernel_name!r} ({where}: {', '.join(names)})")
+
+
 class LocalKernelLauncher:
     def __init__(self, specs: dict[str, Any] | None = None) -> None:
         self.specs = specs
@@ -53,9 +59,7 @@ class LocalKernelLauncher:
         return sorted(self.specs if self.specs is not None else installed_kernelspecs())
 
     def check(self, kernel_name: str) -> None:
-        names = self.names()
-        if kernel_name not in names:
-            raise KernelSpecMissing(f"no kernelspec named {kernel_name!r} (installed: {', '.join(names)})")
+        check_kernelspec(kernel_name, self.names(), "installed")
 
     async def start(self, kernel_name: str, cwd: str, env: dict[str, str]) -> tuple[Any, Any]:
         from jupyter_client import AsyncKernelManager
@@ -79,9 +83,7 @@ class ServerKernelLauncher:
         return sorted(self.kernel_manager.kernel_spec_manager.get_all_specs())
 
     def check(self, kernel_name: str) -> None:
-        names = self.names()
-        if kernel_name not in names:
-            raise KernelSpecMissing(f"no kernelspec named {kernel_name!r} (available: {', '.join(names)})")
+        check_kernelspec(kernel_name, self.names(), "available")
 
     async def start(self, kernel_name: str, cwd: str, env: dict[str, str]) -> tuple[Any, Any]:
         where: dict[str, str] = {"cwd": cwd}
@@ -117,15 +119,7 @@ class ReplayKernel:
         self, code: str, cell_id: str | None = None, silent: bool = False, timeout: float | None = None
     ) -> CellResult:
         """Run ``code``; returns when the kernel is idle again. Raises KernelDied if it dies meanwhile."""
-        content = {
-            "code": code, "silent": silent, "store_history": not silent, "user_expressions": {},
-            "allow_stdin": False, "stop_on_error": False,
-        }  # fmt: skip
-        message = self.client.session.msg(
-            "execute_request", content, metadata={"cellId": cell_id} if cell_id else {}
-        )
-        self.client.shell_channel.send(message)
-        msg_id = message["header"]["msg_id"]
+        msg_id = send_execute_request(self.client, code, cell_id, silent, not silent, stop_on_error=False)
         result = CellResult("ok")
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:

@@ -16,7 +16,7 @@ from jupyter_client.manager import KernelManager
 from mlflow import MlflowClient
 from nbformat.v4 import new_code_cell, new_notebook
 
-from jupyter_exp.reproduce.kernel_run import execute_notebook
+from jupyter_exp.reproduce.kernel_run import execute_notebook, send_execute_request
 
 pytestmark = pytest.mark.kernel
 
@@ -95,13 +95,7 @@ class KernelSession:
         self.kc.wait_for_ready(timeout=60)
 
     def send(self, code: str, cell_id: str | None = None) -> str:
-        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
-                   "allow_stdin": False, "stop_on_error": False}  # fmt: skip
-        message = self.kc.session.msg(
-            "execute_request", content, metadata={"cellId": cell_id} if cell_id else {}
-        )
-        self.kc.shell_channel.send(message)
-        return message["header"]["msg_id"]
+        return send_execute_request(self.kc, code, cell_id, stop_on_error=False)
 
     def wait(self, msg_id: str, timeout: float = 120) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         outputs: list[dict[str, Any]] = []
