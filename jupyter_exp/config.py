@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from traitlets import Bool, Int, Unicode
+from traitlets import Bool, Float, Int, Unicode
 from traitlets.config import Configurable
 
 ROOT_ENV = "JUPYTER_EXP_ROOT"
@@ -46,6 +46,14 @@ class JupyterExp(Configurable):
         config=True
     )
     quiet = Bool(False, help="Do not show the inline run card.").tag(config=True)
+    reaper_interval_s = Float(
+        10.0, help="Server: seconds between sweeps for runs of dead kernels (0 turns the sweep off)."
+    ).tag(config=True)
+    stale_after_s = Float(
+        300.0,
+        help="Server: a RUNNING run whose heartbeat is older than this, of a kernel the server does "
+        "not run, is ended KILLED.",
+    ).tag(config=True)
 
 
 @dataclass(frozen=True)

@@ -131,14 +131,25 @@ def load_record(client: MlflowClient, run_id: str, workdir: Path | None = None) 
     return record
 
 
-def read_outputs(client: MlflowClient, run_id: str) -> dict[str, Any] | None:
-    """A run's ``outputs.json`` alone (the verdict needs nothing else of the reproduction's record)."""
-    with tempfile.TemporaryDirectory(prefix="jupyter-exp-outputs-") as folder:
+def read_artifact(client: MlflowClient, run_id: str, path: str) -> str | None:
+    """One text artifact of a run, ``None`` when it has none (or it cannot be read)."""
+    with tempfile.TemporaryDirectory(prefix="jupyter-exp-artifact-") as folder:
         try:
-            path = Path(client.download_artifacts(run_id, f"{ARTIFACT_DIR}/outputs.json", folder))
+            local = Path(client.download_artifacts(run_id, path, folder))
+            return local.read_text(encoding="utf-8")
         except Exception:
             return None
-        return _json(path, run_id)
+
+
+def read_outputs(client: MlflowClient, run_id: str) -> dict[str, Any] | None:
+    """A run's ``outputs.json`` alone (the verdict needs nothing else of the reproduction's record)."""
+    text = read_artifact(client, run_id, f"{ARTIFACT_DIR}/outputs.json")
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise RecordIncomplete(f"run {run_id}: {ARTIFACT_DIR}/outputs.json is corrupt ({error})") from None
 
 
 def metric_series(client: MlflowClient, run_id: str) -> dict[str, list[tuple[int, float]]]:

@@ -110,33 +110,48 @@ async def reproduce(
     observer = observer or ReplayObserver()
     started = time.perf_counter()
     try:
-        client = client_for(location)
+        client = await asyncio.to_thread(client_for, location)
     except StoreError as error:
         raise ReproduceError(str(error)) from None
     workdir = Path(tempfile.mkdtemp(prefix="jupyter-exp-reproduce-"))
-    try:
-        record = load_record(client, run_id, workdir)
-        kernel_name, kernel_drift = _choose_kernel(record, options, launcher)
-        plan = build_plan(record, options.sets)
-        if options.deterministic:
-            plan.target.deterministic = True
-        reproduction = Reproduction(record, plan, kernel_name, options)
-        notebook = _notebook(record, location.root)
-        reproduction.drift = [
-            *kernel_drift,
-            *git_drift(record, location.root, options.checkout),
-            *notebook_drift(record, notebook),
-            *replay_drift(plan),
-        ]
-        with _replay_root(record, location, options.checkout) as root:
-            replayed_notebook = _replayed_notebook(record, notebook, location.root, root)
+    try:  # store and git work runs on threads: a server's event loop must not wait on it
+        reproduction, notebook = await asyncio.to_thread(
+            _prepare, client, run_id, location, options, launcher, workdir
+        )
+        with _replay_root(reproduction.original, location, options.checkout) as root:
+            replayed_notebook = _replayed_notebook(reproduction.original, notebook, location.root, root)
             await _run(reproduction, client, location, root, replayed_notebook, launcher, observer)
         reproduction.duration_s = time.perf_counter() - started
         if not options.dry_run:
-            _write_verdict(reproduction, client)
+            await asyncio.to_thread(_write_verdict, reproduction, client)
         return reproduction
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _prepare(
+    client: Any,
+    run_id: str,
+    location: StoreLocation,
+    options: ReproduceOptions,
+    launcher: KernelLauncher,
+    workdir: Path,
+) -> tuple[Reproduction, Path | None]:
+    """Read the record, choose the kernel, plan the replay and list what drifted since the run."""
+    record = load_record(client, run_id, workdir)
+    kernel_name, kernel_drift = _choose_kernel(record, options, launcher)
+    plan = build_plan(record, options.sets)
+    if options.deterministic:
+        plan.target.deterministic = True
+    reproduction = Reproduction(record, plan, kernel_name, options)
+    notebook = _notebook(record, location.root)
+    reproduction.drift = [
+        *kernel_drift,
+        *git_drift(record, location.root, options.checkout),
+        *notebook_drift(record, notebook),
+        *replay_drift(plan),
+    ]
+    return reproduction, notebook
 
 
 def _choose_kernel(
@@ -241,11 +256,13 @@ async def _run(
         await kernel.execute('get_ipython().run_line_magic("load_ext", "jupyter_exp")', silent=True)
         await _replay_steps(reproduction, client, kernel, observer)
     except (KernelDied, TimeoutError) as error:
-        _fail(reproduction, client, "the replay kernel", type(error).__name__, str(error), "KILLED")
+        await asyncio.to_thread(
+            _fail, reproduction, client, "the replay kernel", type(error).__name__, str(error), "KILLED"
+        )
     finally:
         await kernel.shutdown()
         if not reproduction.options.dry_run:
-            _end_running(reproduction, client, "KILLED")
+            await asyncio.to_thread(_end_running, reproduction, client, "KILLED")
 
 
 async def _replay_steps(
@@ -256,7 +273,8 @@ async def _replay_steps(
         observer.cell_started(index, len(steps), step)
         setup = (
             f"{INKERNEL}.before_cell(states={record.rng_states(step.execution_count)!r}, "
-            f"directive={_directive(reproduction, step, client)!r}, assign={step.assign!r})"
+            f"directive={await asyncio.to_thread(_directive, reproduction, step, client)!r}, "
+            f"assign={step.assign!r})"
         )
         prepared = await kernel.execute(setup, silent=True)
         if prepared.status != "ok":
@@ -271,15 +289,17 @@ async def _replay_steps(
             raise type(error)(f"{error} while running cell [{step.execution_count}]") from None
         observer.cell_finished(index, len(steps), step, result)
         if result.status != "ok":
-            _fail(
-                reproduction, client, f"cell [{step.execution_count}]", result.ename, result.evalue, "FAILED"
-            )
+            await asyncio.to_thread(
+                _fail, reproduction, client, f"cell [{step.execution_count}]", result.ename, result.evalue,
+                "FAILED",
+            )  # fmt: skip
             return
-    reproduction.run_id = _find_run(reproduction, client)
+    reproduction.run_id = await asyncio.to_thread(_find_run, reproduction, client)
     if reproduction.run_id is None:
-        _fail(
-            reproduction, client, "the tracked cell", "NoRun", "the replayed cell recorded no run", "FAILED"
-        )
+        await asyncio.to_thread(
+            _fail, reproduction, client, "the tracked cell", "NoRun", "the replayed cell recorded no run",
+            "FAILED",
+        )  # fmt: skip
 
 
 def _directive(reproduction: Reproduction, step: ReplayStep, client: Any) -> dict[str, Any] | None:

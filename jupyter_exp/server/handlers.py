@@ -1,20 +1,112 @@
-"""REST handlers under /jupyter-exp/: one authenticated base handler and one route table."""
+"""REST handlers under /jupyter-exp/ (docs/rest-api.md): one authenticated base handler and one route table.
+
+Handlers are thin: parse the request, run the framework-free core (listing, compare, jobs) with MLflow
+calls on a thread, answer JSON. Errors are ``{"message", "status"}``, never a stack trace.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import tornado
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
 from .._version import __version__
-from ..config import resolve_store
+from ..compare import compare_runs, run_series
+from ..config import JupyterExp, StoreLocation, resolve_store
+from ..listing import QueryError, RunQuery, get_run, list_runs, run_detail, ui_url
+from ..reproduce.errors import RecordNotFound, ReproduceError
+from ..reproduce.record import ARTIFACT_DIR, read_artifact
+from ..reproduce.replay_kernel import ServerKernelLauncher
+from ..tracking.store import StoreError, client_for
+from .jobs import JobConflict, JobRequestError, ReproductionJobs
+
+T = TypeVar("T")
+RUN_ID = r"(?P<run_id>[^/]+)"
+JOB_ID = r"(?P<job_id>[0-9a-f]+)"
+
+
+class StoreClients:
+    """One ``MlflowClient`` per tracking URI, created (and the store with it) on first use."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, MlflowClient] = {}
+        self._lock = threading.Lock()
+
+    def get(self, location: StoreLocation) -> MlflowClient:
+        with self._lock:
+            client = self._clients.get(location.tracking_uri)
+            if client is None:
+                client = self._clients[location.tracking_uri] = client_for(location)
+            return client
+
+
+def _http_error(error: Exception) -> tornado.web.HTTPError:
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if isinstance(error, RecordNotFound | KeyError):
+        return tornado.web.HTTPError(404, message)
+    if isinstance(error, QueryError | JobRequestError | ReproduceError | ValueError):
+        return tornado.web.HTTPError(400, message)
+    if isinstance(error, JobConflict):
+        return tornado.web.HTTPError(409, message)
+    if isinstance(error, StoreError | MlflowException):
+        return tornado.web.HTTPError(502, f"the tracking store failed: {message}")
+    return tornado.web.HTTPError(500, f"{type(error).__name__}: {message}")
 
 
 class BaseHandler(APIHandler):
-    """JSON errors with a message, never a stack trace."""
+    """JSON errors with a message, never a stack trace; store access off the event loop."""
+
+    @property
+    def exp_settings(self) -> JupyterExp | None:
+        return self.settings.get("jupyter_exp")
+
+    @property
+    def location(self) -> StoreLocation:
+        return resolve_store(self.exp_settings)
+
+    @property
+    def jobs(self) -> ReproductionJobs:
+        return self.settings["jupyter_exp_jobs"]
+
+    async def in_thread(self, work: Callable[[MlflowClient], T]) -> T:
+        """Run ``work(client)`` on a thread; core errors become HTTP errors."""
+        location = self.location
+        clients: StoreClients = self.settings["jupyter_exp_clients"]
+        try:
+            return await asyncio.to_thread(lambda: work(clients.get(location)))
+        except tornado.web.HTTPError:
+            raise
+        except Exception as error:
+            http_error = _http_error(error)
+            if http_error.status_code >= 500:
+                self.log.warning("jupyter-exp: %s failed: %s", self.request.path, error, exc_info=True)
+            raise http_error from None
+
+    def int_argument(self, name: str, default: int) -> int:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise tornado.web.HTTPError(400, f"{name} must be an integer, got {raw!r}") from None
+
+    def list_argument(self, name: str) -> list[str]:
+        raw = self.get_query_argument(name, "") or ""
+        return [part.strip() for part in raw.split(",") if part.strip()]
+
+    def answer(self, document: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(document, allow_nan=False))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         self.set_header("Content-Type", "application/json")
@@ -28,24 +120,138 @@ class BaseHandler(APIHandler):
 class StoreHandler(BaseHandler):
     @tornado.web.authenticated
     def get(self) -> None:
-        location = resolve_store(self.settings.get("jupyter_exp"))
-        self.finish(
-            json.dumps(
-                {
-                    "tracking_uri": location.tracking_uri,
-                    "artifact_root": location.artifact_root,
-                    "root": str(location.root),
-                    "version": __version__,
-                }
-            )
+        location = self.location
+        self.answer(
+            {
+                "tracking_uri": location.tracking_uri,
+                "artifact_root": location.artifact_root,
+                "root": str(location.root),
+                "version": __version__,
+                "ui_url": ui_url(location.tracking_uri),
+            }
         )
 
 
-ROUTES = [("store", StoreHandler)]
+class RunsHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        tags = {}
+        for item in self.get_query_arguments("tag"):
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise tornado.web.HTTPError(400, f"tag must look like key=value, got {item!r}")
+            tags[key.strip()] = value
+        query = RunQuery(
+            notebook=self.get_query_argument("notebook", None) or None,
+            experiment=self.get_query_argument("experiment", None) or None,
+            status=self.get_query_argument("status", None) or None,
+            tags=tags,
+            filter=self.get_query_argument("filter", "") or "",
+            order=self.get_query_argument("order", "") or "start_time DESC",
+            max_results=self.int_argument("max_results", 100),
+            page_token=self.get_query_argument("page_token", None) or None,
+        )
+        runs, token = await self.in_thread(lambda client: list_runs(client, query))
+        self.answer({"runs": runs, "next_page_token": token})
+
+
+class RunHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, run_id: str) -> None:
+        self.answer(await self.in_thread(lambda client: run_detail(client, run_id)))
+
+
+class MetricsHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, run_id: str) -> None:
+        keys = self.list_argument("keys")
+        max_points = self.int_argument("max_points", 1000)
+        found = await self.in_thread(lambda client: run_series(client, run_id, keys, max_points))
+        self.answer({"run_id": run_id, "series": found})
+
+
+class SnapshotHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, run_id: str) -> None:
+        def snapshot(client: MlflowClient) -> str | None:
+            get_run(client, run_id)  # 404 for an unknown run
+            return read_artifact(client, run_id, f"{ARTIFACT_DIR}/notebook.ipynb")
+
+        text = await self.in_thread(snapshot)
+        if text is None:
+            raise tornado.web.HTTPError(404, f"run {run_id} has no notebook snapshot")
+        try:
+            document = json.loads(text)
+        except ValueError:
+            raise tornado.web.HTTPError(502, f"run {run_id}: its notebook snapshot is corrupt") from None
+        self.answer(document)
+
+
+class CompareHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        run_ids = self.list_argument("run_ids")
+        max_points = self.int_argument("max_points", 500)
+        self.answer(await self.in_thread(lambda client: compare_runs(client, run_ids, max_points)))
+
+
+class JobsHandler(BaseHandler):
+    @tornado.web.authenticated
+    def get(self) -> None:
+        self.answer({"jobs": [job.document() for job in self.jobs.all()]})
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise tornado.web.HTTPError(400, "the body must be JSON") from None
+        launcher = ServerKernelLauncher(self.kernel_manager)
+        try:
+            job = await self.jobs.start(body, self.location, launcher)
+        except Exception as error:
+            raise _http_error(error) from None
+        self.answer(job.document(), status=202)
+
+
+class JobHandler(BaseHandler):
+    @tornado.web.authenticated
+    def get(self, job_id: str) -> None:
+        try:
+            self.answer(self.jobs.get(job_id).document())
+        except KeyError:
+            raise tornado.web.HTTPError(404, f"no reproduction job {job_id}") from None
+
+
+class JobCancelHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def post(self, job_id: str) -> None:
+        try:
+            job = await self.jobs.cancel(job_id)
+        except KeyError:
+            raise tornado.web.HTTPError(404, f"no reproduction job {job_id}") from None
+        except JobConflict as error:
+            raise tornado.web.HTTPError(409, str(error)) from None
+        self.answer(job.document())
+
+
+ROUTES = [
+    ("store", StoreHandler),
+    ("runs", RunsHandler),
+    (f"runs/{RUN_ID}", RunHandler),
+    (f"runs/{RUN_ID}/metrics", MetricsHandler),
+    (f"runs/{RUN_ID}/snapshot", SnapshotHandler),
+    ("compare", CompareHandler),
+    ("reproductions", JobsHandler),
+    (f"reproductions/{JOB_ID}", JobHandler),
+    (f"reproductions/{JOB_ID}/cancel", JobCancelHandler),
+]
 
 
 def setup_handlers(web_app: Any) -> None:
     base_url = web_app.settings["base_url"]
+    web_app.settings.setdefault("jupyter_exp_clients", StoreClients())
+    web_app.settings.setdefault("jupyter_exp_jobs", ReproductionJobs())
     web_app.add_handlers(
         ".*$", [(url_path_join(base_url, "jupyter-exp", route), handler) for route, handler in ROUTES]
     )

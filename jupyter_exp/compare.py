@@ -1,0 +1,138 @@
+"""Metric series for charts and comparisons of runs: downsampling, parameter diffs, cell diffs.
+
+Framework-free; used by the server (and by anything else that compares runs).
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from mlflow import MlflowClient
+
+from .listing import QueryError, experiments, finite, get_run, run_summary
+from .reproduce.record import ARTIFACT_DIR, SYSTEM_PREFIX, read_artifact
+
+MAX_COMPARED = 20
+MAX_POINTS_LIMIT = 10_000
+
+
+def lttb(steps: list[int], values: list[float], threshold: int) -> tuple[list[int], list[float]]:
+    """Largest-triangle-three-buckets: ``threshold`` points that keep the shape of the curve.
+
+    The first and last points stay; from each bucket in between, the point forming the largest
+    triangle with the previously kept point and the mean of the next bucket is kept.
+    """
+    count = len(values)
+    if threshold >= count or threshold < 3:
+        return list(steps), list(values)
+    kept_steps, kept_values = [steps[0]], [values[0]]
+    bucket = (count - 2) / (threshold - 2)
+    previous = 0
+    for i in range(threshold - 2):
+        start, end = int(i * bucket) + 1, int((i + 1) * bucket) + 1
+        next_start, next_end = end, min(int((i + 2) * bucket) + 1, count)
+        span = next_end - next_start or 1
+        mean_x = sum(steps[next_start:next_end]) / span if next_end > next_start else steps[-1]
+        mean_y = sum(values[next_start:next_end]) / span if next_end > next_start else values[-1]
+        ax, ay = steps[previous], values[previous]
+        best, best_area = start, -1.0
+        for j in range(start, min(end, count - 1)):
+            area = abs((ax - mean_x) * (values[j] - ay) - (ax - steps[j]) * (mean_y - ay))
+            if area > best_area:
+                best, best_area = j, area
+        kept_steps.append(steps[best])
+        kept_values.append(values[best])
+        previous = best
+    kept_steps.append(steps[-1])
+    kept_values.append(values[-1])
+    return kept_steps, kept_values
+
+
+def check_max_points(max_points: int) -> int:
+    if not 2 <= max_points <= MAX_POINTS_LIMIT:
+        raise QueryError(f"max_points must be between 2 and {MAX_POINTS_LIMIT}")
+    return max_points
+
+
+def series(client: MlflowClient, run_id: str, key: str, max_points: int) -> dict[str, Any]:
+    """One metric's points in step order, downsampled to ``max_points``; NaN/inf become ``null``."""
+    history = sorted(client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp))
+    points = [(m.step, m.value) for m in history if finite(m.value) is not None]
+    steps, values = lttb([s for s, _ in points], [v for _, v in points], max_points)
+    return {
+        "steps": steps,
+        "values": values,
+        "total_points": len(history),
+        "downsampled": len(steps) < len(points),
+    }
+
+
+def run_series(
+    client: MlflowClient, run_id: str, keys: list[str] | None, max_points: int
+) -> dict[str, dict[str, Any]]:
+    check_max_points(max_points)
+    run = get_run(client, run_id)
+    wanted = keys if keys else sorted(run.data.metrics)
+    unknown = [k for k in wanted if k not in run.data.metrics]
+    if unknown:
+        raise QueryError(f"run {run_id} has no metric {', '.join(repr(k) for k in unknown)}")
+    return {key: series(client, run_id, key, max_points) for key in wanted}
+
+
+def _ordered_keys(keys: set[str]) -> list[str]:
+    """The user's metrics first, ``system/`` ones last."""
+    return sorted(keys, key=lambda k: (k.startswith(SYSTEM_PREFIX), k))
+
+
+def cell_diffs(sources: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
+    """Each run's tracked cell and its unified diff against the first run's."""
+    first_id, first = sources[0]
+    cells: list[dict[str, Any]] = [{"run_id": first_id, "source": first, "diff": None}]
+    for run_id, source in sources[1:]:
+        diff = None
+        if first is not None and source is not None:
+            diff = "".join(
+                difflib.unified_diff(
+                    first.splitlines(keepends=True),
+                    source.splitlines(keepends=True),
+                    fromfile=f"{first_id[:8]}/cell.py",
+                    tofile=f"{run_id[:8]}/cell.py",
+                )
+            )
+        cells.append({"run_id": run_id, "source": source, "diff": diff})
+    return cells
+
+
+def compare_runs(client: MlflowClient, run_ids: list[str], max_points: int = 500) -> dict[str, Any]:
+    """Parameters (and which differ), final metrics, overlaid curves and cell diffs of 2..20 runs."""
+    check_max_points(max_points)
+    ids = list(dict.fromkeys(i.strip() for i in run_ids if i.strip()))
+    if not 2 <= len(ids) <= MAX_COMPARED:
+        raise QueryError(f"compare takes 2 to {MAX_COMPARED} distinct run ids, got {len(ids)}")
+    runs = [get_run(client, run_id) for run_id in ids]
+    known = experiments(client)
+
+    param_keys = sorted(set().union(*(r.data.params for r in runs)))
+    param_values = {k: [r.data.params.get(k) for r in runs] for k in param_keys}
+    differing = [k for k, vs in param_values.items() if len(set(vs)) > 1]
+
+    metric_keys = _ordered_keys(set().union(*(r.data.metrics for r in runs)))
+    final = {k: [finite(r.data.metrics.get(k)) for r in runs] for k in metric_keys}
+    curves = {
+        key: [
+            {"run_id": run.info.run_id, **series(client, run.info.run_id, key, max_points)}
+            for run in runs
+            if key in run.data.metrics
+        ]
+        for key in metric_keys
+        if not key.startswith(SYSTEM_PREFIX)
+    }
+    sources = [(r.info.run_id, read_artifact(client, r.info.run_id, f"{ARTIFACT_DIR}/cell.py")) for r in runs]
+    return {
+        "runs": [run_summary(r, known) for r in runs],
+        "params": {"keys": param_keys, "differing": differing, "values": param_values},
+        "metrics": {"keys": metric_keys, "final": final},
+        "series": curves,
+        "cells": cell_diffs(sources),
+    }

@@ -1,0 +1,225 @@
+"""Runs as the sidebar lists them: queries to MLflow filter strings, runs to JSON-ready summaries.
+
+Framework-free (no tornado, no IPython); the server's handlers are thin shells over it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from mlflow import MlflowClient
+from mlflow.entities import ViewType
+from mlflow.exceptions import MlflowException
+
+from .capture.git import strip_credentials
+from .reproduce.errors import RecordNotFound
+from .reproduce.record import ARTIFACT_DIR, read_artifact
+
+STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+ATTRIBUTE_ORDERS = ("start_time", "end_time", "run_name", "status")
+MAX_PAGE = 1000
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class QueryError(ValueError):
+    """A query the store cannot answer as asked; its message is shown to the user as is."""
+
+
+@dataclass
+class RunQuery:
+    notebook: str | None = None
+    experiment: str | None = None
+    status: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    filter: str = ""
+    order: str = "start_time DESC"
+    max_results: int = 100
+    page_token: str | None = None
+
+
+def quote_key(key: str) -> str:
+    """``lr`` stays bare; ``train/loss`` or ``mlflow.source.name`` goes in backticks."""
+    if "`" in key:
+        raise QueryError(f"key {key!r} contains a backtick")
+    return key if _PLAIN_KEY.match(key) else f"`{key}`"
+
+
+def quote_value(value: str) -> str:
+    if "'" not in value:
+        return f"'{value}'"
+    if '"' not in value:
+        return f'"{value}"'
+    raise QueryError(f"value {value!r} contains both quote characters")
+
+
+def filter_string(query: RunQuery) -> str:
+    """One MLflow filter string (clauses joined by ``and``, the only connective MLflow has)."""
+    clauses = []
+    if query.notebook:
+        clauses.append(f"tags.{quote_key('mlflow.source.name')} = {quote_value(query.notebook)}")
+    if query.status:
+        status = query.status.strip().upper()
+        if status not in STATUSES:
+            raise QueryError(f"unknown status {query.status!r}; one of {', '.join(STATUSES)}")
+        clauses.append(f"attributes.status = '{status}'")
+    for key, value in query.tags.items():
+        clauses.append(f"tags.{quote_key(key)} = {quote_value(value)}")
+    if query.filter.strip():  # MLflow filters have neither OR nor parentheses: plain AND is exact
+        clauses.append(query.filter.strip())
+    return " and ".join(clauses)
+
+
+def order_by(order: str) -> list[str]:
+    """``metrics.train/loss ASC`` -> MLflow's ``metrics.`train/loss` ASC``, newest first on ties."""
+    text = order.strip() or "start_time DESC"
+    field_name, direction = text, "DESC"
+    head, _, tail = text.rpartition(" ")
+    if tail.upper() in ("ASC", "DESC"):
+        field_name, direction = head.strip(), tail.upper()
+    if field_name in ATTRIBUTE_ORDERS:
+        clause = f"attributes.{field_name} {direction}"
+    else:
+        kind, dot, key = field_name.partition(".")
+        if not dot or kind not in ("metrics", "params", "tags") or not key:
+            raise QueryError(
+                f"cannot order by {field_name!r}: use {', '.join(ATTRIBUTE_ORDERS)}, metrics.KEY, params.KEY "
+                "or tags.KEY, then ASC or DESC"
+            )
+        clause = f"{kind}.{quote_key(key)} {direction}"
+    return [clause] if field_name == "start_time" else [clause, "attributes.start_time DESC"]
+
+
+def experiments(client: MlflowClient) -> dict[str, str]:
+    """Active experiments, id -> name."""
+    found: dict[str, str] = {}
+    token = None
+    while True:
+        page = client.search_experiments(ViewType.ACTIVE_ONLY, max_results=1000, page_token=token)
+        found.update({e.experiment_id: e.name for e in page})
+        token = page.token
+        if not token:
+            return found
+
+
+def _experiment_ids(client: MlflowClient, experiment: str | None, known: dict[str, str]) -> list[str]:
+    if not experiment:
+        return list(known)
+    if experiment in known:
+        return [experiment]
+    by_name = [i for i, name in known.items() if name == experiment]
+    if not by_name:
+        raise RecordNotFound(f"no experiment named or numbered {experiment!r}")
+    return by_name
+
+
+def list_runs(client: MlflowClient, query: RunQuery) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of run summaries and the token of the next page (``None`` on the last)."""
+    if not 1 <= query.max_results <= MAX_PAGE:
+        raise QueryError(f"max_results must be between 1 and {MAX_PAGE}")
+    known = experiments(client)
+    ids = _experiment_ids(client, query.experiment, known)
+    if not ids:
+        return [], None
+    try:
+        page = client.search_runs(
+            ids,
+            filter_string(query),
+            ViewType.ACTIVE_ONLY,
+            max_results=query.max_results,
+            order_by=order_by(query.order),
+            page_token=query.page_token or None,
+        )
+    except MlflowException as error:
+        raise _query_error(error) from None
+    token = page.token.decode() if isinstance(page.token, bytes) else page.token
+    return [run_summary(run, known) for run in page], token or None
+
+
+def _query_error(error: MlflowException) -> Exception:
+    message = error.message.splitlines()[0] if error.message else str(error)
+    if error.error_code == "INVALID_PARAMETER_VALUE":
+        return QueryError(message)
+    return error
+
+
+def finite(value: float | None) -> float | None:
+    """JSON has no NaN or infinity."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def run_summary(run: Any, experiment_names: dict[str, str] | None = None) -> dict[str, Any]:
+    tags = run.data.tags
+    info = run.info
+    dirty = tags.get("jupyter_exp.git.dirty")
+    count = tags.get("jupyter_exp.cell.execution_count")
+    return {
+        "run_id": info.run_id,
+        "run_name": info.run_name or tags.get("mlflow.runName") or info.run_id,
+        "experiment_id": info.experiment_id,
+        "experiment_name": (experiment_names or {}).get(info.experiment_id),
+        "status": info.status,
+        "start_time": info.start_time,
+        "end_time": info.end_time,
+        "notebook": tags.get("mlflow.source.name") or None,
+        "cell_id": tags.get("jupyter_exp.cell.id") or None,
+        "execution_count": int(count) if count and count.isdigit() else None,
+        "seed": tags.get("jupyter_exp.seed") or None,
+        "git_commit": tags.get("mlflow.source.git.commit") or None,
+        "git_dirty": None if dirty is None else dirty == "true",
+        "kernel_name": tags.get("jupyter_exp.kernel.name") or None,
+        "device": tags.get("jupyter_exp.device") or None,
+        "note": tags.get("mlflow.note.content") or None,
+        "reproduced_from": tags.get("jupyter_exp.reproduced_from") or None,
+        "verdict": tags.get("jupyter_exp.reproduction.verdict") or None,
+        "metrics": {key: finite(value) for key, value in sorted(run.data.metrics.items())},
+    }
+
+
+def get_run(client: MlflowClient, run_id: str) -> Any:
+    try:
+        return client.get_run(run_id)
+    except MlflowException as error:
+        if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            raise RecordNotFound(f"no run with id {run_id!r}") from None
+        raise
+
+
+def _artifacts(client: MlflowClient, run_id: str, path: str | None = None) -> list[dict[str, Any]]:
+    found = []
+    for item in client.list_artifacts(run_id, path):
+        if item.is_dir:
+            found += _artifacts(client, run_id, item.path)
+        else:
+            found.append({"path": item.path, "size": item.file_size})
+    return found
+
+
+def ui_url(tracking_uri: str, experiment_id: str | None = None, run_id: str | None = None) -> str | None:
+    """The MLflow UI page of a run when the store is an MLflow server, else ``None``."""
+    if urlsplit(tracking_uri).scheme not in ("http", "https"):
+        return None
+    base = strip_credentials(tracking_uri).rstrip("/")
+    if experiment_id is None:
+        return base
+    return f"{base}/#/experiments/{experiment_id}" + (f"/runs/{run_id}" if run_id else "")
+
+
+def run_detail(client: MlflowClient, run_id: str) -> dict[str, Any]:
+    run = get_run(client, run_id)
+    known = experiments(client)
+    try:
+        artifacts = _artifacts(client, run_id)
+    except Exception:  # an unreachable artifact store must not hide the run
+        artifacts = []
+    return {
+        **run_summary(run, known),
+        "params": dict(sorted(run.data.params.items())),
+        "tags": dict(sorted(run.data.tags.items())),
+        "artifacts": artifacts,
+        "cell_source": read_artifact(client, run_id, f"{ARTIFACT_DIR}/cell.py"),
+        "ui_url": ui_url(client.tracking_uri, run.info.experiment_id, run_id),
+    }

@@ -1,0 +1,210 @@
+"""Reproduction jobs started from the sidebar: ``reproduce()`` on the server's loop, polled by the browser."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..capture.cell import parse_key_value
+from ..config import StoreLocation
+from ..reproduce.errors import ReproduceError
+from ..reproduce.plan import build_plan
+from ..reproduce.record import load_record
+from ..reproduce.replay import ReplayObserver, ReproduceOptions, reproduce
+from ..reproduce.replay_kernel import CellResult, KernelLauncher
+from ..tracking.store import client_for
+
+MAX_KEPT_JOBS = 100
+ENDED = ("finished", "failed", "cancelled")
+
+
+class JobRequestError(ValueError):
+    """A request body that cannot start a job."""
+
+
+class JobConflict(RuntimeError):
+    """The job has ended: nothing to cancel."""
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _number(body: dict[str, Any], name: str, default: float) -> float:
+    value = body.get(name, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise JobRequestError(f"{name} must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def options_from(body: Any) -> tuple[str, ReproduceOptions, dict[str, str]]:
+    """The run id, replay options and override texts of a ``POST /reproductions`` body."""
+    if not isinstance(body, dict):
+        raise JobRequestError("the body must be a JSON object")
+    run_id = body.get("run_id")
+    if not isinstance(run_id, str) or not run_id.strip():
+        raise JobRequestError("run_id is required")
+    kernel = body.get("kernel")
+    if kernel is not None and (not isinstance(kernel, str) or not kernel.strip()):
+        raise JobRequestError("kernel must be a kernelspec name or null")
+    overrides = body.get("overrides") or {}
+    if not isinstance(overrides, dict):
+        raise JobRequestError('overrides must be an object, e.g. {"lr": "0.05"}')
+    texts = {str(k).strip(): str(v) for k, v in overrides.items()}
+    try:
+        sets = dict(parse_key_value(f"{k}={v}", "an override") for k, v in texts.items())
+    except ValueError as error:
+        raise JobRequestError(str(error)) from None
+    options = ReproduceOptions(
+        kernel_name=kernel.strip() if kernel else None,
+        sets=sets,
+        rtol=_number(body, "rtol", 1e-5),
+        atol=_number(body, "atol", 1e-8),
+        checkout=bool(body.get("checkout", False)),
+        deterministic=bool(body.get("deterministic", False)),
+    )
+    return run_id.strip(), options, texts
+
+
+@dataclass
+class ReproductionJob:
+    run_id: str
+    kernel: str | None
+    overrides: dict[str, str]
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    state: str = "running"
+    done: int = 0
+    total: int = 0
+    current: str | None = None
+    reproduction_run_id: str | None = None
+    verdict: str | None = None
+    summary: str | None = None
+    error: str | None = None
+    created: int = field(default_factory=_now_ms)
+    ended: int | None = None
+    task: asyncio.Task[Any] | None = None
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "run_id": self.run_id,
+            "kernel": self.kernel,
+            "overrides": self.overrides,
+            "state": self.state,
+            "progress": {"done": self.done, "total": self.total, "current": self.current},
+            "reproduction_run_id": self.reproduction_run_id,
+            "verdict": self.verdict,
+            "summary": self.summary,
+            "error": self.error,
+            "created": self.created,
+            "ended": self.ended,
+        }
+
+    def end(self, state: str, error: str | None = None) -> None:
+        self.state, self.error, self.ended, self.current = state, error, _now_ms(), None
+
+
+class _JobProgress(ReplayObserver):
+    def __init__(self, job: ReproductionJob) -> None:
+        self.job = job
+
+    def planned(self, reproduction: Any) -> None:
+        self.job.kernel = reproduction.kernel_name
+        self.job.total = len(reproduction.plan.steps)
+
+    def cell_started(self, index: int, total: int, step: Any) -> None:
+        self.job.done, self.job.total, self.job.current = index, total, step.label
+
+    def cell_finished(self, index: int, total: int, step: Any, result: CellResult) -> None:
+        self.job.done = index + 1
+
+
+def check_request(location: StoreLocation, run_id: str, options: ReproduceOptions, launcher: Any) -> None:
+    """Everything that would fail before a kernel starts: unknown run, incomplete record, bad
+    override, missing kernelspec. Raises ``ReproduceError`` subclasses."""
+    client = client_for(location)
+    with tempfile.TemporaryDirectory(prefix="jupyter-exp-check-") as folder:
+        record = load_record(client, run_id, folder)
+        build_plan(record, options.sets)
+    if options.kernel_name:
+        launcher.check(options.kernel_name)
+
+
+class ReproductionJobs:
+    """The jobs this server started, newest first; the oldest ended ones are forgotten past a cap."""
+
+    def __init__(self, log: logging.Logger | None = None) -> None:
+        self._jobs: dict[str, ReproductionJob] = {}
+        self.log = log or logging.getLogger(__name__)
+
+    async def start(self, body: Any, location: StoreLocation, launcher: KernelLauncher) -> ReproductionJob:
+        run_id, options, texts = options_from(body)
+        await asyncio.to_thread(check_request, location, run_id, options, launcher)
+        job = ReproductionJob(run_id=run_id, kernel=options.kernel_name, overrides=texts)
+        job.task = asyncio.ensure_future(self._run(job, location, options, launcher))
+        self._jobs[job.id] = job
+        self._forget_old()
+        return job
+
+    async def _run(
+        self,
+        job: ReproductionJob,
+        location: StoreLocation,
+        options: ReproduceOptions,
+        launcher: KernelLauncher,
+    ) -> None:
+        try:
+            reproduction = await reproduce(job.run_id, location, options, launcher, _JobProgress(job))
+        except asyncio.CancelledError:
+            job.end("cancelled")
+            raise
+        except ReproduceError as error:
+            job.end("failed", str(error))
+            return
+        except Exception as error:  # an unexpected failure is logged whole and shown in one line
+            self.log.exception("jupyter-exp: reproduction job %s failed", job.id)
+            job.end("failed", f"{type(error).__name__}: {error}")
+            return
+        job.reproduction_run_id = reproduction.run_id
+        if reproduction.verdict is not None:
+            job.verdict, job.summary = reproduction.verdict.verdict, reproduction.verdict.summary
+        job.end("finished")
+
+    def get(self, job_id: str) -> ReproductionJob:
+        return self._jobs[job_id]
+
+    def all(self) -> list[ReproductionJob]:
+        return sorted(self._jobs.values(), key=lambda j: j.created, reverse=True)
+
+    async def cancel(self, job_id: str, timeout: float = 30) -> ReproductionJob:
+        job = self._jobs[job_id]
+        if job.state in ENDED or job.task is None:
+            raise JobConflict(f"job {job_id} has already ended ({job.state})")
+        job.task.cancel()
+        try:  # the replay kernel is shut down and the started run ended KILLED before we answer
+            await asyncio.wait_for(asyncio.shield(job.task), timeout)
+        except (asyncio.CancelledError, asyncio.TimeoutError):
+            pass
+        if job.state not in ENDED:
+            job.end("cancelled")
+        return job
+
+    async def shutdown(self) -> None:
+        """Cancel what still runs (the server is stopping)."""
+        running = [j.task for j in self._jobs.values() if j.task is not None and j.state not in ENDED]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+    def _forget_old(self) -> None:
+        ended = [j for j in self.all() if j.state in ENDED]
+        for job in ended[MAX_KEPT_JOBS:]:
+            del self._jobs[job.id]
