@@ -112,8 +112,9 @@ class BaseHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         reason = self._reason
         exc_info = kwargs.get("exc_info")
-        if exc_info and isinstance(exc_info[1], tornado.web.HTTPError) and exc_info[1].log_message:
-            reason = exc_info[1].log_message
+        error = exc_info[1] if exc_info else None
+        if isinstance(error, tornado.web.HTTPError) and error.log_message:
+            reason = error.log_message % error.args  # tornado doubled the %s of an argument-less message
         self.finish(json.dumps({"message": reason, "status": status_code}))
 
 

@@ -130,7 +130,8 @@ class KernelReaper:
             self._periodic.stop()
             self._periodic = None
 
-    async def _on_kernel_action(self, _logger: Any, _schema_id: str, data: dict[str, Any]) -> None:
+    async def _on_kernel_action(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+        """A jupyter_events listener (called with these keyword names)."""
         reason = _REASONS.get(data.get("action", ""))
         kernel_id = data.get("kernel_id")
         if reason is None or not kernel_id or data.get("status") != "success":

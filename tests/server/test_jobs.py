@@ -1,0 +1,128 @@
+"""Reproduction jobs through the REST API: started, polled, cancelled, refused, on a real server's kernels."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from .seeding import seed_project
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    return seed_project(tmp_path_factory.mktemp("jobs") / "project")
+
+
+@pytest.fixture
+def post(jp_fetch, seeded, monkeypatch):
+    monkeypatch.setenv("JUPYTER_EXP_ROOT", str(seeded.root))
+
+    async def call(*parts: str, body: object = None):
+        response = await jp_fetch("jupyter-exp", *parts, method="POST", body=json.dumps(body or {}))
+        return response.code, json.loads(response.body)
+
+    return call
+
+
+@pytest.fixture
+def get(jp_fetch):
+    async def call(*parts: str):
+        return json.loads((await jp_fetch("jupyter-exp", *parts)).body)
+
+    return call
+
+
+async def wait_until_ended(get, job_id: str, timeout: float = 240) -> dict:
+    deadline = time.monotonic() + timeout
+    seen_progress = set()
+    while time.monotonic() < deadline:
+        job = await get("reproductions", job_id)
+        seen_progress.add((job["progress"]["done"], job["progress"]["total"]))
+        if job["state"] != "running":
+            job["seen_progress"] = seen_progress
+            return job
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"job {job_id} still running after {timeout} s")
+
+
+async def test_a_job_reproduces_a_run_and_reports_progress(post, get, seeded, jp_serverapp):
+    kernels_before = set(jp_serverapp.kernel_manager.list_kernel_ids())
+    code, job = await post("reproductions", body={"run_id": seeded.ids["alpha"]})
+    assert code == 202
+    assert job["state"] == "running" and job["run_id"] == seeded.ids["alpha"] and job["verdict"] is None
+
+    ended = await wait_until_ended(get, job["id"])
+    assert ended["state"] == "finished", ended
+    assert ended["verdict"] == "exact", ended["summary"]
+    assert ended["kernel"] == "python3" and ended["error"] is None and ended["ended"] >= ended["created"]
+    total = ended["progress"]["total"]
+    assert total >= 2 and ended["progress"]["done"] == total  # load_ext, imports, then the tracked cell
+    reproduced = seeded.client.get_run(ended["reproduction_run_id"])
+    assert reproduced.data.tags["jupyter_exp.reproduced_from"] == seeded.ids["alpha"]
+    assert reproduced.data.tags["jupyter_exp.reproduction.verdict"] == "exact"
+    assert reproduced.info.status == "FINISHED"
+    assert [j["id"] for j in (await get("reproductions"))["jobs"]] == [job["id"]]
+    assert set(jp_serverapp.kernel_manager.list_kernel_ids()) == kernels_before
+
+
+async def test_overrides_make_a_varied_reproduction(post, get, seeded):
+    body = {"run_id": seeded.ids["beta"], "kernel": "python3", "overrides": {"lr": "0.4"}}
+    code, job = await post("reproductions", body=body)
+    assert code == 202 and job["overrides"] == {"lr": "0.4"}
+    ended = await wait_until_ended(get, job["id"])
+    assert ended["state"] == "finished" and ended["verdict"] == "varied", ended
+    assert "lr: 0.2 → 0.4" in ended["summary"]
+    assert seeded.client.get_run(ended["reproduction_run_id"]).data.params["lr"] == "0.4"
+
+
+async def test_cancel_shuts_the_replay_down(post, get, seeded, jp_serverapp):
+    kernels_before = set(jp_serverapp.kernel_manager.list_kernel_ids())
+    _, job = await post("reproductions", body={"run_id": seeded.ids["alpha"]})
+    await asyncio.sleep(1.0)  # the replay kernel is starting
+    code, cancelled = await post("reproductions", job["id"], "cancel")
+    assert code == 200 and cancelled["state"] == "cancelled" and cancelled["ended"] is not None
+    assert set(jp_serverapp.kernel_manager.list_kernel_ids()) == kernels_before
+    running = seeded.client.search_runs(
+        [e.experiment_id for e in seeded.client.search_experiments()], "attributes.status = 'RUNNING'"
+    )
+    assert running == []
+    with pytest.raises(HTTPClientError) as again:
+        await post("reproductions", job["id"], "cancel")
+    assert (
+        again.value.code == 409
+        and "already ended (cancelled)" in json.loads(again.value.response.body)["message"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "words"),
+    [
+        ({}, 400, "run_id is required"),
+        ({"run_id": "0123abcd"}, 404, "no run with id '0123abcd'"),
+        ({"run_id": "PLAIN"}, 400, "was not recorded by %%track"),
+        ({"run_id": "ALPHA", "kernel": "no-such-kernel"}, 400, "no-such-kernel"),
+        ({"run_id": "ALPHA", "overrides": {"nothing_like_this": "1"}}, 400, "nothing_like_this"),
+        ({"run_id": "ALPHA", "overrides": ["lr=1"]}, 400, "overrides must be an object"),
+        ({"run_id": "ALPHA", "rtol": -1}, 400, "rtol must be a number >= 0"),
+    ],
+)
+async def test_bad_requests_start_nothing(post, get, seeded, jp_serverapp, body, code, words):
+    body = {k: seeded.ids["plain" if v == "PLAIN" else "alpha"] if v in ("PLAIN", "ALPHA") else v
+            for k, v in body.items()}  # fmt: skip
+    with pytest.raises(HTTPClientError) as error:
+        await post("reproductions", body=body)
+    message = json.loads(error.value.response.body)["message"]
+    assert error.value.code == code and words in message, message
+    assert jp_serverapp.kernel_manager.list_kernel_ids() == []
+    assert (await get("reproductions"))["jobs"] == []
+
+
+async def test_unknown_jobs_are_404(post, get):
+    for call in (get("reproductions", "0abc"), post("reproductions", "0abc", "cancel")):
+        with pytest.raises(HTTPClientError) as error:
+            await call
+        assert error.value.code == 404 and "no reproduction job 0abc" in error.value.response.body.decode()
