@@ -9,10 +9,11 @@ LAB_STAMP := jupyter_exp/labextension/package.json
 TS_SOURCES := $(shell find labextension/src labextension/style labextension/schema -type f 2>/dev/null) package.json package-lock.json tsconfig.json
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
+CHROMIUM ?= /usr/bin/chromium
 # venv tools first: `jupyter labextension` calls `jupyter-builder` and npm scripts call `jupyter` by name
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install lab test test-python test-js lint format demo bench clean
+.PHONY: install browser lab test test-python test-js lint format demo bench clean
 
 install: $(STAMP)
 
@@ -35,6 +36,13 @@ $(STAMP): $(VENV)/.deps $(LAB_STAMP) pyproject.toml
 	$(BIN)/jupyter server extension enable --sys-prefix jupyter_exp >/dev/null
 	@touch $@
 
+# The browser tests drive Debian's Chromium; installed here when missing (needs root and apt).
+browser:
+	@command -v $(CHROMIUM) >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is missing: install Debian's chromium package (the browser tests need it)" >&2; exit 1; fi; }
+
 lab: install
 	cd examples && ../$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=.
 
@@ -54,7 +62,7 @@ format: install
 test-js: install
 	npm test
 
-test-python: install
+test-python: install browser
 	$(BIN)/jupyter labextension list 2>&1 | grep -q "jupyter-exp.*enabled.*OK"
 	$(BIN)/jupyter server extension list 2>&1 | grep -q "jupyter_exp.*enabled"
 	$(PY) -m pytest tests --ignore=tests/bench -p no:cacheprovider $(PYTEST_ARGS)

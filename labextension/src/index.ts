@@ -3,14 +3,40 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import {
+  Clipboard,
+  Dialog,
+  ICommandPalette,
+  Notification,
+  ToolbarButton,
+  showDialog,
+  showErrorMessage
+} from '@jupyterlab/apputils';
+import { INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { refreshIcon } from '@jupyterlab/ui-components';
+import type { Widget } from '@lumino/widgets';
 
+import { ExpClient } from './api';
+import { DetailModel } from './detailmodel';
+import { describeError } from './errors';
 import { runsIcon } from './icons';
+import { JobsModel } from './jobsmodel';
 import { StoreModel } from './model';
+import { goToCell } from './navigation';
 import { requestAPI } from './request';
-import { readSettings } from './settings';
+import { RunsModel } from './runsmodel';
+import { DEFAULT_SETTINGS, readSettings } from './settings';
+import { SnapshotDrive, isSnapshotPath, snapshotPath } from './snapshotdrive';
 import { CommandIDs, PALETTE_CATEGORY, PLUGIN_ID, SIDEBAR_ID } from './tokens';
+import type { IExpSettings, IRunDetail } from './types';
+import { createCompareWidget } from './widgets/comparewidget';
+import {
+  ReproduceBody,
+  kernelChoices,
+  type IReproduceDraft
+} from './widgets/reproducebody';
 import { RunsSidebar } from './widgets/sidebar';
 
 /**
@@ -22,20 +48,205 @@ const plugin: JupyterFrontEndPlugin<void> = {
     'Experiment runs sidebar for jupyter-exp (notebook experiment tracking on MLflow).',
   autoStart: true,
   requires: [],
-  optional: [ICommandPalette, ISettingRegistry, ILayoutRestorer],
+  optional: [
+    ICommandPalette,
+    ISettingRegistry,
+    ILayoutRestorer,
+    INotebookTracker,
+    IRenderMimeRegistry
+  ],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     settingRegistry: ISettingRegistry | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    tracker: INotebookTracker | null,
+    rendermime: IRenderMimeRegistry | null
   ): void => {
-    const model = new StoreModel({
+    const client = new ExpClient(requestAPI);
+    let settings: IExpSettings = { ...DEFAULT_SETTINGS };
+
+    const store = new StoreModel({
       fetchStore: () => requestAPI<unknown>('store')
     });
-    const sidebar = new RunsSidebar(model);
+    const runs = new RunsModel({
+      fetchRuns: query => client.listRuns(query),
+      scope: settings.defaultScope,
+      pollInterval: settings.pollInterval
+    });
+    const detail = new DetailModel({
+      fetchRun: runId => client.getRun(runId),
+      fetchMetrics: (runId, maxPoints) =>
+        client.getMetrics(runId, { maxPoints })
+    });
+    const jobs = new JobsModel({ client });
+
+    const drive = new SnapshotDrive({
+      fetchSnapshot: runId => client.getSnapshot(runId),
+      serverSettings: app.serviceManager.serverSettings
+    });
+    app.serviceManager.contents.addDrive(drive);
+
+    const gotoCell = async (run: IRunDetail): Promise<void> => {
+      if (!tracker || !run.notebook) {
+        return;
+      }
+      try {
+        const result = await goToCell(app, tracker, run.notebook, run.cell_id);
+        if (result === 'cell-missing') {
+          Notification.warning(
+            `The tracked cell is no longer in ${run.notebook}. "Open snapshot" shows the notebook as recorded.`,
+            { autoClose: 5000 }
+          );
+        } else if (result === 'not-opened') {
+          Notification.error(`Could not open ${run.notebook}.`, {
+            autoClose: 5000
+          });
+        }
+      } catch (error) {
+        Notification.error(
+          `Could not open ${run.notebook}: ${describeError(error)}`,
+          {
+            autoClose: 5000
+          }
+        );
+      }
+    };
+
+    const openSnapshot = async (run: IRunDetail): Promise<void> => {
+      const path = snapshotPath(run.run_id, run.notebook);
+      try {
+        // Fetch first, so a run without snapshot reports one clear line instead of a dialog.
+        await app.serviceManager.contents.get(path, { content: false });
+        const widget = (await app.commands.execute('docmanager:open', {
+          path
+        })) as Widget | undefined;
+        if (widget) {
+          const name = path.split('/').pop();
+          widget.title.label = `${name} @ ${run.run_name || run.run_id.slice(0, 8)} (read-only)`;
+        }
+      } catch (error) {
+        Notification.error(
+          `No snapshot for this run: ${describeError(error)}`,
+          {
+            autoClose: 5000
+          }
+        );
+      }
+    };
+
+    const reproduce = async (runId: string): Promise<void> => {
+      const run =
+        detail.state.detail?.run_id === runId
+          ? detail.state.detail
+          : runs.run(runId);
+      const specs = app.serviceManager.kernelspecs;
+      await specs.ready.catch(() => undefined);
+      const kernels = kernelChoices(specs.specs?.kernelspecs);
+      let draft: IReproduceDraft | undefined;
+      for (;;) {
+        const body = new ReproduceBody({
+          runId,
+          kernels,
+          defaultKernel: settings.defaultKernelspec,
+          runKernel: run?.kernel_name ?? null,
+          draft
+        });
+        const result = await showDialog<ReturnType<ReproduceBody['getValue']>>({
+          title: `Reproduce ${run?.run_name || runId.slice(0, 8)}`,
+          body,
+          buttons: [
+            Dialog.cancelButton(),
+            Dialog.okButton({ label: 'Reproduce' })
+          ],
+          focusNodeSelector: 'input.jp-exp-overrides-input'
+        });
+        if (!result.button.accept) {
+          return;
+        }
+        if (!result.value) {
+          // Bad overrides: ask again with the inputs kept and the error shown.
+          draft = body.draft();
+          continue;
+        }
+        try {
+          await jobs.start(result.value);
+          app.shell.activateById(SIDEBAR_ID);
+        } catch (error) {
+          await showErrorMessage(
+            'Could not start the reproduction',
+            describeError(error)
+          );
+        }
+        return;
+      }
+    };
+
+    const compare = (runIds: string[]): void => {
+      if (runIds.length < 2) {
+        return;
+      }
+      const widget = createCompareWidget({
+        runIds,
+        fetchComparison: ids => client.compare(ids),
+        rendermime
+      });
+      widget.toolbar.addItem(
+        'refresh',
+        new ToolbarButton({
+          icon: refreshIcon,
+          tooltip: 'Reload the comparison',
+          onClick: () => void widget.content.load()
+        })
+      );
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+      void widget.content.load();
+    };
+
+    const sidebar = new RunsSidebar({
+      store,
+      runs,
+      detail,
+      jobs,
+      actions: {
+        canGotoCell: tracker !== null,
+        gotoCell: run => void gotoCell(run),
+        openSnapshot: run => void openSnapshot(run),
+        copyRunId: runId => {
+          Clipboard.copyToSystem(runId);
+          Notification.info('Run id copied.', { autoClose: 2000 });
+        },
+        reproduce: runId => void reproduce(runId),
+        compare
+      }
+    });
     app.shell.add(sidebar, 'left', { rank: 850 });
     if (restorer) {
       restorer.add(sidebar, SIDEBAR_ID);
+    }
+
+    // The notebook in focus decides the `notebook` and `experiment` scopes.
+    if (tracker) {
+      const follow = (): void => {
+        const path = tracker.currentWidget?.context.path ?? null;
+        if (path !== null && isSnapshotPath(path)) {
+          return; // a run's recorded notebook: keep listing the runs of the notebook it came from
+        }
+        runs.setNotebookPath(path);
+      };
+      let watched: NotebookPanel | null = null;
+      const onPathChanged = (): void => follow();
+      tracker.currentChanged.connect(() => {
+        if (watched && !watched.isDisposed) {
+          watched.context.pathChanged.disconnect(onPathChanged);
+        }
+        const panel = tracker.currentWidget;
+        watched = panel;
+        panel?.context.pathChanged.connect(onPathChanged);
+        follow();
+      });
+      follow();
     }
 
     app.commands.addCommand(CommandIDs.openSidebar, {
@@ -46,35 +257,110 @@ const plugin: JupyterFrontEndPlugin<void> = {
         app.shell.activateById(SIDEBAR_ID);
       }
     });
+    app.commands.addCommand(CommandIDs.refreshRuns, {
+      label: 'Refresh Experiment Runs',
+      caption: 'Reload the runs listed in the Runs panel',
+      icon: refreshIcon,
+      execute: async () => {
+        await Promise.all([store.refresh(), runs.refresh(), detail.reload()]);
+      }
+    });
+    app.commands.addCommand(CommandIDs.compareRuns, {
+      label: args =>
+        Array.isArray(args.runIds)
+          ? `Compare ${args.runIds.length} Runs`
+          : `Compare Selected Runs (${runs.state.selection.length})`,
+      caption: 'Compare the runs selected in the Runs panel',
+      isEnabled: args =>
+        (Array.isArray(args.runIds)
+          ? args.runIds.length
+          : runs.state.selection.length) >= 2,
+      execute: args => {
+        const ids = Array.isArray(args.runIds)
+          ? args.runIds.map(String)
+          : [...runs.state.selection];
+        compare(ids);
+      }
+    });
+    app.commands.addCommand(CommandIDs.reproduceRun, {
+      label: 'Reproduce Run…',
+      caption: 'Replay a run in a fresh kernel and compare the results',
+      isEnabled: args =>
+        typeof args.runId === 'string' || detail.runId !== null,
+      execute: async args => {
+        const runId =
+          typeof args.runId === 'string' ? args.runId : detail.runId;
+        if (runId) {
+          await reproduce(runId);
+        }
+      }
+    });
+    app.commands.addCommand(CommandIDs.openRun, {
+      label: 'Show Run Detail',
+      caption: 'Show a run in the Runs panel',
+      isEnabled: args => typeof args.runId === 'string',
+      execute: args => {
+        if (typeof args.runId === 'string') {
+          app.shell.activateById(SIDEBAR_ID);
+          sidebar.openRun(args.runId);
+        }
+      }
+    });
+    runs.changed.connect(() =>
+      app.commands.notifyCommandChanged(CommandIDs.compareRuns)
+    );
+    detail.changed.connect(() =>
+      app.commands.notifyCommandChanged(CommandIDs.reproduceRun)
+    );
     if (palette) {
-      palette.addItem({
-        command: CommandIDs.openSidebar,
-        category: PALETTE_CATEGORY
-      });
+      for (const command of [
+        CommandIDs.openSidebar,
+        CommandIDs.refreshRuns,
+        CommandIDs.compareRuns,
+        CommandIDs.reproduceRun
+      ]) {
+        palette.addItem({ command, category: PALETTE_CATEGORY });
+      }
     }
 
-    void model.refresh();
+    const start = (): void => {
+      void store.refresh();
+      void runs.refresh();
+      void jobs.restore();
+      store.startPolling();
+      runs.startPolling();
+    };
+    const apply = (next: IExpSettings): void => {
+      const previous = settings;
+      settings = next;
+      store.updateSettings(next);
+      runs.setPollInterval(next.pollInterval);
+      if (next.defaultScope !== previous.defaultScope) {
+        runs.setScope(next.defaultScope);
+      }
+    };
 
     if (!settingRegistry) {
-      model.startPolling();
+      start();
       return;
     }
     settingRegistry
       .load(PLUGIN_ID)
-      .then(settings => {
-        const apply = (): void => {
-          model.updateSettings(readSettings(settings.composite));
-        };
-        apply();
-        settings.changed.connect(apply);
-        model.startPolling();
+      .then(loaded => {
+        const initial = readSettings(loaded.composite);
+        settings = initial;
+        store.updateSettings(initial);
+        runs.setPollInterval(initial.pollInterval);
+        runs.setScope(initial.defaultScope);
+        loaded.changed.connect(() => apply(readSettings(loaded.composite)));
+        start();
       })
       .catch(reason => {
         console.error(
           `jupyter-exp: failed to load settings for ${PLUGIN_ID}.`,
           reason
         );
-        model.startPolling();
+        start();
       });
   }
 };
@@ -83,4 +369,17 @@ export default plugin;
 export { requestAPI, JupyterExpRequestError } from './request';
 export { formatStoreLabel, parseStoreInfo } from './format';
 export { StoreModel } from './model';
-export type { IStoreInfo, IExpSettings } from './types';
+export { RunsModel } from './runsmodel';
+export { JobsModel } from './jobsmodel';
+export { ExpClient } from './api';
+export { ExpClass } from './widgets/classes';
+export type {
+  IStoreInfo,
+  IExpSettings,
+  IRunSummary,
+  IRunDetail,
+  IComparison,
+  IReproductionJob,
+  IJobRequest,
+  IRunQuery
+} from './types';

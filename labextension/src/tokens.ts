@@ -14,6 +14,10 @@ export const SIDEBAR_ID = 'jupyter-exp-sidebar';
 /** Command ids. */
 export namespace CommandIDs {
   export const openSidebar = 'jupyter-exp:open-sidebar';
+  export const refreshRuns = 'jupyter-exp:refresh-runs';
+  export const compareRuns = 'jupyter-exp:compare-runs';
+  export const reproduceRun = 'jupyter-exp:reproduce-run';
+  export const openRun = 'jupyter-exp:open-run';
 }
 
 /** Palette category of the extension's commands. */

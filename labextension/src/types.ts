@@ -25,3 +25,141 @@ export interface IExpSettings {
   /** Kernelspec preselected for reproduction; '' means the run's own kernel. */
   defaultKernelspec: string;
 }
+
+/** MLflow run statuses. */
+export type RunStatus =
+  'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+
+/** Verdict of a reproduction (`%reproduce` or a job). */
+export type Verdict = 'exact' | 'close' | 'diverged' | 'failed' | 'varied';
+
+/** One run as listed by `GET /jupyter-exp/runs` (docs/rest-api.md, `RunSummary`). */
+export interface IRunSummary {
+  run_id: string;
+  run_name: string;
+  experiment_id: string;
+  experiment_name: string;
+  status: RunStatus;
+  /** Milliseconds since the epoch; null when unknown. */
+  start_time: number | null;
+  end_time: number | null;
+  notebook: string | null;
+  cell_id: string | null;
+  execution_count: number | null;
+  seed: string | null;
+  git_commit: string | null;
+  git_dirty: boolean | null;
+  kernel_name: string | null;
+  device: string | null;
+  note: string | null;
+  reproduced_from: string | null;
+  verdict: Verdict | null;
+  /** Last value of each metric. */
+  metrics: Record<string, number>;
+}
+
+/** An artifact of a run. */
+export interface IArtifact {
+  path: string;
+  size: number | null;
+}
+
+/** `GET /jupyter-exp/runs/<run_id>`. */
+export interface IRunDetail extends IRunSummary {
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  artifacts: IArtifact[];
+  cell_source: string | null;
+  /** The run's page in the MLflow UI, null when the store is not an MLflow server. */
+  ui_url: string | null;
+}
+
+/** One (possibly downsampled) metric history. */
+export interface IMetricSeries {
+  steps: number[];
+  values: number[];
+  total_points: number;
+  downsampled: boolean;
+}
+
+/** `GET /jupyter-exp/runs/<run_id>/metrics`. */
+export interface IRunMetrics {
+  run_id: string;
+  series: Record<string, IMetricSeries>;
+}
+
+/** One run's curve of a metric in a comparison. */
+export interface ICompareSeries {
+  run_id: string;
+  steps: number[];
+  values: number[];
+}
+
+/** `GET /jupyter-exp/compare?run_ids=…`; `values[key][i]` and `final[key][i]` belong to `runs[i]`. */
+export interface IComparison {
+  runs: IRunSummary[];
+  params: {
+    keys: string[];
+    differing: string[];
+    values: Record<string, (string | null)[]>;
+  };
+  metrics: {
+    keys: string[];
+    final: Record<string, (number | null)[]>;
+  };
+  series: Record<string, ICompareSeries[]>;
+  cells: { run_id: string; source: string | null; diff: string | null }[];
+}
+
+/** State of a reproduction job. */
+export type JobState = 'running' | 'finished' | 'failed' | 'cancelled';
+
+/** A reproduction job of the server (`/jupyter-exp/reproductions`). */
+export interface IReproductionJob {
+  id: string;
+  run_id: string;
+  kernel: string | null;
+  overrides: Record<string, string>;
+  state: JobState;
+  progress: { done: number; total: number; current: string | null };
+  reproduction_run_id: string | null;
+  verdict: Verdict | null;
+  summary: string | null;
+  error: string | null;
+  created: number | null;
+  ended: number | null;
+}
+
+/** Body of `POST /jupyter-exp/reproductions`; only `run_id` is required. */
+export interface IJobRequest {
+  run_id: string;
+  /** Kernelspec name; null means the run's own kernelspec. */
+  kernel?: string | null;
+  /** Values are Python literals, as in `%reproduce --set`. */
+  overrides?: Record<string, string>;
+  rtol?: number;
+  atol?: number;
+  checkout?: boolean;
+  deterministic?: boolean;
+}
+
+/** Query of `GET /jupyter-exp/runs`; every field is optional. */
+export interface IRunQuery {
+  notebook?: string;
+  experiment?: string;
+  status?: RunStatus[];
+  /** `key=value` pairs, sent as repeated `tag` parameters. */
+  tags?: string[];
+  /** MLflow filter string. */
+  filter?: string;
+  /** e.g. `start_time DESC`, `metrics.loss ASC`. */
+  order?: string;
+  max_results?: number;
+  page_token?: string;
+}
+
+/** One page of `GET /jupyter-exp/runs`. */
+export interface IRunsPage {
+  runs: IRunSummary[];
+  next_page_token: string | null;
+}

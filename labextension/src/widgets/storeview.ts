@@ -4,39 +4,11 @@
  */
 import { redactUri } from '../format';
 import type { IStoreState } from '../model';
+import { ExpClass } from './classes';
+import { el } from './dom';
 
-/** Class names the view (and the browser tests) rely on. */
-export namespace StoreViewClass {
-  export const panel = 'jp-exp-sidebar';
-  export const header = 'jp-exp-header';
-  export const title = 'jp-exp-title';
-  export const store = 'jp-exp-store';
-  export const storeLine = 'jp-exp-store-line';
-  export const storeUri = 'jp-exp-store-uri';
-  export const storeLabel = 'jp-exp-store-label';
-  export const rootLine = 'jp-exp-root-line';
-  export const root = 'jp-exp-root';
-  export const artifactRoot = 'jp-exp-artifact-root';
-  export const version = 'jp-exp-version';
-  export const status = 'jp-exp-status';
-  export const error = 'jp-exp-error';
-  export const caption = 'jp-exp-caption';
-  export const value = 'jp-exp-value';
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  doc: Document,
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = doc.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
+/** Class names of the store view (and of the whole frontend). */
+export { ExpClass as StoreViewClass };
 
 /** `<div class=lineClass><span caption>Caption: </span><code valueClass>value</code></div>` */
 function line(
@@ -47,11 +19,51 @@ function line(
   value: string
 ): HTMLDivElement {
   const row = el(doc, 'div', lineClass);
-  row.appendChild(el(doc, 'span', StoreViewClass.caption, `${caption}: `));
-  const code = el(doc, 'code', `${StoreViewClass.value} ${valueClass}`, value);
+  row.appendChild(el(doc, 'span', ExpClass.caption, `${caption}: `));
+  const code = el(doc, 'code', `${ExpClass.value} ${valueClass}`, value);
   code.title = value;
   row.appendChild(code);
   return row;
+}
+
+/**
+ * The store as one line (`Store: mlflow.db (SQLite)`), the details in its tooltip; used at the
+ * top of the runs sidebar.
+ */
+export function renderStoreLine(host: HTMLElement, state: IStoreState): void {
+  const doc = host.ownerDocument;
+  host.replaceChildren();
+  host.dataset.status = state.status;
+  if (state.info) {
+    const info = state.info;
+    const row = el(doc, 'div', ExpClass.storeLine);
+    row.appendChild(el(doc, 'span', ExpClass.caption, 'Store: '));
+    const label = el(
+      doc,
+      'span',
+      ExpClass.storeLabel,
+      state.label || redactUri(info.tracking_uri)
+    );
+    row.appendChild(label);
+    row.title = [
+      `Tracking URI: ${redactUri(info.tracking_uri)}`,
+      info.root ? `Root: ${info.root}` : '',
+      info.artifact_root ? `Artifacts: ${info.artifact_root}` : '',
+      info.version ? `jupyter-exp ${info.version}` : ''
+    ]
+      .filter(Boolean)
+      .join('\n');
+    host.appendChild(row);
+  } else if (state.status === 'loading' || state.status === 'idle') {
+    host.appendChild(
+      el(doc, 'div', ExpClass.status, 'Loading tracking store…')
+    );
+  }
+  if (state.error) {
+    const error = el(doc, 'div', ExpClass.error, `Store: ${state.error}`);
+    error.setAttribute('role', 'alert');
+    host.appendChild(error);
+  }
 }
 
 /** Replace the content of `host` with a rendering of `state`. */
@@ -60,62 +72,50 @@ export function renderStoreView(host: HTMLElement, state: IStoreState): void {
   host.replaceChildren();
   host.dataset.status = state.status;
 
-  const header = el(doc, 'div', StoreViewClass.header);
-  header.appendChild(el(doc, 'h2', StoreViewClass.title, 'Runs'));
+  const header = el(doc, 'div', ExpClass.header);
+  header.appendChild(el(doc, 'h2', ExpClass.title, 'Runs'));
   host.appendChild(header);
 
   if (state.info) {
     const info = state.info;
-    const store = el(doc, 'div', StoreViewClass.store);
+    const store = el(doc, 'div', ExpClass.store);
     const uri = redactUri(info.tracking_uri);
     store.appendChild(
-      line(
-        doc,
-        StoreViewClass.storeLine,
-        'Tracking store',
-        StoreViewClass.storeUri,
-        uri
-      )
+      line(doc, ExpClass.storeLine, 'Tracking store', ExpClass.storeUri, uri)
     );
     if (state.label) {
-      store.appendChild(el(doc, 'div', StoreViewClass.storeLabel, state.label));
+      store.appendChild(el(doc, 'div', ExpClass.storeLabel, state.label));
     }
     if (info.root) {
       store.appendChild(
-        line(
-          doc,
-          StoreViewClass.rootLine,
-          'Root',
-          StoreViewClass.root,
-          info.root
-        )
+        line(doc, ExpClass.rootLine, 'Root', ExpClass.root, info.root)
       );
     }
     if (info.artifact_root) {
       store.appendChild(
         line(
           doc,
-          `${StoreViewClass.artifactRoot}-line`,
+          `${ExpClass.artifactRoot}-line`,
           'Artifacts',
-          StoreViewClass.artifactRoot,
+          ExpClass.artifactRoot,
           info.artifact_root
         )
       );
     }
     if (info.version) {
       store.appendChild(
-        el(doc, 'div', StoreViewClass.version, `jupyter-exp ${info.version}`)
+        el(doc, 'div', ExpClass.version, `jupyter-exp ${info.version}`)
       );
     }
     host.appendChild(store);
   } else if (state.status === 'loading' || state.status === 'idle') {
     host.appendChild(
-      el(doc, 'div', StoreViewClass.status, 'Loading tracking store…')
+      el(doc, 'div', ExpClass.status, 'Loading tracking store…')
     );
   }
 
   if (state.error) {
-    const error = el(doc, 'div', StoreViewClass.error, `Error: ${state.error}`);
+    const error = el(doc, 'div', ExpClass.error, `Error: ${state.error}`);
     error.setAttribute('role', 'alert');
     host.appendChild(error);
   }

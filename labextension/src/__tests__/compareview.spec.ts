@@ -1,0 +1,165 @@
+/**
+ * @jest-environment jsdom
+ */
+import type { IComparison } from '../types';
+import { polylinePoints, renderSparkline } from '../widgets/charts';
+import {
+  metricChartSpec,
+  renderComparison,
+  renderSvgChart,
+  type ChartRenderer
+} from '../widgets/compareview';
+import { makeRun } from './fixtures';
+
+const COMPARISON: IComparison = {
+  runs: [
+    makeRun({ run_id: 'aaaaaaaa1', run_name: 'one' }),
+    makeRun({ run_id: 'bbbbbbbb2', run_name: 'two' })
+  ],
+  params: {
+    keys: ['lr', 'seed'],
+    differing: ['lr'],
+    values: { lr: ['0.1', '0.2'], seed: ['7', '7'] }
+  },
+  metrics: { keys: ['train/loss'], final: { 'train/loss': [0.12, null] } },
+  series: {
+    'train/loss': [
+      { run_id: 'aaaaaaaa1', steps: [0, 1, 2], values: [0.9, 0.5, 0.12] },
+      { run_id: 'bbbbbbbb2', steps: [0, 1], values: [0.8, 0.3] }
+    ]
+  },
+  cells: [
+    { run_id: 'aaaaaaaa1', source: 'x = 1', diff: null },
+    {
+      run_id: 'bbbbbbbb2',
+      source: 'x = 2',
+      diff: '--- a\n+++ b\n@@ -1 +1 @@\n-x = 1\n+x = 2'
+    }
+  ]
+};
+
+function render(showAll = false) {
+  const host = document.createElement('div');
+  const charts: string[] = [];
+  const renderChart: ChartRenderer = (container, metric) => {
+    charts.push(metric);
+    container.textContent = 'chart';
+  };
+  const toggle = jest.fn();
+  renderComparison(host, COMPARISON, {
+    showAll,
+    onToggleShowAll: toggle,
+    renderChart
+  });
+  return { host, charts, toggle };
+}
+
+describe('renderComparison', () => {
+  it('shows only differing params by default, all with the toggle, differing rows marked', () => {
+    const { host, toggle } = render(false);
+    let rows = [
+      ...host.querySelectorAll<HTMLElement>('table.jp-exp-param-table tbody tr')
+    ];
+    expect(rows.map(r => r.dataset.param)).toEqual(['lr']);
+    expect(rows[0].classList.contains('jp-exp-differs')).toBe(true);
+    expect(
+      [...rows[0].querySelectorAll('td')].map(td => td.textContent)
+    ).toEqual(['0.1', '0.2']);
+
+    document.body.appendChild(host);
+    const box = host.querySelector(
+      '.jp-exp-show-all input'
+    ) as HTMLInputElement;
+    box.click();
+    expect(toggle).toHaveBeenCalledWith(true);
+    host.remove();
+
+    rows = [
+      ...render(true).host.querySelectorAll<HTMLElement>(
+        'table.jp-exp-param-table tbody tr'
+      )
+    ];
+    expect(
+      rows.map(r => [r.dataset.param, r.classList.contains('jp-exp-differs')])
+    ).toEqual([
+      ['lr', true],
+      ['seed', false]
+    ]);
+  });
+
+  it('puts final metrics side by side and one chart per metric', () => {
+    const { host, charts } = render();
+    const cells = [
+      ...host.querySelectorAll('table.jp-exp-final-metrics tbody td')
+    ];
+    expect(cells.map(c => c.textContent)).toEqual(['0.12', '–']);
+    const headers = [
+      ...host.querySelectorAll('table.jp-exp-final-metrics thead th')
+    ];
+    expect(headers.map(h => h.textContent)).toEqual([
+      'Metric',
+      'one (aaaaaaaa) finished',
+      'two (bbbbbbbb) finished'
+    ]);
+    expect(charts).toEqual(['train/loss']);
+    expect(
+      host.querySelector<HTMLElement>('.jp-exp-chart')?.dataset.metric
+    ).toBe('train/loss');
+  });
+
+  it('colours the cell diff', () => {
+    const { host } = render();
+    const diff = host.querySelector('.jp-exp-cell-diff') as HTMLElement;
+    expect(diff.querySelector('.jp-exp-diff-del')?.textContent).toBe(
+      '-x = 1\n'
+    );
+    expect(diff.querySelector('.jp-exp-diff-add')?.textContent).toBe(
+      '+x = 2\n'
+    );
+    expect(diff.querySelector('.jp-exp-diff-hunk')?.textContent).toBe(
+      '@@ -1 +1 @@\n'
+    );
+  });
+
+  it('builds a Vega-Lite spec with one point per step and run', () => {
+    const spec = metricChartSpec(COMPARISON, 'train/loss') as {
+      data: { values: { run: string; step: number; value: number }[] };
+      $schema: string;
+    };
+    expect(spec.$schema).toContain('vega-lite/v5');
+    expect(spec.data.values).toHaveLength(5);
+    expect(spec.data.values[3]).toEqual({
+      run: 'two (bbbbbbbb)',
+      step: 0,
+      value: 0.8
+    });
+  });
+
+  it('falls back to an SVG chart with one polyline per run', () => {
+    const container = document.createElement('div');
+    renderSvgChart(container, 'train/loss', {}, [
+      { label: 'one', steps: [0, 1], values: [1, 0] },
+      { label: 'two', steps: [0, 1], values: [0.5, 0.2] }
+    ]);
+    expect(container.querySelectorAll('polyline')).toHaveLength(2);
+    expect(container.querySelectorAll('.jp-exp-legend-item')).toHaveLength(2);
+  });
+});
+
+describe('sparkline', () => {
+  it('maps points into the box, y up, skipping non-finite values', () => {
+    expect(
+      polylinePoints([0, 1, 2, 3], [0, 10, NaN, 5], {
+        width: 100,
+        height: 20,
+        pad: 0
+      })
+    ).toBe('0,20 33.3,0 100,10');
+    expect(
+      polylinePoints([0, 1], [3, 3], { width: 10, height: 10, pad: 0 })
+    ).toBe('0,5 10,5');
+    const svg = renderSparkline(document, [0, 1], [1, 2]);
+    expect(svg.getAttribute('class')).toBe('jp-exp-sparkline');
+    expect(svg.querySelector('polyline')?.getAttribute('points')).toBeTruthy();
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * @jest-environment jsdom
+ */
+import { RunsModel } from '../runsmodel';
+import type { IRunQuery, IRunsPage } from '../types';
+import { makeRun, waitFor } from './fixtures';
+
+describe('RunsModel', () => {
+  let model: RunsModel;
+
+  afterEach(() => {
+    model?.dispose();
+  });
+
+  function fakeServer(
+    pages: (query: IRunQuery) => IRunsPage | Promise<IRunsPage>
+  ) {
+    const queries: IRunQuery[] = [];
+    const fetchRuns = jest.fn(async (query: IRunQuery) => {
+      queries.push(query);
+      return pages(query);
+    });
+    return { fetchRuns, queries };
+  }
+
+  it('shows an empty state without asking the server when no notebook is in focus', async () => {
+    const { fetchRuns } = fakeServer(() => ({
+      runs: [],
+      next_page_token: null
+    }));
+    model = new RunsModel({ fetchRuns, scope: 'notebook' });
+    const state = await model.refresh();
+    expect(fetchRuns).not.toHaveBeenCalled();
+    expect(state.status).toBe('ready');
+    expect(state.error).toBeNull();
+    expect(state.emptyReason).toBe('no-notebook');
+  });
+
+  it('maps scope, search, status and sort to query parameters', async () => {
+    const { fetchRuns, queries } = fakeServer(() => ({
+      runs: [],
+      next_page_token: null
+    }));
+    model = new RunsModel({ fetchRuns, scope: 'notebook', pageSize: 20 });
+    model.setNotebookPath('examples/quickstart.ipynb');
+    await model.refresh();
+    expect(queries.pop()).toEqual({
+      notebook: 'examples/quickstart.ipynb',
+      order: 'start_time DESC',
+      max_results: 20
+    });
+
+    model.setScope('experiment');
+    await model.refresh();
+    expect(queries.pop()).toMatchObject({
+      experiment: 'examples/quickstart.ipynb'
+    });
+
+    model.setExperiment('my-exp');
+    model.setSearch(" params.lr = '0.1' ");
+    model.setStatusFilter('FAILED');
+    model.setSort('run_name ASC');
+    await model.refresh();
+    expect(queries.pop()).toEqual({
+      experiment: 'my-exp',
+      filter: "params.lr = '0.1'",
+      status: ['FAILED'],
+      order: 'run_name ASC',
+      max_results: 20
+    });
+
+    model.setScope('all');
+    await model.refresh();
+    const last = queries.pop();
+    expect(last).not.toHaveProperty('experiment');
+    expect(last).not.toHaveProperty('notebook');
+  });
+
+  it('polls, so a RUNNING run turns FINISHED without a reload', async () => {
+    let status: 'RUNNING' | 'FINISHED' = 'RUNNING';
+    const { fetchRuns } = fakeServer(() => ({
+      runs: [makeRun({ status, end_time: status === 'RUNNING' ? null : 2 })],
+      next_page_token: null
+    }));
+    model = new RunsModel({ fetchRuns, scope: 'all', pollInterval: 30 });
+    await model.refresh();
+    expect(model.state.runs[0].status).toBe('RUNNING');
+    const seen: string[] = [];
+    model.changed.connect((_, state) => seen.push(state.runs[0]?.status));
+    model.startPolling();
+    expect(model.isPolling).toBe(true);
+    status = 'FINISHED';
+    await waitFor(() => model.state.runs[0]?.status === 'FINISHED');
+    // Polls that bring nothing new do not emit.
+    const calls = fetchRuns.mock.calls.length;
+    await waitFor(() => fetchRuns.mock.calls.length > calls + 2);
+    expect(seen).toEqual(['FINISHED']);
+  });
+
+  it('pages with load more and reloads as many rows as are shown', async () => {
+    const all = Array.from({ length: 5 }, (_, i) =>
+      makeRun({ run_id: `r${i}` })
+    );
+    const { fetchRuns, queries } = fakeServer(query => {
+      const start = query.page_token ? Number(query.page_token) : 0;
+      const end = start + (query.max_results ?? 100);
+      return {
+        runs: all.slice(start, end),
+        next_page_token: end < all.length ? String(end) : null
+      };
+    });
+    model = new RunsModel({ fetchRuns, scope: 'all', pageSize: 2 });
+    await model.refresh();
+    expect(model.state.runs.map(r => r.run_id)).toEqual(['r0', 'r1']);
+    expect(model.state.nextPageToken).toBe('2');
+
+    await model.loadMore();
+    expect(queries[queries.length - 1]).toMatchObject({
+      page_token: '2',
+      max_results: 2
+    });
+    expect(model.state.runs.map(r => r.run_id)).toEqual([
+      'r0',
+      'r1',
+      'r2',
+      'r3'
+    ]);
+
+    await model.refresh();
+    expect(queries[queries.length - 1]).toMatchObject({ max_results: 4 });
+    expect(queries[queries.length - 1]).not.toHaveProperty('page_token');
+    expect(model.state.runs).toHaveLength(4);
+    expect(model.state.nextPageToken).toBe('4');
+  });
+
+  it('keeps a selection of listed runs and clears it when the query changes', async () => {
+    const { fetchRuns } = fakeServer(() => ({
+      runs: [
+        makeRun({ run_id: 'a' }),
+        makeRun({ run_id: 'b' }),
+        makeRun({ run_id: 'c' })
+      ],
+      next_page_token: null
+    }));
+    model = new RunsModel({ fetchRuns, scope: 'all' });
+    await model.refresh();
+    model.toggleSelected('a');
+    model.toggleSelected('c', true);
+    model.toggleSelected('c', true);
+    expect(model.state.selection).toEqual(['a', 'c']);
+    model.toggleSelected('a');
+    expect(model.state.selection).toEqual(['c']);
+    expect(model.isSelected('c')).toBe(true);
+
+    model.setStatusFilter('RUNNING');
+    expect(model.state.selection).toEqual([]);
+  });
+
+  it('records a failed request as a one-line error and keeps the rows', async () => {
+    let fail = false;
+    const { fetchRuns } = fakeServer(() => {
+      if (fail) {
+        throw new Error("Bad filter: 'metrics.x <'");
+      }
+      return { runs: [makeRun()], next_page_token: null };
+    });
+    model = new RunsModel({ fetchRuns, scope: 'all' });
+    await model.refresh();
+    fail = true;
+    const state = await model.refresh();
+    expect(state.status).toBe('error');
+    expect(state.error).toBe("Bad filter: 'metrics.x <'");
+    expect(state.runs).toHaveLength(1);
+    fail = false;
+    await model.refresh();
+    expect(model.state.error).toBeNull();
+  });
+
+  it('drops answers of an outdated query', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>(resolve => (release = resolve));
+    const { fetchRuns } = fakeServer(async query => {
+      if (query.notebook === 'old.ipynb') {
+        await slow;
+        return { runs: [makeRun({ run_id: 'old' })], next_page_token: null };
+      }
+      return { runs: [makeRun({ run_id: 'new' })], next_page_token: null };
+    });
+    model = new RunsModel({ fetchRuns, scope: 'notebook' });
+    model.setNotebookPath('old.ipynb');
+    model.setNotebookPath('new.ipynb');
+    await model.refresh();
+    release();
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(model.state.runs.map(r => r.run_id)).toEqual(['new']);
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * A read-only contents drive serving each run's recorded notebook, so JupyterLab opens it in a
+ * normal (read-only) notebook tab: `JupyterExpSnapshots:<run_id>/<notebook name>`.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { Contents, ServerConnection } from '@jupyterlab/services';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { runPath } from './api';
+import { API_NAMESPACE } from './tokens';
+
+export const SNAPSHOT_DRIVE_NAME = 'JupyterExpSnapshots';
+
+/** Whether `path` is a document of the snapshot drive. */
+export function isSnapshotPath(path: string): boolean {
+  return path.startsWith(`${SNAPSHOT_DRIVE_NAME}:`);
+}
+
+/** Snapshots kept in memory (opening a tab fetches the model more than once). */
+const CACHE_SIZE = 8;
+
+/** The drive path of a run's snapshot, e.g. `JupyterExpSnapshots:<id>/quickstart.ipynb`. */
+export function snapshotPath(runId: string, notebook: string | null): string {
+  const base = (notebook || '').split('/').pop() || 'snapshot.ipynb';
+  const name = base.endsWith('.ipynb') ? base : `${base}.ipynb`;
+  return `${SNAPSHOT_DRIVE_NAME}:${runId}/${name}`;
+}
+
+function readOnlyError(): Error {
+  return new Error(
+    'Run snapshots are read-only: use "Save As…" to keep a copy, or reproduce the run.'
+  );
+}
+
+export class SnapshotDrive implements Contents.IDrive {
+  constructor(options: SnapshotDrive.IOptions) {
+    this._fetchSnapshot = options.fetchSnapshot;
+    this.serverSettings =
+      options.serverSettings ?? ServerConnection.makeSettings();
+  }
+
+  readonly name = SNAPSHOT_DRIVE_NAME;
+  readonly serverSettings: ServerConnection.ISettings;
+
+  get fileChanged(): ISignal<Contents.IDrive, Contents.IChangedArgs> {
+    return this._fileChanged;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** `<run_id>/<name>.ipynb` is the run's notebook; `''` and `<run_id>` are directories. */
+  async get(
+    localPath: string,
+    options?: Contents.IFetchOptions
+  ): Promise<Contents.IModel> {
+    const path = localPath.replace(/^\/+|\/+$/g, '');
+    const [runId, ...rest] = path.split('/');
+    const name = rest.join('/');
+    if (!runId || !name) {
+      return {
+        name: path.split('/').pop() ?? '',
+        path,
+        type: 'directory',
+        writable: false,
+        created: '',
+        last_modified: '',
+        mimetype: '',
+        content: [],
+        format: 'json'
+      };
+    }
+    const content = await this._snapshot(runId);
+    return {
+      name,
+      path,
+      type: 'notebook',
+      writable: false,
+      created: '',
+      last_modified: '',
+      mimetype: 'application/x-ipynb+json',
+      content: options?.content === false ? null : content,
+      format: 'json'
+    };
+  }
+
+  async getDownloadUrl(localPath: string): Promise<string> {
+    const runId = localPath.replace(/^\/+/, '').split('/')[0];
+    return URLExt.join(
+      this.serverSettings.baseUrl,
+      API_NAMESPACE,
+      runPath(runId, 'snapshot')
+    );
+  }
+
+  newUntitled(): Promise<Contents.IModel> {
+    return Promise.reject(readOnlyError());
+  }
+
+  delete(): Promise<void> {
+    return Promise.reject(readOnlyError());
+  }
+
+  rename(): Promise<Contents.IModel> {
+    return Promise.reject(readOnlyError());
+  }
+
+  save(): Promise<Contents.IModel> {
+    return Promise.reject(readOnlyError());
+  }
+
+  copy(): Promise<Contents.IModel> {
+    return Promise.reject(readOnlyError());
+  }
+
+  createCheckpoint(): Promise<Contents.ICheckpointModel> {
+    return Promise.reject(readOnlyError());
+  }
+
+  async listCheckpoints(): Promise<Contents.ICheckpointModel[]> {
+    return [];
+  }
+
+  restoreCheckpoint(): Promise<void> {
+    return Promise.reject(readOnlyError());
+  }
+
+  deleteCheckpoint(): Promise<void> {
+    return Promise.reject(readOnlyError());
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._cache.clear();
+    Signal.clearData(this);
+  }
+
+  /** The snapshot of a run, from the cache or the server. */
+  private _snapshot(runId: string): Promise<unknown> {
+    let pending = this._cache.get(runId);
+    if (!pending) {
+      pending = this._fetchSnapshot(runId);
+      this._cache.set(runId, pending);
+      // Failures are not cached: a later attempt asks again.
+      pending.catch(() => this._cache.delete(runId));
+      while (this._cache.size > CACHE_SIZE) {
+        const oldest = this._cache.keys().next().value as string;
+        this._cache.delete(oldest);
+      }
+    }
+    return pending;
+  }
+
+  private _fetchSnapshot: (runId: string) => Promise<unknown>;
+  private _cache = new Map<string, Promise<unknown>>();
+  private _isDisposed = false;
+  private _fileChanged = new Signal<Contents.IDrive, Contents.IChangedArgs>(
+    this
+  );
+}
+
+export namespace SnapshotDrive {
+  export interface IOptions {
+    fetchSnapshot: (runId: string) => Promise<unknown>;
+    serverSettings?: ServerConnection.ISettings;
+  }
+}

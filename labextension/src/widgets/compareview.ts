@@ -1,0 +1,316 @@
+/**
+ * Plain-DOM rendering of a comparison (`GET /jupyter-exp/compare`): parameters, final metrics,
+ * one chart per metric, and each run's cell diffed against the first. No JupyterLab imports.
+ */
+import { formatMetricValue } from '../format';
+import type { IComparison, IRunSummary } from '../types';
+import { SERIES_COLORS, renderLineChart } from './charts';
+import { ExpClass } from './classes';
+import { el } from './dom';
+import { renderStatus } from './runlist';
+
+/** Mime type of the metric charts (JupyterLab ships a renderer for it). */
+export const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';
+
+/** A JSON Vega-Lite spec. */
+export type VegaLiteSpec = { [key: string]: unknown };
+
+/** How a chart is drawn: through the rendermime registry in the lab, SVG otherwise. */
+export type ChartRenderer = (
+  container: HTMLElement,
+  metric: string,
+  spec: VegaLiteSpec,
+  curves: { label: string; steps: number[]; values: number[] }[]
+) => void;
+
+/** `name (abcd1234)`: how a run is labelled in tables and legends. */
+export function runLabel(run: IRunSummary): string {
+  return `${run.run_name || 'run'} (${run.run_id.slice(0, 8)})`;
+}
+
+function headerRow(
+  doc: Document,
+  first: string,
+  runs: IRunSummary[]
+): HTMLTableSectionElement {
+  const head = el(doc, 'thead');
+  const row = el(doc, 'tr');
+  row.appendChild(el(doc, 'th', '', first));
+  for (const run of runs) {
+    const th = el(doc, 'th');
+    th.dataset.runId = run.run_id;
+    th.title = run.run_id;
+    th.append(
+      el(doc, 'span', ExpClass.runName, runLabel(run)),
+      ' ',
+      renderStatus(doc, run.status)
+    );
+    row.appendChild(th);
+  }
+  head.appendChild(row);
+  return head;
+}
+
+/** `table.jp-exp-param-table`; rows of differing keys have `jp-exp-differs`. */
+export function renderParamTable(
+  doc: Document,
+  comparison: IComparison,
+  showAll: boolean
+): HTMLElement {
+  const { keys, differing, values } = comparison.params;
+  const differs = new Set(differing);
+  const shown = showAll ? keys : keys.filter(key => differs.has(key));
+  if (shown.length === 0) {
+    return el(
+      doc,
+      'div',
+      ExpClass.empty,
+      keys.length === 0
+        ? 'No parameters.'
+        : `All ${keys.length} parameters are equal.`
+    );
+  }
+  const table = el(doc, 'table', ExpClass.paramTable);
+  table.appendChild(headerRow(doc, 'Parameter', comparison.runs));
+  const body = el(doc, 'tbody');
+  for (const key of shown) {
+    const row = el(doc, 'tr');
+    row.dataset.param = key;
+    if (differs.has(key)) {
+      row.classList.add(ExpClass.differs);
+    }
+    const th = el(doc, 'th', '', key);
+    th.scope = 'row';
+    row.appendChild(th);
+    comparison.runs.forEach((_, i) => {
+      const value = values[key]?.[i] ?? null;
+      const td = el(
+        doc,
+        'td',
+        value === null ? ExpClass.empty : '',
+        value ?? '–'
+      );
+      row.appendChild(td);
+    });
+    body.appendChild(row);
+  }
+  table.appendChild(body);
+  return table;
+}
+
+/** `table.jp-exp-final-metrics`: each metric's last value per run. */
+export function renderFinalMetrics(
+  doc: Document,
+  comparison: IComparison
+): HTMLElement {
+  const { keys, final } = comparison.metrics;
+  if (keys.length === 0) {
+    return el(doc, 'div', ExpClass.empty, 'No metrics.');
+  }
+  const table = el(doc, 'table', ExpClass.finalMetrics);
+  table.appendChild(headerRow(doc, 'Metric', comparison.runs));
+  const body = el(doc, 'tbody');
+  for (const key of keys) {
+    const row = el(doc, 'tr');
+    row.dataset.metric = key;
+    const th = el(doc, 'th', '', key);
+    th.scope = 'row';
+    row.appendChild(th);
+    comparison.runs.forEach((_, i) => {
+      const value = final[key]?.[i] ?? null;
+      const td = el(doc, 'td', ExpClass.value, formatMetricValue(value));
+      if (value !== null) {
+        td.title = String(value);
+      }
+      row.appendChild(td);
+    });
+    body.appendChild(row);
+  }
+  table.appendChild(body);
+  return table;
+}
+
+/** The Vega-Lite spec of one metric's curves, one colour per run. */
+export function metricChartSpec(
+  comparison: IComparison,
+  metric: string
+): VegaLiteSpec {
+  const labels = new Map(
+    comparison.runs.map(run => [run.run_id, runLabel(run)])
+  );
+  const values: { run: string; step: number; value: number }[] = [];
+  for (const series of comparison.series[metric] ?? []) {
+    const run = labels.get(series.run_id) ?? series.run_id;
+    const n = Math.min(series.steps.length, series.values.length);
+    for (let i = 0; i < n; i++) {
+      if (Number.isFinite(series.values[i])) {
+        values.push({ run, step: series.steps[i], value: series.values[i] });
+      }
+    }
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: metric,
+    width: 480,
+    height: 180,
+    data: { values },
+    mark: { type: 'line', point: values.length <= 40, tooltip: true },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'step' },
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title: metric,
+        scale: { zero: false }
+      },
+      color: { field: 'run', type: 'nominal', title: 'run' }
+    }
+  };
+}
+
+/** A unified diff as a `<pre>`, `+`/`-` lines coloured. */
+export function renderDiff(doc: Document, diff: string): HTMLPreElement {
+  const pre = el(doc, 'pre', ExpClass.cellDiff);
+  for (const line of diff.split('\n')) {
+    let className = '';
+    if (line.startsWith('+++') || line.startsWith('---')) {
+      className = 'jp-exp-diff-file';
+    } else if (line.startsWith('@@')) {
+      className = ExpClass.diffHunk;
+    } else if (line.startsWith('+')) {
+      className = ExpClass.diffAdd;
+    } else if (line.startsWith('-')) {
+      className = ExpClass.diffDel;
+    }
+    pre.appendChild(el(doc, 'span', className, line + '\n'));
+  }
+  return pre;
+}
+
+/** Each run's tracked cell against the first run's. */
+export function renderCellDiffs(
+  doc: Document,
+  comparison: IComparison
+): HTMLElement {
+  const node = el(doc, 'div', 'jp-exp-cell-diffs');
+  const runs = new Map(comparison.runs.map(run => [run.run_id, run]));
+  comparison.cells.forEach((cell, i) => {
+    const run = runs.get(cell.run_id);
+    const block = el(doc, 'div', 'jp-exp-cell-block');
+    block.dataset.runId = cell.run_id;
+    const label = run ? runLabel(run) : cell.run_id;
+    if (i === 0) {
+      block.appendChild(el(doc, 'h4', '', `${label}: reference cell`));
+      block.appendChild(
+        cell.source === null
+          ? el(doc, 'div', ExpClass.empty, 'No cell source recorded.')
+          : el(doc, 'pre', ExpClass.cellSource, cell.source)
+      );
+    } else {
+      block.appendChild(el(doc, 'h4', '', `${label} vs the reference`));
+      if (cell.source === null || cell.diff === null) {
+        block.appendChild(
+          el(doc, 'div', ExpClass.empty, 'No cell source recorded.')
+        );
+      } else if (cell.diff === '') {
+        block.appendChild(el(doc, 'div', ExpClass.empty, 'Same cell source.'));
+      } else {
+        block.appendChild(renderDiff(doc, cell.diff));
+      }
+    }
+    node.appendChild(block);
+  });
+  return node;
+}
+
+/** The chart renderer without Vega: an SVG line chart with a legend. */
+export const renderSvgChart: ChartRenderer = (
+  container,
+  metric,
+  _spec,
+  curves
+) => {
+  const doc = container.ownerDocument;
+  container.replaceChildren();
+  container.appendChild(el(doc, 'div', 'jp-exp-chart-title', metric));
+  container.appendChild(renderLineChart(doc, curves));
+  const legend = el(doc, 'div', ExpClass.legend);
+  curves.forEach((curve, i) => {
+    const item = el(doc, 'span', 'jp-exp-legend-item', curve.label);
+    item.style.setProperty(
+      '--jp-exp-series-color',
+      SERIES_COLORS[i % SERIES_COLORS.length]
+    );
+    legend.appendChild(item);
+  });
+  container.appendChild(legend);
+};
+
+function heading(doc: Document, text: string): HTMLElement {
+  return el(doc, 'h3', '', text);
+}
+
+/** Replace the content of `host` with the comparison. */
+export function renderComparison(
+  host: HTMLElement,
+  comparison: IComparison,
+  options: {
+    showAll: boolean;
+    onToggleShowAll: (showAll: boolean) => void;
+    renderChart: ChartRenderer;
+  }
+): void {
+  const doc = host.ownerDocument;
+  host.replaceChildren();
+
+  const paramsHead = el(doc, 'div', 'jp-exp-compare-heading');
+  paramsHead.appendChild(
+    heading(
+      doc,
+      `Parameters (${comparison.params.differing.length} of ${comparison.params.keys.length} differ)`
+    )
+  );
+  const toggle = el(doc, 'label', ExpClass.showAll);
+  const box = el(doc, 'input');
+  box.type = 'checkbox';
+  box.checked = options.showAll;
+  box.addEventListener('change', () => options.onToggleShowAll(box.checked));
+  toggle.append(box, ' show all params');
+  paramsHead.appendChild(toggle);
+  host.appendChild(paramsHead);
+  host.appendChild(renderParamTable(doc, comparison, options.showAll));
+
+  host.appendChild(heading(doc, 'Final metrics'));
+  host.appendChild(renderFinalMetrics(doc, comparison));
+
+  const metrics = comparison.metrics.keys.filter(key =>
+    (comparison.series[key] ?? []).some(s => s.values.length > 0)
+  );
+  if (metrics.length > 0) {
+    host.appendChild(heading(doc, 'Curves'));
+    const charts = el(doc, 'div', ExpClass.charts);
+    const labels = new Map(
+      comparison.runs.map(run => [run.run_id, runLabel(run)])
+    );
+    for (const metric of metrics) {
+      const container = el(doc, 'div', ExpClass.chart);
+      container.dataset.metric = metric;
+      charts.appendChild(container);
+      const curves = (comparison.series[metric] ?? []).map(s => ({
+        label: labels.get(s.run_id) ?? s.run_id,
+        steps: s.steps,
+        values: s.values
+      }));
+      options.renderChart(
+        container,
+        metric,
+        metricChartSpec(comparison, metric),
+        curves
+      );
+    }
+    host.appendChild(charts);
+  }
+
+  host.appendChild(heading(doc, 'Cells'));
+  host.appendChild(renderCellDiffs(doc, comparison));
+}

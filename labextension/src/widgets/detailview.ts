@@ -1,0 +1,263 @@
+/**
+ * Plain-DOM rendering of one run's detail (`.jp-exp-detail[data-run-id]`). No JupyterLab imports.
+ */
+import type { IDetailState } from '../detailmodel';
+import {
+  formatAbsoluteTime,
+  formatBytes,
+  formatDuration,
+  formatMetricValue,
+  isSystemMetric,
+  runDuration,
+  shortHash
+} from '../format';
+import type { IRunDetail } from '../types';
+import { renderSparkline } from './charts';
+import { ExpClass } from './classes';
+import { button, el, kvTable } from './dom';
+import { renderStatus, renderVerdict } from './runlist';
+
+export interface IDetailCallbacks {
+  onBack(): void;
+  onGotoCell(run: IRunDetail): void;
+  onOpenSnapshot(run: IRunDetail): void;
+  onCopyId(runId: string): void;
+  onReproduce(runId: string): void;
+  /** Open another run (the original of a reproduction). */
+  onOpenRun(runId: string): void;
+}
+
+function section(doc: Document, title: string, className: string): HTMLElement {
+  const node = el(doc, 'section', `${ExpClass.section} ${className}`);
+  node.appendChild(el(doc, 'h3', '', title));
+  return node;
+}
+
+/** The metrics table: name, last value, sparkline (user metrics before `system/` ones). */
+function metricsSection(
+  doc: Document,
+  state: IDetailState,
+  run: IRunDetail
+): HTMLElement {
+  const node = section(doc, 'Metrics', ExpClass.metrics);
+  const keys = Object.keys(run.metrics ?? {}).sort(
+    (a, b) =>
+      Number(isSystemMetric(a)) - Number(isSystemMetric(b)) ||
+      a.localeCompare(b)
+  );
+  if (keys.length === 0) {
+    node.appendChild(el(doc, 'div', ExpClass.empty, 'No metrics.'));
+    return node;
+  }
+  const table = el(doc, 'table', ExpClass.kv);
+  const body = el(doc, 'tbody');
+  for (const key of keys) {
+    const row = el(doc, 'tr');
+    row.dataset.metric = key;
+    const th = el(doc, 'th', '', key);
+    th.scope = 'row';
+    th.title = key;
+    const value = el(
+      doc,
+      'td',
+      ExpClass.value,
+      formatMetricValue(run.metrics[key])
+    );
+    value.title = String(run.metrics[key]);
+    const curve = el(doc, 'td');
+    const series = state.series[key];
+    if (series && series.values.length > 1) {
+      const svg = renderSparkline(doc, series.steps, series.values);
+      if (series.downsampled) {
+        svg.setAttribute('data-total-points', String(series.total_points));
+      }
+      curve.appendChild(svg);
+    }
+    row.append(th, value, curve);
+    body.appendChild(row);
+  }
+  table.appendChild(body);
+  node.appendChild(table);
+  if (state.seriesError) {
+    node.appendChild(
+      el(doc, 'div', ExpClass.error, `Curves: ${state.seriesError}`)
+    );
+  }
+  return node;
+}
+
+/** Replace the content of `host` with the detail of `state` (nothing when closed). */
+export function renderRunDetail(
+  host: HTMLElement,
+  state: IDetailState,
+  options: { now: number; canGotoCell: boolean; callbacks: IDetailCallbacks }
+): void {
+  const doc = host.ownerDocument;
+  const { callbacks } = options;
+  host.replaceChildren();
+  if (!state.runId) {
+    host.hidden = true;
+    delete host.dataset.runId;
+    return;
+  }
+  host.hidden = false;
+  host.dataset.runId = state.runId;
+
+  const header = el(doc, 'div', ExpClass.detailHeader);
+  const back = button(doc, ExpClass.back, '← Runs', {
+    title: 'Back to the run list',
+    onClick: () => callbacks.onBack()
+  });
+  header.appendChild(back);
+  const run = state.detail;
+  header.appendChild(
+    el(doc, 'h3', ExpClass.runName, run?.run_name || state.runId)
+  );
+  if (run) {
+    header.appendChild(renderStatus(doc, run.status));
+    if (run.verdict) {
+      header.appendChild(renderVerdict(doc, run.verdict));
+    }
+  }
+  host.appendChild(header);
+
+  if (state.error) {
+    const error = el(doc, 'div', ExpClass.error, `Error: ${state.error}`);
+    error.setAttribute('role', 'alert');
+    host.appendChild(error);
+  }
+  if (!run) {
+    if (state.loading) {
+      host.appendChild(el(doc, 'div', ExpClass.status, 'Loading run…'));
+    }
+    return;
+  }
+
+  const actions = el(doc, 'div', ExpClass.actions);
+  const goto = button(doc, ExpClass.gotoCell, 'Go to cell', {
+    title: run.notebook
+      ? `Open ${run.notebook} at the tracked cell`
+      : 'The run has no notebook',
+    onClick: () => callbacks.onGotoCell(run)
+  });
+  goto.disabled = !options.canGotoCell || !run.notebook;
+  const snapshot = button(doc, ExpClass.openSnapshot, 'Open snapshot', {
+    title: 'Open the notebook as recorded with the run (read-only)',
+    onClick: () => callbacks.onOpenSnapshot(run)
+  });
+  const copy = button(doc, ExpClass.copyId, 'Copy run id', {
+    title: run.run_id,
+    onClick: () => callbacks.onCopyId(run.run_id)
+  });
+  const reproduce = button(doc, ExpClass.reproduceButton, 'Reproduce…', {
+    title: 'Replay the run in a fresh kernel and compare the results',
+    accept: true,
+    onClick: () => callbacks.onReproduce(run.run_id)
+  });
+  actions.append(goto, snapshot, copy, reproduce);
+  if (run.ui_url) {
+    const link = el(doc, 'a', `${ExpClass.mlflowLink}`, 'Open in MLflow UI');
+    link.href = run.ui_url;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    actions.appendChild(link);
+  }
+  host.appendChild(actions);
+
+  if (run.note) {
+    host.appendChild(el(doc, 'blockquote', ExpClass.note, run.note));
+  }
+
+  const facts: [string, string][] = [
+    ['Run id', run.run_id],
+    ['Experiment', run.experiment_name],
+    ['Started', formatAbsoluteTime(run.start_time)],
+    ['Duration', formatDuration(runDuration(run, options.now))]
+  ];
+  if (run.notebook) {
+    facts.push([
+      'Notebook',
+      run.notebook +
+        (run.execution_count !== null ? ` [${run.execution_count}]` : '')
+    ]);
+  }
+  if (run.seed !== null) {
+    facts.push(['Seed', run.seed]);
+  }
+  if (run.git_commit) {
+    facts.push(['Commit', shortHash(run.git_commit, run.git_dirty)]);
+  }
+  if (run.kernel_name) {
+    facts.push(['Kernel', run.kernel_name]);
+  }
+  if (run.device) {
+    facts.push(['Device', run.device]);
+  }
+  const facts_table = kvTable(doc, ExpClass.kv, facts);
+  host.appendChild(facts_table);
+  if (run.reproduced_from) {
+    const original = el(doc, 'div', 'jp-exp-reproduced-from');
+    original.append('Reproduction of ');
+    const link = el(doc, 'a', ExpClass.jobRun, run.reproduced_from.slice(0, 8));
+    link.href = '#';
+    link.title = run.reproduced_from;
+    link.addEventListener('click', event => {
+      event.preventDefault();
+      callbacks.onOpenRun(run.reproduced_from as string);
+    });
+    original.appendChild(link);
+    host.appendChild(original);
+  }
+
+  const params = section(doc, 'Parameters', 'jp-exp-params-section');
+  const paramEntries = Object.entries(run.params ?? {}).sort(([a], [b]) =>
+    a.localeCompare(b)
+  );
+  if (paramEntries.length > 0) {
+    params.appendChild(
+      kvTable(doc, `${ExpClass.kv} ${ExpClass.params}`, paramEntries)
+    );
+  } else {
+    params.appendChild(el(doc, 'div', ExpClass.empty, 'No parameters.'));
+  }
+  host.appendChild(params);
+
+  host.appendChild(metricsSection(doc, state, run));
+
+  if (run.cell_source) {
+    const cell = section(doc, 'Cell', 'jp-exp-cell-section');
+    cell.appendChild(el(doc, 'pre', ExpClass.cellSource, run.cell_source));
+    host.appendChild(cell);
+  }
+
+  const artifacts = run.artifacts ?? [];
+  if (artifacts.length > 0) {
+    const node = section(
+      doc,
+      `Artifacts (${artifacts.length})`,
+      ExpClass.artifacts
+    );
+    const list = el(doc, 'ul');
+    for (const artifact of artifacts) {
+      const item = el(doc, 'li');
+      item.append(el(doc, 'code', '', artifact.path));
+      const size = formatBytes(artifact.size);
+      if (size) {
+        item.append(el(doc, 'span', ExpClass.caption, ` ${size}`));
+      }
+      list.appendChild(item);
+    }
+    node.appendChild(list);
+    host.appendChild(node);
+  }
+
+  const tagEntries = Object.entries(run.tags ?? {}).sort(([a], [b]) =>
+    a.localeCompare(b)
+  );
+  if (tagEntries.length > 0) {
+    const details = el(doc, 'details', ExpClass.tags);
+    details.appendChild(el(doc, 'summary', '', `Tags (${tagEntries.length})`));
+    details.appendChild(kvTable(doc, ExpClass.kv, tagEntries));
+    host.appendChild(details);
+  }
+}

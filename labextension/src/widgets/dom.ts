@@ -1,0 +1,89 @@
+/**
+ * Tiny DOM helpers shared by the plain-DOM views (testable under jsdom).
+ */
+
+/** `<tag class=className>text</tag>` in `doc`. */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  doc: Document,
+  tag: K,
+  className = '',
+  text?: string
+): HTMLElementTagNameMap[K] {
+  const node = doc.createElement(tag);
+  if (className) {
+    node.className = className;
+  }
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+/** A `jp-Button`-styled button. */
+export function button(
+  doc: Document,
+  className: string,
+  label: string,
+  options: { title?: string; accept?: boolean; onClick?: () => void } = {}
+): HTMLButtonElement {
+  const node = el(
+    doc,
+    'button',
+    `jp-Button jp-mod-styled ${options.accept ? 'jp-mod-accept' : 'jp-mod-reject'} ${className}`,
+    label
+  );
+  node.type = 'button';
+  if (options.title) {
+    node.title = options.title;
+  }
+  if (options.onClick) {
+    const onClick = options.onClick;
+    node.addEventListener('click', event => {
+      event.stopPropagation();
+      onClick();
+    });
+  }
+  return node;
+}
+
+/** A two-column key/value table. */
+export function kvTable(
+  doc: Document,
+  className: string,
+  entries: [string, string][]
+): HTMLTableElement {
+  const table = el(doc, 'table', className);
+  const body = el(doc, 'tbody');
+  for (const [key, value] of entries) {
+    const row = el(doc, 'tr');
+    const th = el(doc, 'th', '', key);
+    th.scope = 'row';
+    th.title = key;
+    const td = el(doc, 'td', '', value);
+    td.title = value;
+    row.append(th, td);
+    body.appendChild(row);
+  }
+  table.appendChild(body);
+  return table;
+}
+
+/** A `<select>` with options. */
+export function select(
+  doc: Document,
+  className: string,
+  options: readonly { value: string; label: string }[],
+  value: string,
+  ariaLabel: string
+): HTMLSelectElement {
+  const node = el(doc, 'select', `jp-mod-styled ${className}`);
+  node.setAttribute('aria-label', ariaLabel);
+  node.title = ariaLabel;
+  for (const option of options) {
+    const item = el(doc, 'option', '', option.label);
+    item.value = option.value;
+    node.appendChild(item);
+  }
+  node.value = value;
+  return node;
+}

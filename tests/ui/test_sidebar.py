@@ -1,0 +1,161 @@
+"""The Runs sidebar in a real JupyterLab and a real Chromium: track, watch, compare, reproduce."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from .conftest import start_lab, stop_lab
+
+pytestmark = pytest.mark.ui
+
+TRAINING = (
+    "%%track --name {name} --seed 3\n"
+    "lr = {lr}\n"
+    "for step in range(40):\n"
+    '    jupyter_exp.log(step=step, **{{"train/loss": 1 / (1 + step * lr)}})\n'
+    "    time.sleep(0.1)\n"
+    'print("final loss", round(1 / (1 + 39 * lr), 4))'
+)
+SOURCES = [
+    "%load_ext jupyter_exp",
+    "import time\nimport jupyter_exp",
+    TRAINING.format(name="slow-lr", lr=0.1),
+    TRAINING.format(name="fast-lr", lr=0.3),
+]
+NOTEBOOK = "train.ipynb"
+SETTINGS = {
+    "jupyter-exp:plugin": {"pollInterval": 500},
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+@pytest.fixture
+def lab(tmp_path):
+    root = tmp_path / "project"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    notebook = new_notebook(
+        cells=[new_code_cell(s) for s in SOURCES],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+        },
+    )
+    nbformat.write(notebook, root / NOTEBOOK)
+    process, lab = start_lab(root, tmp_path / "home", SETTINGS)
+    yield lab
+    stop_lab(process)
+
+
+def test_track_watch_compare_and_reproduce(browser, lab, screenshots: Path):
+    page = browser.new_page(viewport={"width": 1500, "height": 950})
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    page.goto(lab.page_url(f"/lab/tree/{NOTEBOOK}"))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.connectionStatus === 'connected'",
+        timeout=90_000,
+    )
+
+    # The Runs panel, scoped to the notebook in focus: empty before anything ran.
+    page.click('.jp-SideBar [data-id="jupyter-exp-sidebar"]')
+    sidebar = page.locator("#jupyter-exp-sidebar")
+    sidebar.locator(".jp-exp-run-list, .jp-exp-empty").first.wait_for(timeout=30_000)
+    assert sidebar.locator(".jp-exp-run").count() == 0
+
+    # Execute the notebook as a user would (Run All): the first run shows up RUNNING, then FINISHED.
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    sidebar.locator('.jp-exp-run[data-status="RUNNING"]').first.wait_for(timeout=90_000)
+    page.screenshot(path=str(screenshots / "sidebar-running.png"))
+    finished = sidebar.locator('.jp-exp-run[data-status="FINISHED"]')
+    page.wait_for_function(
+        "() => document.querySelectorAll('#jupyter-exp-sidebar .jp-exp-run[data-status=\"FINISHED\"]').length === 2",
+        timeout=120_000,
+    )
+    names = finished.locator(".jp-exp-run-name").all_inner_texts()
+    assert sorted(names) == ["fast-lr", "slow-lr"]
+    assert "train/loss" in sidebar.locator('.jp-exp-run[data-status="FINISHED"]').first.inner_text()
+    page.screenshot(path=str(screenshots / "sidebar-runs.png"))
+
+    # Run detail with its params.
+    sidebar.locator(".jp-exp-run", has_text="slow-lr").locator(".jp-exp-run-name").click()
+    detail = sidebar.locator(".jp-exp-detail")
+    detail.wait_for(timeout=30_000)
+    detail.locator(".jp-exp-params", has_text="0.1").wait_for(timeout=30_000)
+    detail.locator("svg.jp-exp-sparkline").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(screenshots / "run-detail.png"))
+
+    # "Go to cell" focuses the tracked cell in the open notebook (by its cell id).
+    page.evaluate("window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0")
+    detail.locator(".jp-exp-goto-cell").click()
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex === 2", timeout=30_000
+    )
+    # "Open snapshot" opens the recorded notebook, read-only, in a tab of its own.
+    detail.locator(".jp-exp-open-snapshot").click()
+    page.wait_for_function(
+        "() => { const w = window.jupyterapp.shell.currentWidget;"
+        " return w && w.context && w.context.path.startsWith('JupyterExpSnapshots:')"
+        " && w.content.widgets.length === 4 && !w.context.contentsModel.writable; }",
+        timeout=30_000,
+    )
+    snapshot_text = page.evaluate(
+        "window.jupyterapp.shell.currentWidget.content.widgets.map(c => c.model.sharedModel.getSource()).join('\\n')"
+    )
+    assert "--name slow-lr" in snapshot_text and "--name fast-lr" in snapshot_text
+    sidebar.locator(".jp-exp-back").click()
+
+    # Compare the two runs: only lr differs; curves overlaid; the cells' diff shows the change.
+    for row in sidebar.locator(".jp-exp-run").all():
+        row.locator("input.jp-exp-run-select").check()
+    sidebar.locator("button.jp-exp-compare-button").click()
+    compare = page.locator(".jp-exp-compare")
+    compare.locator("table.jp-exp-param-table").wait_for(timeout=30_000)
+    differing = compare.locator("table.jp-exp-param-table tr.jp-exp-differs").all_inner_texts()
+    assert len(differing) == 1 and differing[0].startswith("lr"), differing
+    chart = compare.locator('.jp-exp-chart[data-metric="train/loss"]')
+    chart.locator("svg, canvas").first.wait_for(timeout=30_000)
+    diff = compare.locator(".jp-exp-cell-diff").inner_text()
+    assert {"+lr = 0.3", "-lr = 0.1"} <= set(diff.splitlines()) or {"-lr = 0.3", "+lr = 0.1"} <= set(
+        diff.splitlines()
+    ), diff
+    page.screenshot(path=str(screenshots / "compare.png"))
+
+    # Reproduce the first run from the sidebar: a job line with progress, then the verdict.
+    page.click('.jp-SideBar [data-id="jupyter-exp-sidebar"]') if not sidebar.is_visible() else None
+    sidebar.locator(".jp-exp-run", has_text="slow-lr").locator(".jp-exp-run-name").click()
+    sidebar.locator(".jp-exp-reproduce-button").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("select.jp-exp-kernel-select").wait_for(timeout=30_000)
+    dialog.locator("button", has_text="Reproduce").click()
+    job = page.locator(".jp-exp-job").first
+    job.wait_for(timeout=30_000)
+    page.wait_for_selector('.jp-exp-job[data-state="finished"] .jp-exp-verdict', timeout=240_000)
+    verdict = page.locator('.jp-exp-job[data-state="finished"] .jp-exp-verdict').first.get_attribute(
+        "data-verdict"
+    )
+    summary = page.locator('.jp-exp-job[data-state="finished"]').first.inner_text()
+    assert verdict == "exact", summary
+    page.screenshot(path=str(screenshots / "reproduced.png"))
+
+    # The reproduction is a run of the notebook too, with its verdict badge in the list.
+    sidebar.locator(".jp-exp-back").click()
+    page.wait_for_selector(
+        '#jupyter-exp-sidebar .jp-exp-run .jp-exp-verdict[data-verdict="exact"]', timeout=60_000
+    )
+
+    # Dark theme: the views use theme variables only.
+    page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(screenshots / "sidebar-dark.png"))
+    assert not [e for e in console_errors if "jupyter-exp" in e], console_errors
