@@ -6,6 +6,8 @@ Framework-free; used by the server (and by anything else that compares runs).
 from __future__ import annotations
 
 import difflib
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from mlflow import MlflowClient
@@ -15,6 +17,33 @@ from .reproduce.record import ARTIFACT_DIR, SYSTEM_PREFIX, read_artifact
 
 MAX_COMPARED = 20
 MAX_POINTS_LIMIT = 10_000
+ENDED = ("FINISHED", "FAILED", "KILLED")
+
+
+class SeriesCache:
+    """Downsampled series of ended runs (they no longer grow), least recently used dropped first."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, ...], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...]) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, ...], value: dict[str, Any]) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+SERIES_CACHE = SeriesCache()
 
 
 def lttb(steps: list[int], values: list[float], threshold: int) -> tuple[list[int], list[float]]:
@@ -55,17 +84,27 @@ def check_max_points(max_points: int) -> int:
     return max_points
 
 
-def series(client: MlflowClient, run_id: str, key: str, max_points: int) -> dict[str, Any]:
-    """One metric's points in step order, downsampled to ``max_points``; NaN/inf become ``null``."""
+def series(client: MlflowClient, run: Any, key: str, max_points: int) -> dict[str, Any]:
+    """One metric's points in step order, downsampled to ``max_points``; NaN/inf become ``null``.
+
+    Series of ended runs are cached: a comparison reopened, or polled, reads no history again.
+    """
+    run_id = run.info.run_id
+    cache_key = (client.tracking_uri, run_id, key, str(max_points))
+    if run.info.status in ENDED and (cached := SERIES_CACHE.get(cache_key)) is not None:
+        return cached
     history = sorted(client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp))
     points = [(m.step, m.value) for m in history if finite(m.value) is not None]
     steps, values = lttb([s for s, _ in points], [v for _, v in points], max_points)
-    return {
+    found = {
         "steps": steps,
         "values": values,
         "total_points": len(history),
         "downsampled": len(steps) < len(points),
     }
+    if run.info.status in ENDED:
+        SERIES_CACHE.put(cache_key, found)
+    return found
 
 
 def run_series(
@@ -77,7 +116,7 @@ def run_series(
     unknown = [k for k in wanted if k not in run.data.metrics]
     if unknown:
         raise QueryError(f"run {run_id} has no metric {', '.join(repr(k) for k in unknown)}")
-    return {key: series(client, run_id, key, max_points) for key in wanted}
+    return {key: series(client, run, key, max_points) for key in wanted}
 
 
 def _ordered_keys(keys: set[str]) -> list[str]:
@@ -121,7 +160,7 @@ def compare_runs(client: MlflowClient, run_ids: list[str], max_points: int = 500
     final = {k: [finite(r.data.metrics.get(k)) for r in runs] for k in metric_keys}
     curves = {
         key: [
-            {"run_id": run.info.run_id, **series(client, run.info.run_id, key, max_points)}
+            {"run_id": run.info.run_id, **series(client, run, key, max_points)}
             for run in runs
             if key in run.data.metrics
         ]

@@ -193,6 +193,7 @@ describe('renderJobs', () => {
     expect(progress.value).toBe(1);
     expect(progress.max).toBe(3);
     expect(host.textContent).toContain('1/3 cells');
+    expect(host.textContent).toContain('Reproducing');
     expect(host.textContent).toContain('[2] model = fit()');
     (host.querySelector('.jp-exp-job-cancel') as HTMLButtonElement).click();
     expect(cb.onCancel).toHaveBeenCalledWith('job-1');
@@ -218,6 +219,8 @@ describe('renderJobs', () => {
       host.querySelector<HTMLElement>('.jp-exp-verdict')?.dataset.verdict
     ).toBe('diverged');
     expect(host.textContent).toContain('2 of 3 values differ');
+    expect(host.textContent).toContain('Reproduced');
+    expect(host.textContent).not.toContain('Reproducing');
     (
       host.querySelector(
         'a.jp-exp-job-run[data-run-id="repro-run-1"]'

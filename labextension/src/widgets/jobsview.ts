@@ -41,7 +41,14 @@ export function renderJob(
   const active = isJobActive(job);
 
   const head = el(doc, 'div', 'jp-exp-job-head');
-  head.append('Reproducing ', runLink(doc, job.run_id, callbacks));
+  const verb = active
+    ? 'Reproducing'
+    : job.state === 'finished'
+      ? 'Reproduced'
+      : job.state === 'cancelled'
+        ? 'Cancelled reproduction of'
+        : 'Could not reproduce';
+  head.append(`${verb} `, runLink(doc, job.run_id, callbacks));
   const overrides = Object.entries(job.overrides ?? {});
   if (overrides.length > 0) {
     head.append(

@@ -1,0 +1,61 @@
+"""Downsampling and the series cache of compare.py, against a real SQLite store."""
+
+from __future__ import annotations
+
+import math
+
+from mlflow import MlflowClient
+from mlflow.entities import Metric
+
+from jupyter_exp.compare import SeriesCache, lttb, series
+
+
+def test_lttb_keeps_the_ends_the_count_and_the_spikes():
+    steps = list(range(10_000))
+    values = [math.sin(s / 500) for s in steps]
+    values[4321] = 50.0  # one spike in a smooth curve
+    kept_steps, kept_values = lttb(steps, values, 200)
+    assert len(kept_steps) == len(kept_values) == 200
+    assert kept_steps[0] == 0 and kept_steps[-1] == 9_999
+    assert kept_steps == sorted(kept_steps)
+    assert 4321 in kept_steps and 50.0 in kept_values
+    assert all(values[s] == v for s, v in zip(kept_steps, kept_values, strict=True))
+
+
+def test_lttb_leaves_short_series_alone():
+    assert lttb([0, 1, 2], [3.0, 1.0, 2.0], 10) == ([0, 1, 2], [3.0, 1.0, 2.0])
+    assert lttb([0, 1, 2], [3.0, 1.0, 2.0], 2) == ([0, 1, 2], [3.0, 1.0, 2.0])  # below 3: nothing to choose
+
+
+def test_series_cache_drops_the_least_recently_used():
+    cache = SeriesCache(size=2)
+    cache.put(("a",), {"v": 1})
+    cache.put(("b",), {"v": 2})
+    assert cache.get(("a",)) == {"v": 1}  # a is now the most recent
+    cache.put(("c",), {"v": 3})
+    assert cache.get(("b",)) is None and cache.get(("a",)) == {"v": 1} and cache.get(("c",)) == {"v": 3}
+
+
+def _log(client: MlflowClient, run_id: str, steps: range) -> None:
+    metrics = [Metric("train/loss", 1.0 / (1 + s), 1_700_000_000_000 + s, s) for s in steps]
+    client.log_batch(run_id, metrics=metrics)
+
+
+def test_series_of_ended_runs_are_cached_and_running_ones_are_read_afresh(tmp_path):
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    experiment = client.create_experiment("cache", artifact_location=str(tmp_path / "artifacts"))
+    ended = client.create_run(experiment).info.run_id
+    running = client.create_run(experiment).info.run_id
+    for run_id in (ended, running):
+        _log(client, run_id, range(100))
+    client.set_terminated(ended)
+
+    first = {r: series(client, client.get_run(r), "train/loss", 10) for r in (ended, running)}
+    assert all(
+        f["total_points"] == 100 and len(f["steps"]) == 10 and f["downsampled"] for f in first.values()
+    )
+    for run_id in (ended, running):
+        _log(client, run_id, range(100, 150))
+    again = {r: series(client, client.get_run(r), "train/loss", 10) for r in (ended, running)}
+    assert again[ended] == first[ended]  # from the cache: no history read
+    assert again[running]["total_points"] == 150 and again[running]["steps"][-1] == 149
