@@ -6,7 +6,7 @@ import { formatMetricValue } from '../format';
 import type { IComparison, IRunSummary } from '../types';
 import { SERIES_COLORS, renderLineChart } from './charts';
 import { ExpClass } from './classes';
-import { el } from './dom';
+import { el, keyedRow } from './dom';
 import { renderStatus } from './runlist';
 
 /** Mime type of the metric charts (JupyterLab ships a renderer for it). */
@@ -74,14 +74,11 @@ export function renderParamTable(
   table.appendChild(headerRow(doc, 'Parameter', comparison.runs));
   const body = el(doc, 'tbody');
   for (const key of shown) {
-    const row = el(doc, 'tr');
+    const row = keyedRow(doc, key);
     row.dataset.param = key;
     if (differs.has(key)) {
       row.classList.add(ExpClass.differs);
     }
-    const th = el(doc, 'th', '', key);
-    th.scope = 'row';
-    row.appendChild(th);
     comparison.runs.forEach((_, i) => {
       const value = values[key]?.[i] ?? null;
       const td = el(
@@ -111,11 +108,8 @@ export function renderFinalMetrics(
   table.appendChild(headerRow(doc, 'Metric', comparison.runs));
   const body = el(doc, 'tbody');
   for (const key of keys) {
-    const row = el(doc, 'tr');
+    const row = keyedRow(doc, key);
     row.dataset.metric = key;
-    const th = el(doc, 'th', '', key);
-    th.scope = 'row';
-    row.appendChild(th);
     comparison.runs.forEach((_, i) => {
       const value = final[key]?.[i] ?? null;
       const td = el(doc, 'td', ExpClass.value, formatMetricValue(value));

@@ -14,7 +14,7 @@ import {
 import type { IRunDetail } from '../types';
 import { renderSparkline } from './charts';
 import { ExpClass } from './classes';
-import { button, el, kvTable } from './dom';
+import { button, el, keyedRow, kvTable } from './dom';
 import { renderStatus, renderVerdict } from './runlist';
 
 export interface IDetailCallbacks {
@@ -52,11 +52,8 @@ function metricsSection(
   const table = el(doc, 'table', ExpClass.kv);
   const body = el(doc, 'tbody');
   for (const key of keys) {
-    const row = el(doc, 'tr');
+    const row = keyedRow(doc, key);
     row.dataset.metric = key;
-    const th = el(doc, 'th', '', key);
-    th.scope = 'row';
-    th.title = key;
     const value = el(
       doc,
       'td',
@@ -73,7 +70,7 @@ function metricsSection(
       }
       curve.appendChild(svg);
     }
-    row.append(th, value, curve);
+    row.append(value, curve);
     body.appendChild(row);
   }
   table.appendChild(body);

@@ -46,6 +46,16 @@ export function button(
   return node;
 }
 
+/** A table row whose first cell is the row header `key`. */
+export function keyedRow(doc: Document, key: string): HTMLTableRowElement {
+  const row = el(doc, 'tr');
+  const th = el(doc, 'th', '', key);
+  th.scope = 'row';
+  th.title = key;
+  row.appendChild(th);
+  return row;
+}
+
 /** A two-column key/value table. */
 export function kvTable(
   doc: Document,
@@ -55,13 +65,10 @@ export function kvTable(
   const table = el(doc, 'table', className);
   const body = el(doc, 'tbody');
   for (const [key, value] of entries) {
-    const row = el(doc, 'tr');
-    const th = el(doc, 'th', '', key);
-    th.scope = 'row';
-    th.title = key;
+    const row = keyedRow(doc, key);
     const td = el(doc, 'td', '', value);
     td.title = value;
-    row.append(th, td);
+    row.appendChild(td);
     body.appendChild(row);
   }
   table.appendChild(body);
