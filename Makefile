@@ -13,7 +13,7 @@ CHROMIUM ?= /usr/bin/chromium
 # venv tools first: `jupyter labextension` calls `jupyter-builder` and npm scripts call `jupyter` by name
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install browser lab test test-python test-js lint format demo bench clean
+.PHONY: install browser lab test test-python test-js lint format demo bench bench-smoke clean
 
 install: $(STAMP)
 
@@ -67,10 +67,15 @@ test-python: install browser
 	$(BIN)/jupyter server extension list 2>&1 | grep -q "jupyter_exp.*enabled"
 	$(PY) -m pytest tests --ignore=tests/bench -p no:cacheprovider $(PYTEST_ARGS)
 
-test: lint test-js test-python
+test: lint test-js test-python bench-smoke
 
+# Benchmarks: ours and the MLflow way side by side; prints the table, writes bench-results.json.
 bench: install
-	$(PY) -m pytest tests/bench -s
+	$(PY) -m pytest tests/bench -s -p no:cacheprovider
+
+# The benchmarks at tiny sizes, asserting only that their results are right (part of `make test`).
+bench-smoke: install
+	JUPYTER_EXP_BENCH=smoke $(PY) -m pytest tests/bench -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) node_modules labextension/lib jupyter_exp/labextension tsconfig.tsbuildinfo

@@ -252,6 +252,7 @@ class TrackedCell:
     def run(self) -> Any:
         __tracebackhide__ = True
         from .tracking.fluent import ActiveRunScope
+        from .tracking.metric_sink import metric_sink
         from .tracking.metrics import MetricWriter
         from .tracking.recorder import RunRecorder
 
@@ -276,7 +277,7 @@ class TrackedCell:
         )
         background.start()
         writer = MetricWriter(
-            lambda batch: self.client.log_batch(recorder.run_id, metrics=batch),
+            metric_sink(self.client, recorder.run_id),
             on_flush=self.card.show_metrics if self.card is not None else None,
         )
         _active.writer = writer

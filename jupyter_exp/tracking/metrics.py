@@ -1,7 +1,7 @@
 """A non-blocking metric writer: ``log()`` appends to a buffer; a thread flushes it in batches.
 
-The caller pays a list append (microseconds); the thread sends ``log_batch`` calls of up to
-MLflow's 1,000 metrics. ``close()`` drains everything before the run ends. A failed write is
+The caller pays a list append (microseconds); the thread sends batches of up to 1,000 points to a
+sink (``metric_sink``: MLflow's ``log_batch``, or the direct SQLite path). ``close()`` drains everything before the run ends. A failed write is
 retried with backoff and never dropped while the writer lives.
 """
 
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 BATCH_SIZE = 1000
+Point = tuple[str, float, int, int]  # key, value, timestamp (ms), step: what a sink receives
 FLUSH_INTERVAL_S = 0.5
 MAX_RETRY_DELAY_S = 5.0
 
@@ -21,7 +22,7 @@ MAX_RETRY_DELAY_S = 5.0
 class MetricWriter:
     def __init__(
         self,
-        send_batch: Callable[[list[Any]], None],
+        send_batch: Callable[[list[Point]], None],
         on_flush: Callable[[dict[str, float]], None] | None = None,
         flush_interval_s: float = FLUSH_INTERVAL_S,
     ) -> None:
@@ -29,7 +30,7 @@ class MetricWriter:
         self._on_flush = on_flush
         self._interval = flush_interval_s
         self._buffer: deque[tuple[str, Any, int, int]] = deque()
-        self.unsent: list[Any] = []
+        self.unsent: list[Point] = []
         self.rejected: list[tuple[str, str]] = []
         self._auto_step = 0
         self._wake = threading.Event()
@@ -67,30 +68,31 @@ class MetricWriter:
             if closing:
                 return
 
-    def _flush(self, points: list[tuple[str, Any, int, int]]) -> None:
-        if not points:
+    def _flush(self, raw: list[tuple[str, Any, int, int]]) -> None:
+        if not raw:
             return
-        from mlflow.entities import Metric
-
-        metrics = []
-        for key, value, timestamp, step in points:
-            try:
-                number = _as_float(value)
-            except (TypeError, ValueError):
-                self.rejected.append((key, repr(value)[:80]))
-                continue
-            metrics.append(Metric(key, number, timestamp, int(step)))
-            self.latest[key] = number
-        for start in range(0, len(metrics), BATCH_SIZE):
-            self._send_with_retry(metrics[start : start + BATCH_SIZE])
-        self.points_written += len(metrics)
+        points: list[Point] = []
+        latest = self.latest
+        for key, value, timestamp, step in raw:
+            if type(value) is not float:  # ints, numpy scalars, 0-d tensors
+                try:
+                    value = _as_float(value)
+                except (TypeError, ValueError):
+                    self.rejected.append((key, repr(value)[:80]))
+                    continue
+            points.append((key, value, timestamp, step if type(step) is int else int(step)))
+            latest[key] = value
+        size = getattr(self._send_batch, "batch_size", BATCH_SIZE)
+        for start in range(0, len(points), size):
+            self._send_with_retry(points[start : start + size])
+        self.points_written += len(points)
         if self._on_flush is not None:
             try:
-                self._on_flush(dict(self.latest))
+                self._on_flush(dict(latest))
             except Exception:
                 pass
 
-    def _send_with_retry(self, batch: list[Any]) -> None:
+    def _send_with_retry(self, batch: list[Point]) -> None:
         delay = 0.2
         while True:
             try:
@@ -107,10 +109,10 @@ class MetricWriter:
                 time.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_DELAY_S)
 
-    def _send_key_by_key(self, batch: list[Any]) -> None:
-        by_key: dict[str, list[Any]] = {}
-        for metric in batch:
-            by_key.setdefault(metric.key, []).append(metric)
+    def _send_key_by_key(self, batch: list[Point]) -> None:
+        by_key: dict[str, list[Point]] = {}
+        for point in batch:
+            by_key.setdefault(point[0], []).append(point)
         for key, points in by_key.items():
             try:
                 self._send_batch(points)
@@ -128,6 +130,9 @@ class MetricWriter:
         self._closed = True
         self._wake.set()
         self._thread.join(timeout_s)
+        close_sink = getattr(self._send_batch, "close", None)  # e.g. a sink's own connection
+        if close_sink is not None and not self._thread.is_alive():
+            close_sink()
 
 
 def _is_refused(error: BaseException) -> bool:

@@ -12,6 +12,7 @@ from mlflow import MlflowClient
 
 import jupyter_exp
 from jupyter_exp import _active
+from jupyter_exp.tracking.metric_sink import LogBatchSink
 from jupyter_exp.tracking.metrics import MetricWriter
 
 
@@ -26,8 +27,8 @@ def run_id(client: MlflowClient, tmp_path: Path) -> str:
     return client.create_run(experiment_id).info.run_id
 
 
-def sender(client: MlflowClient, run_id: str):
-    return lambda batch: client.log_batch(run_id, metrics=batch)
+def sender(client: MlflowClient, run_id: str) -> LogBatchSink:
+    return LogBatchSink(client, run_id)
 
 
 def history(client: MlflowClient, run_id: str, key: str) -> dict[int, float]:
@@ -124,7 +125,7 @@ def test_invalid_metric_name_does_not_take_valid_points_with_it(client, run_id):
     writer.log(step=1, good=3.0)
     writer.close(timeout_s=30)
     assert history(client, run_id, "good") == {0: 1.0, 1: 3.0}
-    accounted = [key for key, _ in writer.rejected] + [m.key for m in writer.unsent]
+    accounted = [key for key, _ in writer.rejected] + [p[0] for p in writer.unsent]
     assert accounted == ["bad key!"]
 
 
@@ -142,7 +143,7 @@ class FlakySender:
             self.failures_left -= 1
             self.failed += 1
             raise OSError("database is locked")
-        self.client.log_batch(self.run_id, metrics=batch)
+        LogBatchSink(self.client, self.run_id)(batch)
 
 
 def test_failed_batches_are_retried_not_dropped(client, run_id):

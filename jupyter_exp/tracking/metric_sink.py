@@ -1,0 +1,143 @@
+"""Where the metric writer's batches go: MLflow's ``log_batch``, or a direct path into a SQLite store.
+
+``MlflowClient.log_batch`` on SQLite moves about 12,000 points/s (ORM objects, a duplicate check per
+batch). For a SQLite store this writes the same rows MLflow writes, into MLflow's documented tables
+(``metrics`` and ``latest_metrics``, primary keys as MLflow defines them), with one ``executemany`` per
+batch. MLflow stays the judge of what is valid: the first points of every key go through ``log_batch``
+(which validates the name and the run), and only keys MLflow accepted take the direct path. Every other
+store, or a SQLite schema this does not recognise, uses ``log_batch``.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .metrics import Point
+from .store import sqlite_path
+
+_MAX_FLOAT = 1.7976931348623157e308  # MLflow stores +-inf as +-max float
+_METRICS_COLUMNS = {"key", "value", "timestamp", "run_uuid", "step", "is_nan"}
+_LATEST_COLUMNS = {"key", "value", "timestamp", "step", "is_nan", "run_uuid"}
+
+_INSERT = (
+    "INSERT OR IGNORE INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_LATEST = """
+INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (key, run_uuid) DO UPDATE SET
+  value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan
+WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp,
+                                                            latest_metrics.value)
+"""
+
+
+def stored_value(value: float) -> tuple[float, int]:
+    """MLflow's representation: NaN as 0 with ``is_nan``; infinities as the largest float."""
+    if math.isnan(value):
+        return 0.0, 1
+    if math.isinf(value):
+        return (_MAX_FLOAT if value > 0 else -_MAX_FLOAT), 0
+    return value, 0
+
+
+def has_mlflow_metric_tables(connection: sqlite3.Connection) -> bool:
+    def columns(table: str) -> set[str]:
+        return {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+
+    return columns("metrics") >= _METRICS_COLUMNS and columns("latest_metrics") >= _LATEST_COLUMNS
+
+
+class SqliteMetricSink:
+    """Sends metric batches of one run straight into a SQLite MLflow store (see the module doc)."""
+
+    def __init__(self, client: Any, run_id: str, database: str) -> None:
+        self.client = client
+        self.run_id = run_id
+        self.accepted: set[str] = set()
+        self.direct_points = 0
+        self._database = database
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    batch_size = 20_000  # points per transaction; log_batch is limited to 1,000
+
+    def __call__(self, batch: list[Point]) -> None:
+        firsts: dict[str, Point] = {}
+        accepted = self.accepted
+        for point in batch:
+            if point[0] not in accepted and point[0] not in firsts:
+                firsts[point[0]] = point
+        if firsts:  # MLflow validates each new name (and the run); it raises as log_batch does
+            LogBatchSink(self.client, self.run_id)(list(firsts.values()))
+            accepted.update(firsts)
+        self._write(batch)  # the first points again: INSERT OR IGNORE keeps one copy
+
+    def _write(self, points: list[Point]) -> None:
+        run_id = self.run_id
+        rows = []
+        latest: dict[str, tuple[int, int, float, int]] = {}  # key -> (step, timestamp, value, is_nan)
+        for key, value, timestamp, step in points:
+            is_nan = 0
+            if not -_MAX_FLOAT <= value <= _MAX_FLOAT:  # NaN or an infinity (rare): MLflow's representation
+                value, is_nan = stored_value(value)
+            rows.append((key, value, timestamp, run_id, step, is_nan))
+            best = latest.get(key)
+            if best is None or (step, timestamp, value) > best[:3]:
+                latest[key] = (step, timestamp, value, is_nan)
+        with self._lock:
+            connection = self._connect()
+            with connection:  # one transaction: both tables or neither
+                connection.executemany(_INSERT, rows)
+                connection.executemany(
+                    _UPSERT_LATEST,
+                    [(key, v, ts, step, nan, run_id) for key, (step, ts, v, nan) in latest.items()],
+                )
+        self.direct_points += len(rows)
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None:
+            self._connection = sqlite3.connect(self._database, timeout=30, check_same_thread=False)
+        return self._connection
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+class LogBatchSink:
+    """MLflow's public path: ``log_batch`` in batches of its 1,000-metric limit."""
+
+    batch_size = 1000
+
+    def __init__(self, client: Any, run_id: str) -> None:
+        self.client = client
+        self.run_id = run_id
+
+    def __call__(self, batch: list[Point]) -> None:
+        from mlflow.entities import Metric
+
+        metrics = [Metric(key, value, timestamp, step) for key, value, timestamp, step in batch]
+        for start in range(0, len(metrics), self.batch_size):
+            self.client.log_batch(self.run_id, metrics=metrics[start : start + self.batch_size])
+
+
+def metric_sink(client: Any, run_id: str) -> Callable[[list[Point]], None]:
+    """The fastest correct way to send this run's metric batches to its store."""
+    database = sqlite_path(client.tracking_uri)
+    if database is not None and database.exists():
+        try:
+            connection = sqlite3.connect(str(database), timeout=5)
+            try:
+                if has_mlflow_metric_tables(connection):
+                    return SqliteMetricSink(client, run_id, str(database))
+            finally:
+                connection.close()
+        except sqlite3.Error:
+            pass
+    return LogBatchSink(client, run_id)
