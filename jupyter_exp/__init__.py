@@ -33,6 +33,13 @@ def log(step: int | None = None, **metrics: float) -> None:
         warnings.warn("jupyter_exp.log() outside a %%track cell: nothing is recorded", stacklevel=2)
 
 
+def runs(experiment: str | None = None, notebook: str | None = None, filter_string: str = "") -> Any:
+    """The store's runs as a pandas DataFrame shaped like ``mlflow.search_runs`` (fast on SQLite)."""
+    from .frames import runs as runs_frame
+
+    return runs_frame(experiment, notebook, filter_string)
+
+
 def load_ipython_extension(shell: Any) -> None:
     from .capture.notebook import ExecutionHistory
     from .config import JupyterExp

@@ -14,6 +14,7 @@ from mlflow import MlflowClient
 
 from .listing import QueryError, experiments, finite, get_run, run_summary
 from .reproduce.record import ARTIFACT_DIR, SYSTEM_PREFIX, read_artifact
+from .tracking.sqlite_store import mlflow_sqlite_database, read_metric_history
 
 MAX_COMPARED = 20
 MAX_POINTS_LIMIT = 10_000
@@ -84,6 +85,16 @@ def check_max_points(max_points: int) -> int:
     return max_points
 
 
+def metric_history(client: MlflowClient, run_id: str, key: str) -> list[tuple[int, int, float]]:
+    """``(step, timestamp, value)`` in step order: straight from a SQLite store's table (MLflow's ORM
+    takes ~40 ms per 1,000 points), else through ``get_metric_history``."""
+    database = mlflow_sqlite_database(client.tracking_uri)
+    if database is not None:
+        return read_metric_history(database, run_id, key)
+    history = client.get_metric_history(run_id, key)
+    return sorted((m.step, m.timestamp, m.value) for m in history)
+
+
 def series(client: MlflowClient, run: Any, key: str, max_points: int) -> dict[str, Any]:
     """One metric's points in step order, downsampled to ``max_points``; NaN/inf become ``null``.
 
@@ -93,8 +104,8 @@ def series(client: MlflowClient, run: Any, key: str, max_points: int) -> dict[st
     cache_key = (client.tracking_uri, run_id, key, str(max_points))
     if run.info.status in ENDED and (cached := SERIES_CACHE.get(cache_key)) is not None:
         return cached
-    history = sorted(client.get_metric_history(run_id, key), key=lambda m: (m.step, m.timestamp))
-    points = [(m.step, m.value) for m in history if finite(m.value) is not None]
+    history = metric_history(client, run_id, key)
+    points = [(step, value) for step, _, value in history if finite(value) is not None]
     steps, values = lttb([s for s, _ in points], [v for _, v in points], max_points)
     found = {
         "steps": steps,

@@ -17,11 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .metrics import Point
-from .store import sqlite_path
+from .sqlite_store import mlflow_sqlite_database
 
 _MAX_FLOAT = 1.7976931348623157e308  # MLflow stores +-inf as +-max float
-_METRICS_COLUMNS = {"key", "value", "timestamp", "run_uuid", "step", "is_nan"}
-_LATEST_COLUMNS = {"key", "value", "timestamp", "step", "is_nan", "run_uuid"}
 
 _INSERT = (
     "INSERT OR IGNORE INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)"
@@ -42,13 +40,6 @@ def stored_value(value: float) -> tuple[float, int]:
     if math.isinf(value):
         return (_MAX_FLOAT if value > 0 else -_MAX_FLOAT), 0
     return value, 0
-
-
-def has_mlflow_metric_tables(connection: sqlite3.Connection) -> bool:
-    def columns(table: str) -> set[str]:
-        return {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
-
-    return columns("metrics") >= _METRICS_COLUMNS and columns("latest_metrics") >= _LATEST_COLUMNS
 
 
 class SqliteMetricSink:
@@ -129,15 +120,7 @@ class LogBatchSink:
 
 def metric_sink(client: Any, run_id: str) -> Callable[[list[Point]], None]:
     """The fastest correct way to send this run's metric batches to its store."""
-    database = sqlite_path(client.tracking_uri)
-    if database is not None and database.exists():
-        try:
-            connection = sqlite3.connect(str(database), timeout=5)
-            try:
-                if has_mlflow_metric_tables(connection):
-                    return SqliteMetricSink(client, run_id, str(database))
-            finally:
-                connection.close()
-        except sqlite3.Error:
-            pass
+    database = mlflow_sqlite_database(client.tracking_uri)
+    if database is not None:
+        return SqliteMetricSink(client, run_id, str(database))
     return LogBatchSink(client, run_id)
