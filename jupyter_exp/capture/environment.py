@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import socket
 import sys
+from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
@@ -35,6 +37,36 @@ def _memory_total_mb() -> float | None:
         return None
 
 
+def _installed_state() -> tuple[tuple[str, int], ...]:
+    """Changes whenever a distribution is installed or removed: the site directories change (working
+    directories on sys.path are left out: files written there say nothing about packages)."""
+    state = []
+    for entry in sys.path:
+        if not entry.endswith(("site-packages", "dist-packages")):
+            continue
+        try:
+            state.append((entry, os.stat(entry).st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(state)
+
+
+def _cached_per_install(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Reading every distribution's metadata takes ~100 ms: once per kernel until a package changes."""
+    cache: dict[Any, tuple[tuple[tuple[str, int], ...], Any]] = {}
+
+    @functools.wraps(function)
+    def cached(*args: Any) -> Any:
+        state = _installed_state()
+        hit = cache.get(args)
+        if hit is None or hit[0] != state:
+            hit = cache[args] = (state, function(*args))
+        return hit[1]
+
+    return cached
+
+
+@_cached_per_install
 def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
     versions = {}
     for name in names:
@@ -45,6 +77,7 @@ def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
     return versions
 
 
+@_cached_per_install
 def requirements_txt() -> str:
     """Every installed distribution as ``name==version``, sorted, one a line."""
     pins = {}

@@ -1,0 +1,86 @@
+"""What tracking costs a kernel: %load_ext, the first tracked cell of a fresh kernel, and %%track on a
+trivial cell in a warm kernel, each next to doing it the MLflow way by hand, in real kernels."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.kernel.conftest import KernelSession, init_repo
+
+from .harness import Result, size
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    init_repo(root)
+    return root
+
+
+def timed(session: KernelSession, code: str) -> float:
+    """Wall time of one cell, request to idle, as the notebook user waits for it."""
+    start = time.perf_counter()
+    reply, outputs = session.run(code)
+    elapsed = time.perf_counter() - start
+    assert reply["status"] == "ok", outputs
+    return elapsed
+
+
+def fresh(project: Path, code: str) -> float:
+    session = KernelSession(project)
+    try:
+        timed(session, "pass")  # the kernel answers: only the cell is timed
+        return timed(session, code)
+    finally:
+        session.close()
+
+
+def test_load_ext_imports_no_mlflow(bench, project):
+    session = KernelSession(project)
+    try:
+        timed(session, "pass")
+        ours = timed(session, "%load_ext jupyter_exp")
+        _, outputs = session.run("import sys\nprint('mlflow' in sys.modules)")
+        assert outputs[0]["text"].strip() == "False"
+    finally:
+        session.close()
+    baseline = fresh(project, "import mlflow")
+    bench.record("%load_ext jupyter_exp", Result(ours * 1000, baseline * 1000, "ms",
+                 note="vs import mlflow; loads no MLflow"))  # fmt: skip
+
+
+def test_first_tracked_cell_of_a_fresh_kernel(bench, project):
+    fresh(project, "%load_ext jupyter_exp\n")  # the store exists already: the MLflow way gets the same
+    ours = fresh(project, "%load_ext jupyter_exp\nget_ipython().run_cell_magic('track', '', 'x = 1')")
+    by_hand = (
+        "import mlflow\nmlflow.set_tracking_uri('sqlite:///mlflow.db')\nwith mlflow.start_run():\n    x = 1"
+    )
+    baseline = fresh(project, by_hand)
+    bench.record("first tracked cell of a fresh kernel", Result(ours, baseline, "s",
+                 note="%load_ext + %%track vs import mlflow + start_run by hand"))  # fmt: skip
+
+
+def test_track_overhead_in_a_warm_kernel(bench, project):
+    repeat = size(25, 3)
+    session = KernelSession(project)
+    try:
+        session.run("%load_ext jupyter_exp\nimport mlflow")
+        timed(session, "%%track --quiet\nx = 1")  # warm: MLflow imported, store open
+        timed(session, "with mlflow.start_run():\n    x = 1")
+        plain, tracked, by_hand = [], [], []
+        for _ in range(repeat):
+            plain.append(timed(session, "x = 1"))
+            tracked.append(timed(session, "%%track --quiet\nx = 1"))
+            by_hand.append(timed(session, "with mlflow.start_run():\n    x = 1"))
+    finally:
+        session.close()
+    base = statistics.median(plain)
+    ours = statistics.median(tracked) - base
+    baseline = statistics.median(by_hand) - base
+    bench.record("%%track on a trivial cell, added p50", Result(ours * 1000, baseline * 1000, "ms",
+                 note=f"untracked cell p50 {base * 1000:.1f} ms; vs with mlflow.start_run()"))  # fmt: skip
