@@ -40,6 +40,14 @@ def runs(experiment: str | None = None, notebook: str | None = None, filter_stri
     return runs_frame(experiment, notebook, filter_string)
 
 
+def wait_for_runs(timeout: float | None = None) -> bool:
+    """Block until the runs of tracked cells that already returned are completely recorded (they are
+    completed in the background); False when ``timeout`` seconds ran out first."""
+    from .tracking.finisher import wait_for_runs as wait
+
+    return wait(timeout)
+
+
 def load_ipython_extension(shell: Any) -> None:
     from .capture.notebook import ExecutionHistory
     from .config import JupyterExp

@@ -51,32 +51,39 @@ def lttb(steps: list[int], values: list[float], threshold: int) -> tuple[list[in
     """Largest-triangle-three-buckets: ``threshold`` points that keep the shape of the curve.
 
     The first and last points stay; from each bucket in between, the point forming the largest
-    triangle with the previously kept point and the mean of the next bucket is kept.
+    triangle with the previously kept point and the mean of the next bucket is kept. The bucket means
+    are computed at once (numpy); only the choice of each bucket's point is a loop.
     """
+    import numpy as np
+
     count = len(values)
     if threshold >= count or threshold < 3:
         return list(steps), list(values)
-    kept_steps, kept_values = [steps[0]], [values[0]]
+    x = np.asarray(steps, dtype=float)
+    y = np.asarray(values, dtype=float)
     bucket = (count - 2) / (threshold - 2)
+    starts = (np.arange(threshold - 2) * bucket).astype(int) + 1
+    ends = (np.arange(1, threshold - 1) * bucket).astype(int) + 1
+    next_starts, next_ends = ends, np.minimum((np.arange(2, threshold) * bucket).astype(int) + 1, count)
+    sizes = np.maximum(next_ends - next_starts, 1)
+    cumulative_x = np.concatenate(([0.0], np.cumsum(x)))
+    cumulative_y = np.concatenate(([0.0], np.cumsum(y)))
+    mean_x = np.where(
+        next_ends > next_starts, (cumulative_x[next_ends] - cumulative_x[next_starts]) / sizes, x[-1]
+    )
+    mean_y = np.where(
+        next_ends > next_starts, (cumulative_y[next_ends] - cumulative_y[next_starts]) / sizes, y[-1]
+    )
+    kept = [0]
     previous = 0
     for i in range(threshold - 2):
-        start, end = int(i * bucket) + 1, int((i + 1) * bucket) + 1
-        next_start, next_end = end, min(int((i + 2) * bucket) + 1, count)
-        span = next_end - next_start or 1
-        mean_x = sum(steps[next_start:next_end]) / span if next_end > next_start else steps[-1]
-        mean_y = sum(values[next_start:next_end]) / span if next_end > next_start else values[-1]
-        ax, ay = steps[previous], values[previous]
-        best, best_area = start, -1.0
-        for j in range(start, min(end, count - 1)):
-            area = abs((ax - mean_x) * (values[j] - ay) - (ax - steps[j]) * (mean_y - ay))
-            if area > best_area:
-                best, best_area = j, area
-        kept_steps.append(steps[best])
-        kept_values.append(values[best])
-        previous = best
-    kept_steps.append(steps[-1])
-    kept_values.append(values[-1])
-    return kept_steps, kept_values
+        start, end = int(starts[i]), min(int(ends[i]), count - 1)
+        ax, ay = x[previous], y[previous]
+        area = np.abs((ax - mean_x[i]) * (y[start:end] - ay) - (ax - x[start:end]) * (mean_y[i] - ay))
+        previous = start + int(area.argmax()) if end > start else start
+        kept.append(previous)
+    kept.append(count - 1)
+    return [steps[i] for i in kept], [values[i] for i in kept]
 
 
 def check_max_points(max_points: int) -> int:
@@ -178,7 +185,10 @@ def compare_runs(client: MlflowClient, run_ids: list[str], max_points: int = 500
         for key in metric_keys
         if not key.startswith(SYSTEM_PREFIX)
     }
-    sources = [(r.info.run_id, read_artifact(client, r.info.run_id, f"{ARTIFACT_DIR}/cell.py")) for r in runs]
+    sources = [
+        (r.info.run_id, read_artifact(client, r.info.run_id, f"{ARTIFACT_DIR}/cell.py", r.info.artifact_uri))
+        for r in runs
+    ]
     return {
         "runs": [run_summary(r, known) for r in runs],
         "params": {"keys": param_keys, "differing": differing, "values": param_values},

@@ -46,6 +46,11 @@ class JupyterExp(Configurable):
         config=True
     )
     quiet = Bool(False, help="Do not show the inline run card.").tag(config=True)
+    finish_in_background = Bool(
+        True,
+        help="Complete a run (drain metrics, upload artifacts, set its status) on a background thread once "
+        "its cell returned, so the kernel is free at once. Off: the cell waits for it.",
+    ).tag(config=True)
     reaper_interval_s = Float(
         10.0, help="Server: seconds between sweeps for runs of dead kernels (0 turns the sweep off)."
     ).tag(config=True)

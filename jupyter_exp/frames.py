@@ -23,9 +23,11 @@ def runs(
     from mlflow import MlflowClient
 
     from .listing import QueryError, experiments, quote_key, quote_value
+    from .tracking.finisher import wait_for_runs
     from .tracking.sqlite_store import mlflow_sqlite_database, read_runs_frame
     from .tracking.store import client_for
 
+    wait_for_runs()  # this kernel's last runs are complete before they are read
     location = resolve_store(settings)
     client: MlflowClient = client_for(location)
     known = experiments(client)

@@ -220,6 +220,6 @@ def run_detail(client: MlflowClient, run_id: str) -> dict[str, Any]:
         "params": dict(sorted(run.data.params.items())),
         "tags": dict(sorted(run.data.tags.items())),
         "artifacts": artifacts,
-        "cell_source": read_artifact(client, run_id, f"{ARTIFACT_DIR}/cell.py"),
+        "cell_source": read_artifact(client, run_id, f"{ARTIFACT_DIR}/cell.py", run.info.artifact_uri),
         "ui_url": ui_url(client.tracking_uri, run.info.experiment_id, run_id),
     }

@@ -130,6 +130,7 @@ class ReproduceMagics(Magics):
         from .config import resolve_store
         from .reproduce.errors import ReproduceError
         from .reproduce.replay import ReproduceOptions, reproduce_blocking
+        from .tracking.finisher import wait_for_runs
         from .widgets import ReplayProgress, ReproductionReport
 
         try:
@@ -152,6 +153,7 @@ class ReproduceMagics(Magics):
                 raise UsageError("%reproduce last: no %%track cell has recorded a run in this kernel yet")
             run_id = _active.last_run_id
         location = resolve_store(self.settings)
+        wait_for_runs()  # the run to reproduce may still be completing in the background
         try:
             reproduction = reproduce_blocking(run_id, location, options, observer=ReplayProgress())
         except ReproduceError as error:

@@ -31,6 +31,7 @@ from .capture.hidden_state import hidden_state
 from .capture.notebook import ExecutionHistory, notebook_path, relative_to_root, snapshot
 from .capture.outputs import OutputRecorder
 from .config import JupyterExp, StoreLocation, resolve_store
+from .tracking.finisher import FINISHER
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _FIELD = re.compile(r"\{([A-Za-z_][\w.]*)(?::([^{}]*))?\}")
@@ -222,11 +223,11 @@ class TrackedCell:
         self.experiment = (
             options.experiment or self.settings.default_experiment or self.notebook_rel or "Default"
         )
-        from .tracking.store import StoreError, client_for, experiment_id_for
+        from .tracking.store import StoreError, client_for, remembered_experiment_id
 
         try:
             self.client = client_for(self.location)
-            self.experiment_id = experiment_id_for(self.client, self.location, self.experiment)
+            self.experiment_id = remembered_experiment_id(self.client, self.location, self.experiment)
         except StoreError as error:
             raise TrackingError(str(error)) from None
 
@@ -251,19 +252,29 @@ class TrackedCell:
     # -- the run ----------------------------------------------------------------------------
     def run(self) -> Any:
         __tracebackhide__ = True
+        from mlflow.exceptions import MlflowException
+
         from .tracking.fluent import ActiveRunScope
         from .tracking.metric_sink import metric_sink
         from .tracking.metrics import MetricWriter
         from .tracking.recorder import RunRecorder
+        from .tracking.store import forget_experiment, remembered_experiment_id
 
         wall_start, cpu_start = time.perf_counter(), time.process_time()
         peak_memory = PeakMemory()
         cuda = seeds.cuda_torch()
         if cuda is not None:
             cuda.cuda.reset_peak_memory_stats()
-        self.recorder = recorder = RunRecorder.start(
-            self.client, self.experiment_id, self.run_name, self._start_tags()
-        )
+        try:
+            self.recorder = recorder = RunRecorder.start(
+                self.client, self.experiment_id, self.run_name, self._start_tags()
+            )
+        except MlflowException:  # the remembered experiment was deleted meanwhile: look it up again
+            forget_experiment(self.location, self.experiment)
+            self.experiment_id = remembered_experiment_id(self.client, self.location, self.experiment)
+            self.recorder = recorder = RunRecorder.start(
+                self.client, self.experiment_id, self.run_name, self._start_tags()
+            )
         current = self.history.current if self.history is not None else None
         if current is not None and current.execution_count == self.execution_count:
             current.seed, current.deterministic = self.seed, self.options.deterministic  # for replays
@@ -332,17 +343,10 @@ class TrackedCell:
         wall_start: float,
         cpu_start: float,
     ) -> None:
-        recorder = self.recorder
+        """What needs the cell's state is taken now; the rest of the record is written after the cell
+        returned (``FINISHER``), unless ``finish_in_background`` is off."""
         wall = time.perf_counter() - wall_start
         cpu = time.process_time() - cpu_start
-        writer.close()
-        if writer.unsent:
-            self.warnings.append(
-                f"{len(writer.unsent)} metric points could not be written: {writer.last_error}"
-            )
-        if writer.rejected:
-            names = ", ".join(sorted({k for k, _ in writer.rejected}))
-            self.warnings.append(f"non-numeric metric values were not logged ({names})")
         late = cell_capture.config_objects_bound_by_cell(
             self.body, self.shell.user_ns, self.config, self.options.config_names
         )
@@ -354,23 +358,53 @@ class TrackedCell:
         cuda = seeds.cuda_torch()
         if cuda is not None:
             system["system/gpu_peak_memory_mb"] = cuda.cuda.max_memory_allocated() / 2**20
-        background.join()
+        documents = {"outputs.json": outputs.document(), "history.json": self._history_document(outcome)}
+        _active.last_run_id = self.recorder.run_id
+        if self.card is not None:
+            self.card.show_end(outcome.status, self.warnings)
+
+        def complete() -> None:
+            self._complete(outcome, writer, background, late, system, documents)
+
+        if self.settings.finish_in_background:
+            FINISHER.submit(complete)
+        else:
+            complete()
+
+    def _complete(
+        self,
+        outcome: Outcome,
+        writer: Any,
+        background: threading.Thread,
+        late: dict[str, Any],
+        system: dict[str, float],
+        documents: dict[str, Any],
+    ) -> None:
+        recorder = self.recorder
         try:
+            writer.close()
+            if writer.unsent:
+                self.warnings.append(
+                    f"{len(writer.unsent)} metric points could not be written: {writer.last_error}"
+                )
+            if writer.rejected:
+                names = ", ".join(sorted({k for k, _ in writer.rejected}))
+                self.warnings.append(f"non-numeric metric values were not logged ({names})")
+            background.join()
             if late:
                 self.config.update(late)
                 recorder.log_params(cell_capture.config_to_params(late))
                 recorder.stage_json("config.json", cell_capture.config_document(self.config))
             recorder.log_metrics_now(system)
             recorder.set_tags({"jupyter_exp.device": environment.device_label()})
-            recorder.stage_json("outputs.json", outputs.document())
-            recorder.stage_json("history.json", self._history_document(outcome))
+            for name, document in documents.items():
+                recorder.stage_json(name, document)
             if outcome.error is not None:
                 recorder.stage_text("traceback.txt", outcome.traceback_text)
         finally:
             recorder.end(outcome.status)
-            _active.last_run_id = recorder.run_id
-        if self.card is not None:
-            self.card.show_end(outcome.status, self.warnings)
+        if self.card is not None and len(self.warnings) > len(self.card.warnings):
+            self.card.show_late_warnings(self.warnings)
 
     def _history_document(self, outcome: Outcome) -> list[dict[str, Any]]:
         entries = self.history.public() if self.history is not None else []

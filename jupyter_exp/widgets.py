@@ -106,6 +106,17 @@ class RunCard:
         else:
             print(self.text(), file=sys.stderr)
 
+    def show_late_warnings(self, warnings: list[str]) -> None:
+        """Warnings found while the run was completed after its cell returned (hidden state, metric
+        points the store refused): the card updates in place; plain IPython prints them."""
+        late = warnings[len(self.warnings) :]
+        self.warnings = list(warnings)
+        if self._widget is not None:
+            self._refresh()
+        else:
+            for warning in late:
+                print(f"[jupyter-exp] {self.name}: {warning}", file=sys.stderr)
+
 
 try:
     import ipywidgets as _ipywidgets

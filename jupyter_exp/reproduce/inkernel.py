@@ -65,6 +65,14 @@ def before_cell(
     _active.replay_directive = directive
 
 
+def settle(timeout: float = 300.0) -> None:
+    """Wait until the runs of the cells replayed so far are completely recorded."""
+    from ..tracking.finisher import wait_for_runs
+
+    if not wait_for_runs(timeout):
+        raise TimeoutError(f"the replayed runs were not recorded within {timeout:.0f} s")
+
+
 def probe() -> None:
     """Print what the drift check compares: python, installed distributions, CUDA availability.
 

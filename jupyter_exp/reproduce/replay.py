@@ -287,6 +287,8 @@ async def _replay_steps(
             )
         except (KernelDied, TimeoutError) as error:
             raise type(error)(f"{error} while running cell [{step.execution_count}]") from None
+        if step.tracked:  # its run is completed after the cell returned: wait before reading it
+            await kernel.execute(f"{INKERNEL}.settle()", silent=True)
         observer.cell_finished(index, len(steps), step, result)
         if result.status != "ok":
             await asyncio.to_thread(

@@ -175,8 +175,8 @@ class SnapshotHandler(BaseHandler):
     @tornado.web.authenticated
     async def get(self, run_id: str) -> None:
         def snapshot(client: MlflowClient) -> str | None:
-            get_run(client, run_id)  # 404 for an unknown run
-            return read_artifact(client, run_id, f"{ARTIFACT_DIR}/notebook.ipynb")
+            run = get_run(client, run_id)  # 404 for an unknown run
+            return read_artifact(client, run_id, f"{ARTIFACT_DIR}/notebook.ipynb", run.info.artifact_uri)
 
         text = await self.in_thread(snapshot)
         if text is None:

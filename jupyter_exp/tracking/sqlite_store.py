@@ -48,13 +48,15 @@ def read_metric_history(database: Path, run_id: str, key: str) -> list[tuple[int
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
     try:
         rows = connection.execute(
-            "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? AND key = ? "
-            "ORDER BY step, timestamp",
+            # ORDER BY step follows the (run_uuid, key, step) index; ties are put in timestamp order below
+            "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step",
             (run_id, key),
         ).fetchall()
     finally:
         connection.close()
-    return [(step, timestamp, math.nan if is_nan else value) for step, timestamp, value, is_nan in rows]
+    points = [(step, timestamp, math.nan if is_nan else value) for step, timestamp, value, is_nan in rows]
+    points.sort(key=lambda p: (p[0], p[1]))  # linear on sorted input
+    return points
 
 
 RUN_TABLE_COLUMNS = {

@@ -117,8 +117,26 @@ def client_for(location: StoreLocation) -> MlflowClient:
     return MlflowClient(tracking_uri=location.tracking_uri)
 
 
+_known_experiments: dict[tuple[str, str], str] = {}  # (tracking URI, name) -> id, for this process
+
+
+def forget_experiment(location: StoreLocation, name: str) -> None:
+    """Drop a remembered experiment id (it was deleted or the store was replaced)."""
+    _known_experiments.pop((location.tracking_uri, name), None)
+
+
+def remembered_experiment_id(client: MlflowClient, location: StoreLocation, name: str) -> str:
+    """``experiment_id_for``, remembered for the process: a tracked cell pays no lookup after the first
+    (its caller uses ``forget_experiment`` when a run cannot be created in it)."""
+    key = (location.tracking_uri, name)
+    if key not in _known_experiments:
+        _known_experiments[key] = experiment_id_for(client, location, name)
+    return _known_experiments[key]
+
+
 def experiment_id_for(client: MlflowClient, location: StoreLocation, name: str) -> str:
-    """The id of experiment ``name``, created (with the store's artifact root) when missing."""
+    """The id of experiment ``name``, created (with the store's artifact root) when missing, restored
+    when deleted."""
     from mlflow.exceptions import MlflowException
 
     experiment = client.get_experiment_by_name(name)

@@ -116,7 +116,13 @@ class KernelSession:
         return reply["content"], outputs
 
     def run(self, code: str, cell_id: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        return self.wait(self.send(code, cell_id))
+        """One cell; then, silently, until its run is completely recorded (that happens after the cell
+        returned), so that a test can read the store."""
+        answer = self.wait(self.send(code, cell_id))
+        if "%%track" in code or "%reproduce" in code:
+            settle = "import jupyter_exp as _je\n_je.wait_for_runs(120)"
+            self.wait(send_execute_request(self.kc, settle, None, silent=True, store_history=False))
+        return answer
 
     def close(self) -> None:
         self.kc.stop_channels()

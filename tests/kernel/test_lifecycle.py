@@ -170,13 +170,13 @@ def test_bad_input_is_a_usage_error_with_no_run_and_no_execution(project: Path) 
             assert message in shown, (line, shown)
             assert "\n" not in reply["evalue"].strip(), line
             reply, outputs = session.run("print('executed' in globals())")
-            assert outputs[0]["text"] == "False\n", line
+            assert "".join(o.get("text", "") for o in outputs) == "False\n", line  # however it is chunked
         (project / "corrupt.db").write_bytes(b"this is not a database at all")
         session.run(f"%config JupyterExp.tracking_uri = 'sqlite:///{project / 'corrupt.db'}'")
         reply, outputs = session.run("%%track\nexecuted = True")
         assert reply["ename"] == "UsageError" and "not an SQLite database" in reply["evalue"]
         reply, outputs = session.run("print('executed' in globals())")
-        assert outputs[0]["text"] == "False\n"
+        assert "".join(o.get("text", "") for o in outputs) == "False\n"
     finally:
         session.close()
     assert not (project / "mlflow.db").exists() or all_runs(store(project)) == []
@@ -208,3 +208,24 @@ def test_plain_ipython_without_a_notebook(project: Path) -> None:
     assert run.data.params == {"value": "41", "seed": "5"}
     names = {Path(a.path).name for a in store(project).list_artifacts(run.info.run_id, "jupyter_exp")}
     assert "notebook.ipynb" not in names and "history.json" in names
+
+
+def test_runs_complete_after_the_cell_and_a_deleted_experiment_comes_back(project: Path) -> None:
+    session = KernelSession(project)
+    try:
+        session.run("%load_ext jupyter_exp")
+        reply, _ = session.run("%%track --name first --experiment exp\nx = 1")
+        assert reply["status"] == "ok"
+        client = store(project)
+        (first,) = all_runs(client)
+        assert first.info.status == "FINISHED"  # completed in the background, waited for by the harness
+        assert {a.path for a in client.list_artifacts(first.info.run_id, "jupyter_exp")} >= {
+            "jupyter_exp/cell.py", "jupyter_exp/outputs.json", "jupyter_exp/history.json"}  # fmt: skip
+        client.delete_experiment(first.info.experiment_id)  # the kernel still remembers its id
+        reply, _ = session.run("%%track --name second --experiment exp\nx = 2")
+        assert reply["status"] == "ok"
+        second = client.search_runs([first.info.experiment_id], "attributes.run_name = 'second'")[0]
+        assert second.info.status == "FINISHED"
+        assert client.get_experiment(first.info.experiment_id).lifecycle_stage == "active"
+    finally:
+        session.close()

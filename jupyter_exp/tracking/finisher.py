@@ -1,0 +1,69 @@
+"""Ending runs after their cells have returned: the user gets the kernel back at once.
+
+What is left of a run when its cell's code is done (draining buffered metrics, waiting for the
+background capture, uploading artifacts, setting the final status) is queued here and done by one
+thread, run after run in order. Anything that reads runs of this kernel (``%reproduce``,
+``jupyter_exp.runs()``) calls ``wait_for_runs()`` first, and so does the interpreter on its way out.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import queue
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+EXIT_TIMEOUT_S = 60.0
+
+
+class RunFinisher:
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Callable[[], None]] = queue.Queue()
+        self._pending = 0
+        self._idle = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._exit_hook = False
+
+    def submit(self, work: Callable[[], None]) -> None:
+        with self._idle:
+            self._pending += 1
+            if not self._exit_hook:
+                # Registered now, after MLflow's own exit hooks: atexit runs the last registered first,
+                # so runs are completed while MLflow is still whole.
+                atexit.register(self.wait, EXIT_TIMEOUT_S)
+                self._exit_hook = True
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="jupyter-exp-finisher", daemon=True)
+                self._thread.start()
+        self._queue.put(work)
+
+    def _run(self) -> None:
+        while True:
+            work = self._queue.get()
+            try:
+                work()
+            except Exception:  # a run that cannot be ended must not stop the others
+                log.exception("jupyter-exp: ending a run failed")
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every queued run has ended; False when ``timeout`` ran out first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+
+FINISHER = RunFinisher()
+
+
+def wait_for_runs(timeout: float | None = None) -> bool:
+    """Wait until the runs of cells that already returned are completely recorded."""
+    return FINISHER.wait(timeout)
