@@ -6,6 +6,7 @@ Framework-free; used by the server (and by anything else that compares runs).
 from __future__ import annotations
 
 import difflib
+import sqlite3
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -14,7 +15,7 @@ from mlflow import MlflowClient
 
 from .listing import QueryError, experiments, finite, get_run, run_summary
 from .reproduce.record import ARTIFACT_DIR, SYSTEM_PREFIX, read_artifact
-from .tracking.sqlite_store import mlflow_sqlite_database, read_metric_history
+from .tracking.sqlite_store import forget_database, mlflow_sqlite_database, read_metric_history
 
 MAX_COMPARED = 20
 MAX_POINTS_LIMIT = 10_000
@@ -97,7 +98,10 @@ def metric_history(client: MlflowClient, run_id: str, key: str) -> list[tuple[in
     takes ~40 ms per 1,000 points), else through ``get_metric_history``."""
     database = mlflow_sqlite_database(client.tracking_uri)
     if database is not None:
-        return read_metric_history(database, run_id, key)
+        try:
+            return read_metric_history(database, run_id, key)
+        except sqlite3.Error:  # the schema changed under us: MLflow reads it
+            forget_database(database)
     history = client.get_metric_history(run_id, key)
     return sorted((m.step, m.timestamp, m.value) for m in history)
 

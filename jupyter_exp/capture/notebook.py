@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +63,13 @@ class HistoryEntry:
 
     def public(self) -> dict[str, Any]:
         """The ``history.json`` entry; ``seed``/``deterministic`` only on tracked cells that set them."""
-        entry = asdict(self)
-        entry.pop("rng_states")
-        if entry["seed"] is None:
-            entry.pop("seed")
-        if not entry["deterministic"]:
-            entry.pop("deterministic")
+        # not asdict(): it would deep-copy every entry's generator states (milliseconds each)
+        entry: dict[str, Any] = {"execution_count": self.execution_count, "cell_id": self.cell_id,
+                                 "source": self.source, "success": self.success}  # fmt: skip
+        if self.seed is not None:
+            entry["seed"] = self.seed
+        if self.deterministic:
+            entry["deterministic"] = True
         return entry
 
 

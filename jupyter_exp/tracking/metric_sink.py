@@ -14,10 +14,11 @@ import math
 import sqlite3
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .metrics import Point
-from .sqlite_store import mlflow_sqlite_database
+from .sqlite_store import forget_database, mlflow_sqlite_database
 
 _MAX_FLOAT = 1.7976931348623157e308  # MLflow stores +-inf as +-max float
 
@@ -53,6 +54,7 @@ class SqliteMetricSink:
         self._database = database
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._fallback: LogBatchSink | None = None
 
     batch_size = 20_000  # points per transaction; log_batch is limited to 1,000
 
@@ -65,7 +67,16 @@ class SqliteMetricSink:
         if firsts:  # MLflow validates each new name (and the run); it raises as log_batch does
             LogBatchSink(self.client, self.run_id)(list(firsts.values()))
             accepted.update(firsts)
-        self._write(batch)  # the first points again: INSERT OR IGNORE keeps one copy
+        if self._fallback is None:
+            try:
+                self._write(batch)  # the first points again: INSERT OR IGNORE keeps one copy
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" in str(error) or "busy" in str(error):
+                    raise  # the writer retries
+                forget_database(Path(self._database))  # the schema changed: MLflow's way from now on
+                self._fallback = LogBatchSink(self.client, self.run_id)
+        self._fallback(batch)
 
     def _write(self, points: list[Point]) -> None:
         run_id = self.run_id

@@ -28,19 +28,37 @@ def has_mlflow_tables(connection: sqlite3.Connection) -> bool:
     return True
 
 
+_checked: dict[tuple[str, int, int], bool] = {}  # (path, device, inode) -> has MLflow's tables
+
+
 def mlflow_sqlite_database(tracking_uri: str) -> Path | None:
-    """The database file of a SQLite MLflow store with the expected tables, else ``None``."""
+    """The database file of a SQLite MLflow store with the expected tables, else ``None``.
+
+    The schema check is remembered per database file (a replaced file is checked again)."""
     database = sqlite_path(tracking_uri)
-    if database is None or not database.exists():
+    if database is None:
         return None
     try:
-        connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)
-        try:
-            return database if has_mlflow_tables(connection) else None
-        finally:
-            connection.close()
-    except sqlite3.Error:
+        stat = database.stat()
+    except OSError:
         return None
+    key = (str(database), stat.st_dev, stat.st_ino)
+    if key not in _checked:
+        try:
+            connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)
+            try:
+                _checked[key] = has_mlflow_tables(connection)
+            finally:
+                connection.close()
+        except sqlite3.Error:
+            return None
+    return database if _checked[key] else None
+
+
+def forget_database(database: Path) -> None:
+    """A direct read or write failed: check the schema again next time (it may have been migrated)."""
+    for key in [k for k in _checked if k[0] == str(database)]:
+        del _checked[key]
 
 
 def read_metric_history(database: Path, run_id: str, key: str) -> list[tuple[int, int, float]]:

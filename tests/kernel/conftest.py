@@ -120,9 +120,13 @@ class KernelSession:
         returned), so that a test can read the store."""
         answer = self.wait(self.send(code, cell_id))
         if "%%track" in code or "%reproduce" in code:
-            settle = "import jupyter_exp as _je\n_je.wait_for_runs(120)"
-            self.wait(send_execute_request(self.kc, settle, None, silent=True, store_history=False))
+            self.settle()
         return answer
+
+    def settle(self) -> None:
+        """Silently wait until the runs of the cells that returned are completely recorded."""
+        settle = "import jupyter_exp as _je\n_je.wait_for_runs(120)"
+        self.wait(send_execute_request(self.kc, settle, None, silent=True, store_history=False))
 
     def close(self) -> None:
         self.kc.stop_channels()

@@ -91,6 +91,7 @@ def test_interrupt_marks_the_run_killed(project: Path) -> None:
         session.km.interrupt_kernel()
         reply, _ = session.wait(msg_id)
         assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
+        session.settle()  # the run is ended after the cell returned
         assert client.get_run(run.info.run_id).info.status == "KILLED"
         reply, outputs = session.run("print('alive')")  # the kernel goes on
         assert reply["status"] == "ok" and outputs[0]["text"] == "alive\n"
