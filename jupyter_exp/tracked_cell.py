@@ -223,6 +223,8 @@ class TrackedCell:
         self.experiment = (
             options.experiment or self.settings.default_experiment or self.notebook_rel or "Default"
         )
+        from mlflow.exceptions import MlflowException
+
         from .tracking.store import StoreError, client_for, remembered_experiment_id
 
         try:
@@ -230,6 +232,11 @@ class TrackedCell:
             self.experiment_id = remembered_experiment_id(self.client, self.location, self.experiment)
         except StoreError as error:
             raise TrackingError(str(error)) from None
+        except MlflowException as error:  # e.g. a store whose schema is older than this MLflow
+            reason = error.message.strip().splitlines()[0] if error.message else type(error).__name__
+            raise TrackingError(
+                f"Cannot use the MLflow store {self.location.tracking_uri}: {reason}"
+            ) from None
 
     def _start_tags(self) -> dict[str, Any]:
         options = self.options

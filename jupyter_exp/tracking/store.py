@@ -83,6 +83,8 @@ def _create_sqlite_store(uri: str, db_path: Path, artifact_root: str | None) -> 
         with open(db_path, "rb") as handle:
             if handle.read(16) != b"SQLite format 3\x00":
                 raise StoreError(f"The MLflow store {db_path} is not an SQLite database (corrupt file?)")
+        if _has_mlflow_schema(db_path):
+            return  # created before: MlflowClient checks its schema version itself (no second engine)
     lock = FileLock(str(db_path) + ".lock", timeout=LOCK_TIMEOUT_S)
     try:
         with lock, _quiet_migrations():
@@ -94,6 +96,26 @@ def _create_sqlite_store(uri: str, db_path: Path, artifact_root: str | None) -> 
         raise StoreError(f"Timed out waiting for the lock on the MLflow store {db_path}") from None
     except PermissionError:
         raise StoreError(f"The MLflow store {db_path} is not writable (permission denied)") from None
+
+
+def _has_mlflow_schema(db_path: Path) -> bool:
+    """Whether MLflow has created its tables in this database (its migrations table is there)."""
+    import sqlite3
+
+    try:
+        connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        try:
+            found = connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+            ).fetchone()
+            return (
+                found is not None
+                and connection.execute("SELECT count(*) FROM alembic_version").fetchone()[0] > 0
+            )
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return False
 
 
 @contextmanager

@@ -56,8 +56,9 @@ def test_load_ext_imports_no_mlflow(bench, project):
 
 
 def test_first_tracked_cell_of_a_fresh_kernel(bench, project):
-    fresh(project, "%load_ext jupyter_exp\n")  # the store exists already: the MLflow way gets the same
-    ours = fresh(project, "%load_ext jupyter_exp\nget_ipython().run_cell_magic('track', '', 'x = 1')")
+    first_cell = "%load_ext jupyter_exp\nget_ipython().run_cell_magic('track', '', 'x = 1')"
+    fresh(project, first_cell)  # creates the store (schema migrations): both ways then open an existing one
+    ours = fresh(project, first_cell)
     by_hand = (
         "import mlflow\nmlflow.set_tracking_uri('sqlite:///mlflow.db')\nwith mlflow.start_run():\n    x = 1"
     )
