@@ -210,7 +210,8 @@ def ui_url(tracking_uri: str, experiment_id: str | None = None, run_id: str | No
 
 def run_detail(client: MlflowClient, run_id: str) -> dict[str, Any]:
     run = get_run(client, run_id)
-    known = experiments(client)
+    experiment_id = run.info.experiment_id
+    known = {experiment_id: client.get_experiment(experiment_id).name}  # one lookup, not every experiment
     try:
         artifacts = _artifacts(client, run_id)
     except Exception:  # an unreachable artifact store must not hide the run

@@ -54,7 +54,8 @@ class SqliteMetricSink:
         self._database = database
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-        self._fallback: LogBatchSink | None = None
+        self._log_batch = LogBatchSink(client, run_id)  # validates new keys; takes over if SQL fails
+        self._direct = True
 
     batch_size = 20_000  # points per transaction; log_batch is limited to 1,000
 
@@ -65,9 +66,9 @@ class SqliteMetricSink:
             if point[0] not in accepted and point[0] not in firsts:
                 firsts[point[0]] = point
         if firsts:  # MLflow validates each new name (and the run); it raises as log_batch does
-            LogBatchSink(self.client, self.run_id)(list(firsts.values()))
+            self._log_batch(list(firsts.values()))
             accepted.update(firsts)
-        if self._fallback is None:
+        if self._direct:
             try:
                 self._write(batch)  # the first points again: INSERT OR IGNORE keeps one copy
                 return
@@ -75,8 +76,8 @@ class SqliteMetricSink:
                 if "locked" in str(error) or "busy" in str(error):
                     raise  # the writer retries
                 forget_database(Path(self._database))  # the schema changed: MLflow's way from now on
-                self._fallback = LogBatchSink(self.client, self.run_id)
-        self._fallback(batch)
+                self._direct = False
+        self._log_batch(batch)
 
     def _write(self, points: list[Point]) -> None:
         run_id = self.run_id

@@ -7,19 +7,10 @@ import statistics
 import time
 from pathlib import Path
 
-import pytest
-
-from tests.kernel.conftest import KernelSession, init_repo
+from tests.kernel.conftest import KernelSession
+from tests.kernel.conftest import project as project  # the fixture, shared with the kernel tests
 
 from .harness import Result, size
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    init_repo(root)
-    return root
 
 
 def timed(session: KernelSession, code: str) -> float:
