@@ -7,11 +7,14 @@ them, as they were imported at that point of the original session.
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import pickle
+import re
 import subprocess
 import sys
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from .. import _active
@@ -73,11 +76,28 @@ def settle(timeout: float = 300.0) -> None:
         raise TimeoutError(f"the replayed runs were not recorded within {timeout:.0f} s")
 
 
+def torch_version_file() -> Path | None:
+    """torch's generated ``version.py``, found without importing torch."""
+    spec = importlib.util.find_spec("torch")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return Path(locations[0]) / "version.py" if locations else None
+
+
+def torch_gpu_build(version_file: Path | None) -> bool:
+    """Whether torch was built for CUDA or ROCm (``torch.version.cuda``/``hip`` set); unknown counts as yes."""
+    try:
+        text = version_file.read_text(encoding="utf-8") if version_file is not None else ""
+    except OSError:
+        text = ""
+    builds = dict(re.findall(r"^(cuda|hip)\b[^=\n]*=\s*(.+?)\s*$", text, re.MULTILINE))
+    return builds.get("cuda", "") != "None" or builds.get("hip", "") != "None"
+
+
 def probe() -> None:
     """Print what the drift check compares: python, installed distributions, CUDA availability.
 
     CUDA is checked in a subprocess so that the replay kernel does not import torch before the
-    replayed cells do.
+    replayed cells do, and only for a CUDA or ROCm build of torch.
     """
     packages = {}
     for dist in metadata.distributions():
@@ -85,7 +105,9 @@ def probe() -> None:
         if name:
             packages[name.lower()] = dist.version
     cuda = None
-    if "torch" in packages:
+    if "torch" in packages and not torch_gpu_build(torch_version_file()):
+        cuda = False  # a CPU-only build never sees a GPU: no need to spend seconds importing torch
+    elif "torch" in packages:
         try:
             check = "import torch; print(torch.cuda.is_available())"
             done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120)

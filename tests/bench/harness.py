@@ -70,7 +70,12 @@ class Bench:
         return "\n".join(lines)
 
     def write(self, path: Path) -> None:
-        document = {
+        """Write the results, keeping those of benchmarks this session did not run (``-k`` picks)."""
+        try:
+            document = json.loads(path.read_text())
+        except (OSError, ValueError):
+            document = {}
+        document |= {
             name: {"ours": r.ours, "baseline": r.baseline, "unit": r.unit, "ratio": round(r.ratio, 2),
                    **({"note": r.note} if r.note else {})}
             for name, r in self.results.items()

@@ -1,0 +1,83 @@
+"""%reproduce against nbclient executing the same cells: the quickstart's last run replayed in a fresh kernel,
+recorded and verified, next to nbclient running the cells the replay runs in a fresh kernel, both as recorded
+(``%%track`` cells recording their runs) and without jupyter_exp at all."""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from jupyter_exp.config import JupyterExp, resolve_store
+from jupyter_exp.reproduce.kernel_run import execute_notebook
+from jupyter_exp.reproduce.plan import build_plan
+from jupyter_exp.reproduce.record import load_record
+from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce_blocking
+from tests.kernel.conftest import all_runs, init_repo, kernel_env, store
+
+from .harness import ROOT, SMOKE, Result, size
+
+
+def without_track(source: str) -> str:
+    """The cell as it runs without jupyter_exp: the ``%%track`` line dropped."""
+    return source.split("\n", 1)[1] if source.startswith("%%track") else source
+
+
+def test_reproduce_against_nbclient(bench, tmp_path):
+    init_repo(tmp_path)
+    notebook = tmp_path / "quickstart.ipynb"
+    shutil.copy(ROOT / "examples" / "quickstart.ipynb", notebook)
+    execute_notebook(notebook, env=kernel_env(tmp_path), timeout=600)
+    original = all_runs(store(tmp_path))[-1]
+    location = resolve_store(JupyterExp(root=str(tmp_path)))
+
+    def ours() -> float:
+        start = time.perf_counter()
+        result = reproduce_blocking(original.info.run_id, location, ReproduceOptions())
+        elapsed = time.perf_counter() - start
+        assert result.verdict.verdict == "exact", result.verdict.summary
+        return elapsed
+
+    if not SMOKE:
+        ours()  # warm: MLflow imported and the store open, as in the kernel where %reproduce is typed
+    steps = build_plan(load_record(store(tmp_path), original.info.run_id, tmp_path / "record")).steps
+    as_recorded = nbclient_run(
+        tmp_path / "as-recorded", ["%load_ext jupyter_exp", *(s.source for s in steps)]
+    )
+    untracked = nbclient_run(tmp_path, tmp_path / "untracked", [without_track(s.source) for s in steps])
+    times: dict[str, list[float]] = {"ours": [], "as recorded": [], "untracked": []}
+    for _ in range(size(3, 1)):  # interleaved, so that a noisy moment hits all three
+        times["ours"].append(ours())
+        times["as recorded"].append(as_recorded())
+        times["untracked"].append(untracked())
+    medians = {way: statistics.median(values) for way, values in times.items()}
+    label = f"%reproduce of the quickstart ({len(steps)} cells)"
+    for way, what in (("as recorded", "with %%track, as recorded"), ("untracked", "without jupyter_exp")):
+        goal = 1.2 * medians[way] + 1
+        bench.record(f"{label} vs nbclient, cells {what}", Result(medians["ours"], medians[way], "s",
+                     note=f"goal <= 1.2 x nbclient + 1 s = {goal:.2f} s"))  # fmt: skip
+
+
+def nbclient_run(root: Path, folder: Path, sources: list[str]) -> Callable[[], float]:
+    """A timer of nbclient executing ``sources`` as a notebook in a fresh kernel (``root``'s store)."""
+    folder.mkdir()
+    notebook = folder / "cells.ipynb"
+    kernelspec = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(new_notebook(cells=[new_code_cell(s) for s in sources], metadata={"kernelspec": kernelspec}),
+                   notebook)  # fmt: skip
+
+    def timed() -> float:
+        start = time.perf_counter()
+        executed = execute_notebook(notebook, env=kernel_env(root), timeout=600)
+        elapsed = time.perf_counter() - start
+        assert "test accuracy" in "".join(o.get("text", "") for o in executed.cells[-1].outputs)
+        return elapsed
+
+    if not SMOKE:
+        timed()  # warm, as ours is
+    return timed
