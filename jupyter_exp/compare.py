@@ -9,6 +9,7 @@ import difflib
 import sqlite3
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 from mlflow import MlflowClient
@@ -48,7 +49,7 @@ class SeriesCache:
 SERIES_CACHE = SeriesCache()
 
 
-def lttb(steps: list[int], values: list[float], threshold: int) -> tuple[list[int], list[float]]:
+def lttb(steps: Sequence[int], values: Sequence[float], threshold: int) -> tuple[list[int], list[float]]:
     """Largest-triangle-three-buckets: ``threshold`` points that keep the shape of the curve.
 
     The first and last points stay; from each bucket in between, the point forming the largest
@@ -57,11 +58,12 @@ def lttb(steps: list[int], values: list[float], threshold: int) -> tuple[list[in
     """
     import numpy as np
 
-    count = len(values)
-    if threshold >= count or threshold < 3:
-        return list(steps), list(values)
-    x = np.asarray(steps, dtype=float)
+    step_array = np.asarray(steps, dtype=np.int64)
     y = np.asarray(values, dtype=float)
+    count = len(y)
+    if threshold >= count or threshold < 3:
+        return step_array.tolist(), y.tolist()
+    x = step_array.astype(float)
     bucket = (count - 2) / (threshold - 2)
     starts = (np.arange(threshold - 2) * bucket).astype(int) + 1
     ends = (np.arange(1, threshold - 1) * bucket).astype(int) + 1
@@ -71,20 +73,27 @@ def lttb(steps: list[int], values: list[float], threshold: int) -> tuple[list[in
     cumulative_y = np.concatenate(([0.0], np.cumsum(y)))
     mean_x = np.where(
         next_ends > next_starts, (cumulative_x[next_ends] - cumulative_x[next_starts]) / sizes, x[-1]
-    )
+    ).tolist()
     mean_y = np.where(
         next_ends > next_starts, (cumulative_y[next_ends] - cumulative_y[next_starts]) / sizes, y[-1]
-    )
+    ).tolist()
     kept = [0]
     previous = 0
-    for i in range(threshold - 2):
-        start, end = int(starts[i]), min(int(ends[i]), count - 1)
-        ax, ay = x[previous], y[previous]
-        area = np.abs((ax - mean_x[i]) * (y[start:end] - ay) - (ax - x[start:end]) * (mean_y[i] - ay))
-        previous = start + int(area.argmax()) if end > start else start
+    xs, ys = x.tolist(), y.tolist()  # buckets are small: plain floats beat numpy calls here
+    for i, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        end = min(end, count - 1)
+        if end > start:
+            ax, ay = xs[previous], ys[previous]
+            # twice the triangle's area, linear in the candidate point: |a*y + b*x + c|
+            a, b, c = ax - mean_x[i], mean_y[i] - ay, mean_x[i] * ay - ax * mean_y[i]
+            areas = [abs(a * yj + b * xj + c) for xj, yj in zip(xs[start:end], ys[start:end], strict=True)]
+            previous = start + areas.index(max(areas))
+        else:
+            previous = start
         kept.append(previous)
     kept.append(count - 1)
-    return [steps[i] for i in kept], [values[i] for i in kept]
+    chosen = np.asarray(kept)
+    return step_array[chosen].tolist(), y[chosen].tolist()
 
 
 def check_max_points(max_points: int) -> int:
@@ -93,36 +102,43 @@ def check_max_points(max_points: int) -> int:
     return max_points
 
 
-def metric_history(client: MlflowClient, run_id: str, key: str) -> list[tuple[int, int, float]]:
-    """``(step, timestamp, value)`` in step order: straight from a SQLite store's table (MLflow's ORM
-    takes ~40 ms per 1,000 points), else through ``get_metric_history``."""
+def metric_history(
+    client: MlflowClient, run_id: str, key: str
+) -> tuple[Sequence[int], Sequence[float | None]]:
+    """Steps and values in step order (``None`` or NaN where not a number): straight from a SQLite
+    store's table (MLflow's ORM takes ~40 ms per 1,000 points), else through ``get_metric_history``."""
     database = mlflow_sqlite_database(client.tracking_uri)
     if database is not None:
         try:
             return read_metric_history(database, run_id, key)
         except sqlite3.Error:  # the schema changed under us: MLflow reads it
             forget_database(database)
-    history = client.get_metric_history(run_id, key)
-    return sorted((m.step, m.timestamp, m.value) for m in history)
+    history = sorted((m.step, m.timestamp, m.value) for m in client.get_metric_history(run_id, key))
+    return [step for step, _, _ in history], [value for _, _, value in history]
 
 
 def series(client: MlflowClient, run: Any, key: str, max_points: int) -> dict[str, Any]:
-    """One metric's points in step order, downsampled to ``max_points``; NaN/inf become ``null``.
+    """One metric's points in step order, downsampled to ``max_points``; NaN and infinities are left out.
 
     Series of ended runs are cached: a comparison reopened, or polled, reads no history again.
     """
+    import numpy as np
+
     run_id = run.info.run_id
     cache_key = (client.tracking_uri, run_id, key, str(max_points))
     if run.info.status in ENDED and (cached := SERIES_CACHE.get(cache_key)) is not None:
         return cached
-    history = metric_history(client, run_id, key)
-    points = [(step, value) for step, _, value in history if finite(value) is not None]
-    steps, values = lttb([s for s, _ in points], [v for _, v in points], max_points)
+    steps, values = metric_history(client, run_id, key)
+    step_array, value_array = np.asarray(steps, dtype=np.int64), np.asarray(values, dtype=float)  # None: NaN
+    usable = np.isfinite(value_array)
+    if not usable.all():
+        step_array, value_array = step_array[usable], value_array[usable]
+    kept_steps, kept_values = lttb(step_array, value_array, max_points)
     found = {
-        "steps": steps,
-        "values": values,
-        "total_points": len(history),
-        "downsampled": len(steps) < len(points),
+        "steps": kept_steps,
+        "values": kept_values,
+        "total_points": len(steps),
+        "downsampled": len(kept_steps) < len(step_array),
     }
     if run.info.status in ENDED:
         SERIES_CACHE.put(cache_key, found)

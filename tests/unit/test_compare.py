@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sqlite3
 
+import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 
@@ -72,10 +73,12 @@ def test_history_read_from_sqlite_equals_mlflows_own(tmp_path):
         run_id, metrics=[Metric("m", v, 1_700_000_000_000 + s, 4 - s) for s, v in enumerate(values)]
     )
     assert mlflow_sqlite_database(client.tracking_uri) is not None
-    direct = metric_history(client, run_id, "m")
+    steps, direct = metric_history(client, run_id, "m")
     by_mlflow = sorted((m.step, m.timestamp, m.value) for m in client.get_metric_history(run_id, "m"))
-    assert [s for s, _, _ in direct] == [0, 1, 2, 3, 4]
-    assert repr(direct) == repr(by_mlflow)  # NaN included (repr: nan != nan)
+    assert list(steps) == [s for s, _, _ in by_mlflow] == [0, 1, 2, 3, 4]
+    assert [v if v is not None else float("nan") for v in direct] == pytest.approx(
+        [v for _, _, v in by_mlflow], nan_ok=True
+    )  # NaN where MLflow says NaN; its stand-in for infinity as it stores it
     # The schema changes under a running process (a migration): once a direct access failed and the
     # database was forgotten, the schema is checked again and MLflow answers.
     with sqlite3.connect(tmp_path / "mlflow.db") as connection:
@@ -83,4 +86,4 @@ def test_history_read_from_sqlite_equals_mlflows_own(tmp_path):
     assert mlflow_sqlite_database(client.tracking_uri) is not None  # remembered per file
     forget_database(tmp_path / "mlflow.db")
     assert mlflow_sqlite_database(client.tracking_uri) is None
-    assert [s for s, _, _ in metric_history(client, run_id, "m")] == [0, 1, 2, 3, 4]
+    assert list(metric_history(client, run_id, "m")[0]) == [0, 1, 2, 3, 4]
