@@ -49,11 +49,14 @@ def test_load_ext_imports_no_mlflow(bench, project):
 def test_first_tracked_cell_of_a_fresh_kernel(bench, project):
     first_cell = "%load_ext jupyter_exp\nget_ipython().run_cell_magic('track', '', 'x = 1')"
     fresh(project, first_cell)  # creates the store (schema migrations): both ways then open an existing one
-    ours = fresh(project, first_cell)
     by_hand = (
         "import mlflow\nmlflow.set_tracking_uri('sqlite:///mlflow.db')\nwith mlflow.start_run():\n    x = 1"
     )
-    baseline = fresh(project, by_hand)
+    times: dict[str, list[float]] = {"ours": [], "by hand": []}
+    for _ in range(size(3, 1)):  # interleaved: a noisy moment hits both ways
+        times["ours"].append(fresh(project, first_cell))
+        times["by hand"].append(fresh(project, by_hand))
+    ours, baseline = statistics.median(times["ours"]), statistics.median(times["by hand"])
     bench.record("first tracked cell of a fresh kernel", Result(ours, baseline, "s",
                  note="%load_ext + %%track vs import mlflow + start_run by hand"))  # fmt: skip
 

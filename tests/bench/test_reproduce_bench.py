@@ -47,7 +47,7 @@ def test_reproduce_against_nbclient(bench, tmp_path):
         ours()  # warm: MLflow imported and the store open, as in the kernel where %reproduce is typed
     steps = build_plan(load_record(store(tmp_path), original.info.run_id, tmp_path / "record")).steps
     as_recorded = nbclient_run(
-        tmp_path / "as-recorded", ["%load_ext jupyter_exp", *(s.source for s in steps)]
+        tmp_path, tmp_path / "as-recorded", ["%load_ext jupyter_exp", *(s.source for s in steps)]
     )
     untracked = nbclient_run(tmp_path, tmp_path / "untracked", [without_track(s.source) for s in steps])
     times: dict[str, list[float]] = {"ours": [], "as recorded": [], "untracked": []}
