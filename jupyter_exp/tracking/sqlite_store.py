@@ -63,7 +63,9 @@ def forget_database(database: Path) -> None:
         del _checked[key]
 
 
-def read_metric_history(database: Path, run_id: str, key: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
+def read_metric_history(
+    database: Path, run_id: str, key: str
+) -> tuple[tuple[int, ...], tuple[float | None, ...]]:
     """Steps and values of one metric in step order (ties as stored), ``None`` where MLflow stored ``is_nan``."""
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
     try:
