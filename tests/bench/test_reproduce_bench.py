@@ -15,7 +15,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.reproduce.kernel_run import execute_notebook
-from jupyter_exp.reproduce.plan import build_plan
+from jupyter_exp.reproduce.plan import ReplayStep, build_plan
 from jupyter_exp.reproduce.record import load_record
 from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce_blocking
 from tests.kernel.conftest import all_runs, init_repo, kernel_env, store
@@ -23,9 +23,9 @@ from tests.kernel.conftest import all_runs, init_repo, kernel_env, store
 from .harness import ROOT, SMOKE, Result, size
 
 
-def without_track(source: str) -> str:
-    """The cell as it runs without jupyter_exp: the ``%%track`` line dropped."""
-    return source.split("\n", 1)[1] if source.startswith("%%track") else source
+def without_track(step: ReplayStep) -> str:
+    """The cell as it runs without jupyter_exp: a ``%%track`` cell without its magic line."""
+    return step.source.split("\n", 1)[1] if step.tracked else step.source
 
 
 def test_reproduce_against_nbclient(bench, tmp_path):
@@ -49,7 +49,7 @@ def test_reproduce_against_nbclient(bench, tmp_path):
     as_recorded = nbclient_run(
         tmp_path, tmp_path / "as-recorded", ["%load_ext jupyter_exp", *(s.source for s in steps)]
     )
-    untracked = nbclient_run(tmp_path, tmp_path / "untracked", [without_track(s.source) for s in steps])
+    untracked = nbclient_run(tmp_path, tmp_path / "untracked", [without_track(s) for s in steps])
     times: dict[str, list[float]] = {"ours": [], "as recorded": [], "untracked": []}
     for _ in range(size(3, 1)):  # interleaved, so that a noisy moment hits all three
         times["ours"].append(ours())
