@@ -1,14 +1,17 @@
-"""Opening the MLflow store safely: created once under a file lock, with clear errors.
+"""Opening the MLflow store safely: created or migrated once, under a file lock, with clear errors.
 
-MLflow runs its schema migrations when a process first opens an empty SQLite file; several
-processes doing that at once (the server extension and a few kernels) race and can leave the
-file broken for good. Creating it under a lock next to the database removes the race.
+MLflow migrates an SQLite file it finds without its tables, one committed step at a time; several
+processes doing that at once (the server extension, kernels, the user's ``mlflow ui``) break the
+file. Ours are serialised by a lock next to the database and migrate in one transaction.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,39 +86,144 @@ def _create_sqlite_store(uri: str, db_path: Path, artifact_root: str | None) -> 
         with open(db_path, "rb") as handle:
             if handle.read(16) != b"SQLite format 3\x00":
                 raise StoreError(f"The MLflow store {db_path} is not an SQLite database (corrupt file?)")
-        if _has_mlflow_schema(db_path):
-            return  # created before: MlflowClient checks its schema version itself (no second engine)
+        if _is_ready(db_path):
+            return  # at head: MlflowClient opens it without migrating (no second engine here)
     lock = FileLock(str(db_path) + ".lock", timeout=LOCK_TIMEOUT_S)
     try:
         with lock, _quiet_migrations():
-            from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-            store = SqlAlchemyStore(uri, artifact_root or str(folder / "mlartifacts"))
-            store.engine.dispose()
+            _make_ready(uri, db_path, artifact_root or str(folder / "mlartifacts"))
     except Timeout:
         raise StoreError(f"Timed out waiting for the lock on the MLflow store {db_path}") from None
     except PermissionError:
         raise StoreError(f"The MLflow store {db_path} is not writable (permission denied)") from None
 
 
-def _has_mlflow_schema(db_path: Path) -> bool:
-    """Whether MLflow has created its tables in this database (its migrations table is there)."""
-    import sqlite3
+# -- the schema: at MLflow's head revision, else migrated in one transaction ---------------------
+# Other MLflow clients (`mlflow ui`, a script's MlflowClient) migrate a store they find without its
+# tables, take no lock and commit each step: two of them at once break the file. Ours waits until
+# the file is quiet, then migrates in ONE SQLite write transaction (nobody else can write meanwhile,
+# and a failure leaves nothing behind), and retries after the typical errors of such a race.
 
+QUIET_S = 3.0  # a store not written for this long is not being migrated (MLflow pauses ~0.3 s)
+MIGRATION_ATTEMPTS = 6
+RACE_MARKERS = (
+    "already exists",
+    "duplicate column",
+    "no such table",
+    "no such column",
+    "database is locked",
+    "expected to match one row",
+    "unique constraint failed",
+    "out-of-date database schema",
+    "can't locate revision",
+)
+
+
+@functools.cache
+def _head_revision() -> str:
+    from mlflow.store.db.utils import _get_latest_schema_revision
+
+    return str(_get_latest_schema_revision())
+
+
+def _is_ready(db_path: Path) -> bool:
+    """At MLflow's head revision, with its Default experiment: opening it migrates nothing."""
     try:
-        connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
         try:
-            found = connection.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
-            ).fetchone()
-            return (
-                found is not None
-                and connection.execute("SELECT count(*) FROM alembic_version").fetchone()[0] > 0
-            )
+            versions = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+            default = connection.execute("SELECT 1 FROM experiments WHERE experiment_id = 0").fetchone()
         finally:
             connection.close()
     except sqlite3.Error:
         return False
+    return versions == [(_head_revision(),)] and default is not None
+
+
+def _make_ready(uri: str, db_path: Path, artifact_root: str) -> None:
+    """Under our lock: wait for a quiet file, migrate it atomically, re-check; retry after a race."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    for attempt in range(MIGRATION_ATTEMPTS):
+        if _is_ready(db_path):
+            return
+        _wait_until_quiet(db_path)
+        try:
+            _migrate_atomically(uri, db_path)
+            SqlAlchemyStore(uri, artifact_root).engine.dispose()  # the Default experiment, our artifact root
+        except Exception as error:  # classified below: a race is retried, anything else raised
+            if attempt + 1 == MIGRATION_ATTEMPTS or not _is_migration_race(error):
+                raise
+
+
+def _is_migration_race(error: BaseException) -> bool:
+    reason = _short_reason(error).lower()
+    return isinstance(error, KeyError) or any(marker in reason for marker in RACE_MARKERS)
+
+
+def _wait_until_quiet(db_path: Path, timeout_s: float = 60.0) -> None:
+    """Return once the store is ready, or neither the database nor its journal changed for QUIET_S
+    (at once when the file is empty: nobody has begun migrating it)."""
+
+    def fingerprint() -> tuple[tuple[int, int] | None, ...]:
+        stats = []
+        for path in (db_path, Path(f"{db_path}-journal"), Path(f"{db_path}-wal")):
+            try:
+                stat = path.stat()
+                stats.append((stat.st_size, stat.st_mtime_ns))
+            except FileNotFoundError:
+                stats.append(None)
+        return tuple(stats)
+
+    last, since, deadline = fingerprint(), time.monotonic(), time.monotonic() + timeout_s
+    if last[0] is None or last[0][0] == 0:
+        return
+    while time.monotonic() - since < QUIET_S and time.monotonic() < deadline and not _is_ready(db_path):
+        time.sleep(0.05)
+        current = fingerprint()
+        if current != last:
+            last, since = current, time.monotonic()
+
+
+class _DeferredCommitConnection(sqlite3.Connection):
+    """An SQLite connection on which MLflow's per-migration commits (and SQLAlchemy's rollbacks on
+    check-in) wait for the end of the whole upgrade."""
+
+    deferred = True
+
+    def commit(self) -> None:
+        if not self.deferred:
+            super().commit()
+
+    def rollback(self) -> None:
+        if not self.deferred:
+            super().rollback()
+
+
+def _migrate_atomically(uri: str, db_path: Path) -> None:
+    """MLflow's own migrations (tables created, then alembic to head), in one write transaction."""
+    import sqlalchemy
+    from mlflow.store.db import utils as db_utils
+    from sqlalchemy.pool import StaticPool
+
+    raw = sqlite3.connect(
+        db_path, timeout=30, factory=_DeferredCommitConnection, isolation_level=None, check_same_thread=False
+    )
+    engine = sqlalchemy.create_engine(uri, creator=lambda: raw, poolclass=StaticPool)
+    try:
+        raw.execute("BEGIN IMMEDIATE")  # held to the end: no other writer, a consistent view
+        if not db_utils._all_tables_exist(engine):
+            db_utils._initialize_tables(engine)
+        elif db_utils._get_schema_version(engine) != _head_revision():
+            db_utils._upgrade_db(engine)
+        raw.deferred = False
+        raw.commit()
+    finally:
+        raw.deferred = False
+        if raw.in_transaction:
+            raw.rollback()
+        engine.dispose()
+        raw.close()
 
 
 @contextmanager

@@ -308,3 +308,11 @@ def test_race_on_empty_store(tmp_path, template_store):
         finally:
             store.engine.dispose()
     assert time.monotonic() - started < 100
+
+
+def test_store_at_head_is_checked_without_lock_or_migration(migrated):
+    before = sqlite_path(migrated.tracking_uri).read_bytes()
+    ensure_store(migrated)
+    db = sqlite_path(migrated.tracking_uri)
+    assert not Path(f"{db}.lock").exists()  # the fast path: neither our lock nor a second engine
+    assert db.read_bytes() == before
