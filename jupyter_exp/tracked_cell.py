@@ -7,7 +7,6 @@ exists and before the cell runs; slow capture runs on a thread while the user's 
 
 from __future__ import annotations
 
-import ast
 import getpass
 import json
 import pickle
@@ -30,6 +29,7 @@ from .capture.git import capture_git
 from .capture.hidden_state import hidden_state
 from .capture.notebook import ExecutionHistory, notebook_path, relative_to_root, snapshot
 from .capture.outputs import OutputRecorder
+from .cell_code import compile_body, run_compiled
 from .config import JupyterExp, StoreLocation, resolve_store
 from .tracking.finisher import FINISHER
 
@@ -79,30 +79,6 @@ def render_run_name(template: str, values: dict[str, Any]) -> str:
             raise TrackingError(f"--name: cannot format {{{key}:{spec}}}: {error}") from None
 
     return _FIELD.sub(replace, template)
-
-
-def compile_body(shell: Any, body: str, execution_count: int) -> tuple[Any, Any, str, bool]:
-    """Compile the cell body the way IPython compiles a cell: (exec code, last-expr code, filename, quiet)."""
-    code = shell.transform_cell(body)
-    filename = shell.compile.cache(code, execution_count, raw_code=body)
-    tree = shell.compile.ast_parse(code, filename=filename)
-    tree = shell.transform_ast(tree)
-    last_expr = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last_expr = ast.Expression(tree.body.pop().value)
-    exec_code = shell.compile(tree, filename, "exec")
-    eval_code = shell.compile(last_expr, filename, "eval") if last_expr is not None else None
-    silenced = body.rstrip().endswith(";")
-    return exec_code, eval_code, filename, silenced
-
-
-def run_compiled(shell: Any, compiled: tuple[Any, Any, str, bool]) -> Any:
-    """Execute a compiled body in the user's namespace; the last expression's value unless silenced."""
-    __tracebackhide__ = True
-    exec_code, eval_code, _, silenced = compiled
-    exec(exec_code, shell.user_global_ns, shell.user_ns)
-    value = eval(eval_code, shell.user_global_ns, shell.user_ns) if eval_code is not None else None
-    return None if silenced else value
 
 
 class _DiscardingWriter:

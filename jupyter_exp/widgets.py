@@ -213,6 +213,7 @@ VERDICT_COLOURS = {
     "varied": "#7b1fa2",
     "diverged": "#e37400",
     "failed": "#d93025",
+    "unverified": "#5f6368",
 }
 
 

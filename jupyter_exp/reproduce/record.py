@@ -16,6 +16,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from .errors import RecordIncomplete, RecordNotFound
+from .verify import Produced
 
 ARTIFACT_DIR = "jupyter_exp"
 SYSTEM_PREFIX = "system/"
@@ -187,3 +188,8 @@ def metric_series(client: MlflowClient, run_id: str) -> dict[str, list[tuple[int
         history = client.get_metric_history(run_id, key)
         series[key] = [(m.step, m.value) for m in sorted(history, key=lambda m: (m.step, m.timestamp))]
     return series
+
+
+def read_produced(client: MlflowClient, run_id: str) -> Produced:
+    """What a run produced, as the verdict compares it."""
+    return Produced(metric_series(client, run_id), read_outputs(client, run_id))

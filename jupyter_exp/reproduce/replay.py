@@ -26,7 +26,7 @@ from ..config import ROOT_ENV, StoreLocation, git_toplevel
 from .drift import Drift, environment_drift, git_drift, notebook_drift, replay_drift
 from .errors import KernelDied, ReproduceError
 from .plan import ReplayPlan, ReplayStep, build_plan
-from .record import ARTIFACT_DIR, RunRecord, load_record, metric_series, read_outputs
+from .record import ARTIFACT_DIR, RunRecord, load_record, read_produced
 from .replay_kernel import CellResult, KernelLauncher, LocalKernelLauncher, ReplayKernel
 from .verify import Tolerance, Verdict, failed_verdict, verdict_from
 from .worktree import recorded_worktree
@@ -369,9 +369,8 @@ def _write_verdict(reproduction: Reproduction, client: Any) -> None:
     if reproduction.verdict is None:
         tolerance = Tolerance(reproduction.options.rtol, reproduction.options.atol)
         reproduction.verdict = verdict_from(
-            metric_series(client, reproduction.original_id), metric_series(client, reproduction.run_id),
-            reproduction.original.outputs, read_outputs(client, reproduction.run_id), tolerance,
-            [o.describe() for o in reproduction.plan.overrides],
+            read_produced(client, reproduction.original_id), read_produced(client, reproduction.run_id),
+            tolerance, [o.describe() for o in reproduction.plan.overrides],
         )  # fmt: skip
     if reproduction.run_id is None:
         return

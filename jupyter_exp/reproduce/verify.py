@@ -3,7 +3,8 @@
 ``exact``: every value bitwise equal and the masked outputs identical. ``close``: within
 ``|a - b| <= atol + rtol * |a|``. ``diverged``: the first step (or output) where that fails.
 ``failed``: the replay raised. ``varied``: a deliberate ``--set`` variation whose results differ
-(the differences are reported, not called a divergence).
+(the differences are reported, not called a divergence). ``unverified``: there was nothing to
+compare, so nothing was checked (never ``exact``).
 """
 
 from __future__ import annotations
@@ -14,34 +15,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SEVERITY = {"exact": 0, "close": 1, "diverged": 2}
+from .masks import as_displayed, mask
 
-# What differs between any two runs of the same code, masked before outputs are compared.
-MASKS: list[tuple[str, re.Pattern[str]]] = [
-    (
-        "elapsed time",
-        re.compile(
-            r"(?i)\b(wall time|cpu times?|elapsed|took|duration|time)\b[:=]?\s*[^\n]*?\d[\d.]*\s*(ns|µs|us|ms|s|sec|secs|seconds|min|minutes|h)\b[^\n]*"
-        ),
-    ),
-    ("elapsed time", re.compile(r"\b\d+(\.\d+)?\s*(ns|µs|us|ms|s|sec|secs|seconds|it/s|s/it)\b")),
-    (
-        "date/time",
-        re.compile(r"\b\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?\b"),
-    ),
-    ("date/time", re.compile(r"\b\d{1,2}:\d{2}:\d{2}(\.\d+)?\b")),
-    ("memory address", re.compile(r"\b0x[0-9a-fA-F]{6,}\b")),
-    (
-        "temp path",
-        re.compile(
-            r"(/tmp|/var/folders|/private/var/folders|[A-Za-z]:\\\\Users\\\\[^\\\\]+\\\\AppData\\\\Local\\\\Temp)[^\s'\",)\]]*"
-        ),
-    ),
-    (
-        "run or kernel id",
-        re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b[0-9a-f]{32}\b"),
-    ),
-]
+SEVERITY = {"exact": 0, "close": 1, "diverged": 2}
+NOTHING_COMPARED = "nothing to compare: no metrics, outputs, figures or bound values"
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)\b")
 COMPARED_STREAMS = ("stdout", "result", "display")
 
@@ -103,24 +80,20 @@ def compare_series(
     return result
 
 
-def mask(text: str, counts: Counter[str] | None = None) -> str:
-    for label, pattern in MASKS:
-        text, found = pattern.subn(f"<{label}>", text)
-        if counts is not None and found:
-            counts[label] += found
-    return text
-
-
 def output_text(document: dict[str, Any] | None) -> str:
+    """The compared text of an ``outputs.json``: stdout, results and displays, as a notebook shows them."""
     items = (document or {}).get("outputs", [])
-    return "".join(item.get("text", "") for item in items if item.get("name") in COMPARED_STREAMS)
+    return as_displayed(
+        "".join(item.get("text", "") for item in items if item.get("name") in COMPARED_STREAMS)
+    )
 
 
 @dataclass
 class OutputComparison:
-    status: str  # exact / close / diverged / unavailable
+    status: str  # exact / close / diverged / unavailable (no record, or nothing shown by either run)
     masked: dict[str, int] = field(default_factory=dict)
     first_difference: dict[str, Any] | None = None
+    lines: int = 0  # how many lines were compared
 
 
 def compare_outputs(
@@ -130,8 +103,12 @@ def compare_outputs(
         return OutputComparison("unavailable")
     counts: Counter[str] = Counter()
     a, b = mask(output_text(original), counts), mask(output_text(reproduced))
-    result = OutputComparison("exact", masked=dict(counts))
+    result = OutputComparison(
+        "exact", masked=dict(counts), lines=max(len(a.splitlines()), len(b.splitlines()))
+    )
     if a == b:
+        if not result.lines:  # neither printed anything: nothing was compared
+            result.status = "unavailable"
         return result
     a_text, b_text = NUMBER.split(a), NUMBER.split(b)
     a_nums, b_nums = NUMBER.findall(a), NUMBER.findall(b)
@@ -162,6 +139,14 @@ def _first_line_difference(a: str, b: str) -> dict[str, Any]:
 
 
 @dataclass
+class Produced:
+    """What one run produced, as far as the verdict compares it."""
+
+    metrics: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    outputs: dict[str, Any] | None = None
+
+
+@dataclass
 class Verdict:
     verdict: str
     summary: str
@@ -170,35 +155,43 @@ class Verdict:
     tolerance: Tolerance = field(default_factory=Tolerance)
     overrides: list[str] = field(default_factory=list)
     failure: dict[str, Any] | None = None
+    compared: dict[str, int] = field(default_factory=dict)  # what was compared, by kind
 
     def document(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def verdict_from(
-    original_metrics: dict[str, list[tuple[int, float]]],
-    reproduced_metrics: dict[str, list[tuple[int, float]]],
-    original_outputs: dict[str, Any] | None,
-    reproduced_outputs: dict[str, Any] | None,
+def compare_metrics(
+    original: dict[str, list[tuple[int, float]]],
+    reproduced: dict[str, list[tuple[int, float]]],
     tol: Tolerance,
-    overrides: list[str] | None = None,
+) -> list[MetricComparison]:
+    """Every metric of either run; one that only the reproduction logged diverges at its first step."""
+    compared = [compare_series(k, v, reproduced.get(k, []), tol) for k, v in original.items()]
+    return compared + [compare_series(k, [], v, tol) for k, v in reproduced.items() if k not in original]
+
+
+def verdict_from(
+    original: Produced, reproduced: Produced, tol: Tolerance, overrides: list[str] | None = None
 ) -> Verdict:
-    metrics = [compare_series(k, v, reproduced_metrics.get(k, []), tol) for k, v in original_metrics.items()]
-    outputs = compare_outputs(original_outputs, reproduced_outputs, tol)
-    statuses = [m.status for m in metrics] + ([outputs.status] if outputs.status != "unavailable" else [])
-    worst = max(statuses, key=SEVERITY.__getitem__, default="exact")
-    summary = _summary(worst, metrics, outputs, tol)
+    metrics = compare_metrics(original.metrics, reproduced.metrics, tol)
+    outputs = compare_outputs(original.outputs, reproduced.outputs, tol)
+    compared = {"metrics": len(metrics), "outputs": outputs.lines}
+    parts: list[tuple[str, str]] = [(m.key, m.status) for m in metrics]
+    if outputs.status != "unavailable":
+        parts.append(("outputs", outputs.status))
+    overrides = overrides or []
+    if not parts:
+        return Verdict("unverified", NOTHING_COMPARED, metrics, outputs, tol, overrides, compared=compared)
+    worst = max((status for _, status in parts), key=SEVERITY.__getitem__)
     if overrides and worst != "exact":
-        changed = [m.key for m in metrics if m.status != "exact"] + (
-            ["outputs"] if outputs.status not in ("exact", "unavailable") else []
-        )
-        return Verdict(
-            "varied", f"deliberate variation ({'; '.join(overrides)}): changed {', '.join(changed)}",
-            metrics, outputs, tol, overrides,
-        )  # fmt: skip
+        changed = ", ".join(name for name, status in parts if status != "exact")
+        summary = f"deliberate variation ({'; '.join(overrides)}): changed {changed}"
+        return Verdict("varied", summary, metrics, outputs, tol, overrides, compared=compared)
+    summary = _summary(worst, metrics, outputs, tol)
     if overrides:
         summary += f" despite {'; '.join(overrides)}"
-    return Verdict(worst, summary, metrics, outputs, tol, overrides or [])
+    return Verdict(worst, summary, metrics, outputs, tol, overrides, compared=compared)
 
 
 def _summary(worst: str, metrics: list[MetricComparison], outputs: OutputComparison, tol: Tolerance) -> str:

@@ -31,7 +31,7 @@ export type RunStatus =
   'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
 
 /** Verdict of a reproduction (`%reproduce` or a job). */
-export type Verdict = 'exact' | 'close' | 'diverged' | 'failed' | 'varied';
+export type Verdict = 'exact' | 'close' | 'diverged' | 'failed' | 'varied' | 'unverified';
 
 /** One run as listed by `GET /jupyter-exp/runs` (docs/rest-api.md, `RunSummary`). */
 export interface IRunSummary {

@@ -184,7 +184,7 @@ def test_second_kernelspec_runs_the_replay_there(
     marker = "%%track --name probe\nimport os, sys\nprint('device', os.environ.get('FAKE_DEVICE', 'cpu'), file=sys.stderr)"
     probe = record_session(recorded["root"], ["%load_ext jupyter_exp", marker], [0, 1], "probe.ipynb")
     replayed = reproduce(recorded["root"], probe["runs"]["probe"].info.run_id, kernel_name="fake-gpu")
-    assert replayed.verdict.verdict == "exact"
+    assert replayed.verdict.verdict == "unverified"  # its only output is on stderr, which is not compared
     streams = {
         o["name"]: o["text"] for o in artifact_json(client, replayed.run_id, "outputs.json")["outputs"]
     }

@@ -1,11 +1,12 @@
-"""Verdicts from metric series and text outputs: exact, close, diverged, varied; what masking hides."""
+"""Verdicts from metric series and text outputs: exact, close, diverged, varied, unverified; what masking hides."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
 
-from jupyter_exp.reproduce.verify import Tolerance, compare_outputs, compare_series, mask, verdict_from
+from jupyter_exp.reproduce.masks import mask
+from jupyter_exp.reproduce.verify import Produced, Tolerance, compare_outputs, compare_series, verdict_from
 
 TOL = Tolerance(rtol=1e-5, atol=1e-8)
 
@@ -76,10 +77,10 @@ def test_stderr_is_not_compared_but_results_are() -> None:
 
 def test_verdict_is_the_worst_comparison_and_names_the_first_divergence() -> None:
     metrics = {"train/loss": [(0, 1.0), (1, 0.5)], "eval/acc": [(0, 0.9)]}
-    same = verdict_from(metrics, metrics, outputs("a 1"), outputs("a 1"), TOL)
+    same = verdict_from(Produced(metrics, outputs("a 1")), Produced(metrics, outputs("a 1")), TOL)
     assert same.verdict == "exact" and "2 metrics and the outputs identical" in same.summary
     drifted = {"train/loss": [(0, 1.0), (1, 0.7)], "eval/acc": [(0, 0.9 + 1e-9)]}
-    verdict = verdict_from(metrics, drifted, outputs("a 1"), outputs("a 1"), TOL)
+    verdict = verdict_from(Produced(metrics, outputs("a 1")), Produced(drifted, outputs("a 1")), TOL)
     assert verdict.verdict == "diverged"
     assert verdict.summary == "train/loss diverged at step 1: 0.5 → 0.7"
     assert [m["status"] for m in verdict.document()["metrics"]] == ["diverged", "close"]
@@ -87,7 +88,69 @@ def test_verdict_is_the_worst_comparison_and_names_the_first_divergence() -> Non
 
 def test_a_deliberate_variation_is_varied_not_diverged() -> None:
     metrics = {"loss": [(0, 1.0)]}
-    varied = verdict_from(metrics, {"loss": [(0, 2.0)]}, None, None, TOL, ["lr: 0.1 → 0.2"])
+    varied = verdict_from(Produced(metrics), Produced({"loss": [(0, 2.0)]}), TOL, ["lr: 0.1 → 0.2"])
     assert varied.verdict == "varied" and "lr: 0.1 → 0.2" in varied.summary and "loss" in varied.summary
-    unaffected = verdict_from(metrics, metrics, None, None, TOL, ["lr: 0.1 → 0.2"])
+    unaffected = verdict_from(Produced(metrics), Produced(metrics), TOL, ["lr: 0.1 → 0.2"])
     assert unaffected.verdict == "exact" and "despite lr: 0.1 → 0.2" in unaffected.summary
+
+
+def test_a_verdict_that_compared_nothing_is_unverified_never_exact() -> None:
+    silent = {"outputs": [{"name": "stderr", "text": "a warning\n"}]}  # stderr is not compared
+    for original, reproduced in [(Produced(), Produced()), (Produced({}, silent), Produced({}, silent))]:
+        verdict = verdict_from(original, reproduced, TOL)
+        assert verdict.verdict == "unverified"
+        assert verdict.summary == "nothing to compare: no metrics, outputs, figures or bound values"
+        assert verdict.document()["compared"] == {"metrics": 0, "outputs": 0}
+    assert verdict_from(Produced(), Produced(), TOL, ["lr: 0.1 → 0.2"]).verdict == "unverified"
+
+
+def test_what_was_compared_is_listed_by_kind() -> None:
+    metrics = {"loss": [(0, 1.0), (1, 0.5)]}
+    verdict = verdict_from(
+        Produced(metrics, outputs("a 1\nb 2\n")), Produced(metrics, outputs("a 1\nb 2\n")), TOL
+    )
+    assert verdict.verdict == "exact" and verdict.compared == {"metrics": 1, "outputs": 2}
+
+
+def test_something_the_original_did_not_produce_is_a_difference_not_nothing() -> None:
+    printed = verdict_from(Produced({}, outputs("")), Produced({}, outputs("surprise\n")), TOL)
+    assert printed.verdict == "diverged" and printed.compared["outputs"] == 1
+    logged = verdict_from(Produced(), Produced({"loss": [(0, 1.0)]}), TOL)
+    assert logged.verdict == "diverged" and logged.metrics[0].first_divergence["why"] == "extra"
+
+
+def test_the_elapsed_time_mask_covers_the_time_only_never_what_follows() -> None:
+    original = outputs("epoch 1 | time 0.52s | loss 0.2790\n")
+    assert mask("epoch 1 | time 0.52s | loss 0.2790") == "epoch 1 | time <elapsed time> | loss 0.2790"
+    diverged = compare_outputs(original, outputs("epoch 1 | time 0.61s | loss 0.6476\n"), TOL)
+    assert diverged.status == "diverged" and diverged.first_difference["reproduced"] == "0.6476"
+    same = compare_outputs(original, outputs("epoch 1 | time 0.61s | loss 0.2790\n"), TOL)
+    assert same.status == "exact" and same.masked == {"elapsed time": 1}
+
+
+def test_a_number_followed_by_s_is_not_a_time_without_a_timing_word() -> None:
+    assert mask("x = 5 s") == "x = 5 s"
+    assert compare_outputs(outputs("x = 5 s\n"), outputs("x = 6 s\n"), TOL).status == "diverged"
+    assert mask("CPU times: user 2.61 ms, sys: 0 ns, total: 2.61 ms") == (
+        "CPU times: user <elapsed time>, sys: <elapsed time>, total: <elapsed time>"
+    )
+    assert mask("done in 1m 3.2s, 12ms/step, accuracy 0.91") == (
+        "done in <elapsed time>, <elapsed time>, accuracy 0.91"
+    )
+
+
+def test_rfc_2822_and_ctime_dates_are_masked() -> None:
+    summary = "Date:                Tue, 01 Dec 2026   Prob (F-statistic):   1.23e-05\n"
+    assert mask(summary) == "Date:                <date/time>   Prob (F-statistic):   1.23e-05\n"
+    assert mask("started Tue Dec  1 19:03:17 2026, seed 7") == "started <date/time>, seed 7"
+    assert mask("Date: Wed, 02 Dec 2026 08:00:01 +0000.") == "Date: <date/time>."
+    later = compare_outputs(outputs(summary), outputs(summary.replace("Tue, 01", "Wed, 02")), TOL)
+    assert later.status == "exact" and later.masked == {"date/time": 1}
+
+
+def test_tqdm_progress_counters_are_masked_and_only_the_last_redraw_counts() -> None:
+    bar = "100%|##########| 10/10 [00:01<00:00, 9.8it/s]"
+    assert mask(bar) == "100%|##########| 10/10 <progress>"
+    assert mask("  0%|          | 0/10 [00:00<?, ?it/s]") == "  0%|          | 0/10 <progress>"
+    redraws = outputs(" 50%|#####     | 5/10 [00:00<00:00, 9.1it/s]\r" + bar + "\ndone\n")
+    assert compare_outputs(redraws, outputs(bar.replace("9.8", "10.2") + "\ndone\n"), TOL).status == "exact"
