@@ -60,6 +60,9 @@ def load_ipython_extension(shell: Any) -> None:
     shell.register_magics(TrackMagics(shell, settings, history))
     shell.register_magics(ReproduceMagics(shell, settings))
     _loaded[id(shell)] = (settings, history)
+    from .tracking.recovery import recover_in_background
+
+    recover_in_background(settings)  # runs earlier kernels on this machine left behind
 
 
 def unload_ipython_extension(shell: Any) -> None:

@@ -51,6 +51,11 @@ class JupyterExp(Configurable):
         help="Complete a run (drain metrics, upload artifacts, set its status) on a background thread once "
         "its cell returned, so the kernel is free at once. Off: the cell waits for it.",
     ).tag(config=True)
+    journal_dir = Unicode(
+        "",
+        help="Folder of the local journal (what runs still need to reach the store). Empty: "
+        "JUPYTER_EXP_JOURNAL_DIR, else .jupyter-exp-journal next to a SQLite store, else the user's data folder.",
+    ).tag(config=True)
     reaper_interval_s = Float(
         10.0, help="Server: seconds between sweeps for runs of dead kernels (0 turns the sweep off)."
     ).tag(config=True)

@@ -192,7 +192,7 @@ class TrackedCell:
         self.params["seed"] = str(self.seed)
         stem = Path(self.notebook_rel).stem if self.notebook_rel else "ipython"
         template = options.name or f"{stem}-{self.execution_count}"
-        values = {k: e.value for k, e in self.config.items()}
+        values = {k: cell_capture.mask_secrets(e.value, k) for k, e in self.config.items()}
         values.update({k: v for k, v in self.params.items() if k not in values})
         values["seed"] = self.seed
         self.run_name = render_run_name(template, values)
@@ -225,7 +225,7 @@ class TrackedCell:
             "jupyter_exp.cell.id": self.cell_id,
             "jupyter_exp.cell.execution_count": self.execution_count,
             "jupyter_exp.cell.sha256": cell_capture.cell_sha256(self.raw_cell),
-            "jupyter_exp.kernel.id": kernel.kernel_id(),
+            **kernel.identity(),
             "jupyter_exp.seed": self.seed,
             "jupyter_exp.deterministic": "true" if options.deterministic else None,
         }
@@ -240,7 +240,6 @@ class TrackedCell:
         from .tracking.fluent import ActiveRunScope
         from .tracking.metric_sink import metric_sink
         from .tracking.metrics import MetricWriter
-        from .tracking.recorder import RunRecorder
         from .tracking.store import forget_experiment, remembered_experiment_id
 
         wall_start, cpu_start = time.perf_counter(), time.process_time()
@@ -249,15 +248,11 @@ class TrackedCell:
         if cuda is not None:
             cuda.cuda.reset_peak_memory_stats()
         try:
-            self.recorder = recorder = RunRecorder.start(
-                self.client, self.experiment_id, self.run_name, self._start_tags()
-            )
+            self.recorder = recorder = self._start_recorder()
         except MlflowException:  # the remembered experiment was deleted meanwhile: look it up again
             forget_experiment(self.location, self.experiment)
             self.experiment_id = remembered_experiment_id(self.client, self.location, self.experiment)
-            self.recorder = recorder = RunRecorder.start(
-                self.client, self.experiment_id, self.run_name, self._start_tags()
-            )
+            self.recorder = recorder = self._start_recorder()
         current = self.history.current if self.history is not None else None
         if current is not None and current.execution_count == self.execution_count:
             current.seed, current.deterministic = self.seed, self.options.deterministic  # for replays
@@ -265,14 +260,15 @@ class TrackedCell:
             self.card = self._make_card(self)
         if self.seed is not None:
             seeds.apply_seed(self.seed, self.body)
-        rng_state = seeds.global_rng_states()
+        self._journal_replay_essentials(seeds.global_rng_states())
         background = threading.Thread(
-            target=self._capture_in_background, args=(rng_state,), name="jupyter-exp-capture", daemon=True
+            target=self._capture_in_background, name="jupyter-exp-capture", daemon=True
         )
         background.start()
         writer = MetricWriter(
             metric_sink(self.client, recorder.run_id),
             on_flush=self.card.show_metrics if self.card is not None else None,
+            spool=recorder.entry,
         )
         _active.writer = writer
         outputs = OutputRecorder(self.shell, self.settings.max_output_bytes)
@@ -288,6 +284,33 @@ class TrackedCell:
         if outcome.error is not None:
             raise outcome.error
         return outcome.value
+
+    def _start_recorder(self) -> Any:
+        from .tracking.journal import journal_root
+        from .tracking.recorder import RunRecorder
+
+        expected = ["cell.py", "config.json", "history.json", "outputs.json", "environment.json"]
+        if self.settings.snapshot and self.notebook is not None:
+            expected.append("notebook.ipynb")
+        return RunRecorder.start(
+            self.client,
+            self.experiment_id,
+            self.run_name,
+            self._start_tags(),
+            journal_root(self.location, self.settings.journal_dir),
+            tuple(expected),
+        )
+
+    def _journal_replay_essentials(self, rng_state: dict[str, Any]) -> None:
+        """What a replay cannot do without goes to the journal before the cell runs (a few ms), so it
+        survives a kernel that dies during or right after the cell; uploads follow in the background."""
+        recorder = self.recorder
+        recorder.entry.merge("params.json", self.params)
+        recorder.stage_text("cell.py", self.raw_cell)
+        recorder.stage_json("config.json", cell_capture.config_document(self.config))
+        recorder.stage_bytes("rng_state.pkl", pickle.dumps(rng_state))
+        if self.history is not None:
+            recorder.stage_bytes("rng_history.pkl", pickle.dumps(self.history.rng_by_execution_count()))
 
     def _execute(self, outputs: OutputRecorder) -> Outcome:
         __tracebackhide__ = True
@@ -326,8 +349,12 @@ class TrackedCell:
         wall_start: float,
         cpu_start: float,
     ) -> None:
-        """What needs the cell's state is taken now; the rest of the record is written after the cell
-        returned (``FINISHER``), unless ``finish_in_background`` is off."""
+        """What needs the cell's state is taken now and, with the true outcome, put in the run's journal
+        entry before the cell returns; the rest of the record is written after the cell returned
+        (``FINISHER``), unless ``finish_in_background`` is off."""
+        from .tracking.recorder import now_ms
+
+        end_time_ms = now_ms()
         wall = time.perf_counter() - wall_start
         cpu = time.process_time() - cpu_start
         late = cell_capture.config_objects_bound_by_cell(
@@ -341,13 +368,25 @@ class TrackedCell:
         cuda = seeds.cuda_torch()
         if cuda is not None:
             system["system/gpu_peak_memory_mb"] = cuda.cuda.max_memory_allocated() / 2**20
-        documents = {"outputs.json": outputs.document(), "history.json": self._history_document(outcome)}
-        _active.last_run_id = self.recorder.run_id
+        recorder = self.recorder
+        writer.seal()  # buffered points to disk
+        entry = recorder.entry
+        entry.spool_points([(name, float(value), end_time_ms, 0) for name, value in system.items()])
+        if late:
+            self.config.update(late)
+            entry.merge("params.json", cell_capture.config_to_params(late))
+            recorder.stage_json("config.json", cell_capture.config_document(self.config))
+        recorder.stage_json("outputs.json", outputs.document())
+        recorder.stage_json("history.json", self._history_document(outcome))
+        if outcome.error is not None:
+            recorder.stage_text("traceback.txt", outcome.traceback_text)
+        entry.write_end(outcome.status, end_time_ms)
+        _active.last_run_id = recorder.run_id
         if self.card is not None:
             self.card.show_end(outcome.status, self.warnings)
 
         def complete() -> None:
-            self._complete(outcome, writer, background, late, system, documents)
+            self._complete(writer, background)
 
         if self.settings.finish_in_background:
             FINISHER.submit(complete)
@@ -356,36 +395,37 @@ class TrackedCell:
 
     def _complete(
         self,
-        outcome: Outcome,
         writer: Any,
         background: threading.Thread,
-        late: dict[str, Any],
-        system: dict[str, float],
-        documents: dict[str, Any],
     ) -> None:
+        """Deliver the run from its journal entry (what this process holds in memory is there too, so
+        the kernel and whoever completes a run it left behind go the same way)."""
+        from .tracking.completion import deliver_entry, one_line
+        from .tracking.finisher import FINISHER
+
         recorder = self.recorder
         try:
             writer.close()
             if writer.unsent:
                 self.warnings.append(
-                    f"{len(writer.unsent)} metric points could not be written: {writer.last_error}"
+                    f"{len(writer.unsent)} metric points are kept in the local journal until the store "
+                    f"takes them: {writer.last_error}"
                 )
             if writer.rejected:
                 names = ", ".join(sorted({k for k, _ in writer.rejected}))
                 self.warnings.append(f"non-numeric metric values were not logged ({names})")
             background.join()
-            if late:
-                self.config.update(late)
-                recorder.log_params(cell_capture.config_to_params(late))
-                recorder.stage_json("config.json", cell_capture.config_document(self.config))
-            recorder.log_metrics_now(system)
-            recorder.set_tags({"jupyter_exp.device": environment.device_label()})
-            for name, document in documents.items():
-                recorder.stage_json(name, document)
-            if outcome.error is not None:
-                recorder.stage_text("traceback.txt", outcome.traceback_text)
-        finally:
-            recorder.end(outcome.status)
+            recorder.entry.merge("tags.json", {"jupyter_exp.device": environment.device_label()})
+            recorder.stop_heartbeat()
+            delivered = deliver_entry(self.client, recorder.entry)
+            if delivered.refused:
+                self.warnings.append("the store refused part of the record: " + "; ".join(delivered.refused))
+        except Exception as error:  # the store failed us: the journal keeps the rest for later
+            recorder.entry.release()
+            self.warnings.append(
+                f"the run is kept in the local journal until the store is back: {one_line(error)}"
+            )
+            FINISHER.retry_journal_later(self.location, self.settings.journal_dir)
         if self.card is not None and len(self.warnings) > len(self.card.warnings):
             self.card.show_late_warnings(self.warnings)
 
@@ -400,16 +440,11 @@ class TrackedCell:
             )  # fmt: skip
         return entries
 
-    def _capture_in_background(self, rng_state: dict[str, Any]) -> None:
+    def _capture_in_background(self) -> None:
         """The slow part of the record, overlapping the user's code."""
         recorder = self.recorder
         try:
             recorder.log_params(self.params)
-            recorder.stage_text("cell.py", self.raw_cell)
-            recorder.stage_json("config.json", cell_capture.config_document(self.config))
-            recorder.stage_bytes("rng_state.pkl", pickle.dumps(rng_state))
-            if self.history is not None:
-                recorder.stage_bytes("rng_history.pkl", pickle.dumps(self.history.rng_by_execution_count()))
             tags: dict[str, Any] = {"jupyter_exp.kernel.name": kernel.kernelspec_name()}
             env = environment.capture_environment()
             git = capture_git(self.location.root if self.notebook is None else self.notebook.parent,

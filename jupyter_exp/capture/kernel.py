@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sys
+import uuid
 from pathlib import Path
 
 KERNEL_NAME_ENV = "JUPYTER_EXP_KERNEL_NAME"
 KERNEL_ID_ENV = "JUPYTER_EXP_KERNEL_ID"
+LOCAL_TOKEN = f"local-{uuid.uuid4().hex[:16]}"  # this process, when no launcher names the kernel
+
+
+def identity() -> dict[str, str]:
+    """Tags that let anyone tell whether this kernel still lives: id (or a per-process token), host, pid."""
+    return {
+        "jupyter_exp.kernel.id": kernel_id() or LOCAL_TOKEN,
+        "jupyter_exp.kernel.host": socket.gethostname(),
+        "jupyter_exp.kernel.pid": str(os.getpid()),
+    }
 
 
 def kernel_id() -> str | None:

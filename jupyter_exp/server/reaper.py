@@ -1,11 +1,12 @@
-"""Runs of dead kernels end KILLED instead of staying RUNNING forever.
+"""Runs of dead kernels are completed from the journal, else ended KILLED, instead of staying RUNNING.
 
 Three ways a run's kernel goes away, three ways to notice:
 - the server shuts a kernel down or restarts it (by hand, or after a crash): jupyter_server's
   kernel-action events, acted on at once;
 - a kernel of this server vanishes otherwise: the periodic sweep sees its id gone;
-- a kernel this server never knew (nbclient, another server, a machine that crashed) stops beating:
-  the sweep ends runs whose ``jupyter_exp.heartbeat`` is older than ``stale_after_s``.
+- a kernel this server never knew (nbclient, papermill, another server, a machine that crashed): its
+  process is gone from this host, or it stopped beating for ``stale_after_s``.
+Each time the journal comes first: a run whose cell had returned gets its true status from it.
 """
 
 from __future__ import annotations
@@ -14,92 +15,55 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from mlflow import MlflowClient
-from mlflow.entities import RunStatus, ViewType
 from tornado.ioloop import PeriodicCallback
 
-from ..listing import experiments
-from ..tracking.recorder import HEARTBEAT_TAG
+from ..tracking.completion import END_REASON_TAG, complete_journal
+from ..tracking.stale import KERNEL_ID_TAG, end_killed, end_stale_runs, running_runs
 
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+__all__ = ["END_REASON_TAG", "KernelReaper", "kill_runs_of_kernel", "sweep"]
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
-KERNEL_ID_TAG = "jupyter_exp.kernel.id"
-END_REASON_TAG = "jupyter_exp.end_reason"
 _REASONS = {"shutdown": "its kernel was shut down", "restart": "its kernel was restarted"}
-
-
-def running_runs(client: MlflowClient) -> list[Any]:
-    """RUNNING runs recorded by ``%%track`` in every active experiment."""
-    ids = list(experiments(client))
-    found: list[Any] = []
-    token = None
-    while ids:
-        page = client.search_runs(
-            ids,
-            f"attributes.status = 'RUNNING' and tags.`{KERNEL_ID_TAG}` != ''",
-            ViewType.ACTIVE_ONLY,
-            max_results=1000,
-            page_token=token,
-        )
-        found += page
-        token = page.token
-        if not token:
-            break
-    return found
-
-
-def end_killed(client: MlflowClient, run: Any, reason: str) -> None:
-    client.set_tag(run.info.run_id, END_REASON_TAG, reason)
-    client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.KILLED))
-
-
-def heartbeat_age_s(run: Any, now: datetime) -> float | None:
-    stamp = run.data.tags.get(HEARTBEAT_TAG)
-    try:
-        beat = datetime.fromisoformat(stamp) if stamp else None
-    except ValueError:
-        beat = None
-    if beat is None:
-        return None
-    if beat.tzinfo is None:
-        beat = beat.replace(tzinfo=timezone.utc)
-    return (now - beat).total_seconds()
+COMPLETED_BY = "the Jupyter server"
 
 
 def kill_runs_of_kernel(
-    client: MlflowClient, kernel_id: str, reason: str, started_before_ms: int
+    client: MlflowClient, kernel_id: str, reason: str, started_before_ms: int, journal: Path | None = None
 ) -> list[str]:
-    """End KILLED the RUNNING runs of ``kernel_id`` that started before the kernel went away."""
-    killed = []
+    """Complete the runs of ``kernel_id`` from the journal, and end the rest that started before the
+    kernel went away KILLED."""
+    ended = []
+    if journal is not None:
+        report = complete_journal(
+            journal, lambda _uri: client, COMPLETED_BY, client.tracking_uri, kernel_id, killed_reason=reason
+        )
+        ended += [done.run_id for done in report.completed]
     for run in running_runs(client):
         if run.data.tags.get(KERNEL_ID_TAG) == kernel_id and run.info.start_time <= started_before_ms:
-            end_killed(client, run, reason)
-            killed.append(run.info.run_id)
-    return killed
+            end_killed(client, run.info.run_id, reason)
+            ended.append(run.info.run_id)
+    return ended
 
 
-def sweep(client: MlflowClient, live: set[str], gone: set[str], stale_after_s: float) -> list[str]:
-    """End KILLED the RUNNING runs whose kernel is gone from this server or has stopped beating."""
-    now = datetime.now(timezone.utc)
-    killed = []
-    for run in running_runs(client):
-        kernel_id = run.data.tags.get(KERNEL_ID_TAG)
-        if kernel_id in live:
-            continue
-        if kernel_id in gone:
-            end_killed(client, run, "its kernel died")
-        else:
-            age = heartbeat_age_s(run, now)
-            if age is None or age <= stale_after_s:
-                continue
-            end_killed(client, run, f"no heartbeat for {age:.0f} s: its kernel is gone")
-        killed.append(run.info.run_id)
-    return killed
+def sweep(
+    client: MlflowClient, live: set[str], gone: set[str], stale_after_s: float, journal: Path | None = None
+) -> list[str]:
+    """Complete what the journal holds, then end KILLED the RUNNING runs whose kernel is gone."""
+    ended = []
+    if journal is not None:
+        report = complete_journal(journal, lambda _uri: client, COMPLETED_BY, client.tracking_uri)
+        ended += [done.run_id for done in report.completed]
+    ended += [run_id for run_id, _ in end_stale_runs(client, stale_after_s, live, gone)]
+    return ended
 
 
 class KernelReaper:
-    """Watches the server's kernels and ends their runs KILLED when they go away."""
+    """Watches the server's kernels and ends their runs when they go away."""
 
     def __init__(
         self,
@@ -108,9 +72,11 @@ class KernelReaper:
         interval_s: float = 10.0,
         stale_after_s: float = 300.0,
         log: logging.Logger | None = None,
+        journal: Callable[[], Path | None] | None = None,
     ) -> None:
         self.kernel_manager = kernel_manager
         self.client = client
+        self.journal: Callable[[], Path | None] = journal or (lambda: None)
         self.interval_s = interval_s
         self.stale_after_s = stale_after_s
         self.log = log or logging.getLogger(__name__)
@@ -138,21 +104,23 @@ class KernelReaper:
             return
         now_ms = int(datetime.now(timezone.utc).timestamp() * 1000)
         try:
-            killed = await asyncio.to_thread(kill_runs_of_kernel, self.client(), kernel_id, reason, now_ms)
+            ended = await asyncio.to_thread(
+                kill_runs_of_kernel, self.client(), kernel_id, reason, now_ms, self.journal()
+            )
         except Exception as error:  # the store may be unreachable: the next sweep tries again
             self.log.warning("jupyter-exp: could not end the runs of kernel %s: %s", kernel_id, error)
             return
-        if killed:
-            self.log.info("jupyter-exp: %s: runs %s ended KILLED", reason, ", ".join(killed))
+        if ended:
+            self.log.info("jupyter-exp: %s: runs %s ended", reason, ", ".join(ended))
 
     async def sweep_once(self) -> list[str]:
         live = set(self.kernel_manager.list_kernel_ids())
         gone = self._known - live
         self._known = live
-        killed = await asyncio.to_thread(sweep, self.client(), live, gone, self.stale_after_s)
-        if killed:
-            self.log.info("jupyter-exp: runs of dead kernels ended KILLED: %s", ", ".join(killed))
-        return killed
+        ended = await asyncio.to_thread(sweep, self.client(), live, gone, self.stale_after_s, self.journal())
+        if ended:
+            self.log.info("jupyter-exp: runs of dead kernels ended: %s", ", ".join(ended))
+        return ended
 
     async def _sweep_logged(self) -> None:
         try:

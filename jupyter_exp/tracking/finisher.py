@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..config import StoreLocation
 
 log = logging.getLogger(__name__)
 EXIT_TIMEOUT_S = 60.0
+RETRY_DELAYS_S = (2.0, 5.0, 10.0, 30.0, 60.0)  # then every minute while the store is away
 
 
 class RunFinisher:
@@ -25,6 +32,7 @@ class RunFinisher:
         self._idle = threading.Condition()
         self._thread: threading.Thread | None = None
         self._exit_hook = False
+        self._retrying: set[str] = set()
 
     def submit(self, work: Callable[[], None]) -> None:
         with self._idle:
@@ -44,8 +52,8 @@ class RunFinisher:
             work = self._queue.get()
             try:
                 work()
-            except Exception:  # a run that cannot be ended must not stop the others
-                log.exception("jupyter-exp: ending a run failed")
+            except Exception as error:  # a run that cannot be ended must not stop the others
+                log.debug("jupyter-exp: ending a run failed: %s", error, exc_info=True)
             finally:
                 with self._idle:
                     self._pending -= 1
@@ -59,6 +67,45 @@ class RunFinisher:
         """Block until every queued run has ended; False when ``timeout`` ran out first."""
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def retry_journal_later(self, location: StoreLocation, journal_dir: str = "") -> None:
+        """Deliver this store's journal again, with backoff, until the store takes all of it."""
+        from .journal import journal_root
+
+        root = journal_root(location, journal_dir)
+        with self._idle:
+            if str(root) in self._retrying:
+                return
+            self._retrying.add(str(root))
+        threading.Thread(
+            target=self._retry, args=(location, root), name="jupyter-exp-journal-retry", daemon=True
+        ).start()
+
+    def _retry(self, location: StoreLocation, root: Path) -> None:
+        from .completion import complete_journal
+        from .store import client_for
+
+        attempt = 0
+        stop = threading.Event()
+        try:
+            while True:
+                stop.wait(RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)])
+                attempt += 1
+                try:
+                    report = complete_journal(
+                        root,
+                        lambda _uri: client_for(location),
+                        f"a later try of kernel process {os.getpid()}",
+                        tracking_uri=location.tracking_uri,
+                    )
+                except Exception as error:
+                    log.debug("jupyter-exp: journal delivery failed: %s", error)
+                    continue
+                if not report.failed:
+                    return
+        finally:
+            with self._idle:
+                self._retrying.discard(str(root))
 
 
 FINISHER = RunFinisher()

@@ -1,8 +1,11 @@
 """A non-blocking metric writer: ``log()`` appends to a buffer; a thread flushes it in batches.
 
-The caller pays a list append (microseconds); the thread sends batches of up to 1,000 points to a
-sink (``metric_sink``: MLflow's ``log_batch``, or the direct SQLite path). ``close()`` drains everything before the run ends. A failed write is
-retried with backoff and never dropped while the writer lives.
+The caller pays a list append (microseconds); the thread sends batches to a sink (``metric_sink``:
+MLflow's ``log_batch``, or the direct SQLite path). With a spool (the run's journal entry), every batch is
+on disk before it is sent and leaves the disk once the store has it; ``seal()`` spools what is still
+buffered when the cell returns. So a kernel killed after its cell loses nothing, and one killed during
+the cell loses at most the points of one flush interval. ``close()`` drains everything before the run
+ends. A failed write is retried with backoff and never dropped while the writer lives.
 """
 
 from __future__ import annotations
@@ -11,12 +14,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 BATCH_SIZE = 1000
 Point = tuple[str, float, int, int]  # key, value, timestamp (ms), step: what a sink receives
 FLUSH_INTERVAL_S = 0.5
 MAX_RETRY_DELAY_S = 5.0
+
+
+class PointSpool(Protocol):
+    def spool_points(self, points: list[Point]) -> Path: ...
 
 
 class MetricWriter:
@@ -25,8 +33,12 @@ class MetricWriter:
         send_batch: Callable[[list[Point]], None],
         on_flush: Callable[[dict[str, float]], None] | None = None,
         flush_interval_s: float = FLUSH_INTERVAL_S,
+        spool: PointSpool | None = None,
     ) -> None:
         self._send_batch = send_batch
+        self._spool = spool
+        self._spool_lock = threading.Lock()  # held from taking points off the buffer until they are spooled
+        self._sealed: deque[tuple[list[Point], Path | None]] = deque()
         self._on_flush = on_flush
         self._interval = flush_interval_s
         self._buffer: deque[tuple[str, Any, int, int]] = deque()
@@ -64,13 +76,44 @@ class MetricWriter:
             self._wake.wait(self._interval)
             self._wake.clear()
             closing = self._closed
-            self._flush(self._take())
+            while self._sealed:
+                self._flush(*self._sealed.popleft())
+            self._flush(*self._take_spooled())
             if closing:
                 return
 
-    def _flush(self, raw: list[tuple[str, Any, int, int]]) -> None:
-        if not raw:
+    def _take_spooled(self) -> tuple[list[Point], Path | None]:
+        with self._spool_lock:
+            points = self._convert(self._take())
+            spooled = self._spool.spool_points(points) if points and self._spool is not None else None
+            return points, spooled
+
+    def seal(self) -> None:
+        """Put everything still buffered on disk now (the cell is returning); the thread sends it."""
+        if self._spool is None:
             return
+        points, spooled = self._take_spooled()
+        if points:
+            self._sealed.append((points, spooled))
+            self._wake.set()
+
+    def _flush(self, points: list[Point], spooled: Path | None) -> None:
+        if not points:
+            return
+        size = getattr(self._send_batch, "batch_size", BATCH_SIZE)
+        unsent = len(self.unsent)
+        for start in range(0, len(points), size):
+            self._send_with_retry(points[start : start + size])
+        self.points_written += len(points)
+        if spooled is not None and len(self.unsent) == unsent:
+            spooled.unlink(missing_ok=True)  # in the store now; points not sent stay in the journal
+        if self._on_flush is not None:
+            try:
+                self._on_flush(dict(self.latest))
+            except Exception:
+                pass
+
+    def _convert(self, raw: list[tuple[str, Any, int, int]]) -> list[Point]:
         points: list[Point] = []
         latest = self.latest
         for key, value, timestamp, step in raw:
@@ -82,15 +125,7 @@ class MetricWriter:
                     continue
             points.append((key, value, timestamp, step if type(step) is int else int(step)))
             latest[key] = value
-        size = getattr(self._send_batch, "batch_size", BATCH_SIZE)
-        for start in range(0, len(points), size):
-            self._send_with_retry(points[start : start + size])
-        self.points_written += len(points)
-        if self._on_flush is not None:
-            try:
-                self._on_flush(dict(latest))
-            except Exception:
-                pass
+        return points
 
     def _send_with_retry(self, batch: list[Point]) -> None:
         delay = 0.2

@@ -1,0 +1,213 @@
+"""Completing runs from the journal: one way for the owning kernel and for whoever comes after it.
+
+``deliver_entry`` sends what an entry holds (params, tags, metric points, artifacts) and ends the run with
+the status the cell really had, item by item: something the store refuses for good (an invalid key) is
+noted on the run as ``jupyter_exp.record.incomplete`` and does not block the rest; a store that cannot be
+reached leaves the entry as it is, for the next try. ``complete_journal`` does that for every entry of a
+journal that no live process holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .journal import JournalEntry, entries, host_name
+from .recorder import ARTIFACT_DIR, send_params, send_tags, upload_folder
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+log = logging.getLogger(__name__)
+END_REASON_TAG = "jupyter_exp.end_reason"
+INCOMPLETE_TAG = "jupyter_exp.record.incomplete"
+_REFUSED_CODES = {"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "INVALID_STATE"}
+
+
+@dataclass
+class Delivered:
+    """What completing one run sent to the store."""
+
+    run_id: str
+    status: str
+    points: int = 0
+    artifacts: int = 0
+    params: int = 0
+    refused: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def is_refused(error: BaseException) -> bool:
+    """The store says no for good (not: it cannot be reached right now)."""
+    return getattr(error, "error_code", None) in _REFUSED_CODES
+
+
+def _send_mapping(
+    send: Callable[[MlflowClient, str, dict[str, str]], None],
+    client: MlflowClient,
+    run_id: str,
+    values: dict[str, str],
+    what: str,
+    refused: list[str],
+) -> None:
+    try:
+        send(client, run_id, values)
+    except Exception as error:
+        if not is_refused(error):
+            raise
+        for key, value in values.items():  # keep every item the store takes
+            try:
+                send(client, run_id, {key: value})
+            except Exception as item_error:
+                if not is_refused(item_error):
+                    raise
+                refused.append(f"{what} {key!r}: {str(item_error).splitlines()[0][:160]}")
+
+
+def deliver_spooled_points(client: MlflowClient, run_id: str, entry: JournalEntry) -> tuple[int, list[str]]:
+    """Send the entry's spooled metric points; each file goes once the store has its points."""
+    from .metric_sink import metric_sink
+
+    sink = metric_sink(client, run_id)
+    sent, refused = 0, []
+    try:
+        for path, points in entry.spooled_points():
+            try:
+                sink(points)
+                sent += len(points)
+            except Exception as error:
+                if not is_refused(error):
+                    raise
+                by_key: dict[str, list[Any]] = {}
+                for point in points:
+                    by_key.setdefault(point[0], []).append(point)
+                for key, of_key in by_key.items():
+                    try:
+                        sink(of_key)
+                        sent += len(of_key)
+                    except Exception as key_error:
+                        if not is_refused(key_error):
+                            raise
+                        refused.append(f"metric {key!r}: {str(key_error).splitlines()[0][:160]}")
+            path.unlink(missing_ok=True)
+    finally:
+        close = getattr(sink, "close", None)
+        if close is not None:
+            close()
+    return sent, refused
+
+
+def deliver_entry(
+    client: MlflowClient,
+    entry: JournalEntry,
+    completed_by: str | None = None,
+    killed_reason: str = "its kernel ended while the cell was running",
+) -> Delivered:
+    """Send what ``entry`` (held by the caller) holds and end its run; the entry is removed after.
+
+    ``completed_by`` names who completes a run its kernel left behind (tagged as the end reason); a run
+    whose cell never returned is ended KILLED with ``killed_reason``."""
+    started = time.perf_counter()
+    meta = entry.meta()
+    run_id = meta.run_id
+    end = entry.end()
+    status = end["status"] if end else "KILLED"
+    result = Delivered(run_id, status)
+    client.get_run(run_id)  # a run missing from the store raises: the entry stays, nothing is lost
+    params = entry.mapping("params.json")
+    _send_mapping(send_params, client, run_id, params, "param", result.refused)
+    result.params = len(params)
+    tags = entry.mapping("tags.json")
+    if end is None:
+        tags[END_REASON_TAG] = killed_reason
+    elif completed_by is not None:
+        tags[END_REASON_TAG] = (
+            f"its kernel ended before the run was delivered: completed from the local journal by {completed_by}"
+        )
+    _send_mapping(send_tags, client, run_id, tags, "tag", result.refused)
+    result.points, refused_points = deliver_spooled_points(client, run_id, entry)
+    result.refused += refused_points
+    entry.take_staged()
+    for folder in entry.uploads():
+        result.artifacts += sum(1 for p in folder.iterdir() if p.is_file())
+        upload_folder(client, run_id, folder)
+    missing = _missing_artifacts(client, run_id, meta.expected_artifacts) if completed_by else []
+    incomplete = list(result.refused)
+    if missing:
+        incomplete.append("missing " + ", ".join(missing) + " (the kernel ended before they were captured)")
+    if incomplete:
+        send_tags(client, run_id, {INCOMPLETE_TAG: "; ".join(incomplete)[:5000]})
+    client.set_terminated(run_id, status, end_time=end["end_time_ms"] if end else int(time.time() * 1000))
+    entry.remove()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:200] if lines else type(error).__name__
+
+
+def _missing_artifacts(client: MlflowClient, run_id: str, expected: tuple[str, ...]) -> list[str]:
+    present = {Path(info.path).name for info in client.list_artifacts(run_id, ARTIFACT_DIR)}
+    return [name for name in expected if name not in present]
+
+
+@dataclass
+class JournalReport:
+    """What one pass over a journal did."""
+
+    completed: list[Delivered] = field(default_factory=list)
+    held: int = 0  # entries a live process still owns
+    failed: list[tuple[str, str]] = field(default_factory=list)  # run id, why the store refused
+
+    @property
+    def left(self) -> int:
+        return self.held + len(self.failed)
+
+
+def complete_journal(
+    root: Path,
+    client_for_uri: Callable[[str], MlflowClient],
+    completed_by: str,
+    tracking_uri: str | None = None,
+    kernel_id: str | None = None,
+    on_entry: Callable[[JournalEntry], None] | None = None,
+    killed_reason: str = "its kernel ended while the cell was running",
+) -> JournalReport:
+    """Complete every entry under ``root`` that no live process holds (of one store and one kernel, when
+    given). Safe to run in several processes at once: an entry is completed by whoever holds it."""
+    from .journal import strip_credentials
+
+    report = JournalReport()
+    wanted_uri = strip_credentials(tracking_uri) if tracking_uri else None
+    for entry in entries(root):
+        if not entry.hold():
+            report.held += 1
+            continue
+        try:
+            if not entry.exists:  # completed meanwhile by another process
+                continue
+            meta = entry.meta()
+            if (wanted_uri and meta.tracking_uri != wanted_uri) or (
+                kernel_id and meta.kernel_id != kernel_id
+            ):
+                continue
+            mine = meta.pid == os.getpid() and meta.host == host_name()  # a retry of this very process
+            try:
+                client = client_for_uri(meta.tracking_uri)
+                report.completed.append(
+                    deliver_entry(client, entry, None if mine else completed_by, killed_reason)
+                )
+            except Exception as error:
+                report.failed.append((meta.run_id, one_line(error)))
+        finally:
+            entry.release()
+            if on_entry is not None:
+                on_entry(entry)
+    return report

@@ -1,0 +1,229 @@
+"""The local journal: what a run still needs to reach the store, on disk before its cell returns.
+
+One folder per run under the journal root (next to a SQLite store, else in the user's data folder)::
+
+    <run id>/entry.json     which run, which store, which kernel (written when the run starts)
+    <run id>/lock           held by the kernel that owns the run for as long as it lives
+    <run id>/params.json    params and tags to (re)apply: MLflow accepts the same value twice
+    <run id>/tags.json
+    <run id>/staged/        artifacts not yet uploaded; upload-N/ while an upload is in flight
+    <run id>/metrics/N.json metric points not yet in the store (one file per batch, removed once sent)
+    <run id>/end.json       the true terminal status and end time, written as the cell returns
+
+The owner's lock is an OS file lock, released by the kernel's death whatever kills it: whoever can take
+it (the next kernel, the server's sweep, ``jupyter-exp sync``) may complete the run. An entry is removed
+only once the store holds all of it, so completing it twice, or at once from two processes, is safe.
+Framework-free: no MLflow import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ..config import StoreLocation
+
+JOURNAL_ENV = "JUPYTER_EXP_JOURNAL_DIR"
+SPOOL_NAME = ".jupyter-exp-journal"
+ENTRY = "entry.json"
+END = "end.json"
+STAGED = "staged"
+METRICS = "metrics"
+
+
+def strip_credentials(uri: str) -> str:
+    """A URI without its userinfo (``https://user:pw@host`` -> ``https://host``)."""
+    parts = urlsplit(uri)
+    if "@" not in parts.netloc:
+        return uri
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+def user_journal_root() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("jupyter-exp", appauthor=False)) / "journal"
+
+
+def journal_root(location: StoreLocation, configured: str = "") -> Path:
+    """Where the runs of this store are journaled: ``JUPYTER_EXP_JOURNAL_DIR``, the configured folder,
+    a spool folder next to a SQLite store, else the user's data folder."""
+    from .store import sqlite_path
+
+    chosen = os.environ.get(JOURNAL_ENV) or configured
+    if chosen:
+        return Path(chosen).expanduser()
+    database = sqlite_path(location.tracking_uri)
+    if database is not None:
+        return database.parent / SPOOL_NAME
+    return user_journal_root()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def _dump(document: Any) -> bytes:
+    return json.dumps(document, default=str, ensure_ascii=False).encode("utf-8", "surrogateescape")
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_bytes().decode("utf-8", "surrogateescape"))
+
+
+@dataclass(frozen=True)
+class EntryMeta:
+    run_id: str
+    tracking_uri: str
+    experiment_id: str
+    host: str
+    pid: int
+    kernel_id: str | None
+    created_ms: int
+    expected_artifacts: tuple[str, ...] = ()
+
+
+class JournalEntry:
+    """One run's folder in the journal (see the module doc)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock: Any = None
+        self._write_lock = threading.Lock()
+        self._sequence = itertools.count()
+
+    # -- life ------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, root: Path, meta: EntryMeta) -> JournalEntry:
+        """A new entry, held by this process until it is removed or released."""
+        entry = cls(root / meta.run_id)
+        (entry.path / STAGED).mkdir(parents=True, exist_ok=True)
+        (entry.path / METRICS).mkdir(exist_ok=True)
+        if not entry.hold():
+            raise RuntimeError(f"journal entry {entry.path} is held by another process")
+        document = {**meta.__dict__, "expected_artifacts": list(meta.expected_artifacts), "version": 1}
+        _write_atomically(entry.path / ENTRY, _dump(document))
+        return entry
+
+    def hold(self) -> bool:
+        """Take the entry's lock without waiting; False when a live process holds it."""
+        from filelock import FileLock, Timeout
+
+        if self._lock is not None:
+            return True
+        lock = FileLock(str(self.path / "lock"), timeout=0)
+        try:
+            lock.acquire()
+        except (Timeout, FileNotFoundError):
+            return False
+        self._lock = lock
+        return True
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def remove(self) -> None:
+        """The store holds everything: the entry goes (its lock last, so nobody completes it twice)."""
+        for child in self.path.iterdir():
+            if child.name != "lock":
+                shutil.rmtree(child) if child.is_dir() else child.unlink(missing_ok=True)
+        self.release()
+        with contextlib.suppress(OSError):
+            (self.path / "lock").unlink()
+            self.path.rmdir()
+
+    @property
+    def exists(self) -> bool:
+        return (self.path / ENTRY).exists()
+
+    def meta(self) -> EntryMeta:
+        document = _load(self.path / ENTRY)
+        document.pop("version", None)
+        document["expected_artifacts"] = tuple(document.get("expected_artifacts", ()))
+        return EntryMeta(**document)
+
+    # -- what the run still needs ------------------------------------------------------------
+    def merge(self, name: str, values: dict[str, Any]) -> None:
+        """Add params or tags (``params.json`` / ``tags.json``) to what is to be (re)applied."""
+        if not values:
+            return
+        with self._write_lock:
+            path = self.path / name
+            current = _load(path) if path.exists() else {}
+            current.update(values)
+            _write_atomically(path, _dump(current))
+
+    def mapping(self, name: str) -> dict[str, Any]:
+        path = self.path / name
+        return _load(path) if path.exists() else {}
+
+    def stage(self, name: str, data: bytes) -> None:
+        _write_atomically(self.path / STAGED / name, data)
+
+    def take_staged(self) -> Path | None:
+        """Move what is staged into a new ``upload-N`` folder (None when nothing is staged)."""
+        files = [p for p in (self.path / STAGED).iterdir() if p.is_file() and not p.name.startswith(".")]
+        if not files:
+            return None
+        batch = self.path / f"upload-{time.time_ns()}-{next(self._sequence)}"
+        batch.mkdir()
+        for path in files:
+            os.replace(path, batch / path.name)
+        return batch
+
+    def uploads(self) -> list[Path]:
+        """Upload folders left by a process that did not finish them, oldest first."""
+        return sorted(p for p in self.path.glob("upload-*") if p.is_dir())
+
+    def spool_points(self, points: list[Any]) -> Path:
+        path = self.path / METRICS / f"{time.time_ns()}-{next(self._sequence)}.json"
+        _write_atomically(path, json.dumps(points).encode())
+        return path
+
+    def spooled_points(self) -> Iterator[tuple[Path, list[tuple[str, float, int, int]]]]:
+        for path in sorted((self.path / METRICS).glob("*.json")):
+            yield path, [tuple(point) for point in json.loads(path.read_bytes())]  # type: ignore[misc]
+
+    def write_end(self, status: str, end_time_ms: int) -> None:
+        _write_atomically(self.path / END, _dump({"status": status, "end_time_ms": end_time_ms}))
+
+    def end(self) -> dict[str, Any] | None:
+        path = self.path / END
+        return _load(path) if path.exists() else None
+
+    @property
+    def delivered(self) -> bool:
+        """Nothing of the run is left here but its end (which the caller sets last)."""
+        return not (
+            any((self.path / METRICS).glob("*.json"))
+            or any(p for p in (self.path / STAGED).iterdir() if not p.name.startswith("."))
+            or self.uploads()
+        )
+
+
+def entries(root: Path) -> list[JournalEntry]:
+    """The entries under a journal root, oldest first (an unreadable or missing root has none)."""
+    try:
+        folders = [p for p in root.iterdir() if (p / ENTRY).exists()]
+    except OSError:
+        return []
+    return [JournalEntry(p) for p in sorted(folders, key=lambda p: p.stat().st_mtime)]
+
+
+def host_name() -> str:
+    return socket.gethostname()

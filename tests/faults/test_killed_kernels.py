@@ -1,0 +1,228 @@
+"""Kernels that end before their runs reach the store: the journal completes them with the true status."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mlflow import MlflowClient
+
+from tests.faults.report import FaultLine, record_fault
+from tests.kernel.conftest import KernelSession, all_runs, artifact, store
+
+pytestmark = pytest.mark.kernel
+POINTS = 3000
+JOURNAL = ".jupyter-exp-journal"
+
+# After the next %%track cell returns (its run is journaled, its delivery just begun), the kernel
+# holds the store's write lock, so that nothing more reaches it, and is SIGKILLed: what a kernel
+# killed at once after its last cell leaves behind.
+KILL_AFTER_TRACKED_CELL = """
+import os, signal, sqlite3
+def _kill_after_tracked(result):
+    if result.info.raw_cell.startswith("%%track"):
+        hold = sqlite3.connect(os.environ["JUPYTER_EXP_ROOT"] + "/mlflow.db", timeout=60)
+        hold.execute("BEGIN EXCLUSIVE")
+        os.kill(os.getpid(), signal.SIGKILL)
+get_ipython().events.register("post_run_cell", _kill_after_tracked)
+"""
+
+
+def tracked_cell(fails: bool) -> str:
+    last = "raise ValueError('diverged at the end')" if fails else "print('done')"
+    return (
+        "%%track --name victim\nimport jupyter_exp\nlr = 0.1\n"
+        f"for step in range({POINTS}):\n    jupyter_exp.log(step=step, loss=1.0 / (step + 1))\n{last}"
+    )
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 120, what: str = "the condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def stored_points(client: MlflowClient, run_id: str, key: str = "loss") -> int:
+    return len(client.get_metric_history(run_id, key))
+
+
+def run_killed_after_its_cell(project: Path, fails: bool) -> tuple[MlflowClient, Any]:
+    session = KernelSession(project)
+    try:
+        session.run("%load_ext jupyter_exp")
+        session.run(KILL_AFTER_TRACKED_CELL)
+        pid = session.km.provisioner.pid
+        session.send(tracked_cell(fails))
+        wait_until(lambda: not session.km.is_alive(), what="the kernel to be killed")
+    finally:
+        session.kc.stop_channels()
+        session.km.cleanup_resources()
+    client = store(project)
+    [run] = all_runs(client)
+    assert run.info.status == "RUNNING", "the kernel was killed too late to test the journal"
+    assert (project / JOURNAL / run.info.run_id / "end.json").exists()
+    assert pid is not None
+    return client, run
+
+
+def sync(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter_exp.cli", "sync", "--root", str(project), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["finished", "failed"])
+def test_a_kernel_killed_right_after_its_cell_is_completed_by_sync(project: Path, fails: bool) -> None:
+    client, run = run_killed_after_its_cell(project, fails)
+    started = time.monotonic()
+
+    done = sync(project)
+
+    assert done.returncode == 0, done.stderr
+    assert "1 run(s) completed from the journal" in done.stdout
+    run = client.get_run(run.info.run_id)
+    expected = "FAILED" if fails else "FINISHED"
+    assert run.info.status == expected
+    assert "completed from the local journal by jupyter-exp sync" in run.data.tags["jupyter_exp.end_reason"]
+    assert run.data.params["lr"] == "0.1"
+    assert stored_points(client, run.info.run_id) == POINTS  # none lost, none twice
+    assert "system/wall_time_s" in run.data.metrics
+    for name in ("cell.py", "history.json", "outputs.json", "config.json", "rng_history.pkl"):
+        assert artifact(client, run.info.run_id, name).stat().st_size > 0
+    if fails:
+        assert "diverged at the end" in artifact(client, run.info.run_id, "traceback.txt").read_text()
+    assert not any((project / JOURNAL).iterdir())
+    record_fault(
+        FaultLine(
+            f"kernel SIGKILLed right after a {expected} cell; `jupyter-exp sync`",
+            True,
+            POINTS,
+            stored_points(client, run.info.run_id),
+            time.monotonic() - started,
+            run.info.status,
+        )
+    )
+    again = sync(project)
+    assert again.returncode == 0 and "0 run(s) completed" in again.stdout  # nothing twice
+
+
+def test_the_next_kernel_completes_what_a_killed_one_left(project: Path) -> None:
+    client, run = run_killed_after_its_cell(project, fails=False)
+    started = time.monotonic()
+    session = KernelSession(project)
+    try:
+        session.run("%load_ext jupyter_exp")
+        final = wait_until(
+            lambda: (r := client.get_run(run.info.run_id)).info.status != "RUNNING" and r,
+            what="the next kernel to complete the run",
+        )
+    finally:
+        session.close()
+    assert final.info.status == "FINISHED"
+    assert "the next kernel on this machine" in final.data.tags["jupyter_exp.end_reason"]
+    assert stored_points(client, run.info.run_id) == POINTS
+    record_fault(
+        FaultLine(
+            "kernel SIGKILLed right after its cell; the next `%load_ext`",
+            True,
+            POINTS,
+            stored_points(client, run.info.run_id),
+            time.monotonic() - started,
+            final.info.status,
+        )
+    )
+
+
+def test_two_syncs_at_once_deliver_everything_once(project: Path) -> None:
+    client, run = run_killed_after_its_cell(project, fails=False)
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    command = [sys.executable, "-m", "jupyter_exp.cli", "sync", "--root", str(project)]
+    both = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [process.communicate(timeout=300)[0] for process in both]
+    assert [process.returncode for process in both] == [0, 0]
+    assert sum("1 run(s) completed" in out for out in outputs) == 1
+    assert client.get_run(run.info.run_id).info.status == "FINISHED"
+    assert stored_points(client, run.info.run_id) == POINTS
+    history = artifact(client, run.info.run_id, "history.json")
+    assert history.stat().st_size > 0
+
+
+def test_a_kernel_killed_mid_cell_is_ended_killed_at_once(project: Path) -> None:
+    """No server: a kernel of plain jupyter_client, SIGKILLed while its cell runs."""
+    session = KernelSession(project)
+    try:
+        session.run("%load_ext jupyter_exp")
+        session.send(
+            "%%track --name sleeper\nimport time, jupyter_exp\n"
+            "for step in range(100000):\n    jupyter_exp.log(step=step, x=step)\n    time.sleep(0.01)"
+        )
+        client = store(project)
+        wait_until(
+            lambda: (
+                (project / "mlflow.db").exists()
+                and any(stored_points(client, r.info.run_id, "x") > 0 for r in all_runs(client))
+            ),
+            what="the run to log its first points",
+        )
+        os.kill(session.km.provisioner.pid, signal.SIGKILL)
+        wait_until(lambda: not session.km.is_alive(), what="the kernel to die")
+    finally:
+        session.kc.stop_channels()
+        session.km.cleanup_resources()
+    [run] = all_runs(client)
+    assert run.info.status == "RUNNING"
+    assert run.data.tags["jupyter_exp.kernel.id"].startswith("local-")  # no server: a per-kernel token
+    started = time.monotonic()
+
+    done = sync(project, "--stale-after", "3600")  # its process is gone: no need to wait for the heartbeat
+
+    assert done.returncode == 0, done.stderr
+    run = client.get_run(run.info.run_id)
+    assert run.info.status == "KILLED"
+    assert run.data.tags["jupyter_exp.end_reason"] == "its kernel ended while the cell was running"
+    assert artifact(client, run.info.run_id, "cell.py").read_text().startswith("%%track --name sleeper")
+    record_fault(
+        FaultLine(
+            "kernel (no server) SIGKILLed mid-cell; `jupyter-exp sync`",
+            True,
+            None,
+            stored_points(client, run.info.run_id, "x"),
+            time.monotonic() - started,
+            run.info.status,
+        )
+    )
+
+
+def test_sync_says_when_the_store_cannot_take_the_journal(project: Path) -> None:
+    client, run = run_killed_after_its_cell(project, fails=False)
+    database = project / "mlflow.db"
+    database.rename(project / "away.db")
+    database.mkdir()  # the store's path is there but holds no store (a drive not mounted, say)
+    try:
+        done = sync(project, "--no-stale")
+    finally:
+        database.rmdir()
+        (project / "away.db").rename(database)
+    assert done.returncode == 1
+    assert "1 not delivered" in done.stdout
+    assert "not delivered: run" in done.stderr
+    assert (project / JOURNAL / run.info.run_id / "end.json").exists()  # kept for the next try
+    assert sync(project).returncode == 0
+    assert client.get_run(run.info.run_id).info.status == "FINISHED"
+    assert stored_points(client, run.info.run_id) == POINTS
