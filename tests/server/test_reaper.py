@@ -120,3 +120,28 @@ async def test_a_crashed_kernel_restarted_by_the_server_kills_its_run(jp_servera
     assert run.data.tags[END_REASON_TAG] == "its kernel was restarted"
     assert kernel_id in jp_serverapp.kernel_manager.list_kernel_ids()  # same kernel id, new process
     await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id, now=True)
+
+
+async def test_a_kernel_killed_after_its_cell_gets_its_true_status_from_the_journal(jp_serverapp, project):
+    from tests.faults.test_killed_kernels import KILL_AFTER_TRACKED_CELL
+
+    manager = jp_serverapp.kernel_manager
+    kernel_id = await manager.start_kernel(kernel_name="python3", path="")
+    client = manager.get_kernel(kernel_id).client()
+    client.start_channels()
+    await client.wait_for_ready(timeout=60)
+    for code in ("%load_ext jupyter_exp", KILL_AFTER_TRACKED_CELL, "%%track --name quick\nx = 1\nprint(x)"):
+        send_execute_request(client, code, None, stop_on_error=False)
+    client.stop_channels()
+    store = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+
+    def ended():
+        if not (project / "mlflow.db").exists():
+            return None
+        runs = [r for r in runs_of(store) if r.info.status != "RUNNING"]
+        return runs[0] if runs else None
+
+    run = await wait_for(ended, timeout=120, what="the server to complete the run")  # the restarter's event
+    assert run.info.status == "FINISHED"  # the cell had returned: not KILLED
+    assert "completed from the local journal by the Jupyter server" in run.data.tags[END_REASON_TAG]
+    await manager.shutdown_kernel(kernel_id, now=True)
