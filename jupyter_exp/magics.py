@@ -13,6 +13,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from . import _active
 from .capture.cell import parse_key_value
 from .capture.notebook import ExecutionHistory
+from .capture.secrets import redact_text
 from .config import JupyterExp
 from .tracked_cell import (
     TrackedCell,
@@ -71,8 +72,8 @@ class TrackMagics(Magics):
         options = TrackOptions(
             name=args.name,
             experiment=args.experiment,
-            tags={k: str(v) for k, v in _pairs(args.tag, "--tag").items()},
-            note=args.note,
+            tags={k: redact_text(str(v)) for k, v in _pairs(args.tag, "--tag").items()},
+            note=args.note and redact_text(args.note),
             params=_pairs(args.param, "--param"),
             seed=args.seed,
             no_seed=args.no_seed,

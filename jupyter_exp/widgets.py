@@ -6,6 +6,7 @@ import html
 import sys
 from typing import Any
 
+from .capture.secrets import redact_text
 from .config import StoreLocation
 
 STATUS_COLOURS = {"RUNNING": "#1a73e8", "FINISHED": "#188038", "FAILED": "#d93025", "KILLED": "#e37400"}
@@ -22,11 +23,10 @@ def _in_kernel() -> bool:
 
 
 def ui_link(location: StoreLocation, experiment_id: str, run_id: str) -> str | None:
-    """The run's page in the MLflow UI when the store is an MLflow server."""
-    uri = location.tracking_uri
-    if uri.startswith(("http://", "https://")):
-        return f"{uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
-    return None
+    """The run's page in the MLflow UI when the store is an MLflow server (without credentials)."""
+    from .listing import ui_url
+
+    return ui_url(location.tracking_uri, experiment_id, run_id)
 
 
 def _run_html(location: StoreLocation, experiment_id: str, run_id: str | None) -> str:
@@ -57,7 +57,7 @@ class RunCard:
 
     def html(self) -> str:
         colour = STATUS_COLOURS.get(self.status, "#5f6368")
-        where = self.ui_link or self.location.tracking_uri
+        where = self.ui_link or redact_text(self.location.tracking_uri)
         where_html = (
             f'<a href="{html.escape(where)}" target="_blank">MLflow UI</a>'
             if self.ui_link

@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .secrets import MASK, is_secret_name, redact_text
+
 CONVENTIONAL_CONFIG_NAMES = ("config", "cfg", "params", "hparams", "args")
-SECRET_PATTERN = re.compile(r"password|passwd|token|secret|api_?key|credential", re.IGNORECASE)
-MASK = "***"
 SCALARS = (bool, int, float, str, type(None))
 MAX_COLLECTION_ITEMS = 64
 
@@ -217,14 +217,12 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def is_secret_name(name: str) -> bool:
-    return bool(SECRET_PATTERN.search(name))
-
-
 def mask_secrets(value: Any, name: str = "") -> Any:
-    """Replace every value whose (dotted) name looks secret, at any depth."""
+    """Replace every value whose (dotted) name looks secret, and credentials inside strings, at any depth."""
     if name and is_secret_name(name.rsplit(".", 1)[-1]):
         return MASK
+    if isinstance(value, str):
+        return redact_text(value)
     if isinstance(value, dict):
         return {k: mask_secrets(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -19,6 +19,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from .._version import __version__
+from ..capture.secrets import redact_text
 from ..compare import compare_runs, run_series
 from ..config import JupyterExp, StoreLocation, resolve_store
 from ..listing import QueryError, RunQuery, get_run, list_runs, run_detail, ui_url
@@ -124,8 +125,8 @@ class StoreHandler(BaseHandler):
         location = self.location
         self.answer(
             {
-                "tracking_uri": location.tracking_uri,
-                "artifact_root": location.artifact_root,
+                "tracking_uri": redact_text(location.tracking_uri),
+                "artifact_root": location.artifact_root and redact_text(location.artifact_root),
                 "root": str(location.root),
                 "version": __version__,
                 "ui_url": ui_url(location.tracking_uri),

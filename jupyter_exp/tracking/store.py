@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from ..capture.secrets import redact_text
 from ..config import StoreLocation
 
 if TYPE_CHECKING:
@@ -68,7 +69,10 @@ def ensure_store(location: StoreLocation) -> None:
         except StoreError:
             raise
         except Exception as error:
-            raise StoreError(f"Cannot use the MLflow store {uri}: {_short_reason(error)}") from None
+            shown = redact_text(uri)  # the message lands in the cell output, so in the saved notebook
+            raise StoreError(
+                f"Cannot use the MLflow store {shown}: {redact_text(_short_reason(error))}"
+            ) from None
         _opened.add(uri)
 
 

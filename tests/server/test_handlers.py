@@ -35,6 +35,22 @@ async def test_store_follows_mlflow_tracking_uri(jp_fetch, jp_serverapp, monkeyp
     assert body["root"] == str(Path(jp_serverapp.root_dir).resolve())
 
 
+@pytest.mark.parametrize(
+    ("uri", "shown"),
+    [
+        ("postgresql://user:s3cr3tpw@127.0.0.1:1/mlflow", "postgresql://user:***@127.0.0.1:1/mlflow"),
+        ("https://user:s3cr3tpw@127.0.0.1:1", "https://user:***@127.0.0.1:1"),
+    ],
+)
+async def test_store_never_returns_credentials(jp_fetch, monkeypatch, uri, shown):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    response = await jp_fetch("jupyter-exp", "store")
+    assert b"s3cr3tpw" not in response.body
+    body = json.loads(response.body)
+    assert body["tracking_uri"] == shown
+    assert body["ui_url"] in (None, "https://127.0.0.1:1")
+
+
 @pytest.mark.parametrize("authorization", ["", "token not-the-token"])
 async def test_store_needs_the_token(jp_fetch, authorization):
     with pytest.raises(HTTPClientError) as error:
