@@ -93,9 +93,8 @@ class MetricWriter:
         if self._spool is None:
             return
         points, spooled = self._take_spooled()
-        if points:
+        if points:  # sent on the thread's next turn, or by close(): no wake-up competing with the cell
             self._sealed.append((points, spooled))
-            self._wake.set()
 
     def _flush(self, points: list[Point], spooled: Path | None) -> None:
         if not points:
