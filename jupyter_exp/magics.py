@@ -11,7 +11,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import _active
-from .capture.cell import parse_key_value
+from .capture.cell import flatten, parse_key_value, to_plain
 from .capture.notebook import ExecutionHistory
 from .capture.secrets import redact_text
 from .config import JupyterExp
@@ -32,6 +32,36 @@ def _pairs(values: list[str], what: str) -> dict[str, Any]:
         except ValueError as error:
             raise UsageError(str(error)) from None
         pairs[key] = value
+    return pairs
+
+
+def _checked(pairs: dict[str, Any], what: str) -> dict[str, Any]:
+    """``--param``/``--tag`` items MLflow would refuse or cut, refused up front: no run, the cell not run."""
+    if what == "--param" and "seed" in pairs:
+        seed = pairs["seed"]
+        raise UsageError(
+            f"--param seed={seed}: set the seed with --seed {seed} (applied before the cell, recorded)"
+        )
+    if not pairs:
+        return pairs
+    from mlflow.utils import validation as rules
+
+    limit = rules.MAX_PARAM_VAL_LENGTH if what == "--param" else rules.MAX_TAG_VAL_LENGTH
+    items = flatten(to_plain(pairs)) if what == "--param" else pairs  # as config_to_params logs them
+    for key, value in items.items():
+        shown = key if len(key) <= 40 else f"{key[:40]}... ({len(key)} characters)"
+        if len(key) > rules.MAX_ENTITY_KEY_LENGTH:
+            raise UsageError(
+                f"{what} {shown}: MLflow takes keys of at most {rules.MAX_ENTITY_KEY_LENGTH} characters"
+            )
+        if not rules.validate_param_and_metric_name(key) or rules.path_not_unique(key):
+            raise UsageError(
+                f"{what} {shown}: MLflow refuses this key (letters, digits, _ - . / : and spaces; not a path like a/../b)"
+            )
+        if len(str(value)) > limit:
+            raise UsageError(
+                f"{what} {shown}: its value has {len(str(value))} characters, MLflow takes at most {limit}"
+            )
     return pairs
 
 
@@ -72,9 +102,9 @@ class TrackMagics(Magics):
         options = TrackOptions(
             name=args.name,
             experiment=args.experiment,
-            tags={k: redact_text(str(v)) for k, v in _pairs(args.tag, "--tag").items()},
+            tags={k: redact_text(str(v)) for k, v in _checked(_pairs(args.tag, "--tag"), "--tag").items()},
             note=args.note and redact_text(args.note),
-            params=_pairs(args.param, "--param"),
+            params=_checked(_pairs(args.param, "--param"), "--param"),
             seed=args.seed,
             no_seed=args.no_seed,
             deterministic=args.deterministic,

@@ -444,7 +444,13 @@ class TrackedCell:
         """The slow part of the record, overlapping the user's code."""
         recorder = self.recorder
         try:
-            recorder.log_params(self.params)
+            try:
+                recorder.log_params(self.params)
+            except Exception as error:  # refused items: sent one by one (the rest kept) on delivery
+                from .tracking.completion import is_refused
+
+                if not is_refused(error):
+                    raise
             tags: dict[str, Any] = {"jupyter_exp.kernel.name": kernel.kernelspec_name()}
             env = environment.capture_environment()
             git = capture_git(self.location.root if self.notebook is None else self.notebook.parent,
@@ -455,7 +461,12 @@ class TrackedCell:
                     "mlflow.source.git.branch": git.branch,
                     "mlflow.source.git.repoURL": git.remote_url,
                     "jupyter_exp.git.dirty": "true" if git.dirty else "false",
+                    "jupyter_exp.git.state": git.state,
                 })  # fmt: skip
+                if git.state is not None:
+                    from .widgets import git_state_note
+
+                    self.warnings.append(git_state_note(git.state))
                 env["git"] = {
                     "root": git.root, "diff_bytes": git.diff_bytes, "diff_truncated": git.diff_truncated,
                     "diff_cap_bytes": self.settings.max_diff_bytes, "untracked": git.untracked,

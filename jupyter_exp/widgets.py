@@ -10,6 +10,17 @@ from .capture.secrets import redact_text
 from .config import StoreLocation
 
 STATUS_COLOURS = {"RUNNING": "#1a73e8", "FINISHED": "#188038", "FAILED": "#d93025", "KILLED": "#e37400"}
+GIT_STATE_NOTES = {
+    "unborn": "git: no commit yet, so the run names no commit (the cell's code is in its record)",
+    "merging": "git: a merge is in progress; the run names HEAD, git.diff holds the rest",
+    "rebasing": "git: a rebase is in progress; HEAD is an intermediate commit",
+    "detached": "git: detached HEAD (no branch)",
+}
+
+
+def git_state_note(state: str) -> str:
+    """The card's line for ``jupyter_exp.git.state``."""
+    return GIT_STATE_NOTES.get(state, f"git: {state}")
 
 
 def _in_kernel() -> bool:
@@ -105,6 +116,14 @@ class RunCard:
             self._refresh()
         else:
             print(self.text(), file=sys.stderr)
+
+    def show_delivered(self, run_id: str) -> None:
+        """An offline run reached the store: the card shows its id there."""
+        self.run_id = run_id
+        self.warnings = [w for w in self.warnings if not w.startswith("offline:")]
+        self.warnings.append(f"recorded offline, delivered to the store as run {run_id}")
+        if self._widget is not None:
+            self._refresh()
 
     def show_late_warnings(self, warnings: list[str]) -> None:
         """Warnings found while the run was completed after its cell returned (hidden state, metric

@@ -1,4 +1,5 @@
-"""Git state of the work tree: commit, branch, dirty flag, remote URL, diff and untracked files."""
+"""Git state of the work tree: commit, branch, dirty flag, an operation in progress, remote URL, diff and
+untracked files."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class GitState:
     diff_truncated: bool = False
     diff_bytes: int = 0
     untracked: list[str] = field(default_factory=list)
+    state: str | None = None  # unborn, merging, rebasing, detached; None when normal
 
 
 _SCP_LIKE = re.compile(r"^(?P<user>[^@/]+)@(?P<host>[^:/]+):(?P<path>.+)$")
@@ -33,6 +35,17 @@ def strip_credentials(url: str) -> str:
         return url
     host = parts.netloc.rpartition("@")[2]  # keeps IPv6 brackets and the port as written
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def repository_state(git_dir: Path, unborn: bool, detached: bool) -> str | None:
+    """What the repository is in the middle of, as ``jupyter_exp.git.state`` records it."""
+    if unborn:
+        return "unborn"
+    if (git_dir / "rebase-merge").is_dir() or (git_dir / "rebase-apply").is_dir():
+        return "rebasing"
+    if (git_dir / "MERGE_HEAD").is_file():
+        return "merging"
+    return "detached" if detached else None
 
 
 def capture_git(path: Path, max_diff_bytes: int = 1_000_000, with_diff: bool = True) -> GitState | None:
@@ -62,6 +75,7 @@ def capture_git(path: Path, max_diff_bytes: int = 1_000_000, with_diff: bool = T
             dirty=repo.is_dirty(untracked_files=False) if commit else bool(repo.index.entries),
             remote_url=remote_url,
             root=str(repo.working_tree_dir),
+            state=repository_state(Path(repo.git_dir), commit is None, repo.head.is_detached),
         )
         if with_diff:
             diff = repo.git.diff("HEAD", "--no-color", "--binary") if commit else ""

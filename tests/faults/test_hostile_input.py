@@ -63,3 +63,81 @@ def test_credentials_in_values_never_reach_the_record(project: Path) -> None:
         FaultLine("credentials in cell values, --param, --tag, --note", True, None, None,
                   time.monotonic() - started, run.info.status)
     )  # fmt: skip
+
+
+REFUSED_UP_FRONT = [
+    ("--param " + "k" * 300 + "=1", "at most 250 characters"),
+    ("--param seed=5", "--seed 5"),
+    ("--param 'opt={\"a b!\": 1}'", "MLflow refuses this key"),
+    ("--tag note=" + "x" * 8001, "at most 8000"),
+]
+
+
+@pytest.mark.timeout(300)
+def test_refused_items_stop_the_cell_or_leave_the_rest_recorded(project: Path) -> None:
+    started = time.monotonic()
+    session = KernelSession(project)
+    try:
+        assert session.run("%load_ext jupyter_exp")[0]["status"] == "ok"
+        for line, message in REFUSED_UP_FRONT:
+            reply, outputs = session.run(f"%%track {line}\nran = True")
+            assert reply["status"] == "error" and reply["ename"] == "UsageError", outputs
+            assert message in reply["evalue"] and "\n" not in reply["evalue"]
+            assert session.run("assert 'ran' not in dir()")[0]["status"] == "ok"  # the cell did not run
+        # params MLflow refuses, from the cell's own config: the others and the whole record are kept
+        assert session.run("config = {'lr': 0.1, 'odd key!': 1, 'k' * 300: 2}")[0]["status"] == "ok"
+        reply, outputs = session.run("%%track\nprint(config['lr'])")
+        assert reply["status"] == "ok", outputs
+    finally:
+        session.close()
+    client = store(project)
+    (run,) = all_runs(client)  # none for the refused lines
+    assert run.info.status == "FINISHED"
+    assert run.data.params["config.lr"] == "0.1" and "seed" in run.data.params
+    incomplete = run.data.tags["jupyter_exp.record.incomplete"]
+    assert "odd key!" in incomplete and "kkkk" in incomplete
+    assert "jupyter_exp.kernel.name" in run.data.tags and "mlflow.source.git.commit" in run.data.tags
+    names = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "jupyter_exp")}
+    assert {"cell.py", "config.json", "environment.json", "history.json", "requirements.txt"} <= names
+    record_fault(
+        FaultLine("refused --param/--tag (UsageError) and refused cell params", True, None, None,
+                  time.monotonic() - started, run.info.status)
+    )  # fmt: skip
+
+
+CARD_TEXTS = (
+    "import gc\nfrom jupyter_exp.widgets import RunCard\n"
+    "print([c.text() for c in gc.get_objects() if isinstance(c, RunCard)])"
+)
+
+
+@pytest.mark.timeout(300)
+def test_unborn_repository_is_recorded_and_shown(make_unborn: Path) -> None:
+    started = time.monotonic()
+    session = KernelSession(make_unborn)
+    try:
+        assert session.run("%load_ext jupyter_exp")[0]["status"] == "ok"
+        assert session.run("%%track\nlr = 0.1")[0]["status"] == "ok"
+        _, outputs = session.run(CARD_TEXTS)
+    finally:
+        session.close()
+    (run,) = all_runs(store(make_unborn))
+    assert run.data.tags["jupyter_exp.git.state"] == "unborn"
+    assert "mlflow.source.git.commit" not in run.data.tags
+    card = "".join(o.get("text", "") for o in outputs if o["type"] == "stream")
+    assert "git: no commit yet" in card, card
+    record_fault(
+        FaultLine("repository without a commit (unborn)", True, None, None, time.monotonic() - started,
+                  run.info.status)
+    )  # fmt: skip
+
+
+@pytest.fixture
+def make_unborn(tmp_path: Path) -> Path:
+    from tests.kernel.conftest import git
+
+    root = tmp_path / "unborn"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "train.py").write_text("lr = 0.1\n")
+    return root

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,59 @@ def test_strip_credentials_ssh_url_with_password():
 
 def test_strip_credentials_keeps_ipv6_host_valid():
     assert strip_credentials("https://user:tok@[::1]:8080/x.git") == "https://[::1]:8080/x.git"
+
+
+# -- an operation in progress: jupyter_exp.git.state ----------------------------------------------
+
+
+def test_normal_repository_has_no_state(make_repo, tmp_path):
+    state = capture_git(make_repo(tmp_path / "project"))
+    assert state is not None and state.state is None
+
+
+def test_repository_without_commit_is_unborn_not_clean(make_repo, git, tmp_path):
+    repo = make_repo(tmp_path / "empty", commit=False)
+    (repo / "a.py").write_text("x = 1\n")
+    state = capture_git(repo)
+    assert state is not None and state.commit is None and state.state == "unborn"
+
+
+def test_detached_head_state(make_repo, git, tmp_path):
+    repo = make_repo(tmp_path / "project")
+    git(repo, "checkout", "-q", "--detach", "HEAD")
+    state = capture_git(repo)
+    assert state is not None and state.branch is None and state.state == "detached"
+
+
+def diverged(repo: Path, git) -> None:
+    """main and feature both change train.py's first line: merging or rebasing them conflicts."""
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / "train.py").write_text("lr = 0.3\nprint(lr)\n")
+    git(repo, "commit", "-q", "-am", "feature lr")
+    git(repo, "checkout", "-q", "main")
+    (repo / "train.py").write_text("lr = 0.2\nprint(lr)\n")
+    git(repo, "commit", "-q", "-am", "main lr")
+
+
+def test_merge_in_progress_is_merging(make_repo, git, tmp_path):
+    repo = make_repo(tmp_path / "project")
+    diverged(repo, git)
+    with pytest.raises(subprocess.CalledProcessError):
+        git(repo, "merge", "-q", "feature")  # a conflict stops it half way
+    state = capture_git(repo)
+    assert state is not None and state.branch == "main"
+    assert state.state == "merging" and state.dirty is True
+    git(repo, "merge", "--abort")
+    assert capture_git(repo).state is None
+
+
+def test_rebase_in_progress_is_rebasing(make_repo, git, tmp_path):
+    repo = make_repo(tmp_path / "project")
+    diverged(repo, git)
+    git(repo, "checkout", "-q", "feature")
+    with pytest.raises(subprocess.CalledProcessError):
+        git(repo, "rebase", "-q", "main")
+    state = capture_git(repo)
+    assert state is not None and state.state == "rebasing"  # HEAD is detached, but this says why
+    git(repo, "rebase", "--abort")
+    assert capture_git(repo).state is None
