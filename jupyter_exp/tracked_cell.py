@@ -389,6 +389,8 @@ class TrackedCell:
             self._complete(writer, background)
 
         if self.settings.finish_in_background:
+        for name, data in outputs.figures().items():  # figures/figure-1.png ...
+            recorder.stage_bytes(name, data)
             FINISHER.submit(complete)
         else:
             complete()

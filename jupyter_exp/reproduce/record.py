@@ -15,6 +15,7 @@ from urllib.request import url2pathname
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from ..capture.outputs import FIGURE_DIR
 from .errors import RecordIncomplete, RecordNotFound
 from .verify import Produced
 
@@ -145,10 +146,10 @@ def _local_artifact_dir(artifact_uri: str | None) -> Path | None:
     return None
 
 
-def read_artifact(
+def read_artifact_bytes(
     client: MlflowClient, run_id: str, path: str, artifact_uri: str | None = None
-) -> str | None:
-    """One text artifact of a run, ``None`` when it has none (or it cannot be read).
+) -> bytes | None:
+    """One artifact of a run, ``None`` when it has none (or it cannot be read).
 
     With the run's ``artifact_uri`` at hand and local, the file is read in place (``download_artifacts``
     costs a run lookup and a copy, ~40 ms); otherwise MLflow downloads it.
@@ -156,20 +157,41 @@ def read_artifact(
     local = _local_artifact_dir(artifact_uri)
     if local is not None:
         try:
-            return (local / path).read_text(encoding="utf-8")
+            return (local / path).read_bytes()
         except OSError:
             return None
     with tempfile.TemporaryDirectory(prefix="jupyter-exp-artifact-") as folder:
         try:
-            downloaded = Path(client.download_artifacts(run_id, path, folder))
-            return downloaded.read_text(encoding="utf-8")
+            return Path(client.download_artifacts(run_id, path, folder)).read_bytes()
         except Exception:
             return None
 
 
-def read_outputs(client: MlflowClient, run_id: str) -> dict[str, Any] | None:
-    """A run's ``outputs.json`` alone (the verdict needs nothing else of the reproduction's record)."""
-    text = read_artifact(client, run_id, f"{ARTIFACT_DIR}/outputs.json")
+def read_artifact(
+    client: MlflowClient, run_id: str, path: str, artifact_uri: str | None = None
+) -> str | None:
+    """One text artifact of a run, ``None`` when it has none (or it cannot be read)."""
+    data = read_artifact_bytes(client, run_id, path, artifact_uri)
+    return data.decode("utf-8") if data is not None else None
+
+
+def read_figures(client: MlflowClient, run_id: str, artifact_uri: str | None = None) -> dict[str, bytes]:
+    """A run's ``figures/``: artifact name (``figures/figure-1.png``) -> file content."""
+    try:
+        listed = client.list_artifacts(run_id, f"{ARTIFACT_DIR}/{FIGURE_DIR}")
+    except Exception:
+        return {}
+    figures = {}
+    for item in listed:
+        data = None if item.is_dir else read_artifact_bytes(client, run_id, item.path, artifact_uri)
+        if data is not None:
+            figures[item.path.removeprefix(f"{ARTIFACT_DIR}/")] = data
+    return figures
+
+
+def read_outputs(client: MlflowClient, run_id: str, artifact_uri: str | None = None) -> dict[str, Any] | None:
+    """A run's ``outputs.json``."""
+    text = read_artifact(client, run_id, f"{ARTIFACT_DIR}/outputs.json", artifact_uri)
     if text is None:
         return None
     try:
@@ -178,9 +200,9 @@ def read_outputs(client: MlflowClient, run_id: str) -> dict[str, Any] | None:
         raise RecordIncomplete(f"run {run_id}: {ARTIFACT_DIR}/outputs.json is corrupt ({error})") from None
 
 
-def metric_series(client: MlflowClient, run_id: str) -> dict[str, list[tuple[int, float]]]:
+def metric_series(client: MlflowClient, run: Any) -> dict[str, list[tuple[int, float]]]:
     """Every non-system metric of a run as ``(step, value)`` in step order."""
-    run = client.get_run(run_id)
+    run_id = run.info.run_id
     series = {}
     for key in sorted(run.data.metrics):
         if key.startswith(SYSTEM_PREFIX):
@@ -192,4 +214,8 @@ def metric_series(client: MlflowClient, run_id: str) -> dict[str, list[tuple[int
 
 def read_produced(client: MlflowClient, run_id: str) -> Produced:
     """What a run produced, as the verdict compares it."""
-    return Produced(metric_series(client, run_id), read_outputs(client, run_id))
+    run = client.get_run(run_id)
+    uri = run.info.artifact_uri
+    return Produced(
+        metric_series(client, run), read_outputs(client, run_id, uri), read_figures(client, run_id, uri)
+    )

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .figures import FigureComparison, compare_figures
 from .masks import as_displayed, mask
 
 SEVERITY = {"exact": 0, "close": 1, "diverged": 2}
@@ -144,6 +145,7 @@ class Produced:
 
     metrics: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     outputs: dict[str, Any] | None = None
+    figures: dict[str, bytes] = field(default_factory=dict)  # figures/figure-1.png -> file content
 
 
 @dataclass
@@ -152,6 +154,7 @@ class Verdict:
     summary: str
     metrics: list[MetricComparison] = field(default_factory=list)
     outputs: OutputComparison | None = None
+    figures: list[FigureComparison] = field(default_factory=list)
     tolerance: Tolerance = field(default_factory=Tolerance)
     overrides: list[str] = field(default_factory=list)
     failure: dict[str, Any] | None = None
@@ -176,36 +179,52 @@ def verdict_from(
 ) -> Verdict:
     metrics = compare_metrics(original.metrics, reproduced.metrics, tol)
     outputs = compare_outputs(original.outputs, reproduced.outputs, tol)
-    compared = {"metrics": len(metrics), "outputs": outputs.lines}
+    figures = compare_figures(original.figures, reproduced.figures)
+    compared = {"metrics": len(metrics), "outputs": outputs.lines, "figures": len(figures)}
     parts: list[tuple[str, str]] = [(m.key, m.status) for m in metrics]
     if outputs.status != "unavailable":
         parts.append(("outputs", outputs.status))
-    overrides = overrides or []
+    parts += [(f.original or f.reproduced or "figure", f.status) for f in figures]
+    found = Verdict("exact", "", metrics, outputs, figures, tol, overrides or [], compared=compared)
     if not parts:
-        return Verdict("unverified", NOTHING_COMPARED, metrics, outputs, tol, overrides, compared=compared)
-    worst = max((status for _, status in parts), key=SEVERITY.__getitem__)
-    if overrides and worst != "exact":
+        found.verdict, found.summary = "unverified", NOTHING_COMPARED
+        return found
+    found.verdict = max((status for _, status in parts), key=SEVERITY.__getitem__)
+    if found.overrides and found.verdict != "exact":
         changed = ", ".join(name for name, status in parts if status != "exact")
-        summary = f"deliberate variation ({'; '.join(overrides)}): changed {changed}"
-        return Verdict("varied", summary, metrics, outputs, tol, overrides, compared=compared)
-    summary = _summary(worst, metrics, outputs, tol)
-    if overrides:
-        summary += f" despite {'; '.join(overrides)}"
-    return Verdict(worst, summary, metrics, outputs, tol, overrides, compared=compared)
+        found.verdict = "varied"
+        found.summary = f"deliberate variation ({'; '.join(found.overrides)}): changed {changed}"
+        return found
+    found.summary = _summary(found, tol)
+    if found.overrides:
+        found.summary += f" despite {'; '.join(found.overrides)}"
+    return found
 
 
-def _summary(worst: str, metrics: list[MetricComparison], outputs: OutputComparison, tol: Tolerance) -> str:
-    compared = f"{len(metrics)} metrics" + (" and the outputs" if outputs.status != "unavailable" else "")
-    if worst == "exact":
-        return f"{compared} identical"
-    if worst == "close":
-        return f"{compared} within rtol={tol.rtol:g}, atol={tol.atol:g}"
-    diverged = next((m for m in metrics if m.status == "diverged"), None)
+def _compared(verdict: Verdict) -> str:
+    parts = [f"{len(verdict.metrics)} metrics"]
+    if verdict.outputs is not None and verdict.outputs.status != "unavailable":
+        parts.append("the outputs")
+    if verdict.figures:
+        parts.append(f"{len(verdict.figures)} figures")
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+
+
+def _summary(verdict: Verdict, tol: Tolerance) -> str:
+    if verdict.verdict == "exact":
+        return f"{_compared(verdict)} identical"
+    if verdict.verdict == "close":
+        return f"{_compared(verdict)} within rtol={tol.rtol:g}, atol={tol.atol:g}"
+    diverged = next((m for m in verdict.metrics if m.status == "diverged"), None)
     if diverged is not None and diverged.first_divergence is not None:
         d = diverged.first_divergence
         return f"{diverged.key} diverged at step {d['step']}: {d['original']} → {d['reproduced']}"
-    line = (outputs.first_difference or {}).get("line")
-    return f"outputs differ (line {line})" if line else "outputs differ"
+    outputs = verdict.outputs
+    if outputs is not None and outputs.status == "diverged":
+        line = (outputs.first_difference or {}).get("line")
+        return f"outputs differ (line {line})" if line else "outputs differ"
+    figure = next(f for f in verdict.figures if f.status == "diverged")
+    return f"figure differs: {figure.describe()}"
 
 
 def failed_verdict(where: str, ename: str, evalue: str, tol: Tolerance, overrides: list[str]) -> Verdict:

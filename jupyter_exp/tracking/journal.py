@@ -173,7 +173,8 @@ class JournalEntry:
         return _load(path) if path.exists() else {}
 
     def stage(self, name: str, data: bytes) -> None:
-        _write_atomically(self.path / STAGED / name, data)
+        """A nested ``name`` (``figures/figure-1.png``) is staged flat and nested again in its upload."""
+        _write_atomically(self.path / STAGED / name.replace("/", "%2F"), data)
 
     def take_staged(self) -> Path | None:
         """Move what is staged into a new ``upload-N`` folder (None when nothing is staged)."""
@@ -183,7 +184,9 @@ class JournalEntry:
         batch = self.path / f"upload-{time.time_ns()}-{next(self._sequence)}"
         batch.mkdir()
         for path in files:
-            os.replace(path, batch / path.name)
+            target = batch / path.name.replace("%2F", "/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
         return batch
 
     def uploads(self) -> list[Path]:

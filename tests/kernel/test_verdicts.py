@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import artifact_json, init_repo, store
+from .conftest import artifact, artifact_json, init_repo, store
 from .test_reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.kernel
 def recorded_cell(tmp_path: Path, *cells: str) -> tuple[Path, str]:
     """A project whose notebook runs ``cells`` after loading the extension; the last one is tracked."""
     root = tmp_path / "project"
-    root.mkdir()
+    root.mkdir(exist_ok=True)
     init_repo(root)
     sources = ["%load_ext jupyter_exp", *cells]
     recorded = record_session(root, sources, list(range(len(sources))))
@@ -33,3 +33,32 @@ def test_a_cell_with_nothing_to_compare_is_unverified(tmp_path: Path) -> None:
     assert client.get_run(result.run_id).data.tags["jupyter_exp.reproduction.verdict"] == "unverified"
     document: dict[str, Any] = artifact_json(client, result.run_id, "reproduction.json")
     assert document["verdict"] == "unverified" and document["compared"]["metrics"] == 0
+
+
+FIGURE_CELLS = [
+    "shift = float(open('shift.txt').read())",
+    "%%track --name plot\nimport matplotlib.pyplot as plt\nplt.plot([0, 1, 2], [0, shift, 2]);",
+]
+
+
+def test_a_figure_is_recorded_and_compared_by_its_pixels(tmp_path: Path) -> None:
+    (tmp_path / "project" / "nb").mkdir(parents=True)
+    (tmp_path / "project" / "nb" / "shift.txt").write_text("1.0")
+    root, run_id = recorded_cell(tmp_path, *FIGURE_CELLS)
+    client = store(root)
+    assert artifact_json(client, run_id, "outputs.json")["figures"] == ["figures/figure-1.png"]
+    assert artifact(client, run_id, "figures/figure-1.png").read_bytes().startswith(b"\x89PNG")
+
+    same = reproduce(root, run_id)
+    assert same.verdict.verdict == "exact", same.verdict.summary
+    assert same.verdict.summary == "0 metrics, the outputs and 1 figures identical"  # <Figure size ...>
+    document = artifact_json(client, same.run_id, "reproduction.json")
+    assert document["compared"]["figures"] == 1 and document["figures"][0]["differing"] == 0
+    assert artifact(client, same.run_id, "figures/figure-1.png").exists()  # both images are kept
+
+    (root / "nb" / "shift.txt").write_text("1.5")
+    changed = reproduce(root, run_id)
+    assert changed.verdict.verdict == "diverged", changed.verdict.summary
+    (figure,) = changed.verdict.figures
+    assert 0 < figure.differing < figure.pixels
+    assert changed.verdict.summary == f"figure differs: {figure.describe()}"
