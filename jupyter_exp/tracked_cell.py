@@ -7,6 +7,7 @@ exists and before the cell runs; slow capture runs on a thread while the user's 
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import pickle
@@ -201,8 +202,12 @@ class TrackedCell:
         )
         from mlflow.exceptions import MlflowException
 
+        from .tracking.probe import store_reachable
         from .tracking.store import StoreError, client_for, remembered_experiment_id
 
+        self.client, self.experiment_id = None, None
+        if not store_reachable(self.location.tracking_uri):
+            return  # offline: the cell runs at once, its run is journaled under a local id
         try:
             self.client = client_for(self.location)
             self.experiment_id = remembered_experiment_id(self.client, self.location, self.experiment)
@@ -250,6 +255,7 @@ class TrackedCell:
         try:
             self.recorder = recorder = self._start_recorder()
         except MlflowException:  # the remembered experiment was deleted meanwhile: look it up again
+            assert self.client is not None
             forget_experiment(self.location, self.experiment)
             self.experiment_id = remembered_experiment_id(self.client, self.location, self.experiment)
             self.recorder = recorder = self._start_recorder()
@@ -266,18 +272,23 @@ class TrackedCell:
         )
         background.start()
         writer = MetricWriter(
-            metric_sink(self.client, recorder.run_id),
+            None if self.client is None else metric_sink(self.client, recorder.run_id),
             on_flush=self.card.show_metrics if self.card is not None else None,
             spool=recorder.entry,
         )
         _active.writer = writer
         outputs = OutputRecorder(self.shell, self.settings.max_output_bytes)
-        scope = ActiveRunScope(self.client, self.location.tracking_uri, recorder.run)
+        scope: Any = (
+            contextlib.nullcontext()  # offline: mlflow.log_* in the cell would wait for the store
+            if recorder.offline
+            else ActiveRunScope(self.client, self.location.tracking_uri, recorder.run)
+        )
         outcome = Outcome()
         try:
             with scope, seeds.deterministic_algorithms(self.options.deterministic), outputs:
                 outcome = self._execute(outputs)
-                scope.end_children(outcome.status)
+                if not recorder.offline:
+                    scope.end_children(outcome.status)
         finally:
             _active.writer = None
             self._finish(outcome, writer, background, outputs, peak_memory, wall_start, cpu_start)
@@ -294,10 +305,11 @@ class TrackedCell:
             expected.append("notebook.ipynb")
         return RunRecorder.start(
             self.client,
-            self.experiment_id,
+            (self.experiment_id, self.experiment),
             self.run_name,
             self._start_tags(),
             journal_root(self.location, self.settings.journal_dir),
+            self.location.tracking_uri,
             tuple(expected),
         )
 
@@ -377,11 +389,18 @@ class TrackedCell:
             entry.merge("params.json", cell_capture.config_to_params(late))
             recorder.stage_json("config.json", cell_capture.config_document(self.config))
         recorder.stage_json("outputs.json", outputs.document())
+        for name, data in outputs.figures().items():  # figures/figure-1.png ...
+            recorder.stage_bytes(name, data)
         recorder.stage_json("history.json", self._history_document(outcome))
         if outcome.error is not None:
             recorder.stage_text("traceback.txt", outcome.traceback_text)
         entry.write_end(outcome.status, end_time_ms)
         _active.last_run_id = recorder.run_id
+        if recorder.offline:
+            self.warnings.append(
+                f"offline: the store cannot be reached; {writer.kept_locally + writer.pending} points kept "
+                "locally, delivered when it is back (or by `jupyter-exp sync`)"
+            )
         if self.card is not None:
             self.card.show_end(outcome.status, self.warnings)
 
@@ -389,8 +408,6 @@ class TrackedCell:
             self._complete(writer, background)
 
         if self.settings.finish_in_background:
-        for name, data in outputs.figures().items():  # figures/figure-1.png ...
-            recorder.stage_bytes(name, data)
             FINISHER.submit(complete)
         else:
             complete()
@@ -419,6 +436,9 @@ class TrackedCell:
             background.join()
             recorder.entry.merge("tags.json", {"jupyter_exp.device": environment.device_label()})
             recorder.stop_heartbeat()
+            if self.client is None:
+                self._deliver_offline()
+                return
             delivered = deliver_entry(self.client, recorder.entry)
             if delivered.refused:
                 self.warnings.append("the store refused part of the record: " + "; ".join(delivered.refused))
@@ -430,6 +450,24 @@ class TrackedCell:
             FINISHER.retry_journal_later(self.location, self.settings.journal_dir)
         if self.card is not None and len(self.warnings) > len(self.card.warnings):
             self.card.show_late_warnings(self.warnings)
+
+    def _deliver_offline(self) -> None:
+        """Hand an offline run's entry to the finisher's retries; the card shows the store's id once the
+        run is there."""
+        from .tracking.finisher import FINISHER
+
+        local_id = self.recorder.run_id
+        self.recorder.entry.release()
+
+        def delivered(run_id: str) -> None:
+            if _active.last_run_id == local_id:
+                _active.last_run_id = run_id
+            if self.card is not None:
+                self.card.show_delivered(run_id)
+
+        FINISHER.retry_journal_later(
+            self.location, self.settings.journal_dir, on_delivered={local_id: delivered}, at_once=True
+        )
 
     def _history_document(self, outcome: Outcome) -> list[dict[str, Any]]:
         entries = self.history.public() if self.history is not None else []

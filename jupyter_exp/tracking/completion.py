@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .journal import JournalEntry, entries, host_name
+from .journal import EntryMeta, JournalEntry, entries, host_name
 from .recorder import ARTIFACT_DIR, send_params, send_tags, upload_folder
 
 if TYPE_CHECKING:
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 END_REASON_TAG = "jupyter_exp.end_reason"
 INCOMPLETE_TAG = "jupyter_exp.record.incomplete"
+OFFLINE_TAG = "jupyter_exp.offline"
+OFFLINE_ID_TAG = "jupyter_exp.offline.id"
 _REFUSED_CODES = {"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "INVALID_STATE"}
 
 
@@ -40,6 +42,7 @@ class Delivered:
     params: int = 0
     refused: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    local_id: str | None = None  # an offline run's id until it reached the store
 
 
 def is_refused(error: BaseException) -> bool:
@@ -114,11 +117,14 @@ def deliver_entry(
     whose cell never returned is ended KILLED with ``killed_reason``."""
     started = time.perf_counter()
     meta = entry.meta()
-    run_id = meta.run_id
+    if meta.offline:
+        run_id = entry.delivered_run_id() or _create_offline_run(client, entry, meta)
+    else:
+        run_id = meta.run_id
+        client.get_run(run_id)  # a run missing from the store raises: the entry stays, nothing is lost
     end = entry.end()
     status = end["status"] if end else "KILLED"
-    result = Delivered(run_id, status)
-    client.get_run(run_id)  # a run missing from the store raises: the entry stays, nothing is lost
+    result = Delivered(run_id, status, local_id=meta.run_id if meta.offline else None)
     params = entry.mapping("params.json")
     _send_mapping(send_params, client, run_id, params, "param", result.refused)
     result.params = len(params)
@@ -146,6 +152,28 @@ def deliver_entry(
     entry.remove()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _create_offline_run(client: MlflowClient, entry: JournalEntry, meta: EntryMeta) -> str:
+    """Create in the store the run recorded offline (once: a run already tagged with its local id is it)."""
+    from ..config import StoreLocation
+    from .store import experiment_id_for
+
+    location = StoreLocation(tracking_uri=meta.tracking_uri, artifact_root=None, root=Path.cwd())
+    experiment_id = experiment_id_for(client, location, meta.experiment_name or "Default")
+    found = client.search_runs(
+        [experiment_id], f"tags.`{OFFLINE_ID_TAG}` = '{meta.run_id}'", max_results=1
+    )
+    if found:
+        run_id: str = found[0].info.run_id
+    else:
+        tags = {**entry.mapping("tags.json"), OFFLINE_TAG: "true", OFFLINE_ID_TAG: meta.run_id}
+        run = client.create_run(
+            experiment_id, start_time=meta.created_ms, tags=tags, run_name=meta.run_name
+        )
+        run_id = run.info.run_id
+    entry.set_delivered_run_id(run_id)
+    return run_id
 
 
 def one_line(error: BaseException) -> str:

@@ -33,6 +33,7 @@ class RunFinisher:
         self._thread: threading.Thread | None = None
         self._exit_hook = False
         self._retrying: set[str] = set()
+        self._on_delivered: dict[str, Callable[[str], None]] = {}
 
     def submit(self, work: Callable[[], None]) -> None:
         with self._idle:
@@ -68,29 +69,42 @@ class RunFinisher:
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
-    def retry_journal_later(self, location: StoreLocation, journal_dir: str = "") -> None:
-        """Deliver this store's journal again, with backoff, until the store takes all of it."""
+    def retry_journal_later(
+        self,
+        location: StoreLocation,
+        journal_dir: str = "",
+        on_delivered: dict[str, Callable[[str], None]] | None = None,
+        at_once: bool = False,
+    ) -> None:
+        """Deliver this store's journal, with backoff, until the store takes all of it.
+
+        ``on_delivered`` maps an offline run's local id to what to call with its id in the store."""
         from .journal import journal_root
 
         root = journal_root(location, journal_dir)
         with self._idle:
+            self._on_delivered.update(on_delivered or {})
             if str(root) in self._retrying:
                 return
             self._retrying.add(str(root))
         threading.Thread(
-            target=self._retry, args=(location, root), name="jupyter-exp-journal-retry", daemon=True
+            target=self._retry, args=(location, root, at_once), name="jupyter-exp-journal-retry", daemon=True
         ).start()
 
-    def _retry(self, location: StoreLocation, root: Path) -> None:
+    def _retry(self, location: StoreLocation, root: Path, at_once: bool) -> None:
         from .completion import complete_journal
+        from .probe import store_reachable
         from .store import client_for
 
-        attempt = 0
+        attempt = 0 if not at_once else -1
         stop = threading.Event()
         try:
             while True:
-                stop.wait(RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)])
+                if attempt >= 0:
+                    stop.wait(RETRY_DELAYS_S[min(attempt, len(RETRY_DELAYS_S) - 1)])
                 attempt += 1
+                if not store_reachable(location.tracking_uri):
+                    continue
                 try:
                     report = complete_journal(
                         root,
@@ -101,7 +115,16 @@ class RunFinisher:
                 except Exception as error:
                     log.debug("jupyter-exp: journal delivery failed: %s", error)
                     continue
-                if not report.failed:
+                for done in report.completed:
+                    callback = self._on_delivered.pop(done.local_id or "", None)
+                    if callback is not None:
+                        try:
+                            callback(done.run_id)
+                        except Exception as error:
+                            log.debug("jupyter-exp: after delivering %s: %s", done.run_id, error)
+                for local_id in [k for k in self._on_delivered if not (root / k).exists()]:
+                    self._on_delivered.pop(local_id, None)  # delivered by another process
+                if not report.failed and not self._on_delivered:
                     return
         finally:
             with self._idle:

@@ -38,6 +38,7 @@ JOURNAL_ENV = "JUPYTER_EXP_JOURNAL_DIR"
 SPOOL_NAME = ".jupyter-exp-journal"
 ENTRY = "entry.json"
 END = "end.json"
+DELIVERED = "delivered.json"
 STAGED = "staged"
 METRICS = "metrics"
 
@@ -94,6 +95,9 @@ class EntryMeta:
     kernel_id: str | None
     created_ms: int
     expected_artifacts: tuple[str, ...] = ()
+    offline: bool = False  # recorded while the store was away: the run is created on delivery
+    experiment_name: str | None = None
+    run_name: str | None = None
 
 
 class JournalEntry:
@@ -201,6 +205,15 @@ class JournalEntry:
     def spooled_points(self) -> Iterator[tuple[Path, list[tuple[str, float, int, int]]]]:
         for path in sorted((self.path / METRICS).glob("*.json")):
             yield path, [tuple(point) for point in json.loads(path.read_bytes())]  # type: ignore[misc]
+
+    def delivered_run_id(self) -> str | None:
+        """The store's id of an offline run once it was created there (written before anything else is
+        sent, so that a second delivery does not create it twice)."""
+        path = self.path / DELIVERED
+        return _load(path)["run_id"] if path.exists() else None
+
+    def set_delivered_run_id(self, run_id: str) -> None:
+        _write_atomically(self.path / DELIVERED, _dump({"run_id": run_id}))
 
     def write_end(self, status: str, end_time_ms: int) -> None:
         _write_atomically(self.path / END, _dump({"status": status, "end_time_ms": end_time_ms}))

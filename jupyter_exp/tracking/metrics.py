@@ -30,7 +30,7 @@ class PointSpool(Protocol):
 class MetricWriter:
     def __init__(
         self,
-        send_batch: Callable[[list[Point]], None],
+        send_batch: Callable[[list[Point]], None] | None,
         on_flush: Callable[[dict[str, float]], None] | None = None,
         flush_interval_s: float = FLUSH_INTERVAL_S,
         spool: PointSpool | None = None,
@@ -49,6 +49,7 @@ class MetricWriter:
         self._closed = False
         self.latest: dict[str, float] = {}
         self.points_written = 0
+        self.kept_locally = 0  # offline (no ``send_batch``): points only spooled
         self.last_error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="jupyter-exp-metrics", daemon=True)
         self._thread.start()
@@ -88,6 +89,11 @@ class MetricWriter:
             spooled = self._spool.spool_points(points) if points and self._spool is not None else None
             return points, spooled
 
+    @property
+    def pending(self) -> int:
+        """Points logged and not yet handed to the sink (or, offline, counted as kept)."""
+        return len(self._buffer) + sum(len(points) for points, _ in list(self._sealed))
+
     def seal(self) -> None:
         """Put everything still buffered on disk now (the cell is returning); the thread sends it."""
         if self._spool is None:
@@ -99,13 +105,16 @@ class MetricWriter:
     def _flush(self, points: list[Point], spooled: Path | None) -> None:
         if not points:
             return
-        size = getattr(self._send_batch, "batch_size", BATCH_SIZE)
-        unsent = len(self.unsent)
-        for start in range(0, len(points), size):
-            self._send_with_retry(points[start : start + size])
-        self.points_written += len(points)
-        if spooled is not None and len(self.unsent) == unsent:
-            spooled.unlink(missing_ok=True)  # in the store now; points not sent stay in the journal
+        if self._send_batch is None:  # offline: the journal keeps them
+            self.kept_locally += len(points)
+        else:
+            size = getattr(self._send_batch, "batch_size", BATCH_SIZE)
+            unsent = len(self.unsent)
+            for start in range(0, len(points), size):
+                self._send_with_retry(points[start : start + size])
+            self.points_written += len(points)
+            if spooled is not None and len(self.unsent) == unsent:
+                spooled.unlink(missing_ok=True)  # in the store now; points not sent stay in the journal
         if self._on_flush is not None:
             try:
                 self._on_flush(dict(self.latest))

@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 import time
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,39 +38,60 @@ def now_ms() -> int:
 
 
 class RunRecorder:
-    def __init__(self, client: MlflowClient, run: Any, entry: JournalEntry) -> None:
+    """A run and its journal entry. Offline (``client`` None: the store is away) it only journals, under a
+    local id; the run is created in the store when the journal is delivered."""
+
+    def __init__(self, client: MlflowClient | None, run: Any, run_id: str, entry: JournalEntry) -> None:
         self.client = client
         self.run = run
-        self.run_id: str = run.info.run_id
+        self.run_id = run_id
         self.entry = entry
         self._upload_lock = threading.Lock()
         self._stop_heartbeat = threading.Event()
-        self._heartbeat = threading.Thread(target=self._beat, name="jupyter-exp-heartbeat", daemon=True)
-        self._heartbeat.start()
+        if client is not None:
+            threading.Thread(target=self._beat, name="jupyter-exp-heartbeat", daemon=True).start()
+
+    @property
+    def offline(self) -> bool:
+        return self.client is None
 
     @classmethod
     def start(
         cls,
-        client: MlflowClient,
-        experiment_id: str,
+        client: MlflowClient | None,
+        experiment: tuple[str | None, str],
         run_name: str,
         tags: dict[str, Any],
         journal: Path,
+        tracking_uri: str,
         expected_artifacts: tuple[str, ...] = (),
     ) -> RunRecorder:
-        tags = {**tags, HEARTBEAT_TAG: utc_now_iso()}
-        run = client.create_run(experiment_id, run_name=run_name, tags=_clip_tags(tags))
+        """Create the run (``experiment`` is its id and name) and its journal entry; offline, only the entry."""
+        experiment_id, experiment_name = experiment
+        tags = _clip_tags({**tags, HEARTBEAT_TAG: utc_now_iso()})
+        run = None
+        if client is not None and experiment_id is not None:
+            run = client.create_run(experiment_id, run_name=run_name, tags=tags)
+            run_id, started = run.info.run_id, run.info.start_time
+        else:
+            run_id, started = f"offline-{uuid.uuid4().hex}", now_ms()
         meta = EntryMeta(
-            run_id=run.info.run_id,
-            tracking_uri=strip_credentials(client.tracking_uri),
-            experiment_id=experiment_id,
+            run_id=run_id,
+            tracking_uri=strip_credentials(tracking_uri),
+            experiment_id=experiment_id or "",
             host=host_name(),
             pid=os.getpid(),
             kernel_id=tags.get("jupyter_exp.kernel.id"),
-            created_ms=run.info.start_time,
+            created_ms=started,
             expected_artifacts=expected_artifacts,
+            offline=run is None,
+            experiment_name=experiment_name,
+            run_name=run_name,
         )
-        return cls(client, run, JournalEntry.create(journal, meta))
+        entry = JournalEntry.create(journal, meta)
+        if run is None:
+            entry.merge("tags.json", tags)  # the run's start tags, for when it is created
+        return cls(client, run, run_id, entry)
 
     def _beat(self) -> None:
         while not self._stop_heartbeat.wait(HEARTBEAT_INTERVAL_S):
@@ -81,12 +103,14 @@ class RunRecorder:
     def set_tags(self, tags: dict[str, Any]) -> None:
         clipped = _clip_tags(tags)
         self.entry.merge("tags.json", clipped)
-        send_tags(self.client, self.run_id, clipped)
+        if self.client is not None:
+            send_tags(self.client, self.run_id, clipped)
 
     def log_params(self, params: dict[str, Any]) -> None:
         clipped = {k: str(v)[:MAX_PARAM_VAL_LENGTH] for k, v in params.items()}
         self.entry.merge("params.json", clipped)
-        send_params(self.client, self.run_id, clipped)
+        if self.client is not None:
+            send_params(self.client, self.run_id, clipped)
 
     def stage_text(self, name: str, text: str) -> None:
         self.stage_bytes(name, text.encode("utf-8", "backslashreplace"))
@@ -100,6 +124,8 @@ class RunRecorder:
 
     def upload_staged(self) -> None:
         """Send what is staged so far to ``jupyter_exp/`` in the run's artifacts."""
+        if self.client is None:
+            return  # offline: the journal keeps it
         with self._upload_lock:
             batch = self.entry.take_staged()
             if batch is not None:
