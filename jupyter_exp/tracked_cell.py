@@ -442,6 +442,13 @@ class TrackedCell:
             delivered = deliver_entry(self.client, recorder.entry)
             if delivered.refused:
                 self.warnings.append("the store refused part of the record: " + "; ".join(delivered.refused))
+            if delivered.kept:
+                recorder.entry.release()
+                self.warnings.append(
+                    f"{len(delivered.kept)} artifacts could not be stored; kept locally until "
+                    "`jupyter-exp sync` or a later try delivers them"
+                )
+                FINISHER.retry_journal_later(self.location, self.settings.journal_dir)
         except Exception as error:  # the store failed us: the journal keeps the rest for later
             recorder.entry.release()
             self.warnings.append(
@@ -520,7 +527,8 @@ class TrackedCell:
                     recorder.stage_bytes("notebook.ipynb", taken[0])
                     if taken[1]:  # the file on disk is current enough to judge where names came from
                         self._record_hidden_state(json.loads(taken[0]))
-            recorder.upload_staged()  # what a crash must not lose goes first
+            with contextlib.suppress(OSError):  # a full artifact disk: the finisher retries and says so
+                recorder.upload_staged()  # early, so that the store has the record while the cell runs
             if self.settings.requirements:
                 recorder.stage_text("requirements.txt", environment.requirements_txt())
         except Exception as error:  # an incomplete record is better than a broken cell

@@ -43,6 +43,7 @@ class Delivered:
     refused: list[str] = field(default_factory=list)
     seconds: float = 0.0
     local_id: str | None = None  # an offline run's id until it reached the store
+    kept: list[str] = field(default_factory=list)  # artifacts the store could not take: still journaled
 
 
 def is_refused(error: BaseException) -> bool:
@@ -121,7 +122,7 @@ def deliver_entry(
         run_id = entry.delivered_run_id() or _create_offline_run(client, entry, meta)
     else:
         run_id = meta.run_id
-        client.get_run(run_id)  # a run missing from the store raises: the entry stays, nothing is lost
+    run = client.get_run(run_id)  # a run missing from the store raises: the entry stays, nothing is lost
     end = entry.end()
     status = end["status"] if end else "KILLED"
     result = Delivered(run_id, status, local_id=meta.run_id if meta.offline else None)
@@ -138,20 +139,41 @@ def deliver_entry(
     _send_mapping(send_tags, client, run_id, tags, "tag", result.refused)
     result.points, refused_points = deliver_spooled_points(client, run_id, entry)
     result.refused += refused_points
-    entry.take_staged()
-    for folder in entry.uploads():
-        result.artifacts += sum(1 for p in folder.iterdir() if p.is_file())
-        upload_folder(client, run_id, folder)
-    missing = _missing_artifacts(client, run_id, meta.expected_artifacts) if completed_by else []
     incomplete = list(result.refused)
+    kept_because = _deliver_artifacts(client, run_id, entry, result)
+    if result.kept:
+        incomplete.append(
+            f"not stored: {', '.join(result.kept)} ({kept_because}); kept in the local journal until "
+            "`jupyter-exp sync` delivers them"
+        )
+    missing = _missing_artifacts(client, run_id, meta.expected_artifacts) if completed_by else []
     if missing:
         incomplete.append("missing " + ", ".join(missing) + " (the kernel ended before they were captured)")
     if incomplete:
         send_tags(client, run_id, {INCOMPLETE_TAG: "; ".join(incomplete)[:5000]})
+    elif INCOMPLETE_TAG in run.data.tags:
+        client.delete_tag(run_id, INCOMPLETE_TAG)  # what an earlier try could not store is there now
     client.set_terminated(run_id, status, end_time=end["end_time_ms"] if end else int(time.time() * 1000))
-    entry.remove()
+    if entry.delivered:
+        entry.remove()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _deliver_artifacts(client: MlflowClient, run_id: str, entry: JournalEntry, result: Delivered) -> str:
+    """Upload the entry's artifacts; a local artifact store that cannot take them (a full disk, no
+    permission) leaves them in the journal (``result.kept``) and its reason is returned."""
+    reason = ""
+    entry.take_staged()
+    for folder in entry.uploads():
+        names = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+        try:
+            upload_folder(client, run_id, folder)
+            result.artifacts += len(names)
+        except OSError as error:
+            result.kept += names
+            reason = error.strerror or one_line(error)
+    return reason
 
 
 def _create_offline_run(client: MlflowClient, entry: JournalEntry, meta: EntryMeta) -> str:

@@ -148,9 +148,30 @@ def send_params(client: MlflowClient, run_id: str, params: dict[str, str]) -> No
 
 
 def upload_folder(client: MlflowClient, run_id: str, folder: Path) -> None:
-    """Upload a folder of artifacts to ``jupyter_exp/``; removed once the store has them."""
-    client.log_artifacts(run_id, str(folder), ARTIFACT_DIR)
+    """Upload a folder of artifacts to ``jupyter_exp/``; removed once the store has them. A local artifact
+    store that fails part way (a full disk) is left without the partial files."""
+    try:
+        client.log_artifacts(run_id, str(folder), ARTIFACT_DIR)
+    except OSError:
+        _remove_partial_files(client, run_id, folder)
+        raise
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_partial_files(client: MlflowClient, run_id: str, folder: Path) -> None:
+    from mlflow.utils.file_utils import local_file_uri_to_path
+
+    uri = client.get_run(run_id).info.artifact_uri or ""
+    if "://" in uri and not uri.startswith("file:"):
+        return  # a remote artifact store: an object is either uploaded whole or not at all
+    base = Path(local_file_uri_to_path(uri)) / ARTIFACT_DIR
+    for source in folder.rglob("*"):
+        target = base / source.relative_to(folder)
+        try:
+            if source.is_file() and target.is_file() and target.stat().st_size != source.stat().st_size:
+                target.unlink()
+        except OSError:
+            pass
 
 
 def _clip_tags(tags: dict[str, Any]) -> dict[str, str]:
