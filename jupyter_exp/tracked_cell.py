@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
@@ -369,9 +370,13 @@ class TrackedCell:
         end_time_ms = now_ms()
         wall = time.perf_counter() - wall_start
         cpu = time.process_time() - cpu_start
-        late = cell_capture.config_objects_bound_by_cell(
-            self.body, self.shell.user_ns, self.config, self.options.config_names
-        )
+        try:
+            late = cell_capture.config_objects_bound_by_cell(
+                self.body, self.shell.user_ns, self.config, self.options.config_names
+            )
+        except Exception as error:  # an odd object in the namespace: the rest of the record goes on
+            late = {}
+            self.warnings.append(f"config objects bound by the cell could not be recorded: {error}")
         system = {
             "system/wall_time_s": wall,
             "system/cpu_time_s": cpu,
@@ -381,20 +386,29 @@ class TrackedCell:
         if cuda is not None:
             system["system/gpu_peak_memory_mb"] = cuda.cuda.max_memory_allocated() / 2**20
         recorder = self.recorder
-        writer.seal()  # buffered points to disk
         entry = recorder.entry
-        entry.spool_points([(name, float(value), end_time_ms, 0) for name, value in system.items()])
+        journaled = self._journaled
+        journaled("buffered metric points", writer.seal)
+        journaled(
+            "system metrics",
+            lambda: entry.spool_points([(k, float(v), end_time_ms, 0) for k, v in system.items()]),
+        )
         if late:
             self.config.update(late)
-            entry.merge("params.json", cell_capture.config_to_params(late))
-            recorder.stage_json("config.json", cell_capture.config_document(self.config))
-        recorder.stage_json("outputs.json", outputs.document())
+            journaled("late params", lambda: entry.merge("params.json", cell_capture.config_to_params(late)))
+            journaled(
+                "config.json",
+                lambda: recorder.stage_json("config.json", cell_capture.config_document(self.config)),
+            )
+        journaled("outputs.json", lambda: recorder.stage_json("outputs.json", outputs.document()))
         for name, data in outputs.figures().items():  # figures/figure-1.png ...
-            recorder.stage_bytes(name, data)
-        recorder.stage_json("history.json", self._history_document(outcome))
+            journaled(name, lambda: recorder.stage_bytes(name, data))  # noqa: B023 (called at once)
+        journaled(
+            "history.json", lambda: recorder.stage_json("history.json", self._history_document(outcome))
+        )
         if outcome.error is not None:
-            recorder.stage_text("traceback.txt", outcome.traceback_text)
-        entry.write_end(outcome.status, end_time_ms)
+            journaled("traceback.txt", lambda: recorder.stage_text("traceback.txt", outcome.traceback_text))
+        journaled("the end status", lambda: entry.write_end(outcome.status, end_time_ms))
         _active.last_run_id = recorder.run_id
         if recorder.offline:
             self.warnings.append(
@@ -411,6 +425,17 @@ class TrackedCell:
             FINISHER.submit(complete)
         else:
             complete()
+
+    def _journaled(self, what: str, write: Callable[[], Any]) -> None:
+        """One part of the record to the journal: a part that fails (odd text, a full disk) is named on the
+        card, and neither stops the others nor reaches the user's cell."""
+        try:
+            write()
+        except Exception as error:
+            lines = str(error).strip().splitlines()
+            self.warnings.append(
+                f"{what} could not be recorded: {lines[0] if lines else type(error).__name__}"
+            )
 
     def _complete(
         self,
