@@ -155,6 +155,7 @@ class ReproduceMagics(Magics):
     @argument("--dry-run", action="store_true", help="print the drift and the replay plan; run nothing")
     @argument("--deterministic", action="store_true", help="switch on deterministic algorithms (torch)")
     @argument("--timeout", type=float, help="seconds a replayed cell may run (default: no limit)")
+    @argument("--yes", action="store_true", help="run it even though another user recorded it")
     @line_magic
     def reproduce(self, line: str) -> Any:
         """Rerun a tracked cell from its record in a fresh kernel and verify that the result matched."""
@@ -176,7 +177,7 @@ class ReproduceMagics(Magics):
         options = ReproduceOptions(
             kernel_name=args.kernel, sets=_pairs(args.set, "--set"), rtol=args.rtol, atol=args.atol,
             checkout=args.checkout, dry_run=args.dry_run, deterministic=args.deterministic,
-            cell_timeout=args.timeout,
+            cell_timeout=args.timeout, confirmed=args.yes,
         )  # fmt: skip
         run_id = args.run_id
         if run_id == "last":

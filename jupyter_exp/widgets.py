@@ -206,8 +206,11 @@ def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
 def plan_text(reproduction: Any) -> str:
     """The drift table and the replay plan, as printed before anything runs (and by --dry-run)."""
     plan = reproduction.plan
+    from .reproduce.provenance import provenance
+
     parts = [
-        f"Reproducing {reproduction.original.name} ({reproduction.original_id}) in kernel {reproduction.kernel_name!r}"
+        f"Reproducing {reproduction.original.name} ({reproduction.original_id}) in kernel {reproduction.kernel_name!r}",
+        f"The run was {provenance(reproduction.original).describe()}",
     ]
     if reproduction.drift:
         parts.append("Drift:\n" + _table([d.row() for d in reproduction.drift], ("what", "recorded", "now")))
@@ -223,6 +226,10 @@ def plan_text(reproduction: Any) -> str:
         parts.append(f"  skipped [{skipped.execution_count}] {first} ({skipped.reason})")
     for override in plan.overrides:
         parts.append(f"  --set {override.describe()} ({override.where})")
+    if reproduction.options.dry_run:  # what would execute, whole
+        for step in plan.steps:
+            code = "\n".join(f"    {line}" for line in step.source.splitlines())
+            parts.append(f"  [{step.execution_count}]{' (reproduced)' if step.target else ''}:\n{code}")
     return "\n".join(parts)
 
 

@@ -26,6 +26,7 @@ from ..config import ROOT_ENV, StoreLocation, git_toplevel
 from .drift import Drift, environment_drift, git_drift, notebook_drift, replay_drift
 from .errors import KernelDied, ReproduceError
 from .plan import ReplayPlan, ReplayStep, build_plan
+from .provenance import check_recorder
 from .record import ARTIFACT_DIR, RunRecord, load_record, read_produced
 from .replay_kernel import CellResult, KernelLauncher, LocalKernelLauncher, ReplayKernel
 from .verify import Tolerance, Verdict, failed_verdict, verdict_from
@@ -47,6 +48,7 @@ class ReproduceOptions:
     dry_run: bool = False
     deterministic: bool = False
     cell_timeout: float | None = None
+    confirmed: bool = False  # the caller confirmed running code another user recorded
 
 
 @dataclass
@@ -139,6 +141,8 @@ def _prepare(
 ) -> tuple[Reproduction, Path | None]:
     """Read the record, choose the kernel, plan the replay and list what drifted since the run."""
     record = load_record(client, run_id, workdir)
+    if not options.dry_run:
+        check_recorder(record, options.confirmed)
     kernel_name, kernel_drift = _choose_kernel(record, options, launcher)
     plan = build_plan(record, options.sets)
     if options.deterministic:
