@@ -31,6 +31,7 @@ from .capture.git import capture_git
 from .capture.hidden_state import hidden_state
 from .capture.notebook import ExecutionHistory, notebook_path, relative_to_root, snapshot
 from .capture.outputs import OutputRecorder
+from .capture.state import snapshot as snapshot_bound
 from .cell_code import compile_body, run_compiled
 from .config import JupyterExp, StoreLocation, resolve_store
 from .tracking.finisher import FINISHER
@@ -403,6 +404,7 @@ class TrackedCell:
         journaled("outputs.json", lambda: recorder.stage_json("outputs.json", outputs.document()))
         for name, data in outputs.figures().items():  # figures/figure-1.png ...
             journaled(name, lambda: recorder.stage_bytes(name, data))  # noqa: B023 (called at once)
+        self._bound = snapshot_bound(self.body, self.shell.user_ns)  # copies now, hashed in _complete
         journaled(
             "history.json", lambda: recorder.stage_json("history.json", self._history_document(outcome))
         )
@@ -459,6 +461,7 @@ class TrackedCell:
                 names = ", ".join(sorted({k for k, _ in writer.rejected}))
                 self.warnings.append(f"non-numeric metric values were not logged ({names})")
             background.join()
+            recorder.stage_json("state.json", self._bound.document())  # off the cell's path
             recorder.entry.merge("tags.json", {"jupyter_exp.device": environment.device_label()})
             recorder.stop_heartbeat()
             if self.client is None:

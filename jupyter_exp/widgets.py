@@ -280,6 +280,9 @@ class ReproductionReport:
                     shown(verdict.outputs.status) + (f" (masked: {masked})" if masked else ""),
                 )
             )
+        for item in [*verdict.figures, *verdict.bound]:  # figures, then the values the cell bound, by name
+            detail = f": {item.detail}" if item.status != "exact" and item.detail else ""
+            rows.append((item.label, "", "", shown(item.status) + detail))
         return rows
 
     def __repr__(self) -> str:

@@ -23,11 +23,16 @@ class FigureComparison:
     differing: int = 0  # of those, how many differ in any channel
     why: str | None = None
 
+    @property
+    def label(self) -> str:
+        return self.original or self.reproduced or "figure"
+
+    @property
+    def detail(self) -> str:
+        return self.why or f"{self.differing} of {self.pixels} pixels differ"
+
     def describe(self) -> str:
-        name = self.original or self.reproduced or "figure"
-        if self.why:
-            return f"{name}: {self.why}"
-        return f"{name}: {self.differing} of {self.pixels} pixels differ"
+        return f"{self.label}: {self.detail}"
 
 
 def _ordered(figures: dict[str, bytes]) -> list[str]:

@@ -189,15 +189,15 @@ def read_figures(client: MlflowClient, run_id: str, artifact_uri: str | None = N
     return figures
 
 
-def read_outputs(client: MlflowClient, run_id: str, artifact_uri: str | None = None) -> dict[str, Any] | None:
-    """A run's ``outputs.json``."""
-    text = read_artifact(client, run_id, f"{ARTIFACT_DIR}/outputs.json", artifact_uri)
+def read_json(client: MlflowClient, run_id: str, name: str, artifact_uri: str | None = None) -> Any:
+    """A run's ``jupyter_exp/<name>`` JSON document, ``None`` when it has none."""
+    text = read_artifact(client, run_id, f"{ARTIFACT_DIR}/{name}", artifact_uri)
     if text is None:
         return None
     try:
         return json.loads(text)
     except ValueError as error:
-        raise RecordIncomplete(f"run {run_id}: {ARTIFACT_DIR}/outputs.json is corrupt ({error})") from None
+        raise RecordIncomplete(f"run {run_id}: {ARTIFACT_DIR}/{name} is corrupt ({error})") from None
 
 
 def metric_series(client: MlflowClient, run: Any) -> dict[str, list[tuple[int, float]]]:
@@ -217,5 +217,8 @@ def read_produced(client: MlflowClient, run_id: str) -> Produced:
     run = client.get_run(run_id)
     uri = run.info.artifact_uri
     return Produced(
-        metric_series(client, run), read_outputs(client, run_id, uri), read_figures(client, run_id, uri)
+        metric_series(client, run),
+        read_json(client, run_id, "outputs.json", uri),
+        read_figures(client, run_id, uri),
+        read_json(client, run_id, "state.json", uri),
     )

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .bound import BoundComparison, compare_bound
 from .figures import FigureComparison, compare_figures
 from .masks import as_displayed, mask
 
@@ -146,6 +147,7 @@ class Produced:
     metrics: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     outputs: dict[str, Any] | None = None
     figures: dict[str, bytes] = field(default_factory=dict)  # figures/figure-1.png -> file content
+    state: dict[str, Any] | None = None  # state.json: digests of the values the cell bound
 
 
 @dataclass
@@ -155,6 +157,8 @@ class Verdict:
     metrics: list[MetricComparison] = field(default_factory=list)
     outputs: OutputComparison | None = None
     figures: list[FigureComparison] = field(default_factory=list)
+    bound: list[BoundComparison] = field(default_factory=list)
+    not_compared: dict[str, str] = field(default_factory=dict)  # bound names that could not be digested
     tolerance: Tolerance = field(default_factory=Tolerance)
     overrides: list[str] = field(default_factory=list)
     failure: dict[str, Any] | None = None
@@ -180,12 +184,22 @@ def verdict_from(
     metrics = compare_metrics(original.metrics, reproduced.metrics, tol)
     outputs = compare_outputs(original.outputs, reproduced.outputs, tol)
     figures = compare_figures(original.figures, reproduced.figures)
-    compared = {"metrics": len(metrics), "outputs": outputs.lines, "figures": len(figures)}
+    bound = compare_bound(original.state, reproduced.state, tol.close)
+    compared = {
+        "metrics": len(metrics),
+        "outputs": outputs.lines,
+        "figures": len(figures),
+        "bound values": len(bound),
+    }
     parts: list[tuple[str, str]] = [(m.key, m.status) for m in metrics]
     if outputs.status != "unavailable":
         parts.append(("outputs", outputs.status))
-    parts += [(f.original or f.reproduced or "figure", f.status) for f in figures]
-    found = Verdict("exact", "", metrics, outputs, figures, tol, overrides or [], compared=compared)
+    parts += [(f.label, f.status) for f in figures]
+    parts += [(b.name, b.status) for b in bound]
+    not_compared = (original.state or {}).get("not_compared", {})
+    found = Verdict(
+        "exact", "", metrics, outputs, figures, bound, not_compared, tol, overrides or [], compared=compared
+    )
     if not parts:
         found.verdict, found.summary = "unverified", NOTHING_COMPARED
         return found
@@ -207,6 +221,8 @@ def _compared(verdict: Verdict) -> str:
         parts.append("the outputs")
     if verdict.figures:
         parts.append(f"{len(verdict.figures)} figures")
+    if verdict.bound:
+        parts.append(f"{len(verdict.bound)} bound values")
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
 
@@ -223,8 +239,11 @@ def _summary(verdict: Verdict, tol: Tolerance) -> str:
     if outputs is not None and outputs.status == "diverged":
         line = (outputs.first_difference or {}).get("line")
         return f"outputs differ (line {line})" if line else "outputs differ"
-    figure = next(f for f in verdict.figures if f.status == "diverged")
-    return f"figure differs: {figure.describe()}"
+    figure = next((f for f in verdict.figures if f.status == "diverged"), None)
+    if figure is not None:
+        return f"figure differs: {figure.describe()}"
+    bound = next(b for b in verdict.bound if b.status == "diverged")
+    return f"bound value differs: {bound.describe()}"
 
 
 def failed_verdict(where: str, ename: str, evalue: str, tol: Tolerance, overrides: list[str]) -> Verdict:

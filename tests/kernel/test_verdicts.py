@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from jupyter_exp.widgets import ReproductionReport
+
 from .conftest import artifact, artifact_json, init_repo, store
-from .test_reproduce import record_session, reproduce
+from .test_reproduce import location, record_session, reproduce
 
 pytestmark = pytest.mark.kernel
 
@@ -62,3 +64,32 @@ def test_a_figure_is_recorded_and_compared_by_its_pixels(tmp_path: Path) -> None
     (figure,) = changed.verdict.figures
     assert 0 < figure.differing < figure.pixels
     assert changed.verdict.summary == f"figure differs: {figure.describe()}"
+
+
+BINDING_CELLS = [
+    "import numpy as np\noffset = float(open('offset.txt').read())",
+    "%%track --name bind\nw = np.random.randn(6) + offset\nb = float(w.sum())",
+]
+
+
+def test_a_cell_that_only_binds_values_is_verified_by_their_digests(tmp_path: Path) -> None:
+    (tmp_path / "project" / "nb").mkdir(parents=True)
+    (tmp_path / "project" / "nb" / "offset.txt").write_text("0.5")
+    root, run_id = recorded_cell(tmp_path, *BINDING_CELLS)
+    client = store(root)
+    recorded = artifact_json(client, run_id, "state.json")
+    assert sorted(recorded["values"]) == ["b", "w"] and recorded["values"]["w"]["summary"] == "float64 (6,)"
+
+    same = reproduce(root, run_id)
+    assert same.verdict.verdict == "exact", same.verdict.summary
+    assert same.verdict.summary == "0 metrics and 2 bound values identical"
+
+    (root / "nb" / "offset.txt").write_text("0.501")
+    changed = reproduce(root, run_id)
+    assert changed.verdict.verdict == "diverged", changed.verdict.summary
+    by_name = {b.name: b for b in changed.verdict.bound}
+    assert by_name["w"].describe() == "w: 6 of 6 elements differ, max abs 0.001"
+    document = artifact_json(client, changed.run_id, "reproduction.json")
+    assert document["compared"]["bound values"] == 2
+    table = repr(ReproductionReport(changed, location(root)))
+    assert "diverged: 6 of 6 elements differ, max abs 0.001" in table  # the row of w

@@ -100,7 +100,7 @@ def test_a_verdict_that_compared_nothing_is_unverified_never_exact() -> None:
         verdict = verdict_from(original, reproduced, TOL)
         assert verdict.verdict == "unverified"
         assert verdict.summary == "nothing to compare: no metrics, outputs, figures or bound values"
-        assert verdict.document()["compared"] == {"metrics": 0, "outputs": 0, "figures": 0}
+        assert verdict.document()["compared"] == {"metrics": 0, "outputs": 0, "figures": 0, "bound values": 0}
     assert verdict_from(Produced(), Produced(), TOL, ["lr: 0.1 → 0.2"]).verdict == "unverified"
 
 
@@ -109,7 +109,7 @@ def test_what_was_compared_is_listed_by_kind() -> None:
     verdict = verdict_from(
         Produced(metrics, outputs("a 1\nb 2\n")), Produced(metrics, outputs("a 1\nb 2\n")), TOL
     )
-    assert verdict.verdict == "exact" and verdict.compared == {"metrics": 1, "outputs": 2, "figures": 0}
+    assert verdict.verdict == "exact" and verdict.compared == {"metrics": 1, "outputs": 2, "figures": 0, "bound values": 0}
 
 
 def test_something_the_original_did_not_produce_is_a_difference_not_nothing() -> None:
