@@ -77,5 +77,7 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "jupyter-exp"}]
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "jupyter_exp.server"}]
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .server import JupyterExpApp  # only the server imports server/
+
+    return [{"module": "jupyter_exp.server", "app": JupyterExpApp}]

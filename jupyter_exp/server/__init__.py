@@ -1,5 +1,5 @@
 """jupyter_server extension: exports the store root to kernels, serves the sidebar's REST API and ends
-the runs of dead kernels KILLED."""
+the runs of dead kernels (``JupyterExpApp``, configured as ``c.JupyterExpApp.*``)."""
 
 from __future__ import annotations
 
@@ -7,29 +7,81 @@ import os
 from pathlib import Path
 from typing import Any
 
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Float
+
 from ..config import ROOT_ENV
 
+DEPRECATED_SETTINGS = ("reaper_interval_s", "stale_after_s")  # were c.JupyterExp.*, the kernel's config
 
-def _load_jupyter_server_extension(server_app: Any) -> None:
-    from ..config import JupyterExp, resolve_store
-    from .handlers import setup_handlers
-    from .reaper import KernelReaper
 
-    root = Path(os.path.expanduser(server_app.root_dir)).resolve()
-    # Kernels started by this server inherit its environment: they resolve the same default store.
-    os.environ.setdefault(ROOT_ENV, str(root))
-    settings = JupyterExp(parent=server_app)  # c.JupyterExp.* applies
-    web_app = server_app.web_app
-    web_app.settings["jupyter_exp"] = settings
-    setup_handlers(web_app)
-    clients = web_app.settings["jupyter_exp_clients"]
-    reaper = KernelReaper(
-        server_app.kernel_manager,
-        lambda: clients.get(resolve_store(settings)),
-        interval_s=settings.reaper_interval_s,
-        stale_after_s=settings.stale_after_s,
-        log=server_app.log,
-    )
-    web_app.settings["jupyter_exp_reaper"] = reaper
-    reaper.start(getattr(server_app, "event_logger", None))
-    server_app.log.info("jupyter-exp: tracking root %s", os.environ[ROOT_ENV])
+class JupyterExpApp(ExtensionApp):
+    """The server side of jupyter-exp: the REST API, the kernel reaper and the reproduction jobs."""
+
+    name = "jupyter_exp"
+    load_other_extensions = True
+
+    reaper_interval_s = Float(
+        10.0, help="Seconds between sweeps for runs of dead kernels and stale heartbeats (0 turns it off)."
+    ).tag(config=True)
+    stale_after_s = Float(
+        300.0,
+        help="A RUNNING run whose heartbeat is older than this, of a kernel this server does not run, "
+        "is ended (completed from the journal, else KILLED).",
+    ).tag(config=True)
+
+    def initialize_settings(self) -> None:
+        from ..config import JupyterExp, resolve_store
+        from ..tracking.journal import journal_root
+        from .handlers import StoreClients
+        from .jobs import ReproductionJobs
+        from .reaper import KernelReaper
+
+        server = self.serverapp
+        self.log = server.log  # one logger: the server's
+        root = Path(os.path.expanduser(server.root_dir)).resolve()
+        # Kernels started by this server inherit its environment: they resolve the same default store.
+        os.environ.setdefault(ROOT_ENV, str(root))
+        settings = JupyterExp(parent=server)  # c.JupyterExp.* applies
+        self._apply_deprecated(settings)
+        clients = StoreClients()
+        self.jobs = ReproductionJobs(self.log)
+        self.reaper = KernelReaper(
+            server.kernel_manager,
+            lambda: clients.get(resolve_store(settings)),
+            interval_s=self.reaper_interval_s,
+            stale_after_s=self.stale_after_s,
+            log=self.log,
+            journal=lambda: journal_root(resolve_store(settings), settings.journal_dir),
+        )
+        self.settings.update(
+            jupyter_exp_settings=settings,
+            jupyter_exp_clients=clients,
+            jupyter_exp_jobs=self.jobs,
+            jupyter_exp_reaper=self.reaper,
+        )
+        self.reaper.start(getattr(server, "event_logger", None))
+        self.log.info("jupyter-exp: tracking root %s", os.environ[ROOT_ENV])
+
+    def _apply_deprecated(self, settings: Any) -> None:
+        """``c.JupyterExp.reaper_interval_s`` / ``stale_after_s`` still apply, with a warning, unless
+        ``c.JupyterExpApp`` sets them."""
+        old = self.serverapp.config.get("JupyterExp", {})
+        new = self.config.get(type(self).__name__, {})
+        for name in DEPRECATED_SETTINGS:
+            if name in old:
+                self.log.warning(
+                    "jupyter-exp: c.JupyterExp.%s is deprecated; use c.JupyterExpApp.%s", name, name
+                )
+                if name not in new:
+                    setattr(self, name, getattr(settings, name))
+
+    def initialize_handlers(self) -> None:
+        from .handlers import routes
+
+        self.handlers.extend(routes())
+
+    async def stop_extension(self) -> None:
+        """The server is stopping: no more sweeps; running reproductions cancelled (kernels shut down)."""
+        self.reaper.stop()
+        await self.jobs.shutdown()

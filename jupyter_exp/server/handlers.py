@@ -1,18 +1,25 @@
-"""REST handlers under /jupyter-exp/ (docs/rest-api.md): one authenticated base handler and one route table.
+"""REST handlers under /jupyter-exp/ (docs/rest-api.md): one base handler and one route table, every
+handler authenticated and authorized (resource ``jupyter_exp``).
 
 Handlers are thin: parse the request, run the framework-free core (listing, compare, jobs) with MLflow
-calls on a thread, answer JSON. Errors are ``{"message", "status"}``, never a stack trace.
+calls on a thread, answer JSON. Errors are ``{"message", "status"}``, never a stack trace; bad input is a
+400 with one line, 502 only for a store that failed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
+import re
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import tornado
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from mlflow import MlflowClient
@@ -24,6 +31,7 @@ from ..compare import compare_runs, run_series
 from ..config import JupyterExp, StoreLocation, resolve_store
 from ..listing import QueryError, RunQuery, get_run, list_runs, run_detail, ui_url
 from ..reproduce.errors import RecordNotFound, ReproduceError
+from ..reproduce.provenance import ForeignRecord
 from ..reproduce.record import ARTIFACT_DIR, read_artifact
 from ..reproduce.replay_kernel import ServerKernelLauncher
 from ..tracking.store import StoreError, client_for
@@ -32,6 +40,9 @@ from .jobs import JobConflict, JobRequestError, ReproductionJobs
 T = TypeVar("T")
 RUN_ID = r"(?P<run_id>[^/]+)"
 JOB_ID = r"(?P<job_id>[0-9a-f]+)"
+AUTH_RESOURCE = "jupyter_exp"
+SQLITE_INTEGERS = range(-(2**63), 2**63)
+_INTEGER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|(?<![\w.])-?\d+(?![\w.])")
 
 
 class StoreClients:
@@ -53,6 +64,8 @@ def _http_error(error: Exception) -> tornado.web.HTTPError:
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
     if isinstance(error, RecordNotFound | KeyError):
         return tornado.web.HTTPError(404, message)
+    if isinstance(error, ForeignRecord):  # the client asks the user, then sends confirm_foreign
+        return tornado.web.HTTPError(409, message)
     if isinstance(error, QueryError | JobRequestError | ReproduceError | ValueError):
         return tornado.web.HTTPError(400, message)
     if isinstance(error, JobConflict):
@@ -62,12 +75,44 @@ def _http_error(error: Exception) -> tornado.web.HTTPError:
     return tornado.web.HTTPError(500, f"{type(error).__name__}: {message}")
 
 
+def check_page_token(token: str) -> str:
+    """A page token this API handed out: base64 of a JSON object (MLflow's search tokens)."""
+    try:
+        document = json.loads(base64.b64decode(token, validate=True))
+    except (binascii.Error, ValueError, RecursionError):
+        document = None
+    if not isinstance(document, dict):
+        raise QueryError("invalid page token: use a next_page_token this API returned, as it is")
+    return token
+
+
+def check_filter_integers(text: str) -> str:
+    """Integers a SQL store cannot hold are refused here (MLflow would fail deep in the driver)."""
+    for match in _INTEGER.finditer(text):
+        literal = match.group(0)
+        if literal[0] not in "'\"`" and int(literal) not in SQLITE_INTEGERS:
+            raise QueryError(
+                f"filter: the integer {literal[:30]} is out of range (a store holds at most 2**63 - 1)"
+            )
+    return text
+
+
+def json_body(body: bytes) -> Any:
+    """The request body as JSON; anything else (including nesting too deep to parse) is a 400."""
+    try:
+        return json.loads(body or b"{}")
+    except (ValueError, RecursionError):
+        raise tornado.web.HTTPError(400, "the body must be JSON (an object, not too deeply nested)") from None
+
+
 class BaseHandler(APIHandler):
     """JSON errors with a message, never a stack trace; store access off the event loop."""
 
+    auth_resource = AUTH_RESOURCE
+
     @property
     def exp_settings(self) -> JupyterExp | None:
-        return self.settings.get("jupyter_exp")
+        return self.settings.get("jupyter_exp_settings")
 
     @property
     def location(self) -> StoreLocation:
@@ -90,6 +135,12 @@ class BaseHandler(APIHandler):
             if http_error.status_code >= 500:
                 self.log.warning("jupyter-exp: %s failed: %s", self.request.path, error, exc_info=True)
             raise http_error from None
+
+    async def require(self, action: str, resource: str) -> None:
+        """A permission beyond this handler's own (403 without it)."""
+        allowed = await ensure_async(self.authorizer.is_authorized(self, self.current_user, action, resource))
+        if not allowed:
+            raise tornado.web.HTTPError(403, f"User is not authorized to {action} on resource: {resource}.")
 
     def int_argument(self, name: str, default: int) -> int:
         raw = self.get_query_argument(name, None)
@@ -121,6 +172,7 @@ class BaseHandler(APIHandler):
 
 class StoreHandler(BaseHandler):
     @tornado.web.authenticated
+    @authorized
     def get(self) -> None:
         location = self.location
         self.answer(
@@ -136,6 +188,7 @@ class StoreHandler(BaseHandler):
 
 class RunsHandler(BaseHandler):
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         tags = {}
         for item in self.get_query_arguments("tag"):
@@ -143,28 +196,34 @@ class RunsHandler(BaseHandler):
             if not sep or not key.strip():
                 raise tornado.web.HTTPError(400, f"tag must look like key=value, got {item!r}")
             tags[key.strip()] = value
-        query = RunQuery(
-            notebook=self.get_query_argument("notebook", None) or None,
-            experiment=self.get_query_argument("experiment", None) or None,
-            status=self.get_query_argument("status", None) or None,
-            tags=tags,
-            filter=self.get_query_argument("filter", "") or "",
-            order=self.get_query_argument("order", "") or "start_time DESC",
-            max_results=self.int_argument("max_results", 100),
-            page_token=self.get_query_argument("page_token", None) or None,
-        )
+        page_token = self.get_query_argument("page_token", None) or None
+        try:
+            query = RunQuery(
+                notebook=self.get_query_argument("notebook", None) or None,
+                experiment=self.get_query_argument("experiment", None) or None,
+                status=self.get_query_argument("status", None) or None,
+                tags=tags,
+                filter=check_filter_integers(self.get_query_argument("filter", "") or ""),
+                order=self.get_query_argument("order", "") or "start_time DESC",
+                max_results=self.int_argument("max_results", 100),
+                page_token=page_token and check_page_token(page_token),
+            )
+        except QueryError as error:
+            raise tornado.web.HTTPError(400, str(error)) from None
         runs, token = await self.in_thread(lambda client: list_runs(client, query))
         self.answer({"runs": runs, "next_page_token": token})
 
 
 class RunHandler(BaseHandler):
     @tornado.web.authenticated
+    @authorized
     async def get(self, run_id: str) -> None:
         self.answer(await self.in_thread(lambda client: run_detail(client, run_id)))
 
 
 class MetricsHandler(BaseHandler):
     @tornado.web.authenticated
+    @authorized
     async def get(self, run_id: str) -> None:
         keys = self.list_argument("keys")
         max_points = self.int_argument("max_points", 1000)
@@ -174,6 +233,7 @@ class MetricsHandler(BaseHandler):
 
 class SnapshotHandler(BaseHandler):
     @tornado.web.authenticated
+    @authorized
     async def get(self, run_id: str) -> None:
         def snapshot(client: MlflowClient) -> str | None:
             run = get_run(client, run_id)  # 404 for an unknown run
@@ -191,6 +251,7 @@ class SnapshotHandler(BaseHandler):
 
 class CompareHandler(BaseHandler):
     @tornado.web.authenticated
+    @authorized
     async def get(self) -> None:
         run_ids = self.list_argument("run_ids")
         max_points = self.int_argument("max_points", 500)
@@ -199,15 +260,15 @@ class CompareHandler(BaseHandler):
 
 class JobsHandler(BaseHandler):
     @tornado.web.authenticated
+    @authorized
     def get(self) -> None:
         self.answer({"jobs": [job.document() for job in self.jobs.all()]})
 
     @tornado.web.authenticated
+    @authorized
     async def post(self) -> None:
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError:
-            raise tornado.web.HTTPError(400, "the body must be JSON") from None
+        await self.require("execute", "kernels")  # it starts a kernel and runs recorded code
+        body = json_body(self.request.body)
         launcher = ServerKernelLauncher(self.kernel_manager)
         try:
             job = await self.jobs.start(body, self.location, launcher)
@@ -218,6 +279,7 @@ class JobsHandler(BaseHandler):
 
 class JobHandler(BaseHandler):
     @tornado.web.authenticated
+    @authorized
     def get(self, job_id: str) -> None:
         try:
             self.answer(self.jobs.get(job_id).document())
@@ -227,6 +289,7 @@ class JobHandler(BaseHandler):
 
 class JobCancelHandler(BaseHandler):
     @tornado.web.authenticated
+    @authorized
     async def post(self, job_id: str) -> None:
         try:
             job = await self.jobs.cancel(job_id)
@@ -250,10 +313,6 @@ ROUTES = [
 ]
 
 
-def setup_handlers(web_app: Any) -> None:
-    base_url = web_app.settings["base_url"]
-    web_app.settings.setdefault("jupyter_exp_clients", StoreClients())
-    web_app.settings.setdefault("jupyter_exp_jobs", ReproductionJobs())
-    web_app.add_handlers(
-        ".*$", [(url_path_join(base_url, "jupyter-exp", route), handler) for route, handler in ROUTES]
-    )
+def routes() -> list[tuple[str, type[BaseHandler]]]:
+    """The route table, relative to the server's base URL (``ExtensionApp`` prefixes it)."""
+    return [(url_path_join("jupyter-exp", route), handler) for route, handler in ROUTES]
