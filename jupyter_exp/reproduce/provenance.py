@@ -50,5 +50,6 @@ def check_recorder(record: RunRecord, confirmed: bool) -> None:
         return
     raise ForeignRecord(
         f"run {record.run_id} was {origin.describe()}: reproducing it runs their recorded code. "
-        "Look at it first (--dry-run shows every cell that would run), then confirm with --yes"
+        "Look at it first (--dry-run shows every cell that would run), then confirm with --yes "
+        "(confirm_foreign in a REST request)"
     )

@@ -15,6 +15,7 @@ from ..capture.cell import parse_key_value
 from ..config import StoreLocation
 from ..reproduce.errors import ReproduceError
 from ..reproduce.plan import build_plan
+from ..reproduce.provenance import check_recorder
 from ..reproduce.record import load_record
 from ..reproduce.replay import ReplayObserver, ReproduceOptions, reproduce
 from ..reproduce.replay_kernel import CellResult, KernelLauncher
@@ -70,6 +71,7 @@ def options_from(body: Any) -> tuple[str, ReproduceOptions, dict[str, str]]:
         atol=_number(body, "atol", 1e-8),
         checkout=bool(body.get("checkout", False)),
         deterministic=bool(body.get("deterministic", False)),
+        confirmed=body.get("confirm_foreign") is True,  # explicit: the run may be another user's
     )
     return run_id.strip(), options, texts
 
@@ -133,6 +135,7 @@ def check_request(location: StoreLocation, run_id: str, options: ReproduceOption
     client = client_for(location)
     with tempfile.TemporaryDirectory(prefix="jupyter-exp-check-") as folder:
         record = load_record(client, run_id, folder)
+        check_recorder(record, options.confirmed)
         build_plan(record, options.sets)
     if options.kernel_name:
         launcher.check(options.kernel_name)

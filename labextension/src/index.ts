@@ -20,7 +20,7 @@ import type { Widget } from '@lumino/widgets';
 
 import { ExpClient } from './api';
 import { DetailModel } from './detailmodel';
-import { describeError } from './errors';
+import { JupyterExpRequestError, describeError } from './errors';
 import { runsIcon } from './icons';
 import { JobsModel } from './jobsmodel';
 import { StoreModel } from './model';
@@ -30,7 +30,7 @@ import { RunsModel } from './runsmodel';
 import { DEFAULT_SETTINGS, readSettings } from './settings';
 import { SnapshotDrive, isSnapshotPath, snapshotPath } from './snapshotdrive';
 import { CommandIDs, PALETTE_CATEGORY, PLUGIN_ID, SIDEBAR_ID } from './tokens';
-import type { IExpSettings, IRunDetail } from './types';
+import type { IExpSettings, IJobRequest, IRunDetail } from './types';
 import { createCompareWidget } from './widgets/comparewidget';
 import {
   ReproduceBody,
@@ -135,6 +135,31 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     };
 
+    /** Start a job; a run another user recorded (409) is started only after the user confirms. */
+    const startConfirmed = async (request: IJobRequest): Promise<void> => {
+      try {
+        await jobs.start(request);
+      } catch (error) {
+        if (
+          !(error instanceof JupyterExpRequestError) ||
+          error.status !== 409
+        ) {
+          throw error;
+        }
+        const answer = await showDialog({
+          title: 'Run code another user recorded?',
+          body: describeError(error),
+          buttons: [
+            Dialog.cancelButton(),
+            Dialog.warnButton({ label: 'Run their code' })
+          ]
+        });
+        if (answer.button.accept) {
+          await jobs.start({ ...request, confirm_foreign: true });
+        }
+      }
+    };
+
     const reproduce = async (runId: string): Promise<void> => {
       const run =
         detail.state.detail?.run_id === runId
@@ -170,7 +195,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           continue;
         }
         try {
-          await jobs.start(result.value);
+          await startConfirmed(result.value);
           app.shell.activateById(SIDEBAR_ID);
         } catch (error) {
           await showErrorMessage(

@@ -31,7 +31,8 @@ export type RunStatus =
   'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
 
 /** Verdict of a reproduction (`%reproduce` or a job). */
-export type Verdict = 'exact' | 'close' | 'diverged' | 'failed' | 'varied' | 'unverified';
+export type Verdict =
+  'exact' | 'close' | 'diverged' | 'failed' | 'varied' | 'unverified';
 
 /** One run as listed by `GET /jupyter-exp/runs` (docs/rest-api.md, `RunSummary`). */
 export interface IRunSummary {
@@ -141,6 +142,8 @@ export interface IJobRequest {
   atol?: number;
   checkout?: boolean;
   deterministic?: boolean;
+  /** Run it although another user recorded it (the server answers 409 without it). */
+  confirm_foreign?: boolean;
 }
 
 /** Query of `GET /jupyter-exp/runs`; every field is optional. */

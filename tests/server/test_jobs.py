@@ -126,3 +126,24 @@ async def test_unknown_jobs_are_404(post, get):
         with pytest.raises(HTTPClientError) as error:
             await call
         assert error.value.code == 404 and "no reproduction job 0abc" in error.value.response.body.decode()
+
+
+async def test_another_users_run_needs_an_explicit_confirmation(post, get, seeded, jp_serverapp):
+    client = seeded.client
+    run_id = seeded.ids["alpha"]
+    recorder = client.get_run(run_id).data.tags.get("mlflow.user")
+    client.set_tag(run_id, "mlflow.user", "someone-else")
+    try:
+        kernels_before = set(jp_serverapp.kernel_manager.list_kernel_ids())
+        with pytest.raises(HTTPClientError) as refused:
+            await post("reproductions", body={"run_id": run_id})
+        assert refused.value.code == 409
+        message = json.loads(refused.value.response.body)["message"]
+        assert "recorded by someone-else" in message and "confirm_foreign" in message
+        assert set(jp_serverapp.kernel_manager.list_kernel_ids()) == kernels_before  # nothing started
+        code, job = await post("reproductions", body={"run_id": run_id, "confirm_foreign": True})
+        assert code == 202
+        ended = await wait_until_ended(get, job["id"])
+        assert ended["state"] == "finished", ended
+    finally:
+        client.set_tag(run_id, "mlflow.user", recorder or "")
