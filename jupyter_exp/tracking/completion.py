@@ -183,16 +183,12 @@ def _create_offline_run(client: MlflowClient, entry: JournalEntry, meta: EntryMe
 
     location = StoreLocation(tracking_uri=meta.tracking_uri, artifact_root=None, root=Path.cwd())
     experiment_id = experiment_id_for(client, location, meta.experiment_name or "Default")
-    found = client.search_runs(
-        [experiment_id], f"tags.`{OFFLINE_ID_TAG}` = '{meta.run_id}'", max_results=1
-    )
+    found = client.search_runs([experiment_id], f"tags.`{OFFLINE_ID_TAG}` = '{meta.run_id}'", max_results=1)
     if found:
         run_id: str = found[0].info.run_id
     else:
         tags = {**entry.mapping("tags.json"), OFFLINE_TAG: "true", OFFLINE_ID_TAG: meta.run_id}
-        run = client.create_run(
-            experiment_id, start_time=meta.created_ms, tags=tags, run_name=meta.run_name
-        )
+        run = client.create_run(experiment_id, start_time=meta.created_ms, tags=tags, run_name=meta.run_name)
         run_id = run.info.run_id
     entry.set_delivered_run_id(run_id)
     return run_id
