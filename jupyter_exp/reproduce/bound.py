@@ -4,9 +4,16 @@ numeric values the elements ("``w``: 6 of 6 elements differ, max abs 0.001")."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+# names that hold a clock reading, like the timing words the output masks go by: not compared
+CLOCK_NAME = re.compile(
+    r"(?i)(?:^|_)(?:time|times|elapsed|duration|took|runtime|walltime|wall|timestamp|now|tic|toc|t0|t1|"
+    r"start_time|end_time|started|ended)(?:_?s|_ms|_ns)?(?:_|$)"
+)
 
 
 @dataclass
@@ -39,10 +46,13 @@ def _by_elements(
 def compare_bound(
     original: dict[str, Any] | None, reproduced: dict[str, Any] | None, close: Callable[[float, float], bool]
 ) -> list[BoundComparison]:
-    """Every value the original digested; one the replay did not bind (or could not digest) diverges."""
+    """Every value the original digested, clock readings aside (``t0``, ``elapsed``, ``train_time``); one the
+    replay did not bind (or could not digest) diverges."""
     theirs = (reproduced or {}).get("values", {})
     compared = []
     for name, entry in (original or {}).get("values", {}).items():
+        if CLOCK_NAME.search(name):
+            continue
         other = theirs.get(name)
         if other is None:
             why = (reproduced or {}).get("not_compared", {}).get(name)

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .bound import BoundComparison, compare_bound
+from .bound import CLOCK_NAME, BoundComparison, compare_bound
 from .figures import FigureComparison, compare_figures
 from .masks import as_displayed, mask
 
@@ -196,7 +196,9 @@ def verdict_from(
         parts.append(("outputs", outputs.status))
     parts += [(f.label, f.status) for f in figures]
     parts += [(b.name, b.status) for b in bound]
-    not_compared = (original.state or {}).get("not_compared", {})
+    state = original.state or {}
+    clocks = {name: "a clock reading" for name in state.get("values", {}) if CLOCK_NAME.search(name)}
+    not_compared = {**state.get("not_compared", {}), **clocks}
     found = Verdict(
         "exact", "", metrics, outputs, figures, bound, not_compared, tol, overrides or [], compared=compared
     )

@@ -97,3 +97,18 @@ def test_a_cell_that_only_binds_values_is_verified_by_them() -> None:
     assert verdict.summary.startswith("bound value differs: b: 1 of 1 elements differ")
     same = verdict_from(original, original, Tolerance())
     assert same.verdict == "exact" and same.summary == "0 metrics and 2 bound values identical"
+
+
+def test_clock_readings_bound_by_the_cell_are_not_compared() -> None:
+    names = ["t0", "elapsed", "train_time", "start_time", "wall_s", "epoch_time_ms", "toc"]
+    original = state(
+        {name: 1.0 for name in names} | {"loss": 0.5, "start": 3},
+        " = ".join([*names, "loss", "start"]) + " = 1",
+    )
+    replayed = state(
+        {name: 2.0 for name in names} | {"loss": 0.5, "start": 3},
+        " = ".join([*names, "loss", "start"]) + " = 1",
+    )
+    assert [c.name for c in compare_bound(original, replayed, Tolerance().close)] == ["loss", "start"]
+    verdict = verdict_from(Produced(state=original), Produced(state=replayed), Tolerance())
+    assert verdict.verdict == "exact" and verdict.not_compared == {name: "a clock reading" for name in names}
