@@ -3,8 +3,8 @@
 numpy's global generator gets a fresh random state when ``numpy.random`` is first imported, so a
 cell that imports numpy and draws from it at once cannot be replayed from states taken before the
 cell. A finder on ``sys.meta_path`` runs a callback right after such a module has executed: the
-record takes its initial state, a replay puts the recorded one in its place. (torch's generators
-start from a fixed default seed and need no such care.)
+record takes its initial state, a replay puts the recorded one in its place. torch (since 2.13) seeds
+its default CPU generator from OS entropy at import too.
 """
 
 from __future__ import annotations
@@ -15,16 +15,21 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-WATCHED = {"numpy.random": "numpy"}  # module -> key of its state in the recorded states
+WATCHED = {"numpy.random": "numpy", "torch": "torch"}  # module -> key of its state in the recorded states
 IMPORT_SUFFIX = "@import"
 
 
 def _get_state(module: Any) -> Any:
+    if module.__name__ == "torch":  # as bytes: unpickling a tensor would import torch before the cell does
+        return bytes(module.get_rng_state().tolist())
     return module.get_state()
 
 
 def _set_state(module: Any, state: Any) -> None:
-    module.set_state(state)
+    if module.__name__ == "torch":
+        module.set_rng_state(module.frombuffer(bytearray(state), dtype=module.uint8))
+    else:
+        module.set_state(state)
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):
