@@ -30,10 +30,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from ..capture.git import strip_credentials
 from ..config import StoreLocation
 
+__all__ = ["EntryMeta", "JournalEntry", "entries", "journal_root", "strip_credentials"]
 JOURNAL_ENV = "JUPYTER_EXP_JOURNAL_DIR"
 SPOOL_NAME = ".jupyter-exp-journal"
 ENTRY = "entry.json"
@@ -41,14 +42,6 @@ END = "end.json"
 DELIVERED = "delivered.json"
 STAGED = "staged"
 METRICS = "metrics"
-
-
-def strip_credentials(uri: str) -> str:
-    """A URI without its userinfo (``https://user:pw@host`` -> ``https://host``)."""
-    parts = urlsplit(uri)
-    if "@" not in parts.netloc:
-        return uri
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def user_journal_root() -> Path:
