@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import import_states
+from . import generators, import_states
 from .seeds import global_rng_states
 
 SESSION_ENV = "JPY_SESSION_NAME"
@@ -49,6 +49,18 @@ def snapshot(path: Path, cell_source: str, cell_id: str | None) -> tuple[bytes, 
 def _source(cell: dict[str, Any]) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else source
+
+
+OBJECTS_KEY = "objects"  # generators bound to names, in the states recorded before a cell
+
+
+def cell_rng_states(namespace: dict[str, Any]) -> dict[str, Any]:
+    """The global generator states and those of the generators bound in the namespace, right now."""
+    states = global_rng_states()
+    bound = generators.namespace_states(namespace)
+    if bound:
+        states[OBJECTS_KEY] = bound
+    return states
 
 
 @dataclass
@@ -117,7 +129,7 @@ class ExecutionHistory:
             execution_count=self._shell.execution_count - 1,  # IPython counts up before this event
             cell_id=getattr(info, "cell_id", None),
             source=info.raw_cell,
-            rng_states=global_rng_states(),
+            rng_states=cell_rng_states(self._shell.user_ns),
         )
         self.entries.append(self._pending)
 

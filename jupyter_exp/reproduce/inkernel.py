@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import _active
-from ..capture import import_states
+from ..capture import generators, import_states
+from ..capture.notebook import OBJECTS_KEY
 from ..capture.seeds import restore_rng_states
 
 _armed: Any = None  # the import-time restorer for the cell about to run
@@ -49,10 +50,10 @@ def before_cell(
 ) -> None:
     """Put back the generator states recorded before the original cell, set ``--set`` values that
     came from the namespace, and tell the next ``%%track`` how to behave."""
-    if assign:
-        from IPython import get_ipython
+    from IPython import get_ipython
 
-        namespace = get_ipython().user_ns
+    namespace = get_ipython().user_ns
+    if assign:
         for dotted, value in assign.items():
             set_path(namespace, dotted, value)
     global _armed
@@ -62,6 +63,7 @@ def before_cell(
     if states:
         decoded = decode_states(states)
         restore_rng_states(decoded)
+        generators.restore(namespace, decoded.get(OBJECTS_KEY, []))
         if any(key.endswith(import_states.IMPORT_SUFFIX) for key in decoded):
             _armed = import_states.restorer(decoded)
             import_states.watch(_armed, first=True)
