@@ -10,13 +10,16 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlflow import MlflowClient
 
 from .listing import QueryError, experiments, finite, get_run, run_summary
 from .reproduce.record import ARTIFACT_DIR, SYSTEM_PREFIX, read_artifact
 from .tracking.sqlite_store import forget_database, mlflow_sqlite_database, read_metric_history
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_COMPARED = 20
 MAX_POINTS_LIMIT = 10_000
@@ -49,7 +52,9 @@ class SeriesCache:
 SERIES_CACHE = SeriesCache()
 
 
-def lttb(steps: Sequence[int], values: Sequence[float], threshold: int) -> tuple[list[int], list[float]]:
+def lttb(
+    steps: Sequence[int] | np.ndarray, values: Sequence[float] | np.ndarray, threshold: int
+) -> tuple[list[int], list[float]]:
     """Largest-triangle-three-buckets: ``threshold`` points that keep the shape of the curve.
 
     The first and last points stay; from each bucket in between, the point forming the largest

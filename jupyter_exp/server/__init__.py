@@ -38,6 +38,7 @@ class JupyterExpApp(ExtensionApp):
         from .reaper import KernelReaper
 
         server = self.serverapp
+        assert server is not None  # set by jupyter_server before it initializes the extension
         self.log = server.log  # one logger: the server's
         root = Path(os.path.expanduser(server.root_dir)).resolve()
         # Kernels started by this server inherit its environment: they resolve the same default store.
@@ -66,6 +67,7 @@ class JupyterExpApp(ExtensionApp):
     def _apply_deprecated(self, settings: Any) -> None:
         """``c.JupyterExp.reaper_interval_s`` / ``stale_after_s`` still apply, with a warning, unless
         ``c.JupyterExpApp`` sets them."""
+        assert self.serverapp is not None
         old = self.serverapp.config.get("JupyterExp", {})
         new = self.config.get(type(self).__name__, {})
         for name in DEPRECATED_SETTINGS:

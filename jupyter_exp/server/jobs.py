@@ -9,6 +9,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..capture.cell import parse_key_value
@@ -134,7 +135,7 @@ def check_request(location: StoreLocation, run_id: str, options: ReproduceOption
     override, missing kernelspec. Raises ``ReproduceError`` subclasses."""
     client = client_for(location)
     with tempfile.TemporaryDirectory(prefix="jupyter-exp-check-") as folder:
-        record = load_record(client, run_id, folder)
+        record = load_record(client, run_id, Path(folder))
         check_recorder(record, options.confirmed)
         build_plan(record, options.sets)
     if options.kernel_name:

@@ -136,10 +136,12 @@ class MetricWriter:
         return points
 
     def _send_with_retry(self, batch: list[Point]) -> None:
+        send = self._send_batch
+        assert send is not None  # offline writers only spool
         delay = 0.2
         while True:
             try:
-                self._send_batch(batch)
+                send(batch)
                 return
             except Exception as error:
                 if _is_refused(error):  # a bad key is refused for ever: keep the good points
@@ -153,12 +155,14 @@ class MetricWriter:
                 delay = min(delay * 2, MAX_RETRY_DELAY_S)
 
     def _send_key_by_key(self, batch: list[Point]) -> None:
+        send = self._send_batch
+        assert send is not None
         by_key: dict[str, list[Point]] = {}
         for point in batch:
             by_key.setdefault(point[0], []).append(point)
         for key, points in by_key.items():
             try:
-                self._send_batch(points)
+                send(points)
             except Exception as error:
                 if not _is_refused(error):
                     self._send_with_retry(points)

@@ -94,6 +94,7 @@ class RunRecorder:
         return cls(client, run, run_id, entry)
 
     def _beat(self) -> None:
+        assert self.client is not None  # offline runs do not beat
         while not self._stop_heartbeat.wait(HEARTBEAT_INTERVAL_S):
             try:
                 self.client.set_tag(self.run_id, HEARTBEAT_TAG, utc_now_iso())

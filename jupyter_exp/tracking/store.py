@@ -170,7 +170,7 @@ def _wait_until_quiet(db_path: Path, timeout_s: float = 60.0) -> None:
     (at once when the file is empty: nobody has begun migrating it)."""
 
     def fingerprint() -> tuple[tuple[int, int] | None, ...]:
-        stats = []
+        stats: list[tuple[int, int] | None] = []
         for path in (db_path, Path(f"{db_path}-journal"), Path(f"{db_path}-wal")):
             try:
                 stat = path.stat()
