@@ -52,6 +52,8 @@ demo: install
 lint: install
 	$(BIN)/ruff check jupyter_exp tests
 	$(BIN)/ruff format --check jupyter_exp tests
+	$(BIN)/mypy
+	$(BIN)/codespell jupyter_exp tests docs README.md labextension/src
 	npm run lint
 
 format: install

@@ -197,7 +197,7 @@ class JournalEntry:
 
     def spooled_points(self) -> Iterator[tuple[Path, list[tuple[str, float, int, int]]]]:
         for path in sorted((self.path / METRICS).glob("*.json")):
-            yield path, [tuple(point) for point in json.loads(path.read_bytes())]  # type: ignore[misc]
+            yield path, [tuple(point) for point in json.loads(path.read_bytes())]
 
     def delivered_run_id(self) -> str | None:
         """The store's id of an offline run once it was created there (written before anything else is

@@ -128,8 +128,8 @@ def unwritable_db(tmp_path: Path) -> Iterator[Path]:
     """A store path that cannot be created: a read-only folder, or (as root, where chmod does not
     stop writes) a folder under a regular file."""
     if os.geteuid() == 0:
-        (tmp_path / "afile").write_text("a file, not a folder\n")
-        yield tmp_path / "afile" / "sub" / "mlflow.db"
+        (tmp_path / "plain-file").write_text("a file, not a folder\n")
+        yield tmp_path / "plain-file" / "sub" / "mlflow.db"
         return
     folder = tmp_path / "readonly"
     folder.mkdir()
@@ -149,8 +149,8 @@ def test_unwritable_folder_gives_one_line_store_error(unwritable_db):
 
 
 def test_folder_under_a_file_gives_one_line_store_error(tmp_path):
-    (tmp_path / "afile").write_text("x")
-    db = tmp_path / "afile" / "sub" / "mlflow.db"
+    (tmp_path / "plain-file").write_text("x")
+    db = tmp_path / "plain-file" / "sub" / "mlflow.db"
     with pytest.raises(StoreError) as error:
         ensure_store(StoreLocation(f"sqlite:///{db}", None, tmp_path))
     message = assert_one_line_store_error(error)
