@@ -27,6 +27,7 @@ from . import _active
 from ._version import __version__
 from .capture import cell as cell_capture
 from .capture import environment, kernel, seeds
+from .capture.entropy import UNREPLAYABLE_TAG, EntropyWatch
 from .capture.git import capture_git
 from .capture.hidden_state import hidden_state
 from .capture.notebook import ExecutionHistory, notebook_path, relative_to_root, snapshot
@@ -98,7 +99,7 @@ def run_unrecorded(shell: Any, body: str, execution_count: int, seed: int | None
         seeds.apply_seed(seed, body)
     _active.writer = _DiscardingWriter()
     try:
-        with seeds.deterministic_algorithms(deterministic):
+        with seeds.deterministic_algorithms(deterministic), EntropyWatch(seed):
             return run_compiled(shell, compiled)
     finally:
         _active.writer = None
@@ -233,6 +234,7 @@ class TrackedCell:
             "jupyter_exp.cell.execution_count": self.execution_count,
             "jupyter_exp.cell.sha256": cell_capture.cell_sha256(self.raw_cell),
             **kernel.identity(),
+            kernel.HASHSEED_TAG: kernel.hash_seed(),
             "jupyter_exp.seed": self.seed,
             "jupyter_exp.deterministic": "true" if options.deterministic else None,
         }
@@ -286,8 +288,9 @@ class TrackedCell:
             else ActiveRunScope(self.client, self.location.tracking_uri, recorder.run)
         )
         outcome = Outcome()
+        self.entropy = EntropyWatch(self.seed)
         try:
-            with scope, seeds.deterministic_algorithms(self.options.deterministic), outputs:
+            with scope, seeds.deterministic_algorithms(self.options.deterministic), outputs, self.entropy:
                 outcome = self._execute(outputs)
                 if not recorder.offline:
                     scope.end_children(outcome.status)
@@ -410,6 +413,13 @@ class TrackedCell:
         )
         if outcome.error is not None:
             journaled("traceback.txt", lambda: recorder.stage_text("traceback.txt", outcome.traceback_text))
+        if self.entropy.unreplayable:
+            self.warnings.append(
+                f"the cell read entropy a replay cannot reproduce: {self.entropy.describe()}"
+            )
+            journaled(
+                "entropy", lambda: entry.merge("tags.json", {UNREPLAYABLE_TAG: self.entropy.describe()})
+            )
         journaled("the end status", lambda: entry.write_end(outcome.status, end_time_ms))
         _active.last_run_id = recorder.run_id
         if recorder.offline:

@@ -12,6 +12,8 @@ from pathlib import Path
 KERNEL_NAME_ENV = "JUPYTER_EXP_KERNEL_NAME"
 KERNEL_ID_ENV = "JUPYTER_EXP_KERNEL_ID"
 LOCAL_TOKEN = f"local-{uuid.uuid4().hex[:16]}"  # this process, when no launcher names the kernel
+HASHSEED_TAG = "jupyter_exp.hashseed"
+HASHSEED_UNKNOWN = "random"
 
 
 def identity() -> dict[str, str]:
@@ -21,6 +23,14 @@ def identity() -> dict[str, str]:
         "jupyter_exp.kernel.host": socket.gethostname(),
         "jupyter_exp.kernel.pid": str(os.getpid()),
     }
+
+
+def hash_seed() -> str:
+    """The ``str`` hash seed this process runs with: ``PYTHONHASHSEED`` when it set one, else ``random``."""
+    if not sys.flags.hash_randomization:
+        return "0"
+    value = os.environ.get("PYTHONHASHSEED", "")
+    return value if value.isdigit() else HASHSEED_UNKNOWN
 
 
 def kernel_id() -> str | None:

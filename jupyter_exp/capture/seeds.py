@@ -16,6 +16,9 @@ from contextlib import contextmanager
 from typing import Any
 
 _TORCH_WORD = re.compile(r"\btorch\b")
+CUBLAS_ENV = "CUBLAS_WORKSPACE_CONFIG"
+CUBLAS_DETERMINISTIC = ":4096:8"  # what cuBLAS needs for deterministic GEMMs, set before CUDA initialises
+DETERMINISM_TAG = "jupyter_exp.determinism"
 
 
 def draw_seed() -> int:
@@ -67,8 +70,8 @@ def deterministic_algorithms(enabled: bool):
     if not enabled:
         yield
         return
-    previous_env = os.environ.get("CUBLAS_WORKSPACE_CONFIG")
-    os.environ["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
+    previous_env = os.environ.get(CUBLAS_ENV)
+    os.environ[CUBLAS_ENV] = CUBLAS_DETERMINISTIC
     torch = sys.modules.get("torch")
     if torch is None and importlib.util.find_spec("torch") is not None:
         import torch
@@ -90,9 +93,33 @@ def deterministic_algorithms(enabled: bool):
             torch.backends.cudnn.deterministic = previous[1]
             torch.backends.cudnn.benchmark = previous[2]
         if previous_env is None:
-            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+            os.environ.pop(CUBLAS_ENV, None)
         else:
-            os.environ["CUBLAS_WORKSPACE_CONFIG"] = previous_env
+            os.environ[CUBLAS_ENV] = previous_env
+
+
+def determinism_settings() -> dict[str, str]:
+    """The settings in force that decide whether GPU kernels are deterministic (torch's only when imported)."""
+    settings = {CUBLAS_ENV: os.environ.get(CUBLAS_ENV, "")}
+    torch = sys.modules.get("torch")
+    if torch is not None and hasattr(torch, "are_deterministic_algorithms_enabled"):
+        cudnn = torch.backends.cudnn
+        settings.update({
+            "torch.deterministic_algorithms": str(torch.are_deterministic_algorithms_enabled()).lower(),
+            "cudnn.deterministic": str(bool(cudnn.deterministic)).lower(),
+            "cudnn.benchmark": str(bool(cudnn.benchmark)).lower(),
+        })  # fmt: skip
+    return settings
+
+
+def format_settings(settings: dict[str, str]) -> str:
+    """``torch.deterministic_algorithms=true; cudnn.benchmark=false; CUBLAS_WORKSPACE_CONFIG=:4096:8``"""
+    return "; ".join(f"{key}={value}" for key, value in settings.items())
+
+
+def parse_settings(text: str) -> dict[str, str]:
+    pairs = (part.strip().partition("=") for part in text.split(";"))
+    return {key: value for key, sep, value in pairs if sep}
 
 
 def global_rng_states() -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..capture.git import capture_git
+from ..capture.kernel import HASHSEED_TAG
 from .plan import ReplayPlan
 from .record import RunRecord
 
@@ -114,3 +115,14 @@ def replay_drift(plan: ReplayPlan) -> list[Drift]:
     return [
         Drift("rng state", "not recorded for " + cells, "run before the extension was loaded: cannot restore")
     ]
+
+
+def hashseed_drift(record: RunRecord) -> list[Drift]:
+    """A kernel that ran with a random ``str`` hash seed cannot be given the same one."""
+    seed = record.tags.get(HASHSEED_TAG)
+    if seed is not None and seed.isdigit():
+        return []
+    return [
+        Drift("hash seed", seed or "not recorded", "unknown, so another one: may change the set iteration order of strings "
+              "(and what is built from it); pin PYTHONHASHSEED to avoid it")
+    ]  # fmt: skip

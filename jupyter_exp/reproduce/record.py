@@ -15,7 +15,9 @@ from urllib.request import url2pathname
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
+from ..capture.entropy import UNREPLAYABLE_TAG
 from ..capture.outputs import FIGURE_DIR
+from ..capture.seeds import DETERMINISM_TAG, parse_settings
 from .errors import RecordIncomplete, RecordNotFound
 from .verify import Produced
 
@@ -54,6 +56,11 @@ class RunRecord:
     def seed(self) -> int | None:
         value = self.tags.get("jupyter_exp.seed")
         return int(value) if value not in (None, "", "None") else None
+
+    @property
+    def determinism(self) -> dict[str, str]:
+        """The determinism settings in force while the cell ran (``jupyter_exp.determinism``)."""
+        return parse_settings(self.tags.get(DETERMINISM_TAG, ""))
 
     def rng_states(self, execution_count: int) -> str | None:
         """The states recorded before that history entry, as the base64 pickle a replay kernel takes."""
@@ -221,4 +228,5 @@ def read_produced(client: MlflowClient, run_id: str) -> Produced:
         read_json(client, run_id, "outputs.json", uri),
         read_figures(client, run_id, uri),
         read_json(client, run_id, "state.json", uri),
+        run.data.tags.get(UNREPLAYABLE_TAG, ""),
     )

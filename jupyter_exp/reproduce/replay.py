@@ -23,7 +23,8 @@ from typing import Any
 from ..capture.kernel import KERNEL_ID_ENV, KERNEL_NAME_ENV
 from ..capture.notebook import SESSION_ENV
 from ..config import ROOT_ENV, StoreLocation, git_toplevel
-from .drift import Drift, environment_drift, git_drift, notebook_drift, replay_drift
+from .conditions import replay_environment
+from .drift import Drift, environment_drift, git_drift, hashseed_drift, notebook_drift, replay_drift
 from .errors import KernelDied, ReproduceError
 from .plan import ReplayPlan, ReplayStep, build_plan
 from .provenance import check_recorder
@@ -154,6 +155,7 @@ def _prepare(
         *git_drift(record, location.root, options.checkout),
         *notebook_drift(record, notebook),
         *replay_drift(plan),
+        *hashseed_drift(record),
     ]
     return reproduction, notebook
 
@@ -216,12 +218,12 @@ def _replayed_notebook(
 
 
 def _kernel_env(
-    location: StoreLocation, root: Path, notebook: Path | None, kernel_name: str
+    location: StoreLocation, root: Path, notebook: Path | None, reproduction: Reproduction
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
-    env.update(
-        {"MLFLOW_TRACKING_URI": location.tracking_uri, ROOT_ENV: str(root), KERNEL_NAME_ENV: kernel_name}
-    )
+    env.update(replay_environment(reproduction.original, reproduction.plan.target.deterministic))
+    env.update({"MLFLOW_TRACKING_URI": location.tracking_uri, ROOT_ENV: str(root),
+                KERNEL_NAME_ENV: reproduction.kernel_name})  # fmt: skip
     if notebook is not None:
         env[SESSION_ENV] = str(notebook)
     return env
@@ -239,7 +241,7 @@ async def _run(
     cwd = notebook.parent if notebook is not None and notebook.parent.is_dir() else root
     kernel = ReplayKernel(launcher, reproduction.kernel_name)
     try:
-        await kernel.start(str(cwd), _kernel_env(location, root, notebook, reproduction.kernel_name))
+        await kernel.start(str(cwd), _kernel_env(location, root, notebook, reproduction))
         probe = await kernel.execute(f"{INKERNEL}.probe()", silent=True)
         try:
             found = json.loads(probe.stdout()) if probe.status == "ok" else None

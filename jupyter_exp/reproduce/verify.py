@@ -148,6 +148,7 @@ class Produced:
     outputs: dict[str, Any] | None = None
     figures: dict[str, bytes] = field(default_factory=dict)  # figures/figure-1.png -> file content
     state: dict[str, Any] | None = None  # state.json: digests of the values the cell bound
+    unreplayable: str = ""  # entropy the cell read that a replay cannot reproduce (its run's tag)
 
 
 @dataclass
@@ -214,7 +215,19 @@ def verdict_from(
     found.summary = _summary(found, tol)
     if found.overrides:
         found.summary += f" despite {'; '.join(found.overrides)}"
+    if original.unreplayable:
+        _unreplayable(found, original.unreplayable)
     return found
+
+
+def _unreplayable(verdict: Verdict, what: str) -> None:
+    """A cell that read entropy a replay cannot reproduce is never ``exact`` or ``close``: a match then
+    checks nothing the cell promised; a divergence is explained."""
+    reason = f"the cell read entropy a replay cannot reproduce: {what}"
+    if verdict.verdict in ("exact", "close"):
+        verdict.verdict, verdict.summary = "unverified", f"{reason} ({verdict.summary})"
+    else:
+        verdict.summary += f" ({reason})"
 
 
 def _compared(verdict: Verdict) -> str:

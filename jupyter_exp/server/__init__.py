@@ -34,12 +34,14 @@ class JupyterExpApp(ExtensionApp):
         from ..config import JupyterExp, resolve_store
         from ..tracking.journal import journal_root
         from .handlers import StoreClients
+        from .hashseed import draw_hash_seeds
         from .jobs import ReproductionJobs
         from .reaper import KernelReaper
 
         server = self.serverapp
         assert server is not None  # set by jupyter_server before it initializes the extension
         self.log = server.log  # one logger: the server's
+        draw_hash_seeds(server.kernel_manager)  # a str hash seed per kernel, recorded by its runs
         root = Path(os.path.expanduser(server.root_dir)).resolve()
         # Kernels started by this server inherit its environment: they resolve the same default store.
         os.environ.setdefault(ROOT_ENV, str(root))

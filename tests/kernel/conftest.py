@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import random
 import subprocess
 import time
 from pathlib import Path
@@ -35,8 +36,10 @@ def init_repo(root: Path) -> None:
 
 
 def kernel_env(root: Path) -> dict[str, str]:
+    """As the server starts kernels: with a str hash seed of their own, unless the test sets one."""
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     env["JUPYTER_EXP_ROOT"] = str(root)
+    env.setdefault("PYTHONHASHSEED", str(random.randrange(1, 2**32)))
     return env
 
 
