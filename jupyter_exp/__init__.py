@@ -57,20 +57,29 @@ def load_ipython_extension(shell: Any) -> None:
     shell.configurables.append(settings)
     history = ExecutionHistory()
     history.register(shell)
-    shell.register_magics(TrackMagics(shell, settings, history))
-    shell.register_magics(ReproduceMagics(shell, settings))
-    _loaded[id(shell)] = (settings, history)
+    magics = [TrackMagics(shell, settings, history), ReproduceMagics(shell, settings)]
+    for instance in magics:
+        shell.register_magics(instance)
+    _loaded[id(shell)] = (settings, history, magics)
     from .tracking.recovery import recover_in_background
 
     recover_in_background(settings)  # runs earlier kernels on this machine left behind
 
 
 def unload_ipython_extension(shell: Any) -> None:
-    settings, history = _loaded.pop(id(shell), (None, None))
+    """``%unload_ext jupyter_exp``: the history hooks, the settings and the magics go."""
+    settings, history, magics = _loaded.pop(id(shell), (None, None, []))
     if history is not None:
         history.unregister(shell)
     if settings is not None and settings in shell.configurables:
         shell.configurables.remove(settings)
+    manager = shell.magics_manager
+    for instance in magics:
+        for table in manager.magics.values():
+            for name in [n for n, f in table.items() if getattr(f, "__self__", None) is instance]:
+                del table[name]
+        if manager.registry.get(type(instance).__name__) is instance:
+            del manager.registry[type(instance).__name__]
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -26,8 +26,6 @@ from tests.faults.report import FaultLine, record_fault
 from tests.kernel.conftest import KernelSession, all_runs
 from tests.kernel.conftest import store as kernel_store
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-
 ROUNDS = 4
 OPENERS = 3
 

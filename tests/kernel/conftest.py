@@ -6,7 +6,6 @@ import json
 import os
 import queue
 import random
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -18,21 +17,10 @@ from mlflow import MlflowClient
 from nbformat.v4 import new_code_cell, new_notebook
 
 from jupyter_exp.reproduce.kernel_run import execute_notebook, send_execute_request
+from tests.gitrepo import git, init_repo
 
 pytestmark = pytest.mark.kernel
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def init_repo(root: Path) -> None:
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.email", "test@example.invalid")
-    git(root, "config", "user.name", "Test")
-    (root / "README.md").write_text("project\n")
-    git(root, "add", "README.md")
-    git(root, "commit", "-q", "-m", "initial")
+__all__ = ["git", "init_repo"]  # shared with the other suites
 
 
 def kernel_env(root: Path) -> dict[str, str]:

@@ -8,13 +8,8 @@ pytest-jupyter 0.11 runs ``async def`` tests itself: no pytest-asyncio, no ``asy
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from pytest_jupyter.jupyter_server import *  # noqa: F403
-
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # no network from the tests
-os.environ.setdefault("DO_NOT_TRACK", "true")
 
 
 @pytest.fixture

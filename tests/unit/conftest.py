@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # no network from the tests
-os.environ.setdefault("DO_NOT_TRACK", "true")
-
-
-def run_git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", *args], cwd=cwd, check=True, capture_output=True, text=True
-    )
-    return result.stdout.strip()
+from tests.gitrepo import git as run_git
 
 
 @pytest.fixture
