@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -64,8 +65,11 @@ class LocalKernelLauncher:
     async def start(self, kernel_name: str, cwd: str, env: dict[str, str]) -> tuple[Any, Any]:
         from jupyter_client import AsyncKernelManager
 
-        manager = AsyncKernelManager(kernel_name=kernel_name)
         kernel_id = str(uuid.uuid4())  # a kernel started outside a server names itself from the env
+        # IPC sockets (files only this user can reach) rather than TCP on localhost: nothing on the wire,
+        # and no "Kernel is running over TCP without encryption" warning from the kernel
+        sockets = Path(tempfile.gettempdir()) / f"jupyter-exp-{kernel_id[:12]}"
+        manager = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=str(sockets))
         await manager.start_kernel(cwd=cwd, env={**env, KERNEL_ID_ENV: kernel_id}, kernel_id=kernel_id)
         return manager, manager.client()
 
