@@ -16,6 +16,7 @@ from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 
 from .capture.git import strip_credentials
+from .errors import BadRequest
 from .reproduce.errors import RecordNotFound
 from .reproduce.record import ARTIFACT_DIR, read_artifact
 
@@ -25,7 +26,7 @@ MAX_PAGE = 1000
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class QueryError(ValueError):
+class QueryError(BadRequest):
     """A query the store cannot answer as asked; its message is shown to the user as is."""
 
 

@@ -35,13 +35,14 @@ from .capture.outputs import OutputRecorder
 from .capture.state import snapshot as snapshot_bound
 from .cell_code import compile_body, run_compiled
 from .config import JupyterExp, StoreLocation, resolve_store
+from .errors import BadRequest
 from .tracking.finisher import FINISHER
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _FIELD = re.compile(r"\{([A-Za-z_][\w.]*)(?::([^{}]*))?\}")
 
 
-class TrackingError(Exception):
+class TrackingError(BadRequest):
     """A user mistake or an unusable store, found before anything was written or run."""
 
 

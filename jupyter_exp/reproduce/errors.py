@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from ..errors import BadRequest
 
-class ReproduceError(Exception):
+
+class ReproduceError(BadRequest):
     """Base class: a reproduction could not be planned or run."""
 
 
 class RecordNotFound(ReproduceError):
     """No run with that id in the store."""
+
+    http_status = 404
 
 
 class RecordIncomplete(ReproduceError):
@@ -29,3 +33,5 @@ class CheckoutError(ReproduceError):
 
 class KernelDied(ReproduceError):
     """The replay kernel died while running a cell."""
+
+    http_status = 500

@@ -17,6 +17,8 @@ from .record import RunRecord
 class ForeignRecord(ReproduceError):
     """The run was recorded by another user: its code runs only when the caller confirms."""
 
+    http_status = 409
+
 
 @dataclass(frozen=True)
 class Provenance:

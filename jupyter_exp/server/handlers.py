@@ -29,13 +29,12 @@ from .._version import __version__
 from ..capture.secrets import redact_text
 from ..compare import compare_runs, run_series
 from ..config import JupyterExp, StoreLocation, resolve_store
+from ..errors import JupyterExpError, StoreFailure
 from ..listing import QueryError, RunQuery, get_run, list_runs, run_detail, ui_url
-from ..reproduce.errors import RecordNotFound, ReproduceError
-from ..reproduce.provenance import ForeignRecord
 from ..reproduce.record import ARTIFACT_DIR, read_artifact
 from ..reproduce.replay_kernel import ServerKernelLauncher
-from ..tracking.store import StoreError, client_for
-from .jobs import JobConflict, JobRequestError, ReproductionJobs
+from ..tracking.store import client_for
+from .jobs import ReproductionJobs
 
 T = TypeVar("T")
 RUN_ID = r"(?P<run_id>[^/]+)"
@@ -60,18 +59,22 @@ class StoreClients:
             return client
 
 
+_MLFLOW_STATUS = {"INVALID_PARAMETER_VALUE": 400, "RESOURCE_DOES_NOT_EXIST": 404}
+
+
 def _http_error(error: Exception) -> tornado.web.HTTPError:
+    """Our errors answer with their own ``http_status`` (jupyter_exp.errors); MLflow's by their error code;
+    anything else is a bug: 500."""
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
-    if isinstance(error, RecordNotFound | KeyError):
-        return tornado.web.HTTPError(404, message)
-    if isinstance(error, ForeignRecord):  # the client asks the user, then sends confirm_foreign
-        return tornado.web.HTTPError(409, message)
-    if isinstance(error, QueryError | JobRequestError | ReproduceError | ValueError):
-        return tornado.web.HTTPError(400, message)
-    if isinstance(error, JobConflict):
-        return tornado.web.HTTPError(409, message)
-    if isinstance(error, StoreError | MlflowException):
-        return tornado.web.HTTPError(502, f"the tracking store failed: {message}")
+    if isinstance(error, JupyterExpError):
+        if isinstance(error, StoreFailure):
+            message = f"the tracking store failed: {message}"
+        return tornado.web.HTTPError(error.http_status, message)
+    if isinstance(error, MlflowException):
+        status = _MLFLOW_STATUS.get(error.error_code, 502)
+        return tornado.web.HTTPError(
+            status, message if status < 500 else f"the tracking store failed: {message}"
+        )
     return tornado.web.HTTPError(500, f"{type(error).__name__}: {message}")
 
 
@@ -283,8 +286,8 @@ class JobHandler(BaseHandler):
     def get(self, job_id: str) -> None:
         try:
             self.answer(self.jobs.get(job_id).document())
-        except KeyError:
-            raise tornado.web.HTTPError(404, f"no reproduction job {job_id}") from None
+        except JupyterExpError as error:
+            raise _http_error(error) from None
 
 
 class JobCancelHandler(BaseHandler):
@@ -293,10 +296,8 @@ class JobCancelHandler(BaseHandler):
     async def post(self, job_id: str) -> None:
         try:
             job = await self.jobs.cancel(job_id)
-        except KeyError:
-            raise tornado.web.HTTPError(404, f"no reproduction job {job_id}") from None
-        except JobConflict as error:
-            raise tornado.web.HTTPError(409, str(error)) from None
+        except JupyterExpError as error:
+            raise _http_error(error) from None
         self.answer(job.document())
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..capture.cell import parse_key_value
 from ..config import StoreLocation
+from ..errors import BadRequest, Conflict, NotFound
 from ..reproduce.errors import ReproduceError
 from ..reproduce.plan import build_plan
 from ..reproduce.provenance import check_recorder
@@ -26,12 +27,16 @@ MAX_KEPT_JOBS = 100
 ENDED = ("finished", "failed", "cancelled")
 
 
-class JobRequestError(ValueError):
+class JobRequestError(BadRequest):
     """A request body that cannot start a job."""
 
 
-class JobConflict(RuntimeError):
+class JobConflict(Conflict):
     """The job has ended: nothing to cancel."""
+
+
+class JobNotFound(NotFound):
+    """No job with that id on this server."""
 
 
 def _now_ms() -> int:
@@ -183,13 +188,16 @@ class ReproductionJobs:
         job.end("finished")
 
     def get(self, job_id: str) -> ReproductionJob:
-        return self._jobs[job_id]
+        try:
+            return self._jobs[job_id]
+        except KeyError:
+            raise JobNotFound(f"no reproduction job {job_id}") from None
 
     def all(self) -> list[ReproductionJob]:
         return sorted(self._jobs.values(), key=lambda j: j.created, reverse=True)
 
     async def cancel(self, job_id: str, timeout: float = 30) -> ReproductionJob:
-        job = self._jobs[job_id]
+        job = self.get(job_id)
         if job.state in ENDED or job.task is None:
             raise JobConflict(f"job {job_id} has already ended ({job.state})")
         job.task.cancel()

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from ..capture.secrets import redact_text
 from ..config import StoreLocation
+from ..errors import StoreFailure
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -29,7 +30,7 @@ _opened: set[str] = set()
 _opened_lock = threading.Lock()
 
 
-class StoreError(RuntimeError):
+class StoreError(StoreFailure):
     """The tracking store cannot be used (unwritable, corrupt, unreachable)."""
 
 
