@@ -9,6 +9,8 @@ import sys
 import uuid
 from pathlib import Path
 
+from .. import record_schema as schema
+
 KERNEL_NAME_ENV = "JUPYTER_EXP_KERNEL_NAME"
 KERNEL_ID_ENV = "JUPYTER_EXP_KERNEL_ID"
 LOCAL_TOKEN = f"local-{uuid.uuid4().hex[:16]}"  # this process, when no launcher names the kernel
@@ -19,9 +21,9 @@ HASHSEED_UNKNOWN = "random"
 def identity() -> dict[str, str]:
     """Tags that let anyone tell whether this kernel still lives: id (or a per-process token), host, pid."""
     return {
-        "jupyter_exp.kernel.id": kernel_id() or LOCAL_TOKEN,
-        "jupyter_exp.kernel.host": socket.gethostname(),
-        "jupyter_exp.kernel.pid": str(os.getpid()),
+        schema.KERNEL_ID: kernel_id() or LOCAL_TOKEN,
+        schema.KERNEL_HOST: socket.gethostname(),
+        schema.KERNEL_PID: str(os.getpid()),
     }
 
 

@@ -88,4 +88,5 @@ class JupyterExpApp(ExtensionApp):
     async def stop_extension(self) -> None:
         """The server is stopping: no more sweeps; running reproductions cancelled (kernels shut down)."""
         self.reaper.stop()
+        await self.reaper.drain()
         await self.jobs.shutdown()

@@ -82,6 +82,7 @@ class KernelReaper:
         self.log = log or logging.getLogger(__name__)
         self._known: set[str] = set()
         self._periodic: PeriodicCallback | None = None
+        self._acting: set[asyncio.Task[Any]] = set()  # kernel actions being handled
 
     def start(self, event_logger: Any | None = None) -> None:
         """Listen to kernel actions and sweep every ``interval_s`` on the server's loop (once it runs)."""
@@ -96,6 +97,11 @@ class KernelReaper:
             self._periodic.stop()
             self._periodic = None
 
+    async def drain(self, timeout_s: float = 30.0) -> None:
+        """Let the kernel actions being handled finish (the server is stopping): none is cut off mid-way."""
+        if self._acting:
+            await asyncio.wait(set(self._acting), timeout=timeout_s)
+
     async def _on_kernel_action(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
         """A jupyter_events listener (called with these keyword names)."""
         reason = _REASONS.get(data.get("action", ""))
@@ -103,6 +109,10 @@ class KernelReaper:
         if reason is None or not kernel_id or data.get("status") != "success":
             return
         now_ms = int(datetime.now(timezone.utc).timestamp() * 1000)
+        task = asyncio.current_task()
+        if task is not None:
+            self._acting.add(task)
+            task.add_done_callback(self._acting.discard)
         try:
             ended = await asyncio.to_thread(
                 kill_runs_of_kernel, self.client(), kernel_id, reason, now_ms, self.journal()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import record_schema as schema
 from .journal import EntryMeta, JournalEntry, entries, host_name
 from .recorder import ARTIFACT_DIR, send_params, send_tags, upload_folder
 
@@ -24,10 +25,10 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 log = logging.getLogger(__name__)
-END_REASON_TAG = "jupyter_exp.end_reason"
-INCOMPLETE_TAG = "jupyter_exp.record.incomplete"
-OFFLINE_TAG = "jupyter_exp.offline"
-OFFLINE_ID_TAG = "jupyter_exp.offline.id"
+END_REASON_TAG = schema.END_REASON
+INCOMPLETE_TAG = schema.RECORD_INCOMPLETE
+OFFLINE_TAG = schema.OFFLINE
+OFFLINE_ID_TAG = schema.OFFLINE_ID
 _REFUSED_CODES = {"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "INVALID_STATE"}
 
 

@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 from mlflow.entities import Param, RunTag
 from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH, MAX_PARAMS_TAGS_PER_BATCH, MAX_TAG_VAL_LENGTH
 
+from .. import record_schema as schema
 from .journal import EntryMeta, JournalEntry, host_name, strip_credentials
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-ARTIFACT_DIR = "jupyter_exp"
-HEARTBEAT_TAG = "jupyter_exp.heartbeat"
+ARTIFACT_DIR = schema.ARTIFACT_DIR
+HEARTBEAT_TAG = schema.HEARTBEAT
 HEARTBEAT_INTERVAL_S = 30.0
 
 
@@ -81,7 +82,7 @@ class RunRecorder:
             experiment_id=experiment_id or "",
             host=host_name(),
             pid=os.getpid(),
-            kernel_id=tags.get("jupyter_exp.kernel.id"),
+            kernel_id=tags.get(schema.KERNEL_ID),
             created_ms=started,
             expected_artifacts=expected_artifacts,
             offline=run is None,

@@ -11,16 +11,17 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from .. import record_schema as schema
 from ..config import JupyterExp, StoreLocation, resolve_store
 from .journal import entries, host_name, journal_root
 from .store import sqlite_path
 
 log = logging.getLogger(__name__)
 
-_RUNNING_HERE = """
+_RUNNING_HERE = f"""
 SELECT r.run_uuid, r.start_time, p.value FROM runs r
-JOIN tags h ON h.run_uuid = r.run_uuid AND h.key = 'jupyter_exp.kernel.host'
-JOIN tags p ON p.run_uuid = r.run_uuid AND p.key = 'jupyter_exp.kernel.pid'
+JOIN tags h ON h.run_uuid = r.run_uuid AND h.key = '{schema.KERNEL_HOST}'
+JOIN tags p ON p.run_uuid = r.run_uuid AND p.key = '{schema.KERNEL_PID}'
 WHERE r.status = 'RUNNING' AND r.lifecycle_stage = 'active' AND h.value = ?
 """
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from .. import record_schema as schema
 from .completion import END_REASON_TAG
 from .journal import host_name
 from .recorder import HEARTBEAT_INTERVAL_S, HEARTBEAT_TAG
@@ -18,9 +19,7 @@ from .recorder import HEARTBEAT_INTERVAL_S, HEARTBEAT_TAG
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-KERNEL_ID_TAG = "jupyter_exp.kernel.id"
-KERNEL_HOST_TAG = "jupyter_exp.kernel.host"
-KERNEL_PID_TAG = "jupyter_exp.kernel.pid"
+KERNEL_ID_TAG, KERNEL_HOST_TAG, KERNEL_PID_TAG = schema.KERNEL_ID, schema.KERNEL_HOST, schema.KERNEL_PID
 DEFAULT_STALE_AFTER_S = 10 * HEARTBEAT_INTERVAL_S
 
 

@@ -253,6 +253,9 @@ def client_for(location: StoreLocation) -> MlflowClient:
 
 
 _known_experiments: dict[tuple[str, str], str] = {}  # (tracking URI, name) -> id, for this process
+# MLflow's UI opens an experiment without this tag in GenAI mode (traces first); ours hold training runs
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
 
 
 def forget_experiment(location: StoreLocation, name: str) -> None:
@@ -271,13 +274,16 @@ def remembered_experiment_id(client: MlflowClient, location: StoreLocation, name
 
 def experiment_id_for(client: MlflowClient, location: StoreLocation, name: str) -> str:
     """The id of experiment ``name``, created (with the store's artifact root) when missing, restored
-    when deleted."""
+    when deleted; tagged ``mlflow.experimentKind`` when it has no kind yet (the experiment it read holds
+    its tags: no extra round trip unless the tag is set)."""
     from mlflow.exceptions import MlflowException
 
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
         try:
-            experiment_id = client.create_experiment(name, artifact_location=location.artifact_root)
+            experiment_id = client.create_experiment(
+                name, artifact_location=location.artifact_root, tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
+            )
         except MlflowException:  # another kernel created it first
             experiment = client.get_experiment_by_name(name)
             if experiment is None:
@@ -287,4 +293,9 @@ def experiment_id_for(client: MlflowClient, location: StoreLocation, name: str) 
         if experiment.lifecycle_stage == "deleted":
             client.restore_experiment(experiment.experiment_id)
         experiment_id = experiment.experiment_id
+    if experiment is not None and EXPERIMENT_KIND_TAG not in (experiment.tags or {}):
+        try:
+            client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
+        except MlflowException:  # a read-only store still records runs; the UI then asks for the kind
+            pass
     return experiment_id

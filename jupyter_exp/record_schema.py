@@ -1,0 +1,75 @@
+"""Every key of the run record in one place, as MLflow keeps ``mlflow/utils/mlflow_tags.py``.
+
+The contract is docs/run-record.md; a unit test fails when a constant here is missing from it.
+"""
+
+from __future__ import annotations
+
+# -- MLflow's reserved tags the record fills ------------------------------------------------------
+RUN_NAME = "mlflow.runName"
+SOURCE_TYPE = "mlflow.source.type"
+SOURCE_NAME = "mlflow.source.name"
+GIT_COMMIT = "mlflow.source.git.commit"
+GIT_BRANCH = "mlflow.source.git.branch"
+GIT_REPO_URL = "mlflow.source.git.repoURL"
+USER = "mlflow.user"
+NOTE = "mlflow.note.content"
+PARENT_RUN_ID = "mlflow.parentRunId"
+EXPERIMENT_KIND = "mlflow.experimentKind"  # an experiment tag
+
+# -- jupyter-exp's tags ----------------------------------------------------------------------------
+VERSION = "jupyter_exp.version"
+CELL_ID = "jupyter_exp.cell.id"
+CELL_EXECUTION_COUNT = "jupyter_exp.cell.execution_count"
+CELL_SHA256 = "jupyter_exp.cell.sha256"
+KERNEL_ID = "jupyter_exp.kernel.id"
+KERNEL_NAME = "jupyter_exp.kernel.name"
+KERNEL_HOST = "jupyter_exp.kernel.host"
+KERNEL_PID = "jupyter_exp.kernel.pid"
+GIT_DIRTY = "jupyter_exp.git.dirty"
+GIT_STATE = "jupyter_exp.git.state"
+SEED = "jupyter_exp.seed"
+DETERMINISTIC = "jupyter_exp.deterministic"
+DEVICE = "jupyter_exp.device"
+HIDDEN_STATE = "jupyter_exp.hidden_state"
+HEARTBEAT = "jupyter_exp.heartbeat"
+REPRODUCED_FROM = "jupyter_exp.reproduced_from"
+REPRODUCTION_ID = "jupyter_exp.reproduction.id"
+REPRODUCTION_VERDICT = "jupyter_exp.reproduction.verdict"
+END_REASON = "jupyter_exp.end_reason"
+RECORD_INCOMPLETE = "jupyter_exp.record.incomplete"
+OFFLINE = "jupyter_exp.offline"
+OFFLINE_ID = "jupyter_exp.offline.id"
+HASHSEED = "jupyter_exp.hashseed"
+
+# -- artifacts, under ARTIFACT_DIR ------------------------------------------------------------------
+ARTIFACT_DIR = "jupyter_exp"
+CELL = "cell.py"
+HISTORY = "history.json"
+NOTEBOOK = "notebook.ipynb"
+CONFIG = "config.json"
+RNG_STATE = "rng_state.pkl"
+RNG_HISTORY = "rng_history.pkl"
+ENVIRONMENT = "environment.json"
+REQUIREMENTS = "requirements.txt"
+GIT_DIFF = "git.diff"
+OUTPUTS = "outputs.json"
+TRACEBACK = "traceback.txt"
+INPUTS = "inputs.json"
+STATE = "state.json"
+FIGURES = "figures/"
+REPRODUCTION = "reproduction.json"
+
+# -- verdicts -----------------------------------------------------------------------------------------
+EXACT, CLOSE, DIVERGED, FAILED, VARIED, UNVERIFIED = (
+    "exact",
+    "close",
+    "diverged",
+    "failed",
+    "varied",
+    "unverified",
+)
+VERDICTS = (EXACT, CLOSE, DIVERGED, FAILED, VARIED, UNVERIFIED)
+
+# -- run statuses as the record uses them ----------------------------------------------------------
+FINISHED, FAILED_STATUS, KILLED, RUNNING = "FINISHED", "FAILED", "KILLED", "RUNNING"
