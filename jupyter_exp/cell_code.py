@@ -43,7 +43,7 @@ class CellSyntaxError(Exception):
 
 
 @functools.cache
-def _standing_for(kind: type[SyntaxError]) -> type[CellSyntaxError]:
+def _standing_for(kind: type) -> type[CellSyntaxError]:
     return type(kind.__name__, (CellSyntaxError,), {"__qualname__": kind.__name__})
 
 
@@ -85,7 +85,7 @@ def compile_body(shell: Any, body: str, execution_count: int) -> CompiledCell:
         shown_code = shell.compile(ast.Interactive(shown), filename, "single") if shown else None
     except SyntaxError as error:  # IndentationError and compile-time errors ("'return' outside function") too
         rendered = shell.SyntaxTB.structured_traceback(type(error), error, [])
-        raise _standing_for(type(error))(error, rendered) from None
+        raise _standing_for(type(error))(error, rendered) from None  # type: ignore[arg-type]
     return CompiledCell(plain_code, shown_code, filename, quiet)
 
 

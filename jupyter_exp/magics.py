@@ -90,6 +90,7 @@ class TrackMagics(Magics):
     def track(self, line: str, cell: str) -> Any:
         """Record this cell's execution as an MLflow run: config, seeds, git, notebook, metrics, outcome."""
         __tracebackhide__ = True
+        assert self.shell is not None  # IPython sets it when it registers the magics
         try:
             argv = shlex.split(line)  # quotes group words: --note "a b c"
         except ValueError as error:
@@ -130,7 +131,7 @@ class TrackMagics(Magics):
 def _card_factory(tracked: TrackedCell) -> Any:
     from .widgets import RunCard
 
-    card = RunCard(tracked.run_name, tracked.recorder.run_id, tracked.location, tracked.experiment_id)
+    card = RunCard(tracked.run_name, tracked.recorder.run_id, tracked.location, tracked.experiment_id or "")
     card.show()
     return card
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from .capture.secrets import redact_text
 from .config import StoreLocation
+from .reproduce.observer import ReplayObserver
 
 STATUS_COLOURS = {"RUNNING": "#1a73e8", "FINISHED": "#188038", "FAILED": "#d93025", "KILLED": "#e37400"}
 GIT_STATE_NOTES = {
@@ -151,7 +152,7 @@ except ImportError:  # pragma: no cover - ipywidgets is a dependency
     _CardWidget = None  # type: ignore[assignment,misc]
 
 
-class ReplayProgress:
+class ReplayProgress(ReplayObserver):
     """A progress bar for ``%reproduce``: cells replayed / total and the current cell.
 
     An ipywidgets bar in a kernel, a line rewritten on stderr in plain IPython. It also prints the

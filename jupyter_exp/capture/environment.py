@@ -82,7 +82,7 @@ def requirements_txt() -> str:
     """Every installed distribution as ``name==version``, sorted, one a line."""
     pins = {}
     for dist in metadata.distributions():
-        name = dist.metadata.get("Name")
+        name = dist.name
         if name:
             pins[name.lower()] = f"{name}=={dist.version}"
     return "\n".join(pins[key] for key in sorted(pins)) + "\n"

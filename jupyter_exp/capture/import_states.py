@@ -54,7 +54,7 @@ class _AfterImport(importlib.abc.MetaPathFinder):
                 except Exception:  # recording must never break the user's import
                     pass
 
-        spec.loader.exec_module = exec_module  # this module's own loader instance only
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]  # this module's loader only
         return spec
 
 
@@ -68,7 +68,7 @@ def watch(callback: Callable[[str, Any], None], first: bool = False) -> None:
         sys.meta_path.insert(0, _FINDER)
 
 
-def unwatch(callback: Callable[[str, Any], None]) -> None:
+def unwatch(callback: Callable[[str, Any], None] | None) -> None:
     if callback in _FINDER.callbacks:
         _FINDER.callbacks.remove(callback)
     if not _FINDER.callbacks and _FINDER in sys.meta_path:

@@ -148,11 +148,11 @@ class StateSnapshot:
 
     def document(self) -> dict[str, Any]:
         """``state.json``: per name its type, digest, a short summary (and small numeric elements)."""
-        entries: dict[str, Any] = {}
+        entries: dict[str, dict[str, Any]] = {}
         skipped = dict(self.skipped)
         for name, (kind, value) in self.values.items():
             try:
-                entry = {"type": kind, "digest": _hex(value, [MAX_ITEMS])}
+                entry: dict[str, Any] = {"type": kind, "digest": _hex(value, [MAX_ITEMS])}
             except Exception as error:  # NotDigestible, or a value that fails to hash
                 skipped[name] = str(error) if isinstance(error, NotDigestible) else f"{type(error).__name__}"
                 continue

@@ -103,7 +103,7 @@ def probe() -> None:
     """
     packages = {}
     for dist in metadata.distributions():
-        name = dist.metadata.get("Name")
+        name = dist.name
         if name:
             packages[name.lower()] = dist.version
     cuda = None

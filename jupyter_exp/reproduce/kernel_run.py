@@ -52,7 +52,7 @@ class CellIdNotebookClient(NotebookClient):
                 client, code, self._current_cell_id, silent, store_history, kwargs.get("stop_on_error", True)
             )
 
-        client.execute = execute
+        client.execute = execute  # type: ignore[method-assign,assignment]  # this client instance only
         return client
 
 

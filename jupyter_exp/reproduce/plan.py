@@ -92,7 +92,8 @@ def _skip_reason(source: str, loaded: set[str]) -> str | None:
 
 
 def _without_installs(source: str) -> tuple[str, list[str]]:
-    kept, removed = [], []
+    kept: list[str] = []
+    removed: list[str] = []
     for line in source.splitlines(keepends=True):
         (removed if INSTALL_LINE.match(line) else kept).append(line)
     return "".join(kept), [line.strip() for line in removed]
@@ -179,7 +180,7 @@ def _replace_literal(source: str, name: str, value: Any, dotted: str) -> str:
     """Rewrite the last top-level ``name = <literal>`` of a ``%%track`` cell to ``name = repr(value)``."""
     first, _, body = source.partition("\n") if TRACK.match(source) else ("", "", source)
     tree = parse_python(body)
-    statement = None
+    statement: ast.Assign | ast.AnnAssign | None = None
     for node in tree.body if tree is not None else []:
         targets = (
             node.targets
@@ -188,7 +189,8 @@ def _replace_literal(source: str, name: str, value: Any, dotted: str) -> str:
             if isinstance(node, ast.AnnAssign)
             else []
         )
-        if any(isinstance(t, ast.Name) and t.id == name for t in targets) and node.value is not None:
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets) and getattr(node, "value", None):
+            assert isinstance(node, ast.Assign | ast.AnnAssign)
             statement = node
     if statement is None:
         raise OverrideError(f"--set {dotted}: no plain `{name} = ...` assignment found in the tracked cell")
@@ -199,11 +201,15 @@ def _replace_literal(source: str, name: str, value: Any, dotted: str) -> str:
     except (ValueError, SyntaxError):
         raise OverrideError(f"--set {dotted}: {value!r} cannot be written as a Python literal") from None
     lines = body.splitlines(keepends=True)
-    start = sum(len(line) for line in lines[: statement.value.lineno - 1]) + _byte_col(
-        lines, statement.value.lineno, statement.value.col_offset
+    value_node = statement.value
+    assert (
+        value_node is not None and value_node.end_lineno is not None and value_node.end_col_offset is not None
     )
-    end = sum(len(line) for line in lines[: statement.value.end_lineno - 1]) + _byte_col(
-        lines, statement.value.end_lineno, statement.value.end_col_offset
+    start = sum(len(line) for line in lines[: value_node.lineno - 1]) + _byte_col(
+        lines, value_node.lineno, value_node.col_offset
+    )
+    end = sum(len(line) for line in lines[: value_node.end_lineno - 1]) + _byte_col(
+        lines, value_node.end_lineno, value_node.end_col_offset
     )
     body = body[:start] + literal + body[end:]
     return f"{first}\n{body}" if first else body

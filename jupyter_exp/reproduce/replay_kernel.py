@@ -40,6 +40,12 @@ class KernelLauncher(Protocol):
 
     async def shutdown(self, manager: Any) -> None: ...
 
+    def names(self) -> list[str]:
+        """The kernelspecs this launcher can start."""
+
+    def check(self, kernel_name: str) -> None:
+        """Raise ``KernelSpecMissing`` when ``kernel_name`` cannot be started."""
+
 
 def installed_kernelspecs() -> dict[str, Any]:
     from jupyter_client.kernelspec import KernelSpecManager
