@@ -10,10 +10,13 @@ TS_SOURCES := $(shell find labextension/src labextension/style labextension/sche
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 CHROMIUM ?= /usr/bin/chromium
-# venv tools first: `jupyter labextension` calls `jupyter-builder` and npm scripts call `jupyter` by name
+# extra pip arguments for the locked install, e.g. PyTorch's CPU wheels on Linux:
+#   make install PIP_INDEX_ARGS="--extra-index-url https://download.pytorch.org/whl/cpu"
+PIP_INDEX_ARGS ?=
+# venv tools first: npm scripts call `jupyter-builder` by name
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install browser lab test test-python test-js lint format demo bench bench-smoke clean
+.PHONY: install browser lab test test-python test-js test-wheel lock-check lock-resolve mlflow-ui lint format demo bench bench-smoke clean
 
 install: $(STAMP)
 
@@ -24,15 +27,17 @@ node_modules/.installed: package.json package-lock.json
 $(VENV)/.deps: requirements/dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements/dev.lock
+	$(PY) -m pip install --quiet $(PIP_INDEX_ARGS) -r requirements/dev.lock
 	@touch $@
 
 $(LAB_STAMP): $(VENV)/.deps node_modules/.installed $(TS_SOURCES)
 	npm run build:prod
 
 $(STAMP): $(VENV)/.deps $(LAB_STAMP) pyproject.toml
+	@# pip writes the wheel's shared data through the develop symlink into jupyter_exp/labextension otherwise
+	rm -rf $(VENV)/share/jupyter/labextensions/jupyter-exp
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
-	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
+	$(BIN)/jupyter-builder develop --overwrite . >/dev/null
 	$(BIN)/jupyter server extension enable --sys-prefix jupyter_exp >/dev/null
 	@touch $@
 
@@ -45,6 +50,11 @@ browser:
 
 lab: install
 	cd examples && ../$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=.
+
+# The stock MLflow UI on the embedded store of `make lab` (examples/mlflow.db); MLFLOW_UI_PORT to move it.
+MLFLOW_UI_PORT ?= 5000
+mlflow-ui: install
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/examples/mlflow.db --default-artifact-root $(CURDIR)/examples/mlartifacts --host 127.0.0.1 --port $(MLFLOW_UI_PORT)
 
 demo: install
 	$(PY) -m jupyter_exp.demo examples/quickstart.ipynb
@@ -69,7 +79,23 @@ test-python: install browser
 	$(BIN)/jupyter server extension list 2>&1 | grep -q "jupyter_exp.*enabled"
 	$(PY) -m pytest tests --ignore=tests/bench -p no:cacheprovider $(PYTEST_ARGS)
 
-test: lint test-js test-python bench-smoke
+test: lint test-js test-python bench-smoke lock-check test-wheel
+
+# Every pin of the lock has a wheel on PyPI alone (no configured wheel locations) for Python 3.11-3.12 on
+# Linux x86_64/aarch64 and macOS arm64 (reads the index, downloads nothing).
+lock-check: install
+	$(PY) tools/check_lock.py requirements/dev.lock
+
+# pip's resolver on the lock with PyPI alone, ignoring every pip configuration (downloads the wheels: ~1 GB)
+lock-resolve: install
+	env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null \
+	  $(PY) -m pip install --isolated --dry-run --ignore-installed --index-url https://pypi.org/simple \
+	  -r requirements/dev.lock
+
+# The extension template's CI on this machine: sdist and wheel, the wheel in a fresh venv with no node on
+# PATH, extension lists, jupyterlab.browser_check (on Debian's Chromium), one %%track + %reproduce last.
+test-wheel: install browser
+	PY=$(PY) tools/wheel_check.sh
 
 # Benchmarks: ours and the MLflow way side by side; prints the table, writes bench-results.json.
 bench: install
