@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         help="end a RUNNING run whose heartbeat is older than this (default 300)",
     )
     sync.add_argument("--no-stale", action="store_true", help="only deliver the journal")
+    sync.add_argument("--completed-by", default="jupyter-exp sync", help=argparse.SUPPRESS)  # end reason
     return parser
 
 
@@ -91,7 +92,7 @@ def sync(args: argparse.Namespace) -> int:
     report = JournalReport()
     for root in roots:
         part = complete_journal(
-            root, client_for_uri, "jupyter-exp sync", on_entry=lambda e: progress.step(e.path.name)
+            root, client_for_uri, args.completed_by, on_entry=lambda e: progress.step(e.path.name)
         )
         report.completed += part.completed
         report.held += part.held

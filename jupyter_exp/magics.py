@@ -176,10 +176,16 @@ class ReproduceMagics(Magics):
             if value is not None and not value >= 0:
                 raise UsageError(f"--{name} must be a number >= 0, got {value}")
         options = ReproduceOptions(
-            kernel_name=args.kernel, sets=_pairs(args.set, "--set"), rtol=args.rtol, atol=args.atol,
-            checkout=args.checkout, dry_run=args.dry_run, deterministic=args.deterministic,
-            cell_timeout=args.timeout, confirmed=args.yes,
-        )  # fmt: skip
+            kernel_name=args.kernel,
+            sets=_pairs(args.set, "--set"),
+            rtol=args.rtol,
+            atol=args.atol,
+            checkout=args.checkout,
+            dry_run=args.dry_run,
+            deterministic=args.deterministic,
+            cell_timeout=args.timeout,
+            confirmed=args.yes,
+        )
         run_id = args.run_id
         if run_id == "last":
             if _active.last_run_id is None:

@@ -12,9 +12,22 @@ from importlib import metadata
 from typing import Any
 
 KEY_PACKAGES = (
-    "jupyter-exp", "mlflow", "torch", "numpy", "pandas", "scikit-learn", "scipy", "jax", "jaxlib",
-    "tensorflow", "transformers", "lightning", "ipykernel", "ipython", "jupyterlab",
-)  # fmt: skip
+    "jupyter-exp",
+    "mlflow",
+    "torch",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "jax",
+    "jaxlib",
+    "tensorflow",
+    "transformers",
+    "lightning",
+    "ipykernel",
+    "ipython",
+    "jupyterlab",
+)
 
 
 def _cpu_model() -> str:

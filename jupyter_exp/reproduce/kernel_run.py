@@ -25,8 +25,14 @@ def send_execute_request(
     stop_on_error: bool = True,
 ) -> str:
     """Send code the way JupyterLab does, with the cell id in the metadata; returns the message id."""
-    content = {"code": code, "silent": silent, "store_history": store_history, "user_expressions": {},
-               "allow_stdin": False, "stop_on_error": stop_on_error}  # fmt: skip
+    content = {
+        "code": code,
+        "silent": silent,
+        "store_history": store_history,
+        "user_expressions": {},
+        "allow_stdin": False,
+        "stop_on_error": stop_on_error,
+    }
     message = client.session.msg("execute_request", content, metadata={"cellId": cell_id} if cell_id else {})
     client.shell_channel.send(message)
     return message["header"]["msg_id"]

@@ -120,13 +120,19 @@ def build_plan(record: RunRecord, sets: dict[str, Any] | None = None) -> ReplayP
         if removed and not source.strip():
             skipped.append(SkippedEntry(count, entry["source"], "package install"))
             continue
-        steps.append(ReplayStep(
-            execution_count=count, cell_id=entry.get("cell_id"), source=source,
-            tracked=bool(TRACK.match(source)), target=is_target,
-            seed=record.seed if is_target else entry.get("seed"),
-            deterministic=bool(entry.get("deterministic")), has_rng_state=record.rng_states(count) is not None,
-            removed_lines=removed,
-        ))  # fmt: skip
+        steps.append(
+            ReplayStep(
+                execution_count=count,
+                cell_id=entry.get("cell_id"),
+                source=source,
+                tracked=bool(TRACK.match(source)),
+                target=is_target,
+                seed=record.seed if is_target else entry.get("seed"),
+                deterministic=bool(entry.get("deterministic")),
+                has_rng_state=record.rng_states(count) is not None,
+                removed_lines=removed,
+            )
+        )
     if record.tags.get("jupyter_exp.deterministic") == "true":
         steps[-1].deterministic = True
     overrides = apply_overrides(steps[-1], record.config, sets or {})

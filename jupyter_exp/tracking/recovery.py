@@ -1,18 +1,21 @@
 """At ``%load_ext``: complete what earlier kernels on this machine left behind, off the user's path.
 
-Only a look at the journal folder and, for a SQLite store, one read-only query happen on the calling
-thread (no MLflow import); MLflow is imported on a background thread when there is something to do.
+Only a look at the journal folder and, for a SQLite store, one read-only query happen in the kernel (no
+MLflow import); when there is something to do, a ``jupyter-exp sync`` process does it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 from .. import record_schema as schema
-from ..config import JupyterExp, StoreLocation, resolve_store
+from ..config import JupyterExp, resolve_store
 from .journal import entries, host_name, journal_root
 from .store import sqlite_path
 
@@ -50,8 +53,11 @@ def dead_runs_here(database: Path) -> list[str]:
     return dead
 
 
-def recover_in_background(settings: JupyterExp) -> threading.Thread | None:
-    """Start completing this store's journal and ending its dead runs, when there is any of that."""
+def recover_in_background(settings: JupyterExp) -> subprocess.Popen[bytes] | None:
+    """Start completing this store's journal and ending its dead runs, when there is any of that.
+
+    The work runs in a ``jupyter-exp sync`` process of its own: importing MLflow on a thread of the
+    kernel while the user's first cell imports it too can fail (circular imports across threads)."""
     try:
         location = resolve_store(settings)
         root = journal_root(location, settings.journal_dir)
@@ -59,29 +65,23 @@ def recover_in_background(settings: JupyterExp) -> threading.Thread | None:
         pending = bool(entries(root)) or (
             database is not None and database.exists() and bool(dead_runs_here(database))
         )
+        if not pending:
+            return None
+        command = [sys.executable, "-m", "jupyter_exp.cli", "sync", "--root", str(location.root)]
+        if not location.is_default_sqlite:  # a configured store (the environment's is inherited anyway)
+            command += ["--tracking-uri", location.tracking_uri]
+        if settings.journal_dir:
+            command += ["--journal", str(root)]
+        command += ["--completed-by", f"the next kernel on this machine (pid {os.getpid()})"]
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     except Exception as error:  # never in the way of loading the extension
-        log.debug("jupyter-exp: journal check failed: %s", error)
+        log.debug("jupyter-exp: completing runs left behind failed to start: %s", error)
         return None
-    if not pending:
-        return None
-    thread = threading.Thread(
-        target=_recover, args=(location, root), name="jupyter-exp-recovery", daemon=True
-    )
-    thread.start()
-    return thread
-
-
-def _recover(location: StoreLocation, root: Path) -> None:
-    import os
-
-    from .completion import complete_journal
-    from .stale import end_stale_runs
-    from .store import client_for
-
-    try:
-        client = client_for(location)
-        by = f"the next kernel on this machine (pid {os.getpid()})"
-        complete_journal(root, lambda _uri: client, by, location.tracking_uri)
-        end_stale_runs(client)
-    except Exception as error:  # the store may be away: sync or the next kernel tries again
-        log.debug("jupyter-exp: completing runs left behind failed: %s", error)
+    threading.Thread(target=process.wait, name="jupyter-exp-recovery", daemon=True).start()  # no zombie
+    return process

@@ -59,8 +59,10 @@ class Bench:
 
     def record(self, name: str, result: Result) -> Result:
         self.results[name] = result
-        print(f"\n{name}: ours {result.ours:.6g} {result.unit}, baseline {result.baseline:.6g} {result.unit}, "
-              f"x{result.ratio:.1f}")  # fmt: skip
+        print(
+            f"\n{name}: ours {result.ours:.6g} {result.unit}, baseline {result.baseline:.6g} {result.unit}, "
+            f"x{result.ratio:.1f}"
+        )
         return result
 
     def table(self) -> str:
@@ -76,12 +78,19 @@ class Bench:
         except (OSError, ValueError):
             document = {}
         document |= {
-            name: {"ours": r.ours, "baseline": r.baseline, "unit": r.unit, "ratio": round(r.ratio, 2),
-                   **({"note": r.note} if r.note else {})}
+            name: {
+                "ours": r.ours,
+                "baseline": r.baseline,
+                "unit": r.unit,
+                "ratio": round(r.ratio, 2),
+                **({"note": r.note} if r.note else {}),
+            }
             for name, r in self.results.items()
-        }  # fmt: skip
+        }
         document["_machine"] = {  # type: ignore[assignment]
-            "python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
             "smoke": SMOKE,
-        }  # fmt: skip
+        }
         path.write_text(json.dumps(document, indent=1) + "\n")

@@ -49,14 +49,31 @@ def test_kernels_logging_at_once(bench, tmp_path):
         return max(c for r in results for c in r["costs"])
 
     label = f"{KERNELS} kernels logging into one store"
-    bench.record(f"{label}: logging call p99", Result(p99(ours) * 1e6, p99(theirs) * 1e6, "us",
-                 note="log() vs mlflow.log_metrics, 2 metrics a step, caller side"))  # fmt: skip
-    bench.record(f"{label}: slowest logging call", Result(worst(ours) * 1e3, worst(theirs) * 1e3, "ms",
-                 note="the longest the loop waited on the store"))  # fmt: skip
+    bench.record(
+        f"{label}: logging call p99",
+        Result(
+            p99(ours) * 1e6,
+            p99(theirs) * 1e6,
+            "us",
+            note="log() vs mlflow.log_metrics, 2 metrics a step, caller side",
+        ),
+    )
+    bench.record(
+        f"{label}: slowest logging call",
+        Result(worst(ours) * 1e3, worst(theirs) * 1e3, "ms", note="the longest the loop waited on the store"),
+    )
 
     def rate(results: list[dict]) -> float:
         points = sum(2 * len(r["costs"]) for r in results)
         return points / (max(r["stored"] for r in results) - min(r["loop_start"] for r in results))
 
-    bench.record(f"{label}: points stored per second, together", Result(rate(ours), rate(theirs), "points/s",
-                 higher_is_better=True, note="all kernels, loop start to last point stored"))  # fmt: skip
+    bench.record(
+        f"{label}: points stored per second, together",
+        Result(
+            rate(ours),
+            rate(theirs),
+            "points/s",
+            higher_is_better=True,
+            note="all kernels, loop start to last point stored",
+        ),
+    )

@@ -21,8 +21,10 @@ from .harness import Result, median_time, size
 def test_journal_writes_per_tracked_cell(bench, tmp_path: Path):
     root = tmp_path / "journal"
     history_states = {n: pickle.dumps(random.getstate()) for n in range(50)}  # a 50-cell session's RNG states
-    history = [{"execution_count": n, "cell_id": f"c{n}", "source": "x = 1\n" * 20, "success": True}
-               for n in range(50)]  # fmt: skip
+    history = [
+        {"execution_count": n, "cell_id": f"c{n}", "source": "x = 1\n" * 20, "success": True}
+        for n in range(50)
+    ]
     outputs = {"outputs": [{"name": "stdout", "text": "epoch 1 loss 0.25\n" * 500}]}
     points_per_cell = 1000
     counter = iter(range(10**9))
@@ -64,7 +66,11 @@ def test_journal_writes_per_tracked_cell(bench, tmp_path: Path):
     assert not any(root.iterdir())  # every entry was written and removed
     bench.record(
         "journal writes per tracked cell (before it returns)",
-        Result(ours * 1000, baseline * 1000, "ms",
-               note=f"entry, params, cell, rng history of 50 cells, {points_per_cell} buffered points, "
-               "outputs, history, end; vs MLflow's create_run + set_terminated by hand"),
-    )  # fmt: skip
+        Result(
+            ours * 1000,
+            baseline * 1000,
+            "ms",
+            note=f"entry, params, cell, rng history of 50 cells, {points_per_cell} buffered points, "
+            "outputs, history, end; vs MLflow's create_run + set_terminated by hand",
+        ),
+    )

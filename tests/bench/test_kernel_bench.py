@@ -42,8 +42,10 @@ def test_load_ext_imports_no_mlflow(bench, project):
     finally:
         session.close()
     baseline = fresh(project, "import mlflow")
-    bench.record("%load_ext jupyter_exp", Result(ours * 1000, baseline * 1000, "ms",
-                 note="vs import mlflow; loads no MLflow"))  # fmt: skip
+    bench.record(
+        "%load_ext jupyter_exp",
+        Result(ours * 1000, baseline * 1000, "ms", note="vs import mlflow; loads no MLflow"),
+    )
 
 
 def test_first_tracked_cell_of_a_fresh_kernel(bench, project):
@@ -57,8 +59,10 @@ def test_first_tracked_cell_of_a_fresh_kernel(bench, project):
         times["ours"].append(fresh(project, first_cell))
         times["by hand"].append(fresh(project, by_hand))
     ours, baseline = statistics.median(times["ours"]), statistics.median(times["by hand"])
-    bench.record("first tracked cell of a fresh kernel", Result(ours, baseline, "s",
-                 note="%load_ext + %%track vs import mlflow + start_run by hand"))  # fmt: skip
+    bench.record(
+        "first tracked cell of a fresh kernel",
+        Result(ours, baseline, "s", note="%load_ext + %%track vs import mlflow + start_run by hand"),
+    )
 
 
 def test_track_overhead_in_a_warm_kernel(bench, project):
@@ -81,7 +85,11 @@ def test_track_overhead_in_a_warm_kernel(bench, project):
     base = statistics.median(plain)
     baseline = statistics.median(by_hand) - base
     note = f"untracked cell p50 {base * 1000:.1f} ms; vs with mlflow.start_run()"
-    bench.record("%%track on a trivial cell, added p50", Result((statistics.median(settled) - base) * 1000,
-                 baseline * 1000, "ms", note=note))  # fmt: skip
-    bench.record("%%track back to back (previous run still completing), added p50",
-                 Result((statistics.median(back_to_back) - base) * 1000, baseline * 1000, "ms", note=note))  # fmt: skip
+    bench.record(
+        "%%track on a trivial cell, added p50",
+        Result((statistics.median(settled) - base) * 1000, baseline * 1000, "ms", note=note),
+    )
+    bench.record(
+        "%%track back to back (previous run still completing), added p50",
+        Result((statistics.median(back_to_back) - base) * 1000, baseline * 1000, "ms", note=note),
+    )

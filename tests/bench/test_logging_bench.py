@@ -48,8 +48,10 @@ def test_log_call_cost_at_the_caller(bench, tmp_path):
         assert len(MlflowClient().get_metric_history(run.info.run_id, "loss")) == baseline_calls
     finally:
         mlflow.set_tracking_uri("")
-    bench.record("log() per call at the caller", Result(ours * 1e6, baseline * 1e6, "us/call",
-                                                           note="jupyter_exp.log vs mlflow.log_metric"))  # fmt: skip
+    bench.record(
+        "log() per call at the caller",
+        Result(ours * 1e6, baseline * 1e6, "us/call", note="jupyter_exp.log vs mlflow.log_metric"),
+    )
 
 
 def test_points_reach_the_store(bench, tmp_path):
@@ -80,7 +82,22 @@ def test_points_reach_the_store(bench, tmp_path):
     baseline_rate = baseline_points / (time.perf_counter() - start)
     assert len(client_b.get_metric_history(run_b, "train/loss")) == baseline_points
 
-    bench.record("points to the store", Result(ours_rate, baseline_rate, "points/s", higher_is_better=True,
-                                               note="log() loop + close vs log_batch of 1,000"))  # fmt: skip
-    bench.record(f"cell returns after its loop ({points} points)", Result(end - loop_end, points / baseline_rate,
-                 "s", note="drain at close vs the same points through log_batch"))  # fmt: skip
+    bench.record(
+        "points to the store",
+        Result(
+            ours_rate,
+            baseline_rate,
+            "points/s",
+            higher_is_better=True,
+            note="log() loop + close vs log_batch of 1,000",
+        ),
+    )
+    bench.record(
+        f"cell returns after its loop ({points} points)",
+        Result(
+            end - loop_end,
+            points / baseline_rate,
+            "s",
+            note="drain at close vs the same points through log_batch",
+        ),
+    )

@@ -59,8 +59,10 @@ def test_reproduce_against_nbclient(bench, tmp_path):
     label = f"%reproduce of the quickstart ({len(steps)} cells)"
     for way, what in (("as recorded", "with %%track, as recorded"), ("untracked", "without jupyter_exp")):
         goal = 1.2 * medians[way] + 1
-        bench.record(f"{label} vs nbclient, cells {what}", Result(medians["ours"], medians[way], "s",
-                     note=f"goal <= 1.2 x nbclient + 1 s = {goal:.2f} s"))  # fmt: skip
+        bench.record(
+            f"{label} vs nbclient, cells {what}",
+            Result(medians["ours"], medians[way], "s", note=f"goal <= 1.2 x nbclient + 1 s = {goal:.2f} s"),
+        )
 
 
 def nbclient_run(root: Path, folder: Path, sources: list[str]) -> Callable[[], float]:
@@ -68,8 +70,9 @@ def nbclient_run(root: Path, folder: Path, sources: list[str]) -> Callable[[], f
     folder.mkdir()
     notebook = folder / "cells.ipynb"
     kernelspec = {"name": "python3", "display_name": "Python 3"}
-    nbformat.write(new_notebook(cells=[new_code_cell(s) for s in sources], metadata={"kernelspec": kernelspec}),
-                   notebook)  # fmt: skip
+    nbformat.write(
+        new_notebook(cells=[new_code_cell(s) for s in sources], metadata={"kernelspec": kernelspec}), notebook
+    )
 
     def timed() -> float:
         start = time.perf_counter()

@@ -44,11 +44,18 @@ def build_many_runs(folder: Path) -> None:
     ]
     for i in range(RUNS):
         notebook = i % NOTEBOOKS
-        tags = {"mlflow.source.name": f"nb/train-{notebook}.ipynb", "jupyter_exp.seed": str(i),
-                "jupyter_exp.kernel.id": "k", "mlflow.source.git.commit": f"{i:040x}"}  # fmt: skip
+        tags = {
+            "mlflow.source.name": f"nb/train-{notebook}.ipynb",
+            "jupyter_exp.seed": str(i),
+            "jupyter_exp.kernel.id": "k",
+            "mlflow.source.git.commit": f"{i:040x}",
+        }
         run = client.create_run(experiments[notebook], run_name=f"run-{i}", tags=tags)
-        client.log_batch(run.info.run_id, params=[Param("lr", str(i / RUNS)), Param("seed", str(i))],
-                         tags=[RunTag("jupyter_exp.version", "bench")])  # fmt: skip
+        client.log_batch(
+            run.info.run_id,
+            params=[Param("lr", str(i / RUNS)), Param("seed", str(i))],
+            tags=[RunTag("jupyter_exp.version", "bench")],
+        )
         client.log_metric(run.info.run_id, "train/loss", 1.0 / (i + 1))
         client.set_terminated(run.info.run_id)
 
@@ -61,8 +68,14 @@ def build_long_runs(folder: Path) -> None:
         client.log_param(run_id, "lr", str(0.1 * (r + 1)))
         writer = MetricWriter(SqliteMetricSink(client, run_id, str(folder / "mlflow.db")))
         for step in range(STEPS):
-            writer.log(step=step, **{"train/loss": 1 / (1 + step * (r + 1)), "train/acc": step / STEPS,
-                                     "eval/loss": 1 / (2 + step)})  # fmt: skip
+            writer.log(
+                step=step,
+                **{
+                    "train/loss": 1 / (1 + step * (r + 1)),
+                    "train/acc": step / STEPS,
+                    "eval/loss": 1 / (2 + step),
+                },
+            )
         writer.close()
         client.set_terminated(run_id)
 
@@ -96,8 +109,10 @@ def test_first_page_of_a_notebooks_runs(bench, many_runs):
         ),
         repeat=size(7, 2),
     )
-    bench.record(f"first page of a notebook's runs ({RUNS} in store)", Result(ours * 1000, baseline * 1000, "ms",
-                 note="list_runs vs MlflowClient.search_runs, same page"))  # fmt: skip
+    bench.record(
+        f"first page of a notebook's runs ({RUNS} in store)",
+        Result(ours * 1000, baseline * 1000, "ms", note="list_runs vs MlflowClient.search_runs, same page"),
+    )
 
 
 def test_comparison_of_long_runs(bench, long_runs):
@@ -134,8 +149,15 @@ def test_comparison_of_long_runs(bench, long_runs):
     full_histories()
     baseline = time.perf_counter() - start
     label = f"compare {COMPARED} runs x {METRICS} metrics x {STEPS} steps"
-    bench.record(f"{label}, first view", Result(ours_cold, baseline, "s",
-                 note="compare_runs (SQL read + LTTB to 500) vs get_metric_history of every series"))  # fmt: skip
+    bench.record(
+        f"{label}, first view",
+        Result(
+            ours_cold,
+            baseline,
+            "s",
+            note="compare_runs (SQL read + LTTB to 500) vs get_metric_history of every series",
+        ),
+    )
     bench.record(f"{label}, reopened", Result(ours_warm, baseline, "s", note="ended runs' series cached"))
 
 
@@ -162,5 +184,7 @@ def test_runs_dataframe(bench, many_runs, monkeypatch):
         )
     finally:
         mlflow.set_tracking_uri("")
-    bench.record(f"runs DataFrame ({RUNS} runs)", Result(ours, baseline, "s",
-                 note="jupyter_exp.runs() vs mlflow.search_runs"))  # fmt: skip
+    bench.record(
+        f"runs DataFrame ({RUNS} runs)",
+        Result(ours, baseline, "s", note="jupyter_exp.runs() vs mlflow.search_runs"),
+    )

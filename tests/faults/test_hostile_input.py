@@ -60,9 +60,15 @@ def test_credentials_in_values_never_reach_the_record(project: Path) -> None:
     ]:
         assert PASSWORD not in text and GITHUB not in text, where
     record_fault(
-        FaultLine("credentials in cell values, --param, --tag, --note", True, None, None,
-                  time.monotonic() - started, run.info.status)
-    )  # fmt: skip
+        FaultLine(
+            "credentials in cell values, --param, --tag, --note",
+            True,
+            None,
+            None,
+            time.monotonic() - started,
+            run.info.status,
+        )
+    )
 
 
 REFUSED_UP_FRONT = [
@@ -100,9 +106,15 @@ def test_refused_items_stop_the_cell_or_leave_the_rest_recorded(project: Path) -
     names = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "jupyter_exp")}
     assert {"cell.py", "config.json", "environment.json", "history.json", "requirements.txt"} <= names
     record_fault(
-        FaultLine("refused --param/--tag (UsageError) and refused cell params", True, None, None,
-                  time.monotonic() - started, run.info.status)
-    )  # fmt: skip
+        FaultLine(
+            "refused --param/--tag (UsageError) and refused cell params",
+            True,
+            None,
+            None,
+            time.monotonic() - started,
+            run.info.status,
+        )
+    )
 
 
 CARD_TEXTS = (
@@ -127,9 +139,15 @@ def test_unborn_repository_is_recorded_and_shown(make_unborn: Path) -> None:
     card = "".join(o.get("text", "") for o in outputs if o["type"] == "stream")
     assert "git: no commit yet" in card, card
     record_fault(
-        FaultLine("repository without a commit (unborn)", True, None, None, time.monotonic() - started,
-                  run.info.status)
-    )  # fmt: skip
+        FaultLine(
+            "repository without a commit (unborn)",
+            True,
+            None,
+            None,
+            time.monotonic() - started,
+            run.info.status,
+        )
+    )
 
 
 @pytest.fixture

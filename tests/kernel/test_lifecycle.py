@@ -221,7 +221,10 @@ def test_runs_complete_after_the_cell_and_a_deleted_experiment_comes_back(projec
         (first,) = all_runs(client)
         assert first.info.status == "FINISHED"  # completed in the background, waited for by the harness
         assert {a.path for a in client.list_artifacts(first.info.run_id, "jupyter_exp")} >= {
-            "jupyter_exp/cell.py", "jupyter_exp/outputs.json", "jupyter_exp/history.json"}  # fmt: skip
+            "jupyter_exp/cell.py",
+            "jupyter_exp/outputs.json",
+            "jupyter_exp/history.json",
+        }
         client.delete_experiment(first.info.experiment_id)  # the kernel still remembers its id
         reply, _ = session.run("%%track --name second --experiment exp\nx = 2")
         assert reply["status"] == "ok"

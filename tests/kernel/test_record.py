@@ -184,7 +184,17 @@ def test_outputs_json_and_unchanged_namespace(record: dict[str, Any]) -> None:
 def test_artifacts_are_readable_with_stock_mlflow(record: dict[str, Any]) -> None:
     client, run_id = record["client"], record["run"].info.run_id
     names = {Path(a.path).name for a in client.list_artifacts(run_id, "jupyter_exp")}
-    expected = {"cell.py", "history.json", "notebook.ipynb", "config.json", "rng_state.pkl", "rng_history.pkl",
-                "environment.json", "requirements.txt", "git.diff", "outputs.json"}  # fmt: skip
+    expected = {
+        "cell.py",
+        "history.json",
+        "notebook.ipynb",
+        "config.json",
+        "rng_state.pkl",
+        "rng_history.pkl",
+        "environment.json",
+        "requirements.txt",
+        "git.diff",
+        "outputs.json",
+    }
     assert expected <= names
     assert "traceback.txt" not in names

@@ -111,8 +111,10 @@ async def test_cancel_shuts_the_replay_down(post, get, seeded, jp_serverapp):
     ],
 )
 async def test_bad_requests_start_nothing(post, get, seeded, jp_serverapp, body, code, words):
-    body = {k: seeded.ids["plain" if v == "PLAIN" else "alpha"] if v in ("PLAIN", "ALPHA") else v
-            for k, v in body.items()}  # fmt: skip
+    body = {
+        k: seeded.ids["plain" if v == "PLAIN" else "alpha"] if v in ("PLAIN", "ALPHA") else v
+        for k, v in body.items()
+    }
     with pytest.raises(HTTPClientError) as error:
         await post("reproductions", body=body)
     message = json.loads(error.value.response.body)["message"]

@@ -57,9 +57,12 @@ def test_history_order_with_skips_and_removed_install_lines() -> None:
     assert [s.execution_count for s in plan.steps] == [2, 5, 8, 9]
     reasons = {s.execution_count: s.reason for s in plan.skipped}
     assert reasons == {
-        1: "jupyter_exp is loaded by the replay", 3: "package install", 4: "failed originally",
-        6: "%load_ext autoreload again", 7: "%reproduce",
-    }  # fmt: skip
+        1: "jupyter_exp is loaded by the replay",
+        3: "package install",
+        4: "failed originally",
+        6: "%load_ext autoreload again",
+        7: "%reproduce",
+    }
     assert plan.steps[0].source == "import random\nepochs = 3"
     assert plan.steps[0].removed_lines == ["!pip install -q tqdm"]
     earlier, target = plan.steps[2], plan.steps[3]
