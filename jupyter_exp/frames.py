@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .capture.notebook import recorded_names
 from .config import JupyterExp, resolve_store
 
 
@@ -13,7 +14,8 @@ def runs(
     filter_string: str = "",
     settings: JupyterExp | None = None,
 ) -> Any:
-    """Runs of ``experiment`` (name), or of ``notebook`` (path relative to root), or all, newest first.
+    """Runs of ``experiment`` (name), or of ``notebook`` (a path relative to the root, to the working
+    directory, or absolute), or all, newest first.
 
     Columns as ``mlflow.search_runs`` gives them: ``run_id``, ``experiment_id``, ``status``,
     ``artifact_uri``, ``start_time``, ``end_time``, ``metrics.*`` (last values), ``params.*``, ``tags.*``.
@@ -36,23 +38,33 @@ def runs(
         ids = [i for i, name in known.items() if name == experiment or i == experiment]
         if not ids:
             raise QueryError(f"no experiment named or numbered {experiment!r}")
+    names = recorded_names(notebook, location.root) if notebook is not None else None
     database = mlflow_sqlite_database(location.tracking_uri)
     if database is not None and not filter_string:
         frame = read_runs_frame(database, ids)
         if frame is not None:
             column = "tags.mlflow.source.name"
-            if notebook is not None:
-                frame = frame[frame[column] == notebook] if column in frame else frame.iloc[0:0]
+            if names is not None:
+                frame = frame[frame[column].isin(names)] if column in frame else frame.iloc[0:0]
             return frame.reset_index(drop=True)
     import mlflow
+    import pandas as pd
 
-    clauses = [filter_string] if filter_string else []
-    if notebook is not None:
-        clauses.append(f"tags.{quote_key('mlflow.source.name')} = {quote_value(notebook)}")
-    with _tracking_uri(mlflow, location.tracking_uri):
-        return mlflow.search_runs(
-            experiment_ids=ids, filter_string=" and ".join(clauses), max_results=1_000_000
-        )
+    frames = []
+    for name in names or [None]:
+        clauses = [filter_string] if filter_string else []
+        if name is not None:
+            clauses.append(f"tags.{quote_key('mlflow.source.name')} = {quote_value(name)}")
+        with _tracking_uri(mlflow, location.tracking_uri):
+            frames.append(
+                mlflow.search_runs(
+                    experiment_ids=ids, filter_string=" and ".join(clauses), max_results=1_000_000
+                )
+            )
+    if len(frames) == 1:
+        return frames[0]
+    joined = pd.concat(frames, ignore_index=True).drop_duplicates("run_id")
+    return joined.sort_values("start_time", ascending=False).reset_index(drop=True)
 
 
 class _tracking_uri:

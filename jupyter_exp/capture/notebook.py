@@ -13,15 +13,37 @@ from . import generators, import_states
 from .seeds import global_rng_states
 
 SESSION_ENV = "JPY_SESSION_NAME"
+VSCODE_NAME = "__vsc_ipynb_file__"  # VS Code and Cursor set it in the namespace
+IPYNB_FILE = "IPYNB_FILE"
 
 
 def notebook_path(namespace: dict[str, Any], configured: str = "") -> Path | None:
-    """The notebook this kernel runs, from the Jupyter session (``__session__`` / JPY_SESSION_NAME)."""
-    for candidate in (configured, namespace.get("__session__"), os.environ.get(SESSION_ENV)):
+    """The notebook this kernel runs: configured, else the Jupyter session (``__session__`` /
+    ``JPY_SESSION_NAME``), else what VS Code says (``__vsc_ipynb_file__``, ``IPYNB_FILE``)."""
+    candidates = (
+        configured,
+        namespace.get("__session__"),
+        os.environ.get(SESSION_ENV),
+        namespace.get(VSCODE_NAME),
+        namespace.get(IPYNB_FILE),
+        os.environ.get(IPYNB_FILE),
+    )
+    for candidate in candidates:
         if isinstance(candidate, str) and candidate.endswith(".ipynb"):
             path = Path(candidate).expanduser()
             return path.resolve() if path.is_absolute() else (Path.cwd() / path).resolve()
     return None
+
+
+def recorded_names(notebook: str, root: Path, cwd: Path | None = None) -> list[str]:
+    """The ``mlflow.source.name`` values a notebook path given by a user may have been recorded as: as
+    given, relative to the root, or (relative to the working directory, or absolute) resolved."""
+    given = Path(notebook).expanduser()
+    absolute = given if given.is_absolute() else (cwd or Path.cwd()) / given
+    names = [notebook, relative_to_root(absolute.resolve(), root) or notebook]
+    if not given.is_absolute():
+        names.append(relative_to_root((root / given).resolve(), root) or notebook)
+    return list(dict.fromkeys(names))
 
 
 def relative_to_root(path: Path | None, root: Path) -> str | None:
