@@ -30,6 +30,7 @@ from .capture import environment, kernel, seeds
 from .capture.entropy import UNREPLAYABLE_TAG, EntropyWatch
 from .capture.git import capture_git
 from .capture.hidden_state import hidden_state
+from .capture.inputs import InputWatch, with_hashes
 from .capture.notebook import ExecutionHistory, notebook_path, relative_to_root, snapshot
 from .capture.outputs import OutputRecorder
 from .capture.state import snapshot as snapshot_bound
@@ -290,9 +291,18 @@ class TrackedCell:
         )
         outcome = Outcome()
         self.entropy = EntropyWatch(self.seed)
+        self.inputs = InputWatch(self.location.root, [recorder.entry.path.parent])
+        self._determinism: dict[str, str] = {}
         try:
-            with scope, seeds.deterministic_algorithms(self.options.deterministic), outputs, self.entropy:
+            with (
+                scope,
+                seeds.deterministic_algorithms(self.options.deterministic),
+                outputs,
+                self.entropy,
+                self.inputs,
+            ):
                 outcome = self._execute(outputs)
+                self._determinism = seeds.determinism_settings()  # as the cell left them
                 if not recorder.offline:
                     scope.end_children(outcome.status)
         finally:
@@ -409,11 +419,14 @@ class TrackedCell:
         for name, data in outputs.figures().items():  # figures/figure-1.png ...
             journaled(name, lambda: recorder.stage_bytes(name, data))  # noqa: B023 (called at once)
         self._bound = snapshot_bound(self.body, self.shell.user_ns)  # copies now, hashed in _complete
+        self._inputs = self.inputs.document()  # stat now, hashed in _complete
         journaled(
             "history.json", lambda: recorder.stage_json("history.json", self._history_document(outcome))
         )
         if outcome.error is not None:
             journaled("traceback.txt", lambda: recorder.stage_text("traceback.txt", outcome.traceback_text))
+        determinism = seeds.format_settings(self._determinism)
+        journaled("determinism", lambda: entry.merge("tags.json", {seeds.DETERMINISM_TAG: determinism}))
         if self.entropy.unreplayable:
             self.warnings.append(
                 f"the cell read entropy a replay cannot reproduce: {self.entropy.describe()}"
@@ -473,6 +486,8 @@ class TrackedCell:
                 self.warnings.append(f"non-numeric metric values were not logged ({names})")
             background.join()
             recorder.stage_json("state.json", self._bound.document())  # off the cell's path
+            if self._inputs:
+                recorder.stage_json("inputs.json", with_hashes(self._inputs, self.location.root))
             recorder.entry.merge("tags.json", {"jupyter_exp.device": environment.device_label()})
             recorder.stop_heartbeat()
             if self.client is None:

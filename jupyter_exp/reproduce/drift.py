@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..capture.git import capture_git
+from ..capture.inputs import file_sha256
 from ..capture.kernel import HASHSEED_TAG
 from .plan import ReplayPlan
 from .record import RunRecord
@@ -126,3 +127,31 @@ def hashseed_drift(record: RunRecord) -> list[Drift]:
         Drift("hash seed", seed or "not recorded", "unknown, so another one: may change the set iteration order of strings "
               "(and what is built from it); pin PYTHONHASHSEED to avoid it")
     ]  # fmt: skip
+
+
+def inputs_drift(record: RunRecord, root: Path) -> list[Drift]:
+    """Every file the cell read (``inputs.json``) that changed or vanished since."""
+    try:
+        inputs = json.loads(record.text("inputs.json") or "[]")
+    except ValueError:
+        return [Drift("input", "inputs.json", "corrupt: inputs not checked")]
+    found = []
+    for item in inputs:
+        path = root / item["path"]
+        recorded = f"{item['path']} ({item['size']} bytes)"
+        if not path.is_file():
+            found.append(Drift("input", recorded, "vanished"))
+            continue
+        size = path.stat().st_size
+        if item.get("sha256"):
+            changed = size != item["size"] or file_sha256(path) != item["sha256"]
+        else:  # not hashed (over the cap): size and mtime are all there is
+            changed = size != item["size"] or path.stat().st_mtime != item["mtime"]
+        if changed:
+            found.append(Drift("input", recorded, f"changed: {size} bytes now"))
+    return found
+
+
+def changed_inputs(drift: list[Drift]) -> list[str]:
+    """The paths of the input rows of a drift table."""
+    return [row.recorded.rsplit(" (", 1)[0] for row in drift if row.what == "input"]

@@ -229,4 +229,6 @@ def read_produced(client: MlflowClient, run_id: str) -> Produced:
         read_figures(client, run_id, uri),
         read_json(client, run_id, "state.json", uri),
         run.data.tags.get(UNREPLAYABLE_TAG, ""),
+        read_json(client, run_id, "environment.json", uri),
+        dict(run.data.tags),
     )

@@ -24,13 +24,22 @@ from ..capture.kernel import KERNEL_ID_ENV, KERNEL_NAME_ENV
 from ..capture.notebook import SESSION_ENV
 from ..config import ROOT_ENV, StoreLocation, git_toplevel
 from .conditions import replay_environment
-from .drift import Drift, environment_drift, git_drift, hashseed_drift, notebook_drift, replay_drift
+from .drift import (
+    Drift,
+    changed_inputs,
+    environment_drift,
+    git_drift,
+    hashseed_drift,
+    inputs_drift,
+    notebook_drift,
+    replay_drift,
+)
 from .errors import KernelDied, ReproduceError
 from .plan import ReplayPlan, ReplayStep, build_plan
 from .provenance import check_recorder
 from .record import ARTIFACT_DIR, RunRecord, load_record, read_produced
 from .replay_kernel import CellResult, KernelLauncher, LocalKernelLauncher, ReplayKernel
-from .verify import Tolerance, Verdict, failed_verdict, verdict_from
+from .verify import Tolerance, Verdict, explain_inputs, failed_verdict, verdict_from
 from .worktree import recorded_worktree
 
 DEFAULT_KERNEL = "python3"
@@ -123,6 +132,7 @@ async def reproduce(
         )
         with _replay_root(reproduction.original, location, options.checkout) as root:
             replayed_notebook = _replayed_notebook(reproduction.original, notebook, location.root, root)
+            reproduction.drift += await asyncio.to_thread(inputs_drift, reproduction.original, root)
             await _run(reproduction, client, location, root, replayed_notebook, launcher, observer)
         reproduction.duration_s = time.perf_counter() - started
         if not options.dry_run:
@@ -378,6 +388,7 @@ def _write_verdict(reproduction: Reproduction, client: Any) -> None:
             read_produced(client, reproduction.original_id), read_produced(client, reproduction.run_id),
             tolerance, [o.describe() for o in reproduction.plan.overrides],
         )  # fmt: skip
+    explain_inputs(reproduction.verdict, changed_inputs(reproduction.drift))
     if reproduction.run_id is None:
         return
     client.log_text(reproduction.run_id, json.dumps(reproduction.document(), indent=1, default=str),

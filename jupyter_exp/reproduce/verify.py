@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .bound import CLOCK_NAME, BoundComparison, compare_bound
+from .context import conditions, differences
 from .figures import FigureComparison, compare_figures
 from .masks import as_displayed, mask
 
@@ -149,6 +150,8 @@ class Produced:
     figures: dict[str, bytes] = field(default_factory=dict)  # figures/figure-1.png -> file content
     state: dict[str, Any] | None = None  # state.json: digests of the values the cell bound
     unreplayable: str = ""  # entropy the cell read that a replay cannot reproduce (its run's tag)
+    environment: dict[str, Any] | None = None  # environment.json
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -164,6 +167,8 @@ class Verdict:
     overrides: list[str] = field(default_factory=list)
     failure: dict[str, Any] | None = None
     compared: dict[str, int] = field(default_factory=dict)  # what was compared, by kind
+    changed_inputs: list[str] = field(default_factory=list)  # files the cell read that changed since
+    context: dict[str, Any] = field(default_factory=dict)  # both runs' conditions and what differs
 
     def document(self) -> dict[str, Any]:
         return asdict(self)
@@ -180,6 +185,15 @@ def compare_metrics(
 
 
 def verdict_from(
+    original: Produced, reproduced: Produced, tol: Tolerance, overrides: list[str] | None = None
+) -> Verdict:
+    """The verdict on what both runs produced, in the context they were produced in."""
+    found = _compare(original, reproduced, tol, overrides)
+    _in_context(found, original, reproduced)
+    return found
+
+
+def _compare(
     original: Produced, reproduced: Produced, tol: Tolerance, overrides: list[str] | None = None
 ) -> Verdict:
     metrics = compare_metrics(original.metrics, reproduced.metrics, tol)
@@ -218,6 +232,23 @@ def verdict_from(
     if original.unreplayable:
         _unreplayable(found, original.unreplayable)
     return found
+
+
+def _in_context(verdict: Verdict, original: Produced, reproduced: Produced) -> None:
+    """Record both runs' conditions; a verdict reached across other hardware or versions says so."""
+    before = conditions(original.environment, original.tags)
+    after = conditions(reproduced.environment, reproduced.tags)
+    differ = differences(before, after)
+    verdict.context = {"original": before, "reproduced": after, "differences": differ}
+    if differ:
+        verdict.summary += ", " + "; ".join(differ)
+
+
+def explain_inputs(verdict: Verdict, changed: list[str]) -> None:
+    """A verdict that is not ``exact`` names the inputs that changed since the run: the likely reason."""
+    if changed and verdict.verdict in ("close", "diverged", "failed", "unverified"):
+        verdict.summary += f"; inputs changed since the run: {', '.join(changed)}"
+        verdict.changed_inputs = changed
 
 
 def _unreplayable(verdict: Verdict, what: str) -> None:
