@@ -51,7 +51,8 @@ def runs(
     import pandas as pd
 
     frames = []
-    for name in names or [None]:
+    wanted: list[str | None] = list(names) if names is not None else [None]
+    for name in wanted:
         clauses = [filter_string] if filter_string else []
         if name is not None:
             clauses.append(f"tags.{quote_key('mlflow.source.name')} = {quote_value(name)}")

@@ -43,6 +43,9 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _FIELD = re.compile(r"\{([A-Za-z_][\w.]*)(?::([^{}]*))?\}")
 
 
+_said_no_notebook = False  # the card says once per kernel that no notebook path is known
+
+
 class TrackingError(BadRequest):
     """A user mistake or an unusable store, found before anything was written or run."""
 
@@ -190,6 +193,13 @@ class TrackedCell:
         self.location: StoreLocation = resolve_store(self.settings)
         self.notebook = notebook_path(namespace, self.settings.notebook_path)
         self.notebook_rel = relative_to_root(self.notebook, self.location.root)
+        global _said_no_notebook
+        if self.notebook is None and self.settings.snapshot and not _said_no_notebook:
+            _said_no_notebook = True  # once per kernel
+            self.warnings.append(
+                "no notebook file is known here (a terminal, Colab): runs have no snapshot; "
+                "%config JupyterExp.notebook_path = 'path.ipynb' names it"
+            )
         self.seed = (
             None if options.no_seed else (options.seed if options.seed is not None else seeds.draw_seed())
         )
@@ -343,15 +353,13 @@ class TrackedCell:
     def _execute(self, outputs: OutputRecorder) -> Outcome:
         __tracebackhide__ = True
         try:
-            value = run_compiled(self.shell, self.compiled)
+            run_compiled(self.shell, self.compiled)
         except BaseException as error:  # the user's exception, re-raised unchanged after recording
             status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
             return Outcome(
                 status=status, error=error, traceback_text=self._traceback_text(error, self.compiled[2])
             )
-        if value is not None:
-            outputs.add_result(value)
-        return Outcome(value=value)
+        return Outcome()  # what the cell displays went through IPython's display hook
 
     def _traceback_text(self, error: BaseException, filename: str) -> str:
         """The traceback as the user sees it: from the cell's own frame down."""
@@ -536,9 +544,14 @@ class TrackedCell:
             entries[-1]["success"] = outcome.error is None
         else:
             entries.append(
-                {"execution_count": self.execution_count, "cell_id": self.cell_id,
-                 "source": self.raw_cell, "success": outcome.error is None, "seed": self.seed}
-            )  # fmt: skip
+                {
+                    "execution_count": self.execution_count,
+                    "cell_id": self.cell_id,
+                    "source": self.raw_cell,
+                    "success": outcome.error is None,
+                    "seed": self.seed,
+                }
+            )
         return entries
 
     def _capture_in_background(self) -> None:
@@ -554,24 +567,31 @@ class TrackedCell:
                     raise
             tags: dict[str, Any] = {"jupyter_exp.kernel.name": kernel.kernelspec_name()}
             env = environment.capture_environment()
-            git = capture_git(self.location.root if self.notebook is None else self.notebook.parent,
-                              self.settings.max_diff_bytes)  # fmt: skip
+            git = capture_git(
+                self.location.root if self.notebook is None else self.notebook.parent,
+                self.settings.max_diff_bytes,
+            )
             if git is not None:
-                tags.update({
-                    "mlflow.source.git.commit": git.commit,
-                    "mlflow.source.git.branch": git.branch,
-                    "mlflow.source.git.repoURL": git.remote_url,
-                    "jupyter_exp.git.dirty": "true" if git.dirty else "false",
-                    "jupyter_exp.git.state": git.state,
-                })  # fmt: skip
+                tags.update(
+                    {
+                        "mlflow.source.git.commit": git.commit,
+                        "mlflow.source.git.branch": git.branch,
+                        "mlflow.source.git.repoURL": git.remote_url,
+                        "jupyter_exp.git.dirty": "true" if git.dirty else "false",
+                        "jupyter_exp.git.state": git.state,
+                    }
+                )
                 if git.state is not None:
                     from .widgets import git_state_note
 
                     self.warnings.append(git_state_note(git.state))
                 env["git"] = {
-                    "root": git.root, "diff_bytes": git.diff_bytes, "diff_truncated": git.diff_truncated,
-                    "diff_cap_bytes": self.settings.max_diff_bytes, "untracked": git.untracked,
-                }  # fmt: skip
+                    "root": git.root,
+                    "diff_bytes": git.diff_bytes,
+                    "diff_truncated": git.diff_truncated,
+                    "diff_cap_bytes": self.settings.max_diff_bytes,
+                    "untracked": git.untracked,
+                }
                 recorder.stage_text("git.diff", git.diff)
             recorder.set_tags(tags)
             recorder.stage_json("environment.json", env)

@@ -90,14 +90,17 @@ class EntropyWatch:
             seed_random(self, a, version)
 
         self._patch(random.Random, "seed", seed)
-        self._patch(random, "seed", lambda a=None, version=2: seed(random._inst, a, version))  # type: ignore[attr-defined]
+        self._patch(random, "seed", lambda a=None, version=2: seed(random._inst, a, version))
         if "numpy" in sys.modules:  # numpy.random is loaded lazily: load it, or the cell's first use escapes
             import numpy.random.bit_generator as bit_generator
 
             if hasattr(bit_generator, "randbits"):
                 original_bits = bit_generator.randbits
-                self._patch(bit_generator, "randbits",
-                            lambda bits: watch._bits("numpy SeedSequence without a seed", original_bits, bits))  # fmt: skip
+                self._patch(
+                    bit_generator,
+                    "randbits",
+                    lambda bits: watch._bits("numpy SeedSequence without a seed", original_bits, bits),
+                )
         torch = sys.modules.get("torch")
         if torch is not None and isinstance(getattr(torch, "Generator", None), type):
             self._patch_torch(torch)

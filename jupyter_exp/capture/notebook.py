@@ -98,8 +98,12 @@ class HistoryEntry:
     def public(self) -> dict[str, Any]:
         """The ``history.json`` entry; ``seed``/``deterministic`` only on tracked cells that set them."""
         # not asdict(): it would deep-copy every entry's generator states (milliseconds each)
-        entry: dict[str, Any] = {"execution_count": self.execution_count, "cell_id": self.cell_id,
-                                 "source": self.source, "success": self.success}  # fmt: skip
+        entry: dict[str, Any] = {
+            "execution_count": self.execution_count,
+            "cell_id": self.cell_id,
+            "source": self.source,
+            "success": self.success,
+        }
         if self.seed is not None:
             entry["seed"] = self.seed
         if self.deterministic:

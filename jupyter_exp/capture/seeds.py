@@ -104,11 +104,13 @@ def determinism_settings() -> dict[str, str]:
     torch = sys.modules.get("torch")
     if torch is not None and hasattr(torch, "are_deterministic_algorithms_enabled"):
         cudnn = torch.backends.cudnn
-        settings.update({
-            "torch.deterministic_algorithms": str(torch.are_deterministic_algorithms_enabled()).lower(),
-            "cudnn.deterministic": str(bool(cudnn.deterministic)).lower(),
-            "cudnn.benchmark": str(bool(cudnn.benchmark)).lower(),
-        })  # fmt: skip
+        settings.update(
+            {
+                "torch.deterministic_algorithms": str(torch.are_deterministic_algorithms_enabled()).lower(),
+                "cudnn.deterministic": str(bool(cudnn.deterministic)).lower(),
+                "cudnn.benchmark": str(bool(cudnn.benchmark)).lower(),
+            }
+        )
     return settings
 
 

@@ -124,9 +124,13 @@ def hashseed_drift(record: RunRecord) -> list[Drift]:
     if seed is not None and seed.isdigit():
         return []
     return [
-        Drift("hash seed", seed or "not recorded", "unknown, so another one: may change the set iteration order of strings "
-              "(and what is built from it); pin PYTHONHASHSEED to avoid it")
-    ]  # fmt: skip
+        Drift(
+            "hash seed",
+            seed or "not recorded",
+            "unknown, so another one: may change the set iteration order of strings "
+            "(and what is built from it); pin PYTHONHASHSEED to avoid it",
+        )
+    ]
 
 
 def inputs_drift(record: RunRecord, root: Path) -> list[Drift]:

@@ -35,10 +35,11 @@ from .drift import (
     replay_drift,
 )
 from .errors import KernelDied, ReproduceError
+from .observer import ReplayObserver
 from .plan import ReplayPlan, ReplayStep, build_plan
 from .provenance import check_recorder
 from .record import ARTIFACT_DIR, RunRecord, load_record, read_produced
-from .replay_kernel import CellResult, KernelLauncher, LocalKernelLauncher, ReplayKernel
+from .replay_kernel import KernelLauncher, LocalKernelLauncher, ReplayKernel
 from .verify import Tolerance, Verdict, explain_inputs, failed_verdict, verdict_from
 from .worktree import recorded_worktree
 
@@ -95,16 +96,6 @@ class Reproduction:
             "replayed": [s.execution_count for s in self.plan.steps],
             "duration_s": round(self.duration_s, 3),
         }
-
-
-class ReplayObserver:
-    """Progress of a reproduction; the magic draws a progress bar, the server keeps job state."""
-
-    def planned(self, reproduction: Reproduction) -> None: ...
-
-    def cell_started(self, index: int, total: int, step: ReplayStep) -> None: ...
-
-    def cell_finished(self, index: int, total: int, step: ReplayStep, result: CellResult) -> None: ...
 
 
 async def reproduce(
@@ -232,8 +223,13 @@ def _kernel_env(
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
     env.update(replay_environment(reproduction.original, reproduction.plan.target.deterministic))
-    env.update({"MLFLOW_TRACKING_URI": location.tracking_uri, ROOT_ENV: str(root),
-                KERNEL_NAME_ENV: reproduction.kernel_name})  # fmt: skip
+    env.update(
+        {
+            "MLFLOW_TRACKING_URI": location.tracking_uri,
+            ROOT_ENV: str(root),
+            KERNEL_NAME_ENV: reproduction.kernel_name,
+        }
+    )
     if notebook is not None:
         env[SESSION_ENV] = str(notebook)
     return env
@@ -308,16 +304,26 @@ async def _replay_steps(
         observer.cell_finished(index, len(steps), step, result)
         if result.status != "ok":
             await asyncio.to_thread(
-                _fail, reproduction, client, f"cell [{step.execution_count}]", result.ename, result.evalue,
+                _fail,
+                reproduction,
+                client,
+                f"cell [{step.execution_count}]",
+                result.ename,
+                result.evalue,
                 "FAILED",
-            )  # fmt: skip
+            )
             return
     reproduction.run_id = await asyncio.to_thread(_find_run, reproduction, client)
     if reproduction.run_id is None:
         await asyncio.to_thread(
-            _fail, reproduction, client, "the tracked cell", "NoRun", "the replayed cell recorded no run",
+            _fail,
+            reproduction,
+            client,
+            "the tracked cell",
+            "NoRun",
+            "the replayed cell recorded no run",
             "FAILED",
-        )  # fmt: skip
+        )
 
 
 def _directive(reproduction: Reproduction, step: ReplayStep, client: Any) -> dict[str, Any] | None:
@@ -338,9 +344,12 @@ def _directive(reproduction: Reproduction, step: ReplayStep, client: Any) -> dic
         "deterministic": step.deterministic,
         "experiment": experiment,
         "name": name,
-        "tags": {"jupyter_exp.reproduced_from": original.run_id, REPRODUCTION_ID_TAG: reproduction.reproduction_id,
-                 "mlflow.note.content": note},
-    }  # fmt: skip
+        "tags": {
+            "jupyter_exp.reproduced_from": original.run_id,
+            REPRODUCTION_ID_TAG: reproduction.reproduction_id,
+            "mlflow.note.content": note,
+        },
+    }
 
 
 def _runs_of(reproduction: Reproduction, client: Any, status: str | None = None) -> list[Any]:
@@ -373,26 +382,37 @@ def _fail(reproduction: Reproduction, client: Any, where: str, ename: str, evalu
     run = client.create_run(
         original.run.info.experiment_id,
         run_name=f"{original.name} (reproduced)",
-        tags={"jupyter_exp.reproduced_from": original.run_id, REPRODUCTION_ID_TAG: reproduction.reproduction_id,
-              "mlflow.source.type": "NOTEBOOK", "mlflow.source.name": original.tags.get("mlflow.source.name", ""),
-              "jupyter_exp.kernel.name": reproduction.kernel_name},
-    )  # fmt: skip
+        tags={
+            "jupyter_exp.reproduced_from": original.run_id,
+            REPRODUCTION_ID_TAG: reproduction.reproduction_id,
+            "mlflow.source.type": "NOTEBOOK",
+            "mlflow.source.name": original.tags.get("mlflow.source.name", ""),
+            "jupyter_exp.kernel.name": reproduction.kernel_name,
+        },
+    )
     client.set_terminated(run.info.run_id, "FAILED")
     reproduction.run_id = run.info.run_id
 
 
 def _write_verdict(reproduction: Reproduction, client: Any) -> None:
+    if reproduction.run_id is None:
+        return  # the replay recorded no run: nothing to compare, nothing to write on
     if reproduction.verdict is None:
         tolerance = Tolerance(reproduction.options.rtol, reproduction.options.atol)
         reproduction.verdict = verdict_from(
-            read_produced(client, reproduction.original_id), read_produced(client, reproduction.run_id),
-            tolerance, [o.describe() for o in reproduction.plan.overrides],
-        )  # fmt: skip
+            read_produced(client, reproduction.original_id),
+            read_produced(client, reproduction.run_id),
+            tolerance,
+            [o.describe() for o in reproduction.plan.overrides],
+        )
     explain_inputs(reproduction.verdict, changed_inputs(reproduction.drift))
     if reproduction.run_id is None:
         return
-    client.log_text(reproduction.run_id, json.dumps(reproduction.document(), indent=1, default=str),
-                    f"{ARTIFACT_DIR}/reproduction.json")  # fmt: skip
+    client.log_text(
+        reproduction.run_id,
+        json.dumps(reproduction.document(), indent=1, default=str),
+        f"{ARTIFACT_DIR}/reproduction.json",
+    )
     client.set_tag(reproduction.run_id, "jupyter_exp.reproduction.verdict", reproduction.verdict.verdict)
 
 

@@ -56,9 +56,12 @@ def compare_series(
     key: str, original: list[tuple[int, float]], reproduced: list[tuple[int, float]], tol: Tolerance
 ) -> MetricComparison:
     result = MetricComparison(
-        key, "exact", len(original),
-        original[-1][1] if original else None, reproduced[-1][1] if reproduced else None,
-    )  # fmt: skip
+        key,
+        "exact",
+        len(original),
+        original[-1][1] if original else None,
+        reproduced[-1][1] if reproduced else None,
+    )
     diffs = []
     for index, (step, value) in enumerate(original):
         if index >= len(reproduced) or reproduced[index][0] != step:
@@ -294,6 +297,9 @@ def _summary(verdict: Verdict, tol: Tolerance) -> str:
 
 def failed_verdict(where: str, ename: str, evalue: str, tol: Tolerance, overrides: list[str]) -> Verdict:
     return Verdict(
-        "failed", f"{where} raised {ename}: {evalue}", tolerance=tol, overrides=overrides,
+        "failed",
+        f"{where} raised {ename}: {evalue}",
+        tolerance=tol,
+        overrides=overrides,
         failure={"cell": where, "ename": ename, "evalue": evalue},
-    )  # fmt: skip
+    )

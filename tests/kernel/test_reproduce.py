@@ -169,10 +169,16 @@ def test_second_kernelspec_runs_the_replay_there(
 ) -> None:
     spec_dir = tmp_path / "share" / "jupyter" / "kernels" / "fake-gpu"
     spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Fake GPU", "language": "python", "env": {"FAKE_DEVICE": "gpu0"},
-    }))  # fmt: skip
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Fake GPU",
+                "language": "python",
+                "env": {"FAKE_DEVICE": "gpu0"},
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share" / "jupyter"))
     original = recorded["runs"]["fit"]
     result = reproduce(recorded["root"], original.info.run_id, kernel_name="fake-gpu", dry_run=True)
@@ -266,8 +272,11 @@ def test_a_failing_replay_cell_gives_a_failed_verdict_on_a_failed_run(fragile: d
     (root / "nb" / "data.txt").unlink()
     result = reproduce(root, fragile["runs"]["risky"].info.run_id)
     assert result.verdict.verdict == "failed"
-    assert result.verdict.failure == {"cell": "cell [2]", "ename": "FileNotFoundError",
-                                      "evalue": "[Errno 2] No such file or directory: 'data.txt'"}  # fmt: skip
+    assert result.verdict.failure == {
+        "cell": "cell [2]",
+        "ename": "FileNotFoundError",
+        "evalue": "[Errno 2] No such file or directory: 'data.txt'",
+    }
     new = store(root).get_run(result.run_id)
     assert new.info.status == "FAILED"
     assert new.data.tags["jupyter_exp.reproduction.verdict"] == "failed"

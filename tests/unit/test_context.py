@@ -6,8 +6,10 @@ from jupyter_exp.reproduce.context import conditions, differences
 
 
 def environment(gpu: str, torch: str, driver: str = "550.54") -> dict:
-    return {"gpu": {"gpus": [{"name": gpu}], "driver": driver, "torch_cuda_build": "12.4", "cudnn": 90100},
-            "packages": {"torch": torch, "numpy": "2.4.6", "mlflow": "3.0"}}  # fmt: skip
+    return {
+        "gpu": {"gpus": [{"name": gpu}], "driver": driver, "torch_cuda_build": "12.4", "cudnn": 90100},
+        "packages": {"torch": torch, "numpy": "2.4.6", "mlflow": "3.0"},
+    }
 
 
 def test_a_different_gpu_model_driver_and_library_are_said() -> None:

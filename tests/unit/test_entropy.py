@@ -15,8 +15,12 @@ from jupyter_exp.reproduce.verify import Produced, Tolerance, verdict_from
 
 
 def draws() -> tuple[float, ...]:
-    return (float(np.random.default_rng().random()), float(np.random.SeedSequence().entropy % 997),
-            random.Random().random(), float(np.random.RandomState().rand()))  # fmt: skip
+    return (
+        float(np.random.default_rng().random()),
+        float(np.random.SeedSequence().entropy % 997),
+        random.Random().random(),
+        float(np.random.RandomState().rand()),
+    )
 
 
 def test_the_same_seed_draws_the_same_and_everything_is_put_back() -> None:
@@ -55,8 +59,9 @@ def test_a_match_of_a_cell_that_read_unreplayable_entropy_is_not_exact() -> None
         same.summary
         == "the cell read entropy a replay cannot reproduce: os.urandom (1 call) (1 metrics identical)"
     )
-    other = verdict_from(Produced(metrics, unreplayable="os.urandom (1 call)"), Produced({"loss": [(0, 0.7)]}),
-                         Tolerance())  # fmt: skip
+    other = verdict_from(
+        Produced(metrics, unreplayable="os.urandom (1 call)"), Produced({"loss": [(0, 0.7)]}), Tolerance()
+    )
     assert other.verdict == "diverged" and other.summary.endswith(
         "(the cell read entropy a replay cannot reproduce: os.urandom (1 call))"
     )

@@ -12,10 +12,18 @@ from jupyter_exp.capture import generators
 
 def test_generators_are_found_one_level_deep_and_set_back() -> None:
     holder = types.SimpleNamespace(gen=np.random.default_rng(1))
-    namespace = {"rng": np.random.default_rng(0), "r": random.Random(0), "legacy": np.random.RandomState(0),
-                 "cfg": {"rng": np.random.default_rng(2)}, "pair": [1, random.Random(3)], "holder": holder,
-                 "alias": None, "_hidden": random.Random(4), "sys_random": random.SystemRandom(),
-                 "deep": {"a": {"rng": np.random.default_rng(5)}}}  # fmt: skip
+    namespace = {
+        "rng": np.random.default_rng(0),
+        "r": random.Random(0),
+        "legacy": np.random.RandomState(0),
+        "cfg": {"rng": np.random.default_rng(2)},
+        "pair": [1, random.Random(3)],
+        "holder": holder,
+        "alias": None,
+        "_hidden": random.Random(4),
+        "sys_random": random.SystemRandom(),
+        "deep": {"a": {"rng": np.random.default_rng(5)}},
+    }
     namespace["alias"] = namespace["rng"]
     recorded = generators.namespace_states(namespace)
     assert [generators.describe(path) for path, _, _ in recorded] == [
@@ -26,12 +34,23 @@ def test_generators_are_found_one_level_deep_and_set_back() -> None:
         "pair[1]",
         "holder.gen",
     ]  # an alias once, no SystemRandom (it has no state), nothing two levels down or behind an underscore
-    expected = [namespace["rng"].random(), namespace["r"].random(), namespace["legacy"].rand(),
-                namespace["cfg"]["rng"].random(), namespace["pair"][1].random(), holder.gen.random()]  # fmt: skip
+    expected = [
+        namespace["rng"].random(),
+        namespace["r"].random(),
+        namespace["legacy"].rand(),
+        namespace["cfg"]["rng"].random(),
+        namespace["pair"][1].random(),
+        holder.gen.random(),
+    ]
     del namespace["legacy"]
     assert generators.restore(namespace, recorded) == ["legacy"]
-    again = [namespace["rng"].random(), namespace["r"].random(), namespace["cfg"]["rng"].random(),
-             namespace["pair"][1].random(), holder.gen.random()]  # fmt: skip
+    again = [
+        namespace["rng"].random(),
+        namespace["r"].random(),
+        namespace["cfg"]["rng"].random(),
+        namespace["pair"][1].random(),
+        holder.gen.random(),
+    ]
     assert again == expected[:2] + expected[3:]
 
 

@@ -42,8 +42,13 @@ def test_a_later_in_place_change_does_not_reach_the_digest() -> None:
 def test_tensors_modules_frames_estimators_and_containers_are_digested() -> None:
     model = torch.nn.Linear(2, 1)
     fitted = LinearRegression().fit([[0.0], [1.0]], [0.0, 2.0])
-    namespace = {"t": torch.ones(2, dtype=torch.bfloat16), "m": model, "df": pd.DataFrame({"a": [1, 2]}),
-                 "est": fitted, "box": {"xs": [np.ones(2), (1, "a")], "tags": {"x", "y"}}}  # fmt: skip
+    namespace = {
+        "t": torch.ones(2, dtype=torch.bfloat16),
+        "m": model,
+        "df": pd.DataFrame({"a": [1, 2]}),
+        "est": fitted,
+        "box": {"xs": [np.ones(2), (1, "a")], "tags": {"x", "y"}},
+    }
     document = state(namespace, "t = m = df = est = box = None")
     assert sorted(document["values"]) == ["box", "df", "est", "m", "t"] and document["not_compared"] == {}
     with torch.no_grad():

@@ -109,7 +109,12 @@ def test_what_was_compared_is_listed_by_kind() -> None:
     verdict = verdict_from(
         Produced(metrics, outputs("a 1\nb 2\n")), Produced(metrics, outputs("a 1\nb 2\n")), TOL
     )
-    assert verdict.verdict == "exact" and verdict.compared == {"metrics": 1, "outputs": 2, "figures": 0, "bound values": 0}
+    assert verdict.verdict == "exact" and verdict.compared == {
+        "metrics": 1,
+        "outputs": 2,
+        "figures": 0,
+        "bound values": 0,
+    }
 
 
 def test_something_the_original_did_not_produce_is_a_difference_not_nothing() -> None:
