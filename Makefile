@@ -89,7 +89,7 @@ lock-check: install
 # pip's resolver on the lock with PyPI alone, ignoring every pip configuration (downloads the wheels: ~1 GB)
 lock-resolve: install
 	env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null \
-	  $(PY) -m pip install --isolated --dry-run --ignore-installed --index-url https://pypi.org/simple \
+	  $(PY) -m pip install --isolated --dry-run --ignore-installed \
 	  -r requirements/dev.lock
 
 # The extension template's CI on this machine: sdist and wheel, the wheel in a fresh venv with no node on

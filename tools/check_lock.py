@@ -24,8 +24,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from packaging.version import Version
+from pip._internal.models.index import PyPI
 
-INDEX = "https://pypi.org/simple"
+INDEX = PyPI.simple_url  # pip's own default index: the public registry alone, whatever a pip.conf adds
 SUPPORTED_PYTHONS = ("3.11.5", "3.12.0")  # the oldest releases of each line the lock supports
 # (label, platform tags a pip on that machine accepts, newest first), with the marker environment
 PLATFORMS = {

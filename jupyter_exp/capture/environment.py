@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import platform
 import socket
@@ -106,8 +107,11 @@ def gpu_info() -> dict[str, Any]:
     torch = sys.modules.get("torch")
     if torch is None:
         return {}
-    info: dict[str, Any] = {"torch_cuda_build": getattr(torch.version, "cuda", None)}
     try:
+        if getattr(getattr(torch, "__spec__", None), "_initializing", False):
+            # the cell is importing torch right now: wait for it (the import lock), do not read it half-made
+            torch = importlib.import_module("torch")
+        info: dict[str, Any] = {"torch_cuda_build": getattr(torch.version, "cuda", None)}
         if torch.cuda.is_available():
             info["gpus"] = [
                 {
@@ -125,7 +129,7 @@ def gpu_info() -> dict[str, Any]:
         if mps is not None and mps.is_available():
             info["mps"] = True
     except Exception as error:  # a broken driver must not break tracking
-        info["error"] = str(error)
+        return {"error": f"{type(error).__name__}: {error}"}
     return info
 
 
@@ -147,16 +151,24 @@ def device_label() -> str:
 
 
 def capture_environment() -> dict[str, Any]:
-    return {
-        "python": sys.version.split()[0],
-        "python_implementation": platform.python_implementation(),
-        "executable": sys.executable,
-        "platform": platform.platform(),
-        "hostname": socket.gethostname(),
-        "cpu": _cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "memory_total_mb": _memory_total_mb(),
-        "pythonhashseed": os.environ.get("PYTHONHASHSEED"),
-        "gpu": gpu_info(),
-        "packages": package_versions(),
+    """``environment.json``: a part that fails is recorded as its error, the rest as usual."""
+    parts: dict[str, Callable[[], Any]] = {
+        "python": lambda: sys.version.split()[0],
+        "python_implementation": platform.python_implementation,
+        "executable": lambda: sys.executable,
+        "platform": platform.platform,
+        "hostname": socket.gethostname,
+        "cpu": _cpu_model,
+        "cpu_count": os.cpu_count,
+        "memory_total_mb": _memory_total_mb,
+        "pythonhashseed": lambda: os.environ.get("PYTHONHASHSEED"),
+        "gpu": gpu_info,
+        "packages": package_versions,
     }
+    document: dict[str, Any] = {}
+    for name, read in parts.items():
+        try:
+            document[name] = read()
+        except Exception as error:
+            document[name] = {"error": f"{type(error).__name__}: {error}"}
+    return document
