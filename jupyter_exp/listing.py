@@ -5,6 +5,7 @@ Framework-free (no tornado, no IPython); the server's handlers are thin shells o
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -223,5 +224,20 @@ def run_detail(client: MlflowClient, run_id: str) -> dict[str, Any]:
         "tags": dict(sorted(run.data.tags.items())),
         "artifacts": artifacts,
         "cell_source": read_artifact(client, run_id, f"{ARTIFACT_DIR}/cell.py", run.info.artifact_uri),
+        "inputs": run_inputs(client, run_id, run.info.artifact_uri),
         "ui_url": ui_url(client.tracking_uri, run.info.experiment_id, run_id),
     }
+
+
+def run_inputs(client: MlflowClient, run_id: str, artifact_uri: str | None) -> list[dict[str, Any]]:
+    """The files the cell read (``inputs.json``): path, size, sha256; [] for a run without the record."""
+    text = read_artifact(client, run_id, f"{ARTIFACT_DIR}/inputs.json", artifact_uri)
+    try:
+        document = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return [
+        {"path": str(item["path"]), "size": item.get("size"), "sha256": item.get("sha256")}
+        for item in document
+        if isinstance(item, dict) and "path" in item
+    ]

@@ -71,8 +71,17 @@ export interface IRunDetail extends IRunSummary {
   tags: Record<string, string>;
   artifacts: IArtifact[];
   cell_source: string | null;
+  /** Files the tracked cell read (`inputs.json`); absent from older servers. */
+  inputs?: IInputFile[];
   /** The run's page in the MLflow UI, null when the store is not an MLflow server. */
   ui_url: string | null;
+}
+
+/** A file a tracked cell read: path relative to the root, size, sha256 (null over the size cap). */
+export interface IInputFile {
+  path: string;
+  size: number | null;
+  sha256: string | null;
 }
 
 /** One (possibly downsampled) metric history. */

@@ -17,6 +17,10 @@ const DETAIL: IRunDetail = {
   tags: { 'mlflow.runName': 'quickstart-3' },
   artifacts: [{ path: 'jupyter_exp/cell.py', size: 120 }],
   cell_source: '%%track\nfit()',
+  inputs: [
+    { path: 'data/train.csv', size: 2048, sha256: 'ab'.repeat(32) },
+    { path: 'data/huge.bin', size: null, sha256: null }
+  ],
   ui_url: 'http://mlflow:5000/#/experiments/1/runs/a1b2c3d4e5f6'
 };
 
@@ -92,6 +96,13 @@ describe('renderRunDetail', () => {
     expect(host.querySelector('.jp-exp-cell-source')?.textContent).toBe(
       '%%track\nfit()'
     );
+    const inputs = [...host.querySelectorAll('.jp-exp-inputs li')];
+    expect(inputs.map(i => i.querySelector('code')?.textContent)).toEqual([
+      'data/train.csv',
+      'data/huge.bin'
+    ]);
+    expect(inputs[0].textContent).toContain('sha256 abababababab');
+    expect((inputs[1] as HTMLElement).title).toContain('not hashed');
     expect(
       host.querySelector<HTMLAnchorElement>('a.jp-exp-mlflow-link')?.href
     ).toBe(DETAIL.ui_url);

@@ -64,6 +64,7 @@ export namespace ExpClass {
   export const tags = 'jp-exp-tags';
   export const note = 'jp-exp-note';
   export const artifacts = 'jp-exp-artifacts';
+  export const inputs = 'jp-exp-inputs';
   export const cellSource = 'jp-exp-cell-source';
   export const kv = 'jp-exp-kv';
 

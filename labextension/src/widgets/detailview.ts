@@ -227,6 +227,27 @@ export function renderRunDetail(
     host.appendChild(cell);
   }
 
+  const inputs = run.inputs ?? [];
+  if (inputs.length > 0) {
+    const node = section(doc, `Inputs (${inputs.length})`, ExpClass.inputs);
+    const list = el(doc, 'ul');
+    for (const input of inputs) {
+      const item = el(doc, 'li');
+      item.append(el(doc, 'code', '', input.path));
+      const size = formatBytes(input.size);
+      const hash = input.sha256 ? ` sha256 ${input.sha256.slice(0, 12)}` : '';
+      if (size || hash) {
+        item.append(el(doc, 'span', ExpClass.caption, ` ${size}${hash}`));
+      }
+      item.title = input.sha256
+        ? `${input.path}\nsha256 ${input.sha256}`
+        : `${input.path}\n(not hashed: over the size cap)`;
+      list.appendChild(item);
+    }
+    node.appendChild(list);
+    host.appendChild(node);
+  }
+
   const artifacts = run.artifacts ?? [];
   if (artifacts.length > 0) {
     const node = section(
