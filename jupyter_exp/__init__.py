@@ -35,7 +35,7 @@ def log(step: int | None = None, **metrics: float) -> None:
 
 def runs(experiment: str | None = None, notebook: str | None = None, filter_string: str = "") -> Any:
     """The store's runs as a pandas DataFrame shaped like ``mlflow.search_runs`` (fast on SQLite)."""
-    from .frames import runs as runs_frame
+    from .runs_table import runs as runs_frame
 
     return runs_frame(experiment, notebook, filter_string)
 
