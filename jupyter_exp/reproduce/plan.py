@@ -154,6 +154,14 @@ def _set_path(value: Any, parts: list[str], new: Any) -> Any:
     return value
 
 
+def _has_path(value: Any, dotted: str) -> bool:
+    try:
+        _get_path(value, dotted.split("."))
+    except (KeyError, TypeError, IndexError, AttributeError):
+        return False
+    return isinstance(value, dict)
+
+
 def apply_overrides(target: ReplayStep, config: dict[str, Any], sets: dict[str, Any]) -> list[Override]:
     """Change the tracked cell's literal assignment, or the namespace value it read, for each ``--set``."""
     overrides = []
@@ -166,7 +174,13 @@ def apply_overrides(target: ReplayStep, config: dict[str, Any], sets: dict[str, 
             entry = None
         if entry is None:
             known = ", ".join(sorted(config)) or "none"
-            raise OverrideError(f"--set {dotted}: not a captured parameter of this run (captured: {known})")
+            inside = [
+                f"{name}.{dotted}" for name, e in sorted(config.items()) if _has_path(e.get("value"), dotted)
+            ]
+            hint = f"; did you mean {' or '.join(inside)}?" if inside else ""
+            raise OverrideError(
+                f"--set {dotted}: not a captured parameter of this run (captured: {known}){hint}"
+            )
         source = entry.get("source")
         if source == "cell":
             target.source = _replace_literal(

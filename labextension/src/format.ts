@@ -368,7 +368,8 @@ export function parseOverrides(text: string): Record<string, string> {
     }
     const key = item.slice(0, eq).trim();
     const value = item.slice(eq + 1).trim();
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+    // a captured name, or a dotted path into one (config.epochs), as `%reproduce --set` takes it
+    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(key)) {
       throw new OverrideSyntaxError(`"${key}" is not a valid name`);
     }
     if (!value) {

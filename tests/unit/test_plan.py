@@ -96,6 +96,10 @@ def test_set_on_a_namespace_value_is_assigned_before_the_cell() -> None:
     [
         ({"momentum": 1}, "not a captured parameter of this run (captured: config, epochs, extra, lr)"),
         ({"config.opt.nesterov": True}, "not a captured parameter"),
+        (
+            {"opt.momentum": 0.5},
+            "not a captured parameter of this run (captured: config, epochs, extra, lr); did you mean config.opt.momentum?",
+        ),
         ({"extra": 2}, "it came from --param"),
     ],
 )

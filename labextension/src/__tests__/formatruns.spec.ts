@@ -124,6 +124,13 @@ describe('parseOverrides', () => {
     expect(parseOverrides('  ')).toEqual({});
   });
 
+  it('takes a dotted path into a config object, as %reproduce --set does', () => {
+    expect(parseOverrides('config.epochs=3, cfg.opt.lr=0.1')).toEqual({
+      'config.epochs': '3',
+      'cfg.opt.lr': '0.1'
+    });
+  });
+
   it('does not split inside brackets or quotes', () => {
     expect(
       parseOverrides("layers=[64, 32], name='a,b', kw={'x': (1, 2)}")
@@ -138,6 +145,8 @@ describe('parseOverrides', () => {
     ['lr', /not name=value/],
     ['lr=', /has no value/],
     ['1x=2', /not a valid name/],
+    ['config..epochs=2', /not a valid name/],
+    ['.epochs=2', /not a valid name/],
     ['lr=1,,b=2', /Empty item/],
     ['lr=1, lr=2', /set twice/],
     ["name='abc", /Unterminated string/],
