@@ -97,6 +97,7 @@ def sync(args: argparse.Namespace) -> int:
         report.completed += part.completed
         report.held += part.held
         report.failed += part.failed
+        report.orphaned += part.orphaned
     progress.close()
     stale: list[tuple[str, str]] = []
     stale_error = None
@@ -111,6 +112,10 @@ def sync(args: argparse.Namespace) -> int:
     print(summary(report, stale))
     for run_id, why in report.failed:
         print(f"  not delivered: run {run_id}: {why}", file=sys.stderr)
+    for run_id, where in report.orphaned:
+        print(
+            f"  run {run_id} is no longer in the store: its journal entry is kept in {where}", file=sys.stderr
+        )
     if stale_error:
         print(f"  stale runs not checked: {stale_error}", file=sys.stderr)
     return 1 if report.failed or stale_error else 0
@@ -129,6 +134,8 @@ def summary(report: JournalReport, stale: list[tuple[str, str]]) -> str:
     ]
     if report.held:
         parts.append(f"{report.held} still owned by a live kernel")
+    if report.orphaned:
+        parts.append(f"{len(report.orphaned)} set aside (their runs are gone from the store)")
     return "jupyter-exp sync: " + "; ".join(parts)
 
 

@@ -29,6 +29,7 @@ END_REASON_TAG = schema.END_REASON
 INCOMPLETE_TAG = schema.RECORD_INCOMPLETE
 OFFLINE_TAG = schema.OFFLINE
 OFFLINE_ID_TAG = schema.OFFLINE_ID
+ORPHANED = ".orphaned"  # entries of runs no longer in their store, set aside under the journal root
 _REFUSED_CODES = {"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "INVALID_STATE"}
 
 
@@ -212,6 +213,7 @@ class JournalReport:
     completed: list[Delivered] = field(default_factory=list)
     held: int = 0  # entries a live process still owns
     failed: list[tuple[str, str]] = field(default_factory=list)  # run id, why the store refused
+    orphaned: list[tuple[str, str]] = field(default_factory=list)  # run id, where its entry was set aside
 
     @property
     def left(self) -> int:
@@ -252,7 +254,11 @@ def complete_journal(
                     deliver_entry(client, entry, None if mine else completed_by, killed_reason)
                 )
             except Exception as error:
-                report.failed.append((meta.run_id, one_line(error)))
+                if getattr(error, "error_code", None) == "RESOURCE_DOES_NOT_EXIST" and not meta.offline:
+                    kept = entry.set_aside(ORPHANED)  # the run was deleted from the store: keep, say once
+                    report.orphaned.append((meta.run_id, str(kept)))
+                else:
+                    report.failed.append((meta.run_id, one_line(error)))
         finally:
             entry.release()
             if on_entry is not None:

@@ -144,6 +144,13 @@ class JournalEntry:
             (self.path / "lock").unlink()
             self.path.rmdir()
 
+    def set_aside(self, folder: str) -> Path:
+        """Move the entry (held) under ``<root>/<folder>/``, out of every later pass; nothing is deleted."""
+        target = self.path.parent / folder / self.path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path, target)
+        return target
+
     @property
     def exists(self) -> bool:
         return (self.path / ENTRY).exists()

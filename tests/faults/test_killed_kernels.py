@@ -248,3 +248,35 @@ def test_the_next_kernels_first_tracked_cell_runs_while_it_completes_the_last_on
         session.close()
     assert all(r.info.status == "FINISHED" for r in all_runs(client))
     assert len(all_runs(client)) == 2
+
+
+def test_a_run_deleted_from_the_store_is_set_aside_once(project: Path) -> None:
+    client, run = run_killed_after_its_cell(project, fails=False)
+    client.delete_run(run.info.run_id)
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}"}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "gc",
+            "--backend-store-uri",
+            f"sqlite:///{project / 'mlflow.db'}",
+            "--run-ids",
+            run.info.run_id,
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )  # permanently gone, as `mlflow gc` leaves it
+
+    done = sync(project, "--no-stale")
+
+    assert done.returncode == 0, done.stderr
+    assert "1 set aside (their runs are gone from the store)" in done.stdout
+    assert f"run {run.info.run_id} is no longer in the store" in done.stderr
+    kept = project / JOURNAL / ".orphaned" / run.info.run_id
+    assert (kept / "end.json").exists()  # nothing deleted
+    again = sync(project, "--no-stale")
+    assert again.returncode == 0 and "set aside" not in again.stdout  # said once
