@@ -35,6 +35,19 @@ def hash_seed() -> str:
     return value if value.isdigit() else HASHSEED_UNKNOWN
 
 
+def process_gone(pid: object, started_ms: int) -> bool:
+    """Whether the kernel process ``pid`` of this host, which started a run at ``started_ms``, is gone: no
+    such process, or the one there started after the run (the pid was reused). Unknown counts as alive."""
+    import psutil
+
+    try:
+        return bool(psutil.Process(int(str(pid))).create_time() * 1000 > started_ms + 1000)
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return True
+    except (psutil.Error, ValueError):
+        return False
+
+
 def kernel_id() -> str | None:
     """Jupyter Server names connection files ``kernel-<id>.json``; other launchers may say it in env."""
     if os.environ.get(KERNEL_ID_ENV):

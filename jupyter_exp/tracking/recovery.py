@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from .. import record_schema as schema
+from ..capture.kernel import process_gone
 from ..config import JupyterExp, resolve_store
 from .journal import entries, host_name, journal_root
 from .store import sqlite_path
@@ -31,7 +32,6 @@ WHERE r.status = 'RUNNING' AND r.lifecycle_stage = 'active' AND h.value = ?
 
 def dead_runs_here(database: Path) -> list[str]:
     """RUNNING runs of kernels of this host whose process is gone (read straight from a SQLite store)."""
-    import psutil
 
     try:
         connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5)
@@ -41,16 +41,7 @@ def dead_runs_here(database: Path) -> list[str]:
             connection.close()
     except sqlite3.Error:
         return []
-    dead = []
-    for run_id, start_time, pid in rows:
-        try:
-            if psutil.Process(int(pid)).create_time() * 1000 > start_time + 1000:
-                dead.append(run_id)  # the pid was reused by a later process
-        except (psutil.NoSuchProcess, psutil.ZombieProcess):
-            dead.append(run_id)
-        except (psutil.Error, ValueError):
-            pass
-    return dead
+    return [run_id for run_id, start_time, pid in rows if process_gone(pid, start_time)]
 
 
 def recover_in_background(settings: JupyterExp) -> subprocess.Popen[bytes] | None:

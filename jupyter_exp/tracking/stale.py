@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .. import record_schema as schema
+from ..capture import kernel
 from .completion import END_REASON_TAG
 from .journal import host_name
 from .recorder import HEARTBEAT_INTERVAL_S, HEARTBEAT_TAG
@@ -68,21 +69,10 @@ def heartbeat_age_s(run: Any, now: datetime) -> float | None:
 def process_gone(run: Any) -> bool:
     """Whether the run's kernel process is known to be gone: it ran on this host and no process with its
     pid exists, or the one that does started after the run (the pid was reused)."""
-    import psutil
-
     tags = run.data.tags
-    if tags.get(KERNEL_HOST_TAG) != host_name():
+    if tags.get(KERNEL_HOST_TAG) != host_name() or not tags.get(KERNEL_PID_TAG):
         return False
-    try:
-        pid = int(tags.get(KERNEL_PID_TAG, ""))
-    except ValueError:
-        return False
-    try:
-        return psutil.Process(pid).create_time() * 1000 > run.info.start_time + 1000
-    except (psutil.NoSuchProcess, psutil.ZombieProcess):
-        return True
-    except psutil.Error:
-        return False
+    return kernel.process_gone(tags[KERNEL_PID_TAG], run.info.start_time)
 
 
 def stale_reason(

@@ -53,6 +53,19 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 120, what: str = "
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+def ended_by_the_next_kernel(project: Path, client: MlflowClient, run_id: str) -> Any:
+    """A new kernel on the host loads the extension; the run it found RUNNING, once it has ended."""
+    session = KernelSession(project)
+    try:
+        session.run("%load_ext jupyter_exp")
+        return wait_until(
+            lambda: (r := client.get_run(run_id)).info.status != "RUNNING" and r,
+            what="the next kernel to end the run",
+        )
+    finally:
+        session.close()
+
+
 def stored_points(client: MlflowClient, run_id: str, key: str = "loss") -> int:
     return len(client.get_metric_history(run_id, key))
 
@@ -125,15 +138,7 @@ def test_a_kernel_killed_right_after_its_cell_is_completed_by_sync(project: Path
 def test_the_next_kernel_completes_what_a_killed_one_left(project: Path) -> None:
     client, run = run_killed_after_its_cell(project, fails=False)
     started = time.monotonic()
-    session = KernelSession(project)
-    try:
-        session.run("%load_ext jupyter_exp")
-        final = wait_until(
-            lambda: (r := client.get_run(run.info.run_id)).info.status != "RUNNING" and r,
-            what="the next kernel to complete the run",
-        )
-    finally:
-        session.close()
+    final = ended_by_the_next_kernel(project, client, run.info.run_id)
     assert final.info.status == "FINISHED"
     assert "the next kernel on this machine" in final.data.tags["jupyter_exp.end_reason"]
     assert stored_points(client, run.info.run_id) == POINTS

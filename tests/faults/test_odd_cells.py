@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults.report import FaultLine, record_fault
-from tests.faults.test_killed_kernels import wait_until
+from tests.faults.test_killed_kernels import ended_by_the_next_kernel, wait_until
 from tests.kernel.conftest import KernelSession, all_runs, artifact_json, store
 
 pytestmark = pytest.mark.kernel
@@ -49,15 +49,7 @@ def test_the_next_load_ext_ends_the_runs_of_a_dead_process(project: Path) -> Non
     [run] = all_runs(client)
     assert run.info.status == "RUNNING"
     started = time.monotonic()
-    following = KernelSession(project)
-    try:
-        following.run("%load_ext jupyter_exp")
-        ended = wait_until(
-            lambda: (r := client.get_run(run.info.run_id)).info.status != "RUNNING" and r,
-            what="the next %load_ext to end the run",
-        )
-    finally:
-        following.close()
+    ended = ended_by_the_next_kernel(project, client, run.info.run_id)
     assert ended.info.status == "KILLED"
     assert ended.data.tags["jupyter_exp.end_reason"] == "its kernel ended while the cell was running"
     record_fault(

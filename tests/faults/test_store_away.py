@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jupyter_client.manager import KernelManager
@@ -28,6 +29,29 @@ for step in range({POINTS}):
     jupyter_exp.log(step=step, loss=1.0 / (step + 1))
 print("trained")
 """
+
+
+def tracking_env(server: MlflowServer, project: Path, journal: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": server.uri,
+        "JUPYTER_EXP_ROOT": str(project),
+        "JUPYTER_EXP_JOURNAL_DIR": str(journal),
+    }
+
+
+def start_kernel(project: Path, env: dict[str, str]) -> tuple[KernelManager, Any]:
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(env=env, cwd=str(project))
+    kernel = manager.client()
+    kernel.start_channels()
+    try:
+        kernel.wait_for_ready(timeout=60)
+    except BaseException:
+        kernel.stop_channels()
+        manager.shutdown_kernel(now=True)
+        raise
+    return manager, kernel
 
 
 def run_cell(client, code: str, timeout: float = 120) -> list[dict]:
@@ -51,18 +75,8 @@ def value_of(client, expression: str) -> str:
 
 def test_a_cell_runs_at_once_when_the_store_is_down_and_its_run_arrives_later(project: Path) -> None:
     server = MlflowServer(project.parent / "server")
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": server.uri,
-        "JUPYTER_EXP_ROOT": str(project),
-        "JUPYTER_EXP_JOURNAL_DIR": str(project.parent / "journal"),
-    }
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel(env=env, cwd=str(project))
-    kernel = manager.client()
-    kernel.start_channels()
+    manager, kernel = start_kernel(project, tracking_env(server, project, project.parent / "journal"))
     try:
-        kernel.wait_for_ready(timeout=60)
         run_cell(kernel, "%load_ext jupyter_exp")
         started = time.monotonic()
         outputs = run_cell(kernel, OFFLINE_CELL)
@@ -116,18 +130,9 @@ def test_a_cell_runs_at_once_when_the_store_is_down_and_its_run_arrives_later(pr
 def test_an_offline_run_of_a_kernel_that_is_gone_is_delivered_by_sync(project: Path) -> None:
     server = MlflowServer(project.parent / "server")
     journal = project.parent / "journal"
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": server.uri,
-        "JUPYTER_EXP_ROOT": str(project),
-        "JUPYTER_EXP_JOURNAL_DIR": str(journal),
-    }
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel(env=env, cwd=str(project))
-    kernel = manager.client()
-    kernel.start_channels()
+    env = tracking_env(server, project, journal)
+    manager, kernel = start_kernel(project, env)
     try:
-        kernel.wait_for_ready(timeout=60)
         run_cell(kernel, "%load_ext jupyter_exp")
         run_cell(kernel, OFFLINE_CELL)
     finally:
