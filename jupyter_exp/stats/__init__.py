@@ -1,0 +1,1 @@
+"""Statistics over groups of runs: sample summaries, and inference between groups."""
