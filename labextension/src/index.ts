@@ -16,7 +16,6 @@ import { INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { refreshIcon } from '@jupyterlab/ui-components';
-import type { Widget } from '@lumino/widgets';
 
 import { ExpClient } from './api';
 import { DetailModel } from './detailmodel';
@@ -28,7 +27,8 @@ import { goToCell } from './navigation';
 import { requestAPI } from './request';
 import { RunsModel } from './runsmodel';
 import { DEFAULT_SETTINGS, readSettings } from './settings';
-import { SnapshotDrive, isSnapshotPath, snapshotPath } from './snapshotdrive';
+import { openRunSnapshot } from './snapshot';
+import { SnapshotDrive, isSnapshotPath } from './snapshotdrive';
 import { CommandIDs, PALETTE_CATEGORY, PLUGIN_ID, SIDEBAR_ID } from './tokens';
 import type { IExpSettings, IJobRequest, IRunDetail } from './types';
 import { createCompareWidget } from './widgets/comparewidget';
@@ -114,17 +114,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
 
     const openSnapshot = async (run: IRunDetail): Promise<void> => {
-      const path = snapshotPath(run.run_id, run.notebook);
       try {
-        // Fetch first, so a run without snapshot reports one clear line instead of a dialog.
-        await app.serviceManager.contents.get(path, { content: false });
-        const widget = (await app.commands.execute('docmanager:open', {
-          path
-        })) as Widget | undefined;
-        if (widget) {
-          const name = path.split('/').pop();
-          widget.title.label = `${name} @ ${run.run_name || run.run_id.slice(0, 8)} (read-only)`;
-        }
+        await openRunSnapshot(app, run);
       } catch (error) {
         Notification.error(
           `No snapshot for this run: ${describeError(error)}`,

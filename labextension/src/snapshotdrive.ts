@@ -19,11 +19,30 @@ export function isSnapshotPath(path: string): boolean {
 /** Snapshots kept in memory (opening a tab fetches the model more than once). */
 const CACHE_SIZE = 8;
 
-/** The drive path of a run's snapshot, e.g. `JupyterExpSnapshots:<id>/quickstart.ipynb`. */
-export function snapshotPath(runId: string, notebook: string | null): string {
+/**
+ * The drive path of a run's snapshot, e.g. `JupyterExpSnapshots:<id>/quickstart.ipynb`, or
+ * `JupyterExpSnapshots:<id>/quickstart @ lr-0.1.ipynb` with the run's name: the file name is
+ * the tab's label (a document tab renames its file when its label is changed).
+ */
+export function snapshotPath(
+  runId: string,
+  notebook: string | null,
+  runName = ''
+): string {
   const base = (notebook || '').split('/').pop() || 'snapshot.ipynb';
-  const name = base.endsWith('.ipynb') ? base : `${base}.ipynb`;
-  return `${SNAPSHOT_DRIVE_NAME}:${runId}/${name}`;
+  const stem = base.endsWith('.ipynb') ? base.slice(0, -'.ipynb'.length) : base;
+  // A path separator or drive colon in a run name would change the path, not just the name.
+  const tag = runName.trim().replace(/[/\\:]+/g, '-');
+  return `${SNAPSHOT_DRIVE_NAME}:${runId}/${tag ? `${stem} @ ${tag}` : stem}.ipynb`;
+}
+
+/** The date of the drive's directories (they have none of their own). */
+const EPOCH = new Date(0).toISOString();
+
+/** A fetched snapshot and when it was fetched (its stable `last_modified`). */
+interface ISnapshot {
+  content: unknown;
+  fetched: string;
 }
 
 function readOnlyError(): Error {
@@ -64,21 +83,22 @@ export class SnapshotDrive implements Contents.IDrive {
         path,
         type: 'directory',
         writable: false,
-        created: '',
-        last_modified: '',
+        created: EPOCH,
+        last_modified: EPOCH,
         mimetype: '',
         content: [],
         format: 'json'
       };
     }
-    const content = await this._snapshot(runId);
+    const { content, fetched } = await this._snapshot(runId);
     return {
       name,
       path,
       type: 'notebook',
       writable: false,
-      created: '',
-      last_modified: '',
+      // Real dates: JupyterLab formats them (an empty one throws "Invalid time value").
+      created: fetched,
+      last_modified: fetched,
       mimetype: 'application/x-ipynb+json',
       content: options?.content === false ? null : content,
       format: 'json'
@@ -140,10 +160,13 @@ export class SnapshotDrive implements Contents.IDrive {
   }
 
   /** The snapshot of a run, from the cache or the server. */
-  private _snapshot(runId: string): Promise<unknown> {
+  private _snapshot(runId: string): Promise<ISnapshot> {
     let pending = this._cache.get(runId);
     if (!pending) {
-      pending = this._fetchSnapshot(runId);
+      pending = this._fetchSnapshot(runId).then(content => ({
+        content,
+        fetched: new Date().toISOString()
+      }));
       this._cache.set(runId, pending);
       // Failures are not cached: a later attempt asks again.
       pending.catch(() => this._cache.delete(runId));
@@ -156,7 +179,7 @@ export class SnapshotDrive implements Contents.IDrive {
   }
 
   private _fetchSnapshot: (runId: string) => Promise<unknown>;
-  private _cache = new Map<string, Promise<unknown>>();
+  private _cache = new Map<string, Promise<ISnapshot>>();
   private _isDisposed = false;
   private _fileChanged = new Signal<Contents.IDrive, Contents.IChangedArgs>(
     this

@@ -9,6 +9,18 @@ describe('SnapshotDrive', () => {
     expect(isSnapshotPath('RTC:nb/train.ipynb')).toBe(false);
   });
 
+  it('names the file after the notebook and the run, without path characters', () => {
+    expect(snapshotPath('r1', 'nb/train.ipynb', 'slow-lr')).toBe(
+      'JupyterExpSnapshots:r1/train @ slow-lr.ipynb'
+    );
+    expect(snapshotPath('r1', 'train', 'a/b\\c:d')).toBe(
+      'JupyterExpSnapshots:r1/train @ a-b-c-d.ipynb'
+    );
+    expect(snapshotPath('r1', null, '  ')).toBe(
+      'JupyterExpSnapshots:r1/snapshot.ipynb'
+    );
+  });
+
   const settings = { baseUrl: 'http://localhost:8888/' } as never;
 
   it('serves a run snapshot as a read-only notebook, fetched once', async () => {
@@ -29,7 +41,13 @@ describe('SnapshotDrive', () => {
       path: 'r1/quickstart.ipynb',
       content: NOTEBOOK
     });
-    await drive.get('r1/quickstart.ipynb', { content: false });
+    // Dates JupyterLab can format (an empty one throws "Invalid time value"), stable per fetch.
+    expect(Number.isNaN(Date.parse(model.last_modified))).toBe(false);
+    expect(Number.isNaN(Date.parse(model.created))).toBe(false);
+    const directory = await drive.get('r1');
+    expect(Number.isNaN(Date.parse(directory.last_modified))).toBe(false);
+    const again = await drive.get('r1/quickstart.ipynb', { content: false });
+    expect(again.last_modified).toBe(model.last_modified);
     expect(fetchSnapshot).toHaveBeenCalledTimes(1);
     expect(fetchSnapshot).toHaveBeenCalledWith('r1');
     expect(await drive.getDownloadUrl('r1/quickstart.ipynb')).toBe(
