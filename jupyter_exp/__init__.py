@@ -12,7 +12,16 @@ from typing import Any
 from . import _active
 from ._version import __version__
 
-__all__ = ["__version__", "load_ipython_extension", "log", "unload_ipython_extension"]
+__all__ = [
+    "__version__",
+    "compare",
+    "group",
+    "load_ipython_extension",
+    "log",
+    "runs",
+    "unload_ipython_extension",
+    "wait_for_runs",
+]
 
 _loaded: dict[int, Any] = {}
 _warned_untracked = False
@@ -38,6 +47,55 @@ def runs(experiment: str | None = None, notebook: str | None = None, filter_stri
     from .runs_table import runs as runs_frame
 
     return runs_frame(experiment, notebook, filter_string)
+
+
+def _settings() -> Any:
+    """The settings of the loaded extension (``%config JupyterExp...``), else the defaults."""
+    from .config import JupyterExp
+
+    return next((settings for settings, _, _ in _loaded.values()), None) or JupyterExp()
+
+
+def _client(settings: Any) -> Any:
+    from .config import resolve_store
+    from .tracking.finisher import wait_for_runs as wait
+    from .tracking.store import client_for
+
+    wait()  # this kernel's last runs are complete before they are compared
+    return client_for(resolve_store(settings))
+
+
+def compare(
+    a: Any,
+    b: Any,
+    *more: Any,
+    metrics: list[str] | None = None,
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+    lower_is_better: str | list[str] | None = None,
+) -> Any:
+    """Is ``b`` (and each of ``more``) better than ``a``? Each side is a run id, a group id or ``%%track
+    --seeds`` parent (its runs), a ``group(...)``, or a list of runs. Per metric: the difference with a
+    bootstrap interval (paired by seed when both sides ran the same seeds), Cohen's d, a permutation test,
+    Benjamini-Hochberg across metrics and a verdict. ``lower_is_better``: a regular expression or metric names
+    (default: losses, errors, times). Returns a ``Comparison`` (``.to_frame()``, ``.verdict(metric)``)."""
+    from .comparison import compare_sides
+
+    settings = _settings()
+    pattern = lower_is_better if lower_is_better is not None else (settings.lower_is_better or None)
+    return compare_sides(_client(settings), [a, b, *more], metrics, alpha, confidence, pattern)
+
+
+def group(run_or_params: Any, experiment: str | None = None) -> Any:
+    """Runs of one configuration over seeds: a run id gives the finished runs of its experiment whose params
+    minus the seed equal its own (a ``%%track --seeds`` parent: its children); a dict of params gives the
+    finished runs that have them (they must agree on every other param). One run per seed, the newest."""
+    from .groups import group_by_params, group_of_run
+
+    client = _client(_settings())
+    if isinstance(run_or_params, dict):
+        return group_by_params(client, run_or_params, experiment)
+    return group_of_run(client, str(run_or_params))
 
 
 def wait_for_runs(timeout: float | None = None) -> bool:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from mlflow import MlflowClient
 
+from .comparison import compare_groups, default_metrics
+from .groups import Group, is_parent, partition
 from .listing import QueryError, experiments, finite, get_run, run_summary
 from .reproduce.record import ARTIFACT_DIR, SYSTEM_PREFIX, read_artifact
 from .tracking.sqlite_store import forget_database, mlflow_sqlite_database, read_metric_history
@@ -220,4 +222,102 @@ def compare_runs(client: MlflowClient, run_ids: list[str], max_points: int = 500
         "metrics": {"keys": metric_keys, "final": final},
         "series": curves,
         "cells": cell_diffs(sources),
+        "groups": group_statistics(client, runs, max_points),
+    }
+
+
+def _history_arrays(client: MlflowClient, run_id: str, key: str) -> tuple[np.ndarray, np.ndarray]:
+    import numpy as np
+
+    steps, values = metric_history(client, run_id, key)
+    step_array, value_array = np.asarray(steps, dtype=np.int64), np.asarray(values, dtype=float)
+    usable = np.isfinite(value_array)
+    return step_array[usable], value_array[usable]
+
+
+def band(client: MlflowClient, runs: Sequence[Any], key: str, max_points: int) -> dict[str, Any]:
+    """A group's curve: at each step the mean over its runs and mean ± one standard deviation (the seed
+    noise), downsampled to ``max_points`` by LTTB on the mean (the band keeps the same steps). Cached once
+    every run has ended."""
+    import numpy as np
+
+    ids = sorted(run.info.run_id for run in runs)
+    cache_key = (client.tracking_uri, "band", key, str(max_points), *ids)
+    ended = all(run.info.status in ENDED for run in runs)
+    if ended and (cached := SERIES_CACHE.get(cache_key)) is not None:
+        return cached
+    read = [_history_arrays(client, run.info.run_id, key) for run in runs if key in run.data.metrics]
+    steps = np.concatenate([s for s, _ in read]) if read else np.zeros(0, dtype=np.int64)
+    values = np.concatenate([v for _, v in read]) if read else np.zeros(0)
+    unique, where = np.unique(steps, return_inverse=True)
+    counts = np.bincount(where, minlength=len(unique))
+    mean = np.bincount(where, weights=values, minlength=len(unique)) / np.maximum(counts, 1)
+    squares = np.bincount(where, weights=(values - mean[where]) ** 2, minlength=len(unique))
+    std = np.sqrt(np.where(counts > 1, squares / np.maximum(counts - 1, 1), 0.0))
+    kept_steps, kept_mean = lttb(unique, mean, max_points)
+    index = np.searchsorted(unique, kept_steps)
+    found = {
+        "steps": kept_steps,
+        "mean": kept_mean,
+        "low": (mean - std)[index].tolist(),
+        "high": (mean + std)[index].tolist(),
+        "runs": len(read),
+        "downsampled": len(kept_steps) < len(unique),
+    }
+    if ended:
+        SERIES_CACHE.put(cache_key, found)
+    return found
+
+
+def _summary_json(values: list[float]) -> dict[str, Any] | None:
+    from .stats.summary import summarize
+
+    finite_values = [v for v in values if finite(v) is not None]
+    if not finite_values:
+        return None
+    summary = summarize(finite_values)
+    return {
+        "mean": summary.mean,
+        "std": summary.std,
+        "n": summary.n,
+        "ci_low": summary.ci_low,
+        "ci_high": summary.ci_high,
+    }
+
+
+def group_statistics(client: MlflowClient, runs: Sequence[Any], max_points: int) -> dict[str, Any] | None:
+    """When the runs form groups (some share a configuration, params minus the seed): each group's summary
+    per metric, each group against the first (``jupyter_exp.compare``'s statistics) and mean ± sd curves.
+    ``None`` when every run has a configuration of its own (or the only runs sharing one are parents)."""
+    groups = partition([run for run in runs if not is_parent(run)])
+    if not any(len(g) > 1 for g in groups):
+        return None
+    metric_keys = _ordered_keys({k for g in groups for run in g.runs for k in run.data.metrics})
+    comparison = compare_groups(groups) if len(groups) > 1 else None
+    return {
+        "groups": [_group_json(g, metric_keys) for g in groups],
+        "metrics": default_metrics(groups),
+        "statistics": comparison.rows() if comparison else [],
+        "notes": comparison.notes if comparison else [],
+        "series": {
+            key: [
+                {"group": i, **band(client, g.runs, key, max_points)}
+                for i, g in enumerate(groups)
+                if any(key in run.data.metrics for run in g.runs)
+            ]
+            for key in metric_keys
+            if not key.startswith(SYSTEM_PREFIX)
+        },
+    }
+
+
+def _group_json(group: Group, metric_keys: list[str]) -> dict[str, Any]:
+    return {
+        "label": group.label,
+        "run_ids": group.run_ids,
+        "seeds": group.seeds,
+        "summaries": {
+            key: _summary_json([run.data.metrics[key] for run in group.runs if key in run.data.metrics])
+            for key in metric_keys
+        },
     }

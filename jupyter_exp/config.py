@@ -56,6 +56,11 @@ class JupyterExp(Configurable):
         help="Folder of the local journal (what runs still need to reach the store). Empty: "
         "JUPYTER_EXP_JOURNAL_DIR, else .jupyter-exp-journal next to a SQLite store, else the user's data folder.",
     ).tag(config=True)
+    lower_is_better = Unicode(
+        "",
+        help="Regular expression: metrics whose name it matches are better when lower (compare, %compare). "
+        "Empty: losses, errors, perplexity, times and memory.",
+    ).tag(config=True)
     reaper_interval_s = Float(
         10.0, help="Server: seconds between sweeps for runs of dead kernels (0 turns the sweep off)."
     ).tag(config=True)
