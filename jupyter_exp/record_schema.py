@@ -42,6 +42,14 @@ OFFLINE = "jupyter_exp.offline"
 OFFLINE_ID = "jupyter_exp.offline.id"
 HASHSEED = "jupyter_exp.hashseed"
 
+# -- seed groups: %%track --seeds / --repeat (seed_group.py) -----------------------------------------
+GROUP = "jupyter_exp.group"  # on the parent and its children: the parent's run id
+GROUP_SEEDS = "jupyter_exp.group.seeds"  # on the parent: the seeds, in run order
+GROUP_SEEDS_DRAWN = "jupyter_exp.group.seeds_drawn"  # on the parent: "true" when --repeat drew them
+GROUP_FINISHED = "jupyter_exp.group.finished"  # on the parent: how many children finished
+GROUP_STATISTICS = ("mean", "std", "n", "ci_low", "ci_high")  # the parent's metrics: {metric}/{statistic}
+REPRODUCTION_NOISE = "jupyter_exp.reproduction.noise"  # %reproduce --noise: the difference against the band
+
 # -- artifacts, under ARTIFACT_DIR ------------------------------------------------------------------
 ARTIFACT_DIR = "jupyter_exp"
 CELL = "cell.py"

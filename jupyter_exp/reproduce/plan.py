@@ -54,7 +54,7 @@ class Override:
     name: str
     original: Any
     value: Any
-    where: str  # "cell" or "namespace"
+    where: str  # "cell", "namespace" or "seed" (vary_seed)
 
     def describe(self) -> str:
         return f"{self.name}: {self.original!r} → {self.value!r}"
@@ -137,6 +137,16 @@ def build_plan(record: RunRecord, sets: dict[str, Any] | None = None) -> ReplayP
         steps[-1].deterministic = True
     overrides = apply_overrides(steps[-1], record.config, sets or {})
     return ReplayPlan(steps=steps, skipped=skipped, overrides=overrides)
+
+
+def vary_seed(plan: ReplayPlan, seed: int) -> None:
+    """Replay the tracked cell with another seed; an override like ``--set``, so the verdict is ``varied``."""
+    target = plan.target
+    if target.seed is None:
+        raise OverrideError("the run was recorded without a seed (--no-seed): there is no seed to vary")
+    if seed != target.seed:
+        plan.overrides.append(Override("seed", target.seed, seed, "seed"))
+        target.seed = seed
 
 
 # -- --set ---------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from .drift import (
 )
 from .errors import KernelDied, ReproduceError
 from .observer import ReplayObserver
-from .plan import ReplayPlan, ReplayStep, build_plan
+from .plan import ReplayPlan, ReplayStep, build_plan, vary_seed
 from .provenance import check_recorder
 from .record import ARTIFACT_DIR, RunRecord, load_record, read_produced
 from .replay_kernel import KernelLauncher, LocalKernelLauncher, ReplayKernel
@@ -60,6 +60,7 @@ class ReproduceOptions:
     deterministic: bool = False
     cell_timeout: float | None = None
     confirmed: bool = False  # the caller confirmed running code another user recorded
+    seed: int | None = None  # replay with this seed instead of the recorded one (a variation, as --set)
 
 
 @dataclass
@@ -149,6 +150,8 @@ def _prepare(
     plan = build_plan(record, options.sets)
     if options.deterministic:
         plan.target.deterministic = True
+    if options.seed is not None:
+        vary_seed(plan, options.seed)
     reproduction = Reproduction(record, plan, kernel_name, options)
     notebook = _notebook(record, location.root)
     reproduction.drift = [
