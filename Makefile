@@ -16,7 +16,7 @@ PIP_INDEX_ARGS ?=
 # venv tools first: npm scripts call `jupyter-builder` by name
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install browser lab test test-python test-js test-wheel lock-check lock-resolve mlflow-ui lint format demo bench bench-smoke clean
+.PHONY: install gateway browser lab test test-python test-js test-wheel lock-check lock-resolve mlflow-ui lint format demo bench bench-smoke clean
 
 install: $(STAMP)
 
@@ -39,6 +39,17 @@ $(STAMP): $(VENV)/.deps $(LAB_STAMP) pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/jupyter-builder develop --overwrite . >/dev/null
 	$(BIN)/jupyter server extension enable --sys-prefix jupyter_exp >/dev/null
+	@touch $@
+
+# Jupyter Enterprise Gateway for tests/gateway, in an environment of its own (EG 3.3 needs jupyter_server 1
+# and jupyter_client 6; jupyter-exp needs 2 and 8): .venv-gateway from requirements/gateway.lock.
+GATEWAY_VENV := .venv-gateway
+GATEWAY_PYTHON ?= python3.11
+gateway: $(GATEWAY_VENV)/.installed
+
+$(GATEWAY_VENV)/.installed: requirements/gateway.lock
+	test -x $(GATEWAY_VENV)/bin/python || $(GATEWAY_PYTHON) -m venv $(GATEWAY_VENV)
+	$(GATEWAY_VENV)/bin/python -m pip install --quiet -r requirements/gateway.lock
 	@touch $@
 
 # The browser tests drive Debian's Chromium; installed here when missing (needs root and apt).
@@ -74,7 +85,7 @@ format: install
 test-js: install
 	npm test
 
-test-python: install browser
+test-python: install browser gateway
 	$(BIN)/jupyter labextension list 2>&1 | grep -q "jupyter-exp.*enabled.*OK"
 	$(BIN)/jupyter server extension list 2>&1 | grep -q "jupyter_exp.*enabled"
 	$(PY) -m pytest tests --ignore=tests/bench -p no:cacheprovider $(PYTEST_ARGS)
@@ -85,6 +96,7 @@ test: lint test-js test-python bench-smoke lock-check test-wheel
 # Linux x86_64/aarch64 and macOS arm64 (reads the index, downloads nothing).
 lock-check: install
 	$(PY) tools/check_lock.py requirements/dev.lock
+	$(PY) tools/check_lock.py --python 3.11.5 requirements/gateway.lock
 
 # pip's resolver on the lock with PyPI alone, ignoring every pip configuration (downloads the wheels: ~1 GB)
 lock-resolve: install

@@ -157,11 +157,17 @@ class ReproduceMagics(Magics):
     @argument("--deterministic", action="store_true", help="switch on deterministic algorithms (torch)")
     @argument("--timeout", type=float, help="seconds a replayed cell may run (default: no limit)")
     @argument("--yes", action="store_true", help="run it even though another user recorded it")
+    @argument(
+        "--gateway",
+        metavar="URL",
+        help="replay on this Jupyter Enterprise Gateway's kernels (default: JUPYTER_GATEWAY_URL, else locally)",
+    )
     @line_magic
     def reproduce(self, line: str) -> Any:
         """Rerun a tracked cell from its record in a fresh kernel and verify that the result matched."""
         from .config import resolve_store
         from .reproduce.errors import ReproduceError
+        from .reproduce.gateway import GatewayKernelLauncher, gateway_url
         from .reproduce.replay import ReproduceOptions, reproduce_blocking
         from .tracking.finisher import wait_for_runs
         from .widgets import ReplayProgress, ReproductionReport
@@ -191,10 +197,14 @@ class ReproduceMagics(Magics):
             if _active.last_run_id is None:
                 raise UsageError("%reproduce last: no %%track cell has recorded a run in this kernel yet")
             run_id = _active.last_run_id
+        url = gateway_url(args.gateway)
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise UsageError(f"--gateway must be an http:// or https:// URL, got {url!r}")
+        launcher = GatewayKernelLauncher(url) if url is not None else None
         location = resolve_store(self.settings)
         wait_for_runs()  # the run to reproduce may still be completing in the background
         try:
-            reproduction = reproduce_blocking(run_id, location, options, observer=ReplayProgress())
+            reproduction = reproduce_blocking(run_id, location, options, ReplayProgress(), launcher)
         except ReproduceError as error:
             raise UsageError(str(error)) from None
         except KeyboardInterrupt:

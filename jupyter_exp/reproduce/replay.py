@@ -424,6 +424,7 @@ def reproduce_blocking(
     location: StoreLocation,
     options: ReproduceOptions | None = None,
     observer: ReplayObserver | None = None,
+    launcher: KernelLauncher | None = None,
 ) -> Reproduction:
     """Run ``reproduce`` on a thread with its own event loop (a kernel's cell already runs inside one).
 
@@ -435,7 +436,7 @@ def reproduce_blocking(
 
     def work() -> None:
         asyncio.set_event_loop(loop)
-        task = loop.create_task(reproduce(run_id, location, options, observer=observer))
+        task = loop.create_task(reproduce(run_id, location, options, launcher, observer))
         outcome["task"] = task
         try:
             outcome["value"] = loop.run_until_complete(task)

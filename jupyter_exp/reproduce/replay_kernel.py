@@ -2,12 +2,14 @@
 
 Kernels are started by a launcher: ``LocalKernelLauncher`` starts any installed kernelspec with
 jupyter_client; the server passes its own kernel manager (``ServerKernelLauncher``), which is a gateway
-to remote kernels when the Jupyter server is configured with one.
+to remote kernels when the Jupyter server is configured with one; ``%reproduce --gateway`` starts them on
+an Enterprise Gateway itself (``gateway.GatewayKernelLauncher``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import queue
 import tempfile
 import time
@@ -90,10 +92,18 @@ class ServerKernelLauncher:
         self.kernel_manager = kernel_manager
 
     def names(self) -> list[str]:
-        return sorted(self.kernel_manager.kernel_spec_manager.get_all_specs())
+        specs = self.kernel_manager.kernel_spec_manager.get_all_specs
+        if inspect.iscoroutinefunction(specs):  # a gateway's kernelspec manager asks it over HTTP
+            from .gateway import run_sync
+
+            return sorted(run_sync(specs))
+        return sorted(specs())
 
     def check(self, kernel_name: str) -> None:
-        check_kernelspec(kernel_name, self.names(), "available")
+        from .gateway import is_gateway_manager
+
+        where = "on the gateway" if is_gateway_manager(self.kernel_manager) else "available"
+        check_kernelspec(kernel_name, self.names(), where)
 
     async def start(self, kernel_name: str, cwd: str, env: dict[str, str]) -> tuple[Any, Any]:
         where: dict[str, str] = {"cwd": cwd}
@@ -119,7 +129,9 @@ class ReplayKernel:
 
     async def start(self, cwd: str, env: dict[str, str], timeout: float = 120) -> None:
         self.manager, self.client = await self.launcher.start(self.kernel_name, cwd, env)
-        self.client.start_channels()
+        started = self.client.start_channels()
+        if inspect.isawaitable(started):  # a gateway's client opens its websocket
+            await started
         try:
             await self.client.wait_for_ready(timeout=timeout)
         except RuntimeError as error:

@@ -34,6 +34,7 @@ class JupyterExpApp(ExtensionApp):
         from ..config import JupyterExp, resolve_store
         from ..tracking.journal import journal_root
         from .handlers import StoreClients
+        from .gateway import forward_to_gateway
         from .hashseed import draw_hash_seeds
         from .jobs import ReproductionJobs
         from .reaper import KernelReaper
@@ -41,11 +42,13 @@ class JupyterExpApp(ExtensionApp):
         server = self.serverapp
         assert server is not None  # set by jupyter_server before it initializes the extension
         self.log = server.log  # one logger: the server's
-        draw_hash_seeds(server.kernel_manager)  # a str hash seed per kernel, recorded by its runs
         root = Path(os.path.expanduser(server.root_dir)).resolve()
         # Kernels started by this server inherit its environment: they resolve the same default store.
         os.environ.setdefault(ROOT_ENV, str(root))
         settings = JupyterExp(parent=server)  # c.JupyterExp.* applies
+        # a gateway's kernels get KERNEL_* copies of what they need (seeded first, then forwarded)
+        forward_to_gateway(server.kernel_manager, lambda: resolve_store(settings).tracking_uri)
+        draw_hash_seeds(server.kernel_manager)  # a str hash seed per kernel, recorded by its runs
         self._apply_deprecated(settings)
         clients = StoreClients()
         self.jobs = ReproductionJobs(self.log)
