@@ -1,4 +1,7 @@
-"""A real ``mlflow server`` on loopback for the fault tests, started and stopped on demand."""
+"""A real ``mlflow server`` on loopback, started and stopped on demand.
+
+The fault tests run it on SQLite; the deployment suite (tests/deploy) on PostgreSQL with MLflow's
+basic-auth app, through the same class."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
@@ -18,14 +22,33 @@ def free_port() -> int:
 
 
 class MlflowServer:
-    def __init__(self, folder: Path, port: int | None = None) -> None:
+    """``mlflow server`` on 127.0.0.1 with its proxied artifact store under ``folder/artifacts``.
+
+    ``backend_store_uri`` defaults to a SQLite file in ``folder``; ``app_name`` (``basic-auth``) and
+    ``env`` (e.g. ``MLFLOW_AUTH_CONFIG_PATH``) turn MLflow's authentication on."""
+
+    def __init__(
+        self,
+        folder: Path,
+        port: int | None = None,
+        backend_store_uri: str | None = None,
+        app_name: str | None = None,
+        workers: int = 1,
+        env: Mapping[str, str] | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> None:
         self.folder = folder
         self.port = port or free_port()
         self.uri = f"http://127.0.0.1:{self.port}"
+        self.backend_store_uri = backend_store_uri or f"sqlite:///{folder / 'server.db'}"
+        self.app_name = app_name
+        self.workers = workers
+        self.env = dict(env or {})
+        self.extra_args = list(extra_args)
+        self.log_path = folder / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 120) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+    def command(self) -> list[str]:
         command = [
             sys.executable,
             "-m",
@@ -36,27 +59,44 @@ class MlflowServer:
             "--port",
             str(self.port),
             "--backend-store-uri",
-            f"sqlite:///{self.folder / 'server.db'}",
+            self.backend_store_uri,
+            "--serve-artifacts",
             "--artifacts-destination",
             str(self.folder / "artifacts"),
             "--workers",
-            "1",
+            str(self.workers),
+            *self.extra_args,
         ]
-        env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
-        log = (self.folder / "server.log").open("ab")
-        self.process = subprocess.Popen(command, stdout=log, stderr=log, env=env, start_new_session=True)
+        if self.app_name:
+            command += ["--app-name", self.app_name]
+        return command
+
+    def log_tail(self, chars: int = 2000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return "(no server log)"
+
+    def start(self, timeout: float = 120) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true", **self.env}
+        for name in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+            env.pop(name, None)  # the server's own settings come from its command line only
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.command(), stdout=log, stderr=log, env=env, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"mlflow server exited: {(self.folder / 'server.log').read_text()[-2000:]}"
-                )
+                raise RuntimeError(f"mlflow server exited: {self.log_tail()}")
             try:
                 with urllib.request.urlopen(self.uri + "/health", timeout=2):
                     return
             except OSError:
                 time.sleep(0.3)
-        raise RuntimeError(f"mlflow server did not answer within {timeout:.0f} s")
+        self.stop()
+        raise RuntimeError(f"mlflow server did not answer within {timeout:.0f} s: {self.log_tail()}")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

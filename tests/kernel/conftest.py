@@ -17,17 +17,30 @@ from mlflow import MlflowClient
 from nbformat.v4 import new_code_cell, new_notebook
 
 from jupyter_exp.reproduce.kernel_run import execute_notebook, send_execute_request
+from tests.deploy.harness import deploy_mode, shared_deployment
 from tests.gitrepo import git, init_repo
 
 pytestmark = pytest.mark.kernel
 __all__ = ["git", "init_repo"]  # shared with the other suites
+DEPLOY_NAMES = (
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_TRACKING_TOKEN",
+)
 
 
 def kernel_env(root: Path) -> dict[str, str]:
-    """As the server starts kernels: with a str hash seed of their own, unless the test sets one."""
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    """As the server starts kernels: with a str hash seed of their own, unless the test sets one.
+
+    The store is the project's SQLite file; with ``JUPYTER_EXP_TEST_STORE=deploy`` it is the shared
+    ``mlflow server`` of tests/deploy (PostgreSQL, basic auth, the normal user's credentials)."""
+    env = {k: v for k, v in os.environ.items() if k not in DEPLOY_NAMES}
     env["JUPYTER_EXP_ROOT"] = str(root)
     env.setdefault("PYTHONHASHSEED", str(random.randrange(1, 2**32)))
+    if deploy_mode():
+        env |= shared_deployment().env()
+        env["JUPYTER_EXP_JOURNAL_DIR"] = str(root.parent / "journal")  # not the user's data folder
     return env
 
 
@@ -50,6 +63,9 @@ def run_notebook(
 
 
 def store(root: Path) -> MlflowClient:
+    """The store the project's kernels write to, as the normal user when it is the deployment."""
+    if deploy_mode():
+        return shared_deployment().client()
     return MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
 
 
@@ -75,8 +91,10 @@ def texts(cell: Any, name: str = "stdout") -> str:
 class KernelSession:
     """A kernel driven message by message, sending cell ids like JupyterLab does."""
 
-    def __init__(self, root: Path, notebook: Path | None = None) -> None:
-        env = kernel_env(root)
+    def __init__(
+        self, root: Path, notebook: Path | None = None, extra_env: dict[str, str] | None = None
+    ) -> None:
+        env = kernel_env(root) | (extra_env or {})
         if notebook is not None:
             env["JPY_SESSION_NAME"] = str(notebook)
         self.km = KernelManager(kernel_name="python3")
@@ -122,6 +140,13 @@ class KernelSession:
     def close(self) -> None:
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=True)
+
+
+@pytest.fixture(autouse=True)
+def _deployment_emptied() -> None:
+    """Against the deployment, each test starts on an empty store, as it would on its own SQLite file."""
+    if deploy_mode():
+        shared_deployment().reset()
 
 
 @pytest.fixture

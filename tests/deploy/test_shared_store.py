@@ -1,0 +1,118 @@
+"""``%%track`` against a team's store: ``mlflow server`` on PostgreSQL, proxied artifacts, basic auth on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from mlflow.exceptions import MlflowException
+
+from tests.deploy.harness import Deployment
+from tests.kernel.conftest import KernelSession, all_runs, init_repo
+
+STEPS = 300
+
+TRAINING = (
+    "%%track --name shared --seed 3\n"
+    "lr = 0.05\n"
+    "for step in range(STEPS):\n"
+    '    jupyter_exp.log(step=step, **{"train/loss": 1 / (1 + step * lr), "train/acc": step / STEPS})\n'
+    'mlflow.log_text("hello", "notes/hello.txt")\n'
+    'print("trained")'
+)
+
+
+def stored_files(client, run_id: str, path: str = "") -> dict[str, bytes]:
+    """Every artifact of the run, downloaded through the server's proxy."""
+    files: dict[str, bytes] = {}
+    for item in client.list_artifacts(run_id, path):
+        if item.is_dir:
+            files |= stored_files(client, run_id, item.path)
+        else:
+            files[item.path] = Path(client.download_artifacts(run_id, item.path)).read_bytes()
+    return files
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("shared") / "project"
+    root.mkdir()
+    init_repo(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def tracked(deployment: Deployment, project: Path):
+    """One tracked cell run by a kernel that has the normal user's credentials (and a token) in its
+    environment, on an empty store; the run as the store has it."""
+    deployment.reset()
+    token = "tok-" + deployment.user.password[::-1]  # honoured by MLflow; must not be recorded either
+    kernel = KernelSession(
+        project,
+        extra_env={
+            **deployment.env(),
+            "MLFLOW_TRACKING_TOKEN": token,
+            "JUPYTER_EXP_JOURNAL_DIR": str(project.parent / "journal"),
+        },
+    )
+    try:
+        for code in ("%load_ext jupyter_exp", f"import jupyter_exp, mlflow\nSTEPS = {STEPS}"):
+            reply, outputs = kernel.run(code)
+            assert reply["status"] == "ok", outputs
+        reply, outputs = kernel.run(TRAINING)
+        assert reply["status"] == "ok", outputs
+    finally:
+        kernel.close()
+    client = deployment.client()
+    runs = all_runs(client)
+    assert [r.info.run_name for r in runs] == ["shared"]
+    return deployment, client, runs[0], token
+
+
+def test_tracked_run_lands_in_the_shared_store(tracked, project):
+    deployment, client, run, _ = tracked
+    assert run.info.status == "FINISHED"
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:/")  # the server's proxy, no local path
+    for key in ("train/loss", "train/acc"):
+        history = client.get_metric_history(run.info.run_id, key)
+        assert sorted(m.step for m in history) == list(range(STEPS))
+    assert run.data.tags["mlflow.user"]  # who ran it, for the sidebar's "mine"
+    files = stored_files(client, run.info.run_id)
+    assert files["notes/hello.txt"] == b"hello"
+    assert "jupyter_exp/cell.py" in files and b"jupyter_exp.log" in files["jupyter_exp/cell.py"]
+    assert json.loads(files["jupyter_exp/environment.json"])  # the record's documents went through the proxy
+    on_server = {p.name for p in (deployment.server.folder / "artifacts").rglob("*") if p.is_file()}
+    assert {"hello.txt", "cell.py"} <= on_server  # kept by the server, not in the project
+    assert not (project / "mlartifacts").exists() and not (project / "mlflow.db").exists()
+
+
+def test_credentials_never_enter_the_record(tracked, project):
+    deployment, client, run, token = tracked
+    secrets = [deployment.user.password, deployment.admin.password, token]
+    files = stored_files(client, run.info.run_id)
+    assert files, "the run has no artifacts to search"
+    where = {
+        "params": json.dumps(run.data.params),
+        "tags": json.dumps(run.data.tags),
+        "metrics": json.dumps(run.data.metrics),
+        **{f"artifact {name}": data.decode("utf-8", "replace") for name, data in files.items()},
+    }
+    local = [p for p in project.rglob("*") if p.is_file() and ".git" not in p.parts]
+    where |= {f"project file {p}": p.read_text(errors="replace") for p in local}
+    journal = project.parent / "journal"
+    where |= {f"journal {p}": p.read_text(errors="replace") for p in journal.rglob("*") if p.is_file()}
+    for secret in secrets:
+        leaks = [name for name, text in where.items() if secret in text]
+        assert leaks == [], f"a credential was written into {leaks}"
+    assert "MLFLOW_TRACKING_PASSWORD" not in where["artifact jupyter_exp/environment.json"]
+
+
+def test_the_store_refuses_requests_without_credentials(deployment, monkeypatch):
+    from mlflow import MlflowClient
+
+    for name in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(MlflowException) as refused:
+        MlflowClient(deployment.tracking_uri).search_experiments()
+    assert "401" in str(refused.value)
