@@ -85,6 +85,17 @@ def test_set_rewrites_the_cell_literal_and_keeps_the_rest_of_the_line() -> None:
     assert [o.describe() for o in plan.overrides] == ["lr: 0.1 → 0.02", "config.opt.momentum: 0.9 → 0.5"]
 
 
+def test_two_sets_inside_one_config_literal_both_apply() -> None:
+    config = {**CONFIG, "config": {"value": {"opt": {"momentum": 0.9, "nesterov": False}}, "source": "cell"}}
+    history = [*HISTORY[:-1], entry(9, TARGET.replace("0.9}}", '0.9, "nesterov": False}}'))]
+    plan = build_plan(record(history, config), {"config.opt.momentum": 0.5, "config.opt.nesterov": True})
+    assert "config = {'opt': {'momentum': 0.5, 'nesterov': True}}" in plan.target.source
+    assert [o.describe() for o in plan.overrides] == [
+        "config.opt.momentum: 0.9 → 0.5",
+        "config.opt.nesterov: False → True",
+    ]
+
+
 def test_set_on_a_namespace_value_is_assigned_before_the_cell() -> None:
     plan = build_plan(record(HISTORY, CONFIG), {"epochs": 5})
     assert plan.target.assign == {"epochs": 5} and plan.target.source == TARGET
