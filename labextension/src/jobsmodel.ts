@@ -2,11 +2,10 @@
  * Reproduction jobs: start one (POST), poll the running ones every second until they end,
  * cancel, dismiss. Kept apart from the view; `changed` fires when what the view shows changes.
  */
-import type { IDisposable } from '@lumino/disposable';
-import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { describeError } from './errors';
+import { PolledModel } from './statemodel';
 import type { IJobRequest, IReproductionJob } from './types';
 
 /** The server calls the model needs (a subset of `ExpClient`). */
@@ -33,32 +32,22 @@ export function isJobActive(job: IReproductionJob): boolean {
   );
 }
 
-export class JobsModel implements IDisposable {
+export class JobsModel extends PolledModel<IJobsState> {
   constructor(options: JobsModel.IOptions) {
+    super(
+      { jobs: [], error: null },
+      {
+        interval: options.interval ?? 1000,
+        name: 'jupyter-exp:jobs',
+        standby: 'never'
+      }
+    );
     this._client = options.client;
-    this._interval = options.interval ?? 1000;
-  }
-
-  get changed(): ISignal<this, IJobsState> {
-    return this._changed;
   }
 
   /** Emitted once per job when it ends (so the run list can show the reproduction run). */
   get jobEnded(): ISignal<this, IReproductionJob> {
     return this._jobEnded;
-  }
-
-  get state(): IJobsState {
-    return this._state;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
-
-  /** Whether running jobs are being polled. */
-  get isPolling(): boolean {
-    return this._poll !== null;
   }
 
   /** Start a reproduction; rejects (with the server's message) on bad input. */
@@ -83,7 +72,7 @@ export class JobsModel implements IDisposable {
         this._byId.set(job.id, job);
       }
       this._emit(null);
-      this._ensurePolling();
+      this._followActive();
     } catch (error) {
       this._emit(describeError(error));
     }
@@ -97,7 +86,7 @@ export class JobsModel implements IDisposable {
     } catch (error) {
       this._emit(describeError(error));
       try {
-        this._upsert(await this._client.getJob(jobId), this._state.error);
+        this._upsert(await this._client.getJob(jobId), this.state.error);
       } catch {
         // The error above already says what went wrong.
       }
@@ -107,7 +96,7 @@ export class JobsModel implements IDisposable {
   /** Hide an ended job. */
   dismiss(jobId: string): void {
     this._dismissed.add(jobId);
-    this._emit(this._state.error);
+    this._emit(this.state.error);
   }
 
   /** Fetch every running job once; rethrows the first failure (so the poll backs off). */
@@ -124,62 +113,37 @@ export class JobsModel implements IDisposable {
       })
     );
     this._emit(failure ? describeError(failure) : null);
-    if (!this._hasActive()) {
-      this._stopPolling();
-    }
+    this._followActive();
     if (failure) {
       throw failure;
     }
   }
 
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this._stopPolling();
-    Signal.clearData(this);
+  protected load(): Promise<void> {
+    return this.update();
   }
 
   private _upsert(job: IReproductionJob, error: string | null): void {
     this._byId.set(job.id, job);
     this._emit(error);
-    if (this._hasActive()) {
-      this._ensurePolling();
-    } else {
-      this._stopPolling();
-    }
+    this._followActive();
   }
 
-  private _hasActive(): boolean {
-    return [...this._byId.values()].some(isJobActive);
-  }
-
-  private _ensurePolling(): void {
-    if (this._isDisposed || this._poll || !this._hasActive()) {
+  /** Poll while a job runs, not otherwise. */
+  private _followActive(): void {
+    if (this.isDisposed) {
       return;
     }
-    this._poll = new Poll({
-      auto: true,
-      factory: () => this.update(),
-      frequency: { interval: this._interval, backoff: true, max: 30_000 },
-      name: 'jupyter-exp:jobs',
-      standby: 'never'
-    });
-  }
-
-  private _stopPolling(): void {
-    if (this._poll) {
-      const poll = this._poll;
-      this._poll = null;
-      // Disposing from inside the poll's own tick is safe: the next tick is not scheduled.
-      poll.dispose();
+    if ([...this._byId.values()].some(isJobActive)) {
+      this.startPolling();
+    } else {
+      this.stopPolling();
     }
   }
 
   /** Recompute the state, emit `jobEnded` for jobs that just ended, and `changed` if needed. */
   private _emit(error: string | null): void {
-    if (this._isDisposed) {
+    if (this.isDisposed) {
       return;
     }
     for (const job of this._byId.values()) {
@@ -197,23 +161,13 @@ export class JobsModel implements IDisposable {
     const jobs = [...this._byId.values()]
       .filter(job => !this._dismissed.has(job.id))
       .sort((a, b) => (b.created ?? 0) - (a.created ?? 0));
-    const next: IJobsState = { jobs, error };
-    if (JSON.stringify(next) === JSON.stringify(this._state)) {
-      return;
-    }
-    this._state = next;
-    this._changed.emit(next);
+    this.setState({ jobs, error });
   }
 
   private _client: IJobsClient;
-  private _interval: number;
   private _byId = new Map<string, IReproductionJob>();
   private _dismissed = new Set<string>();
   private _ended = new Set<string>();
-  private _state: IJobsState = { jobs: [], error: null };
-  private _poll: Poll | null = null;
-  private _isDisposed = false;
-  private _changed = new Signal<this, IJobsState>(this);
   private _jobEnded = new Signal<this, IReproductionJob>(this);
 }
 

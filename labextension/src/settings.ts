@@ -1,6 +1,7 @@
 /**
  * Reading the plugin's settings (labextension/schema/plugin.json) into a typed object.
  */
+import { StateModel } from './statemodel';
 import type { IExpSettings, RunScope } from './types';
 
 /** Defaults; must agree with labextension/schema/plugin.json. */
@@ -43,4 +44,23 @@ export function readSettings(
   const defaultKernelspec =
     typeof rawKernel === 'string' ? rawKernel.trim() : '';
   return { pollInterval, defaultScope, defaultKernelspec };
+}
+
+/**
+ * The plugin's settings, held in this one place: the plugin sets them from the setting
+ * registry, the models and actions read them and follow `changed`.
+ */
+export class SettingsModel extends StateModel<IExpSettings> {
+  constructor(initial: IExpSettings = DEFAULT_SETTINGS) {
+    super({ ...initial });
+  }
+
+  /** Apply a composite settings object (bad values fall back to the defaults). */
+  load(composite: Record<string, unknown> | null | undefined): void {
+    this.setState(readSettings(composite));
+  }
+
+  update(settings: IExpSettings): void {
+    this.setState({ ...settings });
+  }
 }

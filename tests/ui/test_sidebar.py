@@ -117,7 +117,7 @@ def test_track_watch_compare_and_reproduce(browser, lab, screenshots: Path):
     # Compare the two runs: only lr differs; curves overlaid; the cells' diff shows the change.
     for row in sidebar.locator(".jp-exp-run").all():
         row.locator("input.jp-exp-run-select").check()
-    sidebar.locator("button.jp-exp-compare-button").click()
+    sidebar.locator(".jp-exp-compare-button").click()
     compare = page.locator(".jp-exp-compare")
     compare.locator("table.jp-exp-param-table").wait_for(timeout=30_000)
     differing = compare.locator("table.jp-exp-param-table tr.jp-exp-differs").all_inner_texts()

@@ -1,4 +1,5 @@
 import { IStoreState, StoreModel } from '../model';
+import { waitFor } from './fixtures';
 
 const STORE = {
   tracking_uri: 'sqlite:////abs/path/mlflow.db',
@@ -93,21 +94,25 @@ describe('StoreModel', () => {
     expect(fetchStore).toHaveBeenCalledTimes(1);
   });
 
-  it('emits settingsChanged only for real changes and never polls at 0', () => {
-    model = new StoreModel({ fetchStore: async () => STORE });
-    const changed = jest.fn();
-    model.settingsChanged.connect(changed);
-    model.updateSettings({ ...model.settings });
-    expect(changed).not.toHaveBeenCalled();
-    model.updateSettings({
-      ...model.settings,
-      pollInterval: 0,
-      defaultScope: 'all'
-    });
-    expect(changed).toHaveBeenCalledTimes(1);
-    expect(model.settings.defaultScope).toBe('all');
+  it('changes the frequency of its one poll in place and never polls at 0', async () => {
+    const fetchStore = jest.fn(async () => STORE);
+    model = new StoreModel({ fetchStore, pollInterval: 0 });
     model.startPolling();
     expect(model.isPolling).toBe(false);
+    await model.refresh();
+    expect(fetchStore).toHaveBeenCalledTimes(1);
+
+    model.setPollInterval(20);
+    expect(model.isPolling).toBe(true);
+    await waitFor(() => fetchStore.mock.calls.length >= 3);
+    model.setPollInterval(0);
+    expect(model.isPolling).toBe(false);
+    const calls = fetchStore.mock.calls.length;
+    // A refresh still loads once, and does not start polling again.
+    await model.refresh();
+    expect(fetchStore.mock.calls.length).toBe(calls + 1);
+    await new Promise(resolve => setTimeout(resolve, 100));
+    expect(fetchStore.mock.calls.length).toBe(calls + 1);
   });
 
   it('stops emitting once disposed', async () => {

@@ -3,6 +3,7 @@
  */
 import type { IRunsState } from '../runsmodel';
 import {
+  RunListView,
   renderRunList,
   renderRunRow,
   updateLiveTimes
@@ -21,8 +22,7 @@ function listState(overrides: Partial<IRunsState> = {}): IRunsState {
     scope: 'all',
     notebookPath: null,
     experiment: null,
-    search: '',
-    statusFilter: '',
+    filters: { search: '', status: '' },
     sort: 'start_time DESC',
     runs: [],
     nextPageToken: null,
@@ -73,7 +73,12 @@ describe('renderRunRow', () => {
       'train/loss',
       'system/wall_time_s'
     ]);
-    expect(metrics[0].textContent).toBe('train/loss0.1235');
+    // Name and value on one line of text, separated: "train/loss 0.1235", not "train/loss⁰·¹²³⁵".
+    expect(metrics[0].textContent).toBe('train/loss 0.1235');
+    expect(metrics[0].querySelector('.jp-exp-value')?.textContent).toBe(
+      '0.1235'
+    );
+    expect(metrics[0].querySelector('sup, small')).toBeNull();
   });
 
   it('opens on click and toggles the selection without opening', () => {
@@ -161,6 +166,118 @@ describe('renderRunList', () => {
     ).toEqual([false, true]);
     (host.querySelector('.jp-exp-load-more') as HTMLButtonElement).click();
     expect(cb.onLoadMore).toHaveBeenCalled();
+  });
+});
+
+describe('RunListView', () => {
+  function mount() {
+    const host = document.createElement('div');
+    document.body.appendChild(host);
+    const cb = callbacks();
+    const view = new RunListView(host, { callbacks: cb });
+    return { host, cb, view };
+  }
+
+  const running = makeRun({
+    run_id: 'live',
+    status: 'RUNNING',
+    end_time: null
+  });
+
+  it('reuses the row elements of runs still listed, and drops the others', () => {
+    const { host, view } = mount();
+    view.render(listState({ runs: [running, makeRun({ run_id: 'b' })] }), {
+      activeRunId: null,
+      now: NOW
+    });
+    const live = host.querySelector('[data-run-id="live"]');
+    const name = live?.querySelector('.jp-exp-run-name');
+    // The poll brings the same RUNNING run again (a new object): nothing is rebuilt.
+    view.render(
+      listState({ runs: [{ ...running }, makeRun({ run_id: 'b' })] }),
+      { activeRunId: null, now: NOW + 2000 }
+    );
+    expect(host.querySelector('[data-run-id="live"]')).toBe(live);
+    expect(live?.querySelector('.jp-exp-run-name')).toBe(name);
+    // It finished: the same row shows the new status.
+    view.render(
+      listState({
+        runs: [
+          makeRun({ run_id: 'c' }),
+          { ...running, status: 'FINISHED', end_time: NOW }
+        ]
+      }),
+      { activeRunId: 'live', now: NOW + 4000 }
+    );
+    const rows = [...host.querySelectorAll<HTMLElement>('.jp-exp-run')];
+    expect(rows.map(r => r.dataset.runId)).toEqual(['c', 'live']);
+    expect(rows[1]).toBe(live);
+    expect(rows[1].dataset.status).toBe('FINISHED');
+    expect(rows[1].classList.contains('jp-mod-active')).toBe(true);
+    expect(view.row('b')).toBeUndefined();
+    host.remove();
+  });
+
+  it('keeps keyboard focus and ticks across an update', () => {
+    const { host, cb, view } = mount();
+    const runs = [running, makeRun({ run_id: 'b' })];
+    view.render(listState({ runs }), { activeRunId: null, now: NOW });
+    const row = host.querySelector<HTMLElement>('[data-run-id="b"]');
+    const box = row?.querySelector<HTMLInputElement>('input.jp-exp-run-select');
+    box?.click();
+    expect(cb.onToggle).toHaveBeenCalledWith('b', true);
+    box?.focus();
+    expect(document.activeElement).toBe(box);
+    // The model now has 'b' ticked; the live run changed meanwhile.
+    view.render(
+      listState({
+        runs: [
+          { ...running, metrics: { loss: 0.5 } },
+          makeRun({ run_id: 'b' })
+        ],
+        selection: ['b']
+      }),
+      { activeRunId: null, now: NOW + 2000 }
+    );
+    expect(document.activeElement).toBe(box);
+    expect(box?.checked).toBe(true);
+    row?.focus();
+    view.render(listState({ runs, selection: ['b'] }), {
+      activeRunId: null,
+      now: NOW + 4000
+    });
+    expect(document.activeElement).toBe(row);
+    expect(host.querySelector<HTMLElement>('[data-run-id="b"]')).toBe(row);
+    host.remove();
+  });
+
+  it('shows the loading and empty states and comes back to the rows', () => {
+    const { host, view } = mount();
+    view.render(listState({ status: 'loading' }), {
+      activeRunId: null,
+      now: NOW
+    });
+    expect(host.textContent).toBe('Loading runs…');
+    view.render(listState({ filters: { search: 'x', status: '' } }), {
+      activeRunId: null,
+      now: NOW
+    });
+    expect(host.querySelector('.jp-exp-empty')?.textContent).toBe(
+      'No run matches the filter.'
+    );
+    view.render(listState({ scope: 'notebook' }), {
+      activeRunId: null,
+      now: NOW
+    });
+    expect(host.textContent).toContain('%%track');
+    expect(host.textContent).not.toContain('%%%');
+    view.render(listState({ runs: [running] }), {
+      activeRunId: null,
+      now: NOW
+    });
+    expect(host.querySelector('.jp-exp-empty')).toBeNull();
+    expect(host.querySelectorAll('.jp-exp-run')).toHaveLength(1);
+    host.remove();
   });
 });
 

@@ -1,7 +1,12 @@
 /**
  * @jest-environment jsdom
  */
-import { RunsModel } from '../runsmodel';
+import {
+  RunsModel,
+  parseSort,
+  sortMetric,
+  sortableMetrics
+} from '../runsmodel';
 import type { IRunQuery, IRunsPage } from '../types';
 import { makeRun, waitFor } from './fixtures';
 
@@ -133,7 +138,7 @@ describe('RunsModel', () => {
     expect(model.state.nextPageToken).toBe('4');
   });
 
-  it('keeps a selection of listed runs and clears it when the query changes', async () => {
+  it('keeps the ticked runs while a filter, the scope or the sort changes', async () => {
     const { fetchRuns } = fakeServer(() => ({
       runs: [
         makeRun({ run_id: 'a' }),
@@ -152,8 +157,76 @@ describe('RunsModel', () => {
     expect(model.state.selection).toEqual(['c']);
     expect(model.isSelected('c')).toBe(true);
 
+    // Typing a filter (or any other change of the query) keeps what was ticked.
+    model.setSearch("params.lr = '0.1'");
+    await model.refresh();
     model.setStatusFilter('RUNNING');
+    model.setSortField('metrics.loss');
+    await model.refresh();
+    expect(model.state.selection).toEqual(['c']);
+    model.clearSelection();
     expect(model.state.selection).toEqual([]);
+  });
+
+  it('sorts by a chosen metric, ascending or descending, on the server', async () => {
+    const { fetchRuns, queries } = fakeServer(() => ({
+      runs: [
+        makeRun({ run_id: 'a', metrics: { 'system/wall_time_s': 1, loss: 2 } }),
+        makeRun({ run_id: 'b', metrics: { acc: 0.5 } })
+      ],
+      next_page_token: null
+    }));
+    model = new RunsModel({ fetchRuns, scope: 'all' });
+    await model.refresh();
+    expect(sortableMetrics(model.state.runs, model.state.sort)).toEqual([
+      'acc',
+      'loss',
+      'system/wall_time_s'
+    ]);
+    model.setSortDirection('ASC');
+    model.setSortField('metrics.loss');
+    await model.refresh();
+    expect(queries.pop()?.order).toBe('metrics.loss ASC');
+    model.setSortDirection('DESC');
+    await model.refresh();
+    expect(queries.pop()?.order).toBe('metrics.loss DESC');
+    expect(sortMetric(model.state.sort)).toBe('loss');
+    // An attribute comes with its own direction: names A to Z, times newest first.
+    model.setSortField('run_name');
+    expect(model.state.sort).toBe('run_name ASC');
+    model.setSortField('start_time');
+    expect(model.state.sort).toBe('start_time DESC');
+    expect(parseSort('metrics.system/wall_time_s ASC')).toEqual({
+      field: 'metrics.system/wall_time_s',
+      direction: 'ASC'
+    });
+    // The metric sorted by stays offered when no loaded row has it.
+    expect(sortableMetrics([], 'metrics.f1 DESC')).toEqual(['f1']);
+  });
+
+  it('drops a stale answer and loads the new query when it changes during a load', async () => {
+    const answers: ((page: IRunsPage) => void)[] = [];
+    const fetchRuns = jest.fn(
+      (query: IRunQuery) =>
+        new Promise<IRunsPage>(resolve => {
+          answers.push(page => resolve(page));
+          void query;
+        })
+    );
+    model = new RunsModel({ fetchRuns, scope: 'all' });
+    const first = model.refresh();
+    await waitFor(() => fetchRuns.mock.calls.length === 1);
+    model.setSearch('metrics.loss < 1');
+    await waitFor(() => fetchRuns.mock.calls.length === 2);
+    expect(fetchRuns.mock.calls[1][0]).toMatchObject({
+      filter: 'metrics.loss < 1'
+    });
+    answers[0]({ runs: [makeRun({ run_id: 'stale' })], next_page_token: null });
+    await first;
+    expect(model.state.runs).toEqual([]);
+    answers[1]({ runs: [makeRun({ run_id: 'fresh' })], next_page_token: null });
+    await waitFor(() => model.state.runs.length === 1);
+    expect(model.state.runs[0].run_id).toBe('fresh');
   });
 
   it('records a failed request as a one-line error and keeps the rows', async () => {

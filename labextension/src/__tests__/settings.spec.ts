@@ -1,5 +1,10 @@
 import schema from '../../schema/plugin.json';
-import { DEFAULT_SETTINGS, MIN_POLL_INTERVAL, readSettings } from '../settings';
+import {
+  DEFAULT_SETTINGS,
+  MIN_POLL_INTERVAL,
+  SettingsModel,
+  readSettings
+} from '../settings';
 
 describe('readSettings', () => {
   it('returns the defaults for empty settings', () => {
@@ -40,5 +45,22 @@ describe('readSettings', () => {
     expect(props.defaultKernelspec.default).toBe(
       DEFAULT_SETTINGS.defaultKernelspec
     );
+  });
+});
+
+describe('SettingsModel', () => {
+  it('holds the settings and emits only when a value really changed', () => {
+    const model = new SettingsModel();
+    const seen: number[] = [];
+    model.changed.connect((_, settings) => seen.push(settings.pollInterval));
+    model.load({});
+    model.load({ pollInterval: 2000 });
+    expect(seen).toEqual([]);
+    model.load({ pollInterval: 5000, defaultScope: 'all' });
+    expect(seen).toEqual([5000]);
+    expect(model.state.defaultScope).toBe('all');
+    model.update({ ...model.state });
+    expect(seen).toEqual([5000]);
+    model.dispose();
   });
 });

@@ -2,7 +2,7 @@
  * @jest-environment jsdom
  */
 import type { IStoreState } from '../model';
-import { renderStoreView } from '../widgets/storeview';
+import { renderStoreLine } from '../widgets/storeview';
 
 const INFO = {
   tracking_uri: 'sqlite:////abs/path/mlflow.db',
@@ -13,12 +13,12 @@ const INFO = {
 
 function render(state: IStoreState): HTMLElement {
   const host = document.createElement('div');
-  renderStoreView(host, state);
+  renderStoreLine(host, state);
   return host;
 }
 
-describe('renderStoreView', () => {
-  it('shows the tracking URI, label and root under stable class names', () => {
+describe('renderStoreLine', () => {
+  it('shows the store label in one line, the details in its tooltip', () => {
     const host = render({
       status: 'ready',
       info: INFO,
@@ -26,24 +26,18 @@ describe('renderStoreView', () => {
       error: null
     });
     expect(host.dataset.status).toBe('ready');
-    expect(host.querySelector('.jp-exp-title')?.textContent).toBe('Runs');
-    expect(host.querySelector('.jp-exp-store-uri')?.textContent).toBe(
-      INFO.tracking_uri
-    );
-    expect(host.querySelector('.jp-exp-store-line')?.textContent).toBe(
-      `Tracking store: ${INFO.tracking_uri}`
-    );
-    expect(host.querySelector('.jp-exp-store-label')?.textContent).toBe(
-      'mlflow.db (SQLite)'
-    );
-    expect(host.querySelector('.jp-exp-root')?.textContent).toBe('/abs/path');
-    expect(host.querySelector('.jp-exp-artifact-root')?.textContent).toBe(
-      INFO.artifact_root
-    );
+    const line = host.querySelector<HTMLElement>('.jp-exp-store-line');
+    expect(line?.textContent).toBe('Store: mlflow.db (SQLite)');
+    expect(line?.title.split('\n')).toEqual([
+      `Tracking URI: ${INFO.tracking_uri}`,
+      'Root: /abs/path',
+      'Artifacts: /abs/path/mlartifacts',
+      'jupyter-exp 0.1.0'
+    ]);
     expect(host.querySelector('.jp-exp-error')).toBeNull();
   });
 
-  it('shows a loading line, then an error line', () => {
+  it('shows a loading line, then an error line that keeps the last info', () => {
     const host = render({
       status: 'loading',
       info: null,
@@ -53,30 +47,31 @@ describe('renderStoreView', () => {
     expect(host.querySelector('.jp-exp-status')?.textContent).toMatch(
       /Loading/
     );
-
-    renderStoreView(host, {
+    renderStoreLine(host, {
       status: 'error',
-      info: null,
-      label: '',
+      info: INFO,
+      label: 'mlflow.db (SQLite)',
       error: 'Forbidden'
     });
     const error = host.querySelector('.jp-exp-error');
-    expect(error?.textContent).toBe('Error: Forbidden');
+    expect(error?.textContent).toBe('Store: Forbidden');
     expect(error?.getAttribute('role')).toBe('alert');
     expect(host.querySelector('.jp-exp-status')).toBeNull();
-    expect(host.querySelectorAll('.jp-exp-title')).toHaveLength(1);
+    expect(host.querySelector('.jp-exp-store-label')?.textContent).toBe(
+      'mlflow.db (SQLite)'
+    );
   });
 
-  it('never shows a database password', () => {
+  it('never shows a database password, not even in the tooltip', () => {
     const host = render({
       status: 'ready',
       info: { ...INFO, tracking_uri: 'postgresql://u:s3cret@db:5432/mlflow' },
-      label: 'db:5432/mlflow (PostgreSQL)',
+      label: '',
       error: null
     });
-    expect(host.textContent).not.toContain('s3cret');
-    expect(host.querySelector('.jp-exp-store-uri')?.textContent).toBe(
-      'postgresql://u:***@db:5432/mlflow'
-    );
+    const line = host.querySelector<HTMLElement>('.jp-exp-store-line');
+    expect(host.innerHTML).not.toContain('s3cret');
+    expect(line?.textContent).toBe('Store: postgresql://u:***@db:5432/mlflow');
+    expect(line?.title).toContain('postgresql://u:***@db:5432/mlflow');
   });
 });

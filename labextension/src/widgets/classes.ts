@@ -8,12 +8,7 @@ export namespace ExpClass {
   export const title = 'jp-exp-title';
   export const store = 'jp-exp-store';
   export const storeLine = 'jp-exp-store-line';
-  export const storeUri = 'jp-exp-store-uri';
   export const storeLabel = 'jp-exp-store-label';
-  export const rootLine = 'jp-exp-root-line';
-  export const root = 'jp-exp-root';
-  export const artifactRoot = 'jp-exp-artifact-root';
-  export const version = 'jp-exp-version';
   export const status = 'jp-exp-status';
   export const error = 'jp-exp-error';
   export const caption = 'jp-exp-caption';
@@ -28,6 +23,7 @@ export namespace ExpClass {
   export const search = 'jp-exp-search';
   export const statusFilter = 'jp-exp-status-filter';
   export const sort = 'jp-exp-sort';
+  export const sortDirection = 'jp-exp-sort-direction';
   export const refresh = 'jp-exp-refresh';
   export const compareButton = 'jp-exp-compare-button';
   export const actions = 'jp-exp-actions';

@@ -1,6 +1,7 @@
 /**
  * Tiny DOM helpers shared by the plain-DOM views (testable under jsdom).
  */
+import type { TranslationBundle } from '@jupyterlab/translation';
 
 /** `<tag class=className>text</tag>` in `doc`. */
 export function el<K extends keyof HTMLElementTagNameMap>(
@@ -94,3 +95,27 @@ export function select(
   node.value = value;
   return node;
 }
+
+/** The part of a JupyterLab `TranslationBundle` the views use. */
+export type Trans = Pick<TranslationBundle, '__' | '_n'>;
+
+/** `%1`, `%2`… replaced by `args`, as JupyterLab's gettext does. */
+function strfmt(text: string, args: unknown[]): string {
+  return text.replace(/%(%|\d+)/g, (match, index: string) =>
+    index === '%'
+      ? '%'
+      : Number(index) <= args.length
+        ? String(args[Number(index) - 1])
+        : match
+  );
+}
+
+/**
+ * The untranslated bundle (what `nullTranslator` gives), for views used without a translator
+ * (tests, other plugins). Kept here so the plain-DOM views need no JupyterLab import at runtime.
+ */
+export const untranslated: Trans = {
+  __: (msgid: string, ...args: unknown[]) => strfmt(msgid, args),
+  _n: (msgid: string, plural: string, n: number, ...args: unknown[]) =>
+    strfmt(n === 1 ? msgid : plural, [n, ...args])
+};

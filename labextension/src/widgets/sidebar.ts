@@ -1,24 +1,44 @@
-import { refreshIcon } from '@jupyterlab/ui-components';
+/**
+ * The left-area "Runs" panel, a JupyterLab `SidePanel`: the store line in its header, a toolbar
+ * (scope, refresh, compare), a filter toolbar (experiment, filter, status, sort), the jobs, the
+ * run list and the detail of the run clicked (which replaces the list until "back").
+ *
+ * Model signals only request an update; the panel renders what changed once per frame in
+ * `onUpdateRequest`.
+ */
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import {
+  CommandToolbarButton,
+  SidePanel,
+  Toolbar,
+  ToolbarButton,
+  caretDownIcon,
+  caretUpIcon,
+  refreshIcon
+} from '@jupyterlab/ui-components';
+import type { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
-import { Widget } from '@lumino/widgets';
+import { Panel, Widget } from '@lumino/widgets';
 
-import type { DetailModel, IDetailState } from '../detailmodel';
+import type { DetailModel } from '../detailmodel';
 import { runsIcon } from '../icons';
 import type { JobsModel } from '../jobsmodel';
 import type { StoreModel } from '../model';
 import {
-  SORT_OPTIONS,
+  SORT_FIELDS,
   STATUS_OPTIONS,
+  parseSort,
+  sortableMetrics,
   type IRunsState,
   type RunsModel
 } from '../runsmodel';
-import { SIDEBAR_ID } from '../tokens';
+import { CommandIDs, SIDEBAR_ID } from '../tokens';
 import type { IRunDetail, IRunSummary, RunScope, RunStatus } from '../types';
 import { ExpClass } from './classes';
 import { renderRunDetail } from './detailview';
-import { button, el, select } from './dom';
+import { el, select, type Trans } from './dom';
 import { renderJobs } from './jobsview';
-import { renderRunList, updateLiveTimes } from './runlist';
+import { RunListView } from './runlist';
 import { renderStoreLine } from './storeview';
 
 /** What the sidebar asks the application to do. */
@@ -29,14 +49,7 @@ export interface ISidebarActions {
   openSnapshot(run: IRunDetail): void;
   copyRunId(runId: string): void;
   reproduce(runId: string): void;
-  compare(runIds: string[]): void;
 }
-
-const SCOPE_OPTIONS: { value: RunScope; label: string }[] = [
-  { value: 'notebook', label: 'This notebook' },
-  { value: 'experiment', label: 'Experiment' },
-  { value: 'all', label: 'All runs' }
-];
 
 /** Stable key of what the detail depends on in a run's summary. */
 function summaryKey(run: IRunSummary | undefined): string {
@@ -51,13 +64,22 @@ function summaryKey(run: IRunSummary | undefined): string {
     : '';
 }
 
-/**
- * The left-area "Runs" panel: toolbar, store line, jobs, run list, compare button, and the
- * detail of the run clicked (which replaces the list until "back").
- */
-export class RunsSidebar extends Widget {
+/** A widget around a plain DOM node (a toolbar item or a section of the panel). */
+function nodeWidget(node: HTMLElement, className = ''): Widget {
+  const widget = new Widget({ node });
+  if (className) {
+    widget.addClass(className);
+  }
+  return widget;
+}
+
+type Part = 'store' | 'runs' | 'detail' | 'jobs';
+
+export class RunsSidebar extends SidePanel {
   constructor(options: RunsSidebar.IOptions) {
-    super();
+    const translator = options.translator ?? nullTranslator;
+    super({ content: new Panel(), translator });
+    const trans = (this._bundle = translator.load('jupyter_exp'));
     this.store = options.store;
     this.runs = options.runs;
     this.detail = options.detail;
@@ -66,51 +88,54 @@ export class RunsSidebar extends Widget {
     this.id = SIDEBAR_ID;
     this.addClass(ExpClass.panel);
     this.title.icon = runsIcon;
-    this.title.caption = 'Experiment Runs';
-    this.title.label = 'Runs';
-    this.node.setAttribute('aria-label', 'Experiment Runs');
+    this.title.caption = trans.__('Experiment Runs');
+    this.node.setAttribute('aria-label', trans.__('Experiment Runs'));
 
     const doc = this.node.ownerDocument;
-    const header = el(doc, 'div', ExpClass.header);
-    header.appendChild(el(doc, 'h2', ExpClass.title, 'Runs'));
+    const heading = el(doc, 'h2', ExpClass.title, trans.__('Runs'));
     this._storeNode = el(doc, 'div', ExpClass.store);
-    header.appendChild(this._storeNode);
-    this._toolbar = this._buildToolbar(doc);
+    const header = el(doc, 'div', ExpClass.header);
+    header.append(heading, this._storeNode);
+    this.header.addWidget(nodeWidget(header));
+
+    this._buildToolbar(doc, options.commands);
+    this._filters = this._buildFilters(doc);
     this._errorNode = el(doc, 'div', ExpClass.error);
     this._errorNode.setAttribute('role', 'alert');
     this._jobsNode = el(doc, 'div', ExpClass.jobs);
-    this._listNode = el(doc, 'div', ExpClass.runList);
-    this._listNode.setAttribute('aria-label', 'Runs');
-    const footer = el(doc, 'div', 'jp-exp-footer');
-    this._compareButton = button(doc, ExpClass.compareButton, 'Compare', {
-      title: 'Compare the selected runs (select 2 or more)',
-      accept: true,
-      onClick: () => this._actions.compare([...this.runs.state.selection])
+    const listNode = el(doc, 'div', ExpClass.runList);
+    listNode.setAttribute('aria-label', trans.__('Runs'));
+    this._list = new RunListView(listNode, {
+      trans,
+      callbacks: {
+        onOpen: runId => this.openRun(runId),
+        onToggle: (runId, selected) =>
+          this.runs.toggleSelected(runId, selected),
+        onLoadMore: () => void this.runs.loadMore()
+      }
     });
-    footer.appendChild(this._compareButton);
-    this._listFooter = footer;
     this._detailNode = el(doc, 'div', ExpClass.detail);
     this._detailNode.hidden = true;
 
-    this.node.append(
-      header,
-      this._toolbar.node,
-      this._errorNode,
-      this._jobsNode,
-      this._listNode,
-      footer,
-      this._detailNode
-    );
+    this.content.addClass('jp-exp-content');
+    this._filtersWidget = this._filters.panel;
+    this._listWidget = nodeWidget(listNode);
+    for (const widget of [
+      this._filtersWidget,
+      nodeWidget(this._errorNode),
+      nodeWidget(this._jobsNode),
+      this._listWidget,
+      nodeWidget(this._detailNode)
+    ]) {
+      this.addWidget(widget);
+    }
 
-    this.store.changed.connect(this._renderStore, this);
+    this.store.changed.connect(this._onStoreChanged, this);
     this.runs.changed.connect(this._onRunsChanged, this);
-    this.detail.changed.connect(this._renderDetail, this);
-    this.jobs.changed.connect(this._renderJobs, this);
+    this.detail.changed.connect(this._onDetailChanged, this);
+    this.jobs.changed.connect(this._onJobsChanged, this);
     this.jobs.jobEnded.connect(this._onJobEnded, this);
-    this._renderStore();
-    this._onRunsChanged();
-    this._renderDetail();
-    this._renderJobs();
+    this._render(new Set<Part>(['store', 'runs', 'detail', 'jobs']));
   }
 
   readonly store: StoreModel;
@@ -123,17 +148,34 @@ export class RunsSidebar extends Widget {
     void this.detail.open(runId);
   }
 
+  /** Reload everything shown. */
+  refresh(): Promise<void> {
+    return Promise.all([
+      this.store.refresh(),
+      this.runs.refresh(),
+      this.detail.reload()
+    ]).then(() => undefined);
+  }
+
   dispose(): void {
     if (this.isDisposed) {
       return;
     }
     this._stopTimer();
-    this.store.changed.disconnect(this._renderStore, this);
+    this.store.changed.disconnect(this._onStoreChanged, this);
     this.runs.changed.disconnect(this._onRunsChanged, this);
-    this.detail.changed.disconnect(this._renderDetail, this);
-    this.jobs.changed.disconnect(this._renderJobs, this);
+    this.detail.changed.disconnect(this._onDetailChanged, this);
+    this.jobs.changed.disconnect(this._onJobsChanged, this);
     this.jobs.jobEnded.disconnect(this._onJobEnded, this);
     super.dispose();
+  }
+
+  /** Render the parts whose model changed since the last frame, once. */
+  protected onUpdateRequest(msg: Message): void {
+    super.onUpdateRequest(msg);
+    const dirty = this._dirty;
+    this._dirty = new Set();
+    this._render(dirty);
   }
 
   /** Refresh when the panel is shown, so it is current even between polls. */
@@ -163,46 +205,148 @@ export class RunsSidebar extends Widget {
     super.onBeforeDetach(msg);
   }
 
-  private _buildToolbar(doc: Document): RunsSidebar.IToolbar {
-    const state = this.runs.state;
-    const node = el(doc, 'div', ExpClass.toolbar);
+  private _request(part: Part): void {
+    this._dirty.add(part);
+    this.update();
+  }
 
+  private _onStoreChanged(): void {
+    this._request('store');
+  }
+
+  private _onRunsChanged(): void {
+    this._request('runs');
+    // Reload the detail when its run changed in the list (e.g. RUNNING -> FINISHED).
+    const runId = this.detail.runId;
+    if (runId) {
+      const key = summaryKey(this.runs.run(runId));
+      if (key && this._detailKey && key !== this._detailKey) {
+        void this.detail.reload();
+      }
+      this._detailKey = key;
+    }
+  }
+
+  private _onDetailChanged(): void {
+    const runId = this.detail.runId;
+    this._detailKey = runId ? summaryKey(this.runs.run(runId)) : '';
+    this._request('detail');
+  }
+
+  private _onJobsChanged(): void {
+    this._request('jobs');
+  }
+
+  private _onJobEnded(): void {
+    void this.runs.refresh();
+    if (this.detail.runId) {
+      void this.detail.reload();
+    }
+  }
+
+  private _render(parts: ReadonlySet<Part>): void {
+    if (parts.has('store')) {
+      renderStoreLine(this._storeNode, this.store.state);
+    }
+    if (parts.has('runs') || parts.has('detail')) {
+      this._renderRuns(this.runs.state);
+    }
+    if (parts.has('detail')) {
+      this._renderDetail();
+    }
+    if (parts.has('jobs')) {
+      renderJobs(this._jobsNode, this.jobs.state, {
+        onCancel: jobId => void this.jobs.cancel(jobId),
+        onDismiss: jobId => this.jobs.dismiss(jobId),
+        onOpenRun: runId => this.openRun(runId)
+      });
+    }
+  }
+
+  private _renderRuns(state: IRunsState): void {
+    const open = this.detail.runId !== null;
+    this._syncFilters(state);
+    this._errorNode.textContent = state.error
+      ? this._bundle.__('Error: %1', state.error)
+      : '';
+    this._errorNode.hidden = !state.error || open;
+    // The list keeps the active row marked for when it shows again.
+    this._list.render(state, {
+      activeRunId: this.detail.runId,
+      now: Date.now()
+    });
+  }
+
+  private _renderDetail(): void {
+    const state = this.detail.state;
+    const open = state.runId !== null;
+    this.node.classList.toggle('jp-exp-mod-detail', open);
+    this._filtersWidget.setHidden(open);
+    this._listWidget.setHidden(open);
+    this._detailNode.hidden = !open;
+    this._errorNode.hidden = open || !this.runs.state.error;
+    renderRunDetail(this._detailNode, state, {
+      now: Date.now(),
+      canGotoCell: this._actions.canGotoCell,
+      callbacks: {
+        onBack: () => this.detail.close(),
+        onGotoCell: run => this._actions.gotoCell(run),
+        onOpenSnapshot: run => this._actions.openSnapshot(run),
+        onCopyId: runId => this._actions.copyRunId(runId),
+        onReproduce: runId => this._actions.reproduce(runId),
+        onOpenRun: runId => this.openRun(runId)
+      }
+    });
+  }
+
+  /** The panel's toolbar: scope, refresh, compare (the compare command's own button). */
+  private _buildToolbar(doc: Document, commands: CommandRegistry): void {
+    const trans = this._bundle;
     const scope = select(
       doc,
       ExpClass.scope,
-      SCOPE_OPTIONS,
-      state.scope,
-      'Scope'
+      [
+        { value: 'notebook', label: trans.__('This notebook') },
+        { value: 'experiment', label: trans.__('Experiment') },
+        { value: 'all', label: trans.__('All runs') }
+      ],
+      this.runs.state.scope,
+      trans.__('Scope')
     );
     scope.addEventListener('change', () =>
       this.runs.setScope(scope.value as RunScope)
     );
-    const refresh = el(
-      doc,
-      'button',
-      `jp-Button jp-mod-minimal jp-ToolbarButtonComponent ${ExpClass.refresh}`
+    this._scope = scope;
+    this.toolbar.addItem('scope', nodeWidget(scope));
+    this.toolbar.addItem(
+      'refresh',
+      new ToolbarButton({
+        icon: refreshIcon,
+        className: ExpClass.refresh,
+        tooltip: trans.__('Refresh the runs'),
+        onClick: () => void this.refresh()
+      })
     );
-    refresh.type = 'button';
-    refresh.title = 'Refresh the runs';
-    refresh.setAttribute('aria-label', 'Refresh the runs');
-    refresh.appendChild(
-      refreshIcon.element({ tag: 'span', stylesheet: 'toolbarButton' })
+    this.toolbar.addItem(
+      'compare',
+      new CommandToolbarButton({
+        commands,
+        id: CommandIDs.compareRuns,
+        label: () => trans.__('Compare (%1)', this.runs.state.selection.length)
+      })
     );
-    refresh.addEventListener('click', () => {
-      void this.store.refresh();
-      void this.runs.refresh();
-      if (this.detail.runId) {
-        void this.detail.reload();
-      }
-    });
-    const row1 = el(doc, 'div', 'jp-exp-toolbar-row');
-    row1.append(scope, refresh);
+  }
 
+  /** The filter toolbar: experiment (scope `experiment`), filter string, status, sort. */
+  private _buildFilters(doc: Document): RunsSidebar.IFilters {
+    const trans = this._bundle;
+    const state = this.runs.state;
     const experiment = el(doc, 'input', `jp-mod-styled ${ExpClass.experiment}`);
     experiment.type = 'text';
-    experiment.setAttribute('aria-label', 'Experiment name or id');
-    experiment.title =
-      'Experiment name or id (Enter applies); empty: the experiment of the notebook in focus';
+    experiment.setAttribute('aria-label', trans.__('Experiment name or id'));
+    experiment.title = trans.__(
+      'Experiment name or id (Enter applies); empty: the experiment of the notebook in focus'
+    );
     experiment.addEventListener('keydown', event => {
       if (event.key === 'Enter') {
         this.runs.setExperiment(experiment.value);
@@ -214,10 +358,11 @@ export class RunsSidebar extends Widget {
 
     const search = el(doc, 'input', `jp-mod-styled ${ExpClass.search}`);
     search.type = 'search';
-    search.placeholder =
-      "Filter, e.g. metrics.loss < 0.5 and params.lr = '0.1'";
-    search.title = 'MLflow filter string (Enter applies)';
-    search.setAttribute('aria-label', 'Filter runs');
+    search.placeholder = trans.__(
+      "Filter, e.g. metrics.loss < 0.5 and params.lr = '0.1'"
+    );
+    search.title = trans.__('MLflow filter string (Enter applies)');
+    search.setAttribute('aria-label', trans.__('Filter runs'));
     search.addEventListener('keydown', event => {
       if (event.key === 'Enter') {
         this.runs.setSearch(search.value);
@@ -237,128 +382,105 @@ export class RunsSidebar extends Widget {
       doc,
       ExpClass.statusFilter,
       [
-        { value: '', label: 'Any status' },
+        { value: '', label: trans.__('Any status') },
         ...STATUS_OPTIONS.map(s => ({ value: s, label: s.toLowerCase() }))
       ],
-      state.statusFilter,
-      'Status'
+      state.filters.status,
+      trans.__('Status')
     );
     status.addEventListener('change', () =>
       this.runs.setStatusFilter(status.value as RunStatus | '')
     );
-    const sort = select(doc, ExpClass.sort, SORT_OPTIONS, state.sort, 'Sort');
-    sort.addEventListener('change', () => this.runs.setSort(sort.value));
-    const row3 = el(doc, 'div', 'jp-exp-toolbar-row');
-    row3.append(status, sort);
 
-    node.append(row1, experiment, search, row3);
-    return { node, scope, experiment, search, status, sort };
+    const sort = el(doc, 'select', `jp-mod-styled ${ExpClass.sort}`);
+    sort.setAttribute('aria-label', trans.__('Sort by'));
+    sort.title = trans.__('Sort by');
+    sort.addEventListener('change', () => this.runs.setSortField(sort.value));
+    const direction = new ToolbarButton({
+      className: ExpClass.sortDirection,
+      icon: caretDownIcon,
+      tooltip: trans.__('Descending (click for ascending)'),
+      pressedIcon: caretUpIcon,
+      pressedTooltip: trans.__('Ascending (click for descending)'),
+      pressed: parseSort(state.sort).direction === 'ASC',
+      onClick: () =>
+        this.runs.setSortDirection(
+          parseSort(this.runs.state.sort).direction === 'ASC' ? 'DESC' : 'ASC'
+        )
+    });
+    const row = new Toolbar();
+    row.addClass('jp-exp-toolbar-row');
+    row.addItem('status', nodeWidget(status));
+    row.addItem('sort', nodeWidget(sort));
+    row.addItem('direction', direction);
+
+    const panel = new Panel();
+    panel.addClass(ExpClass.toolbar);
+    panel.addClass('jp-exp-filters');
+    panel.addWidget(nodeWidget(experiment));
+    panel.addWidget(nodeWidget(search));
+    panel.addWidget(row);
+    return { panel, experiment, search, status, sort, direction };
   }
 
-  private _renderStore(): void {
-    renderStoreLine(this._storeNode, this.store.state);
-  }
-
-  private _onRunsChanged(): void {
-    const state = this.runs.state;
-    this._syncToolbar(state);
-    this._errorNode.textContent = state.error ? `Error: ${state.error}` : '';
-    this._errorNode.hidden = !state.error || this.detail.runId !== null;
-    this._renderList();
-    const count = state.selection.length;
-    this._compareButton.textContent = `Compare (${count})`;
-    this._compareButton.disabled = count < 2;
-
-    // Reload the detail when its run changed in the list (e.g. RUNNING -> FINISHED).
-    const runId = this.detail.runId;
-    if (runId) {
-      const key = summaryKey(this.runs.run(runId));
-      if (key && this._detailKey && key !== this._detailKey) {
-        void this.detail.reload();
-      }
-      this._detailKey = key;
-    }
-  }
-
-  private _syncToolbar(state: IRunsState): void {
-    const t = this._toolbar;
+  /** The inputs show the state (an input being typed in keeps what the user typed). */
+  private _syncFilters(state: IRunsState): void {
+    const t = this._filters;
     const doc = this.node.ownerDocument;
-    if (t.scope.value !== state.scope) {
-      t.scope.value = state.scope;
+    const trans = this._bundle;
+    if (this._scope && this._scope.value !== state.scope) {
+      this._scope.value = state.scope;
     }
     t.experiment.hidden = state.scope !== 'experiment';
     t.experiment.placeholder = state.notebookPath
-      ? `Experiment (default: ${state.notebookPath})`
-      : 'Experiment name or id';
+      ? trans.__('Experiment (default: %1)', state.notebookPath)
+      : trans.__('Experiment name or id');
     if (doc.activeElement !== t.experiment) {
       t.experiment.value = state.experiment ?? '';
     }
     if (doc.activeElement !== t.search) {
-      t.search.value = state.search;
+      t.search.value = state.filters.search;
     }
-    t.status.value = state.statusFilter;
-    t.sort.value = state.sort;
+    t.status.value = state.filters.status;
+    this._syncSort(state);
   }
 
-  private _renderList(): void {
-    renderRunList(this._listNode, this.runs.state, {
-      activeRunId: this.detail.runId,
-      now: Date.now(),
-      callbacks: {
-        onOpen: runId => this.openRun(runId),
-        onToggle: (runId, selected) =>
-          this.runs.toggleSelected(runId, selected),
-        onLoadMore: () => void this.runs.loadMore()
+  /** The sort field options (attributes, then the metrics of the rows) and the direction. */
+  private _syncSort(state: IRunsState): void {
+    const t = this._filters;
+    const trans = this._bundle;
+    const doc = this.node.ownerDocument;
+    const { field, direction } = parseSort(state.sort);
+    const metrics = sortableMetrics(state.runs, state.sort);
+    const key = JSON.stringify(metrics);
+    if (key !== this._sortKey) {
+      this._sortKey = key;
+      const options: HTMLElement[] = SORT_FIELDS.map(f => {
+        const option = el(doc, 'option', '', trans.__(f.label));
+        option.value = f.value;
+        return option;
+      });
+      if (metrics.length > 0) {
+        const group = el(doc, 'optgroup');
+        group.label = trans.__('Metric');
+        for (const metric of metrics) {
+          const option = el(doc, 'option', '', metric);
+          option.value = `metrics.${metric}`;
+          group.appendChild(option);
+        }
+        options.push(group);
       }
-    });
-  }
-
-  private _renderDetail(): void {
-    const state: IDetailState = this.detail.state;
-    const open = state.runId !== null;
-    this.node.classList.toggle('jp-exp-mod-detail', open);
-    this._toolbar.node.hidden = open;
-    this._listNode.hidden = open;
-    this._listFooter.hidden = open;
-    this._errorNode.hidden = open || !this.runs.state.error;
-    this._detailKey = open
-      ? summaryKey(this.runs.run(state.runId as string))
-      : '';
-    renderRunDetail(this._detailNode, state, {
-      now: Date.now(),
-      canGotoCell: this._actions.canGotoCell,
-      callbacks: {
-        onBack: () => this.detail.close(),
-        onGotoCell: run => this._actions.gotoCell(run),
-        onOpenSnapshot: run => this._actions.openSnapshot(run),
-        onCopyId: runId => this._actions.copyRunId(runId),
-        onReproduce: runId => this._actions.reproduce(runId),
-        onOpenRun: runId => this.openRun(runId)
-      }
-    });
-    // Keep the active row marked for when the list shows again.
-    this._renderList();
-  }
-
-  private _renderJobs(): void {
-    renderJobs(this._jobsNode, this.jobs.state, {
-      onCancel: jobId => void this.jobs.cancel(jobId),
-      onDismiss: jobId => this.jobs.dismiss(jobId),
-      onOpenRun: runId => this.openRun(runId)
-    });
-  }
-
-  private _onJobEnded(): void {
-    void this.runs.refresh();
-    if (this.detail.runId) {
-      void this.detail.reload();
+      t.sort.replaceChildren(...options);
     }
+    t.sort.value = field;
+    t.direction.pressed = direction === 'ASC';
+    t.direction.node.dataset.direction = direction;
   }
 
   private _startTimer(): void {
     if (this._timer === null) {
       this._timer = window.setInterval(() => {
-        updateLiveTimes(this._listNode, Date.now());
+        this._list.updateTimes(Date.now());
       }, 1000);
     }
   }
@@ -370,16 +492,20 @@ export class RunsSidebar extends Widget {
     }
   }
 
+  private _bundle: Trans;
   private _actions: ISidebarActions;
-  private _toolbar: RunsSidebar.IToolbar;
+  private _scope: HTMLSelectElement | null = null;
+  private _filters: RunsSidebar.IFilters;
+  private _filtersWidget: Widget;
+  private _listWidget: Widget;
   private _storeNode: HTMLElement;
   private _errorNode: HTMLElement;
   private _jobsNode: HTMLElement;
-  private _listNode: HTMLElement;
-  private _listFooter: HTMLElement;
-  private _compareButton: HTMLButtonElement;
+  private _list: RunListView;
   private _detailNode: HTMLElement;
   private _detailKey = '';
+  private _sortKey = '';
+  private _dirty = new Set<Part>();
   private _timer: number | null = null;
 }
 
@@ -390,14 +516,17 @@ export namespace RunsSidebar {
     detail: DetailModel;
     jobs: JobsModel;
     actions: ISidebarActions;
+    /** Runs the toolbar's commands (compare). */
+    commands: CommandRegistry;
+    translator?: ITranslator;
   }
 
-  export interface IToolbar {
-    node: HTMLElement;
-    scope: HTMLSelectElement;
+  export interface IFilters {
+    panel: Panel;
     experiment: HTMLInputElement;
     search: HTMLInputElement;
     status: HTMLSelectElement;
     sort: HTMLSelectElement;
+    direction: ToolbarButton;
   }
 }
