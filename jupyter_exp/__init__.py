@@ -108,6 +108,7 @@ def wait_for_runs(timeout: float | None = None) -> bool:
 
 def load_ipython_extension(shell: Any) -> None:
     from .capture.notebook import ExecutionHistory
+    from .compare_magics import CompareMagics
     from .config import JupyterExp
     from .magics import ReproduceMagics, TrackMagics
 
@@ -115,7 +116,11 @@ def load_ipython_extension(shell: Any) -> None:
     shell.configurables.append(settings)
     history = ExecutionHistory()
     history.register(shell)
-    magics = [TrackMagics(shell, settings, history), ReproduceMagics(shell, settings)]
+    magics = [
+        TrackMagics(shell, settings, history),
+        ReproduceMagics(shell, settings),
+        CompareMagics(shell, settings),
+    ]
     for instance in magics:
         shell.register_magics(instance)
     _loaded[id(shell)] = (settings, history, magics)

@@ -52,8 +52,8 @@ class Comparison:
                     "baseline": self.baseline.label,
                     "label": self.groups[index].label,
                     "lower_is_better": found.lower_is_better,
-                    "a": _summary_dict(found.a),
-                    "b": _summary_dict(found.b),
+                    "a": summary_dict(found.a),
+                    "b": summary_dict(found.b),
                     "difference": test.difference if test else None,
                     "ci_low": test.ci_low if test else None,
                     "ci_high": test.ci_high if test else None,
@@ -210,7 +210,7 @@ def _cells(row: dict[str, Any], groups: Sequence[Group]) -> list[str]:
     ]
 
 
-def _summary_dict(summary: Summary | None) -> dict[str, Any] | None:
+def summary_dict(summary: Summary | None) -> dict[str, Any] | None:
     if summary is None:
         return None
     return {

@@ -80,3 +80,40 @@ class _tracking_uri:
 
     def __exit__(self, *exc: object) -> None:
         self.mlflow.set_tracking_uri(self.saved)
+
+
+def overview(frame: Any, limit: int = 20) -> Any:
+    """``runs()``'s frame made readable (what ``%runs`` shows): newest ``limit`` runs, one row each, with the
+    run name, short id, status, start, seed, parent, the params that differ between the rows shown (all of
+    them for a single run) and the final values of the user's metrics."""
+    import pandas as pd
+
+    shown = frame.sort_values("start_time", ascending=False).head(limit) if len(frame) else frame
+
+    def column(name: str) -> Any:
+        return (
+            shown[name] if name in shown else pd.Series([None] * len(shown), index=shown.index, dtype=object)
+        )
+
+    table = pd.DataFrame(
+        {
+            "run": column("tags.mlflow.runName").fillna(shown["run_id"].str[:8]) if len(shown) else [],
+            "id": shown["run_id"].str[:8] if len(shown) else [],
+            "status": column("status"),
+            "started": column("start_time").dt.strftime("%Y-%m-%d %H:%M:%S") if len(shown) else [],
+            "seed": column("tags.jupyter_exp.seed").fillna(column("params.seed")),
+            "parent": column("tags.mlflow.parentRunId").str[:8],
+        },
+        index=shown.index,
+    )
+    params = [c for c in shown.columns if c.startswith("params.") and c != "params.seed"]
+    if len(shown) > 1:
+        params = [c for c in params if shown[c].nunique(dropna=False) > 1]
+    metrics = [c for c in shown.columns if c.startswith("metrics.") and not c.startswith("metrics.system/")]
+    for name in params + metrics:
+        table[name.split(".", 1)[1]] = shown[name]
+    if "tags.jupyter_exp.reproduction.verdict" in shown:
+        table["verdict"] = shown["tags.jupyter_exp.reproduction.verdict"]
+    if table["parent"].isna().all():
+        table = table.drop(columns="parent")
+    return table.reset_index(drop=True)

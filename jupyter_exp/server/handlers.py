@@ -27,12 +27,12 @@ from mlflow.exceptions import MlflowException
 
 from .._version import __version__
 from ..capture.secrets import redact_text
-from ..compare import compare_runs, run_series
 from ..config import JupyterExp, StoreLocation, resolve_store
 from ..errors import JupyterExpError, StoreFailure
 from ..listing import QueryError, RunQuery, get_run, list_runs, run_detail, ui_url
 from ..reproduce.record import ARTIFACT_DIR, read_artifact
 from ..reproduce.replay_kernel import ServerKernelLauncher
+from ..run_compare import compare_runs, run_series
 from ..tracking.store import client_for
 from .jobs import ReproductionJobs
 

@@ -11,9 +11,9 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Param, RunTag
 
-from jupyter_exp import compare as compare_module
-from jupyter_exp.compare import compare_runs
+from jupyter_exp import run_compare as compare_module
 from jupyter_exp.listing import RunQuery, list_runs
+from jupyter_exp.run_compare import compare_runs
 from jupyter_exp.tracking.metric_sink import SqliteMetricSink
 from jupyter_exp.tracking.metrics import MetricWriter
 
@@ -22,6 +22,7 @@ from .harness import ROOT, SMOKE, Result, median_time, size
 RUNS = size(10_000, 40)
 NOTEBOOKS = 5
 COMPARED, METRICS, STEPS = size(10, 3), 3, size(10_000, 200)
+GROUP_RUNS = size(10, 6)  # seeds per group: 6 is the fewest an exact paired test can decide on
 CACHE = ROOT / "build" / "bench-stores"
 
 
@@ -80,6 +81,37 @@ def build_long_runs(folder: Path) -> None:
         client.set_terminated(run_id)
 
 
+def build_seed_groups(folder: Path) -> None:
+    """Two configurations x GROUP_RUNS seeds, the second one a little better, each run METRICS x STEPS."""
+    client = MlflowClient(f"sqlite:///{folder / 'mlflow.db'}")
+    experiment = client.create_experiment("groups", artifact_location=str(folder / "artifacts"))
+    for lr, gain in (("0.05", 0.0), ("0.2", 0.02)):
+        for seed in range(GROUP_RUNS):
+            tags = {"jupyter_exp.seed": str(seed)}
+            run_id = client.create_run(experiment, run_name=f"lr{lr}-s{seed}", tags=tags).info.run_id
+            client.log_batch(run_id, params=[Param("lr", lr), Param("seed", str(seed))])
+            writer = MetricWriter(SqliteMetricSink(client, run_id, str(folder / "mlflow.db")))
+            noise = 0.01 * ((seed * 7919) % 13 - 6) / 6  # the same seed noise on both sides: a paired design
+            for step in range(STEPS):
+                progress = step / STEPS
+                writer.log(
+                    step=step,
+                    **{
+                        "train/loss": 1 / (1 + step) + noise,
+                        "eval/acc": 0.5 + 0.4 * progress + (gain + noise) * progress,
+                        "eval/loss": 1 / (2 + step) - gain * progress,
+                    },
+                )
+            writer.close()
+            client.set_terminated(run_id)
+
+
+@pytest.fixture(scope="module")
+def seed_groups() -> MlflowClient:
+    folder = cached_store(f"groups-2x{GROUP_RUNS}x{METRICS}x{STEPS}", build_seed_groups)
+    return MlflowClient(f"sqlite:///{folder / 'mlflow.db'}")
+
+
 @pytest.fixture(scope="module")
 def many_runs() -> MlflowClient:
     return MlflowClient(f"sqlite:///{cached_store(f'runs-{RUNS}', build_many_runs) / 'mlflow.db'}")
@@ -89,6 +121,18 @@ def many_runs() -> MlflowClient:
 def long_runs() -> MlflowClient:
     folder = cached_store(f"compare-{COMPARED}x{METRICS}x{STEPS}", build_long_runs)
     return MlflowClient(f"sqlite:///{folder / 'mlflow.db'}")
+
+
+def mlflow_by_hand(client: MlflowClient, ids: list[str], keys: tuple[str, ...], runs: int) -> float:
+    """Seconds to read every series whole with ``get_metric_history`` (checked complete first)."""
+
+    def full_histories() -> int:
+        return sum(len(client.get_metric_history(i, k)) for i in ids for k in keys)
+
+    assert full_histories() == runs * METRICS * STEPS
+    start = time.perf_counter()
+    full_histories()
+    return time.perf_counter() - start
 
 
 def test_first_page_of_a_notebooks_runs(bench, many_runs):
@@ -137,17 +181,7 @@ def test_comparison_of_long_runs(bench, long_runs):
     ours_cold = median_time(cold, repeat=size(3, 1))
     ours_warm = median_time(lambda: compare_runs(long_runs, ids, max_points=500), repeat=size(5, 1))
 
-    def full_histories() -> int:
-        return sum(
-            len(long_runs.get_metric_history(i, k))
-            for i in ids
-            for k in ("train/loss", "train/acc", "eval/loss")
-        )
-
-    assert full_histories() == COMPARED * METRICS * STEPS
-    start = time.perf_counter()
-    full_histories()
-    baseline = time.perf_counter() - start
+    baseline = mlflow_by_hand(long_runs, ids, ("train/loss", "train/acc", "eval/loss"), COMPARED)
     label = f"compare {COMPARED} runs x {METRICS} metrics x {STEPS} steps"
     bench.record(
         f"{label}, first view",
@@ -187,4 +221,37 @@ def test_runs_dataframe(bench, many_runs, monkeypatch):
     bench.record(
         f"runs DataFrame ({RUNS} runs)",
         Result(ours, baseline, "s", note="jupyter_exp.runs() vs mlflow.search_runs"),
+    )
+
+
+def test_comparison_of_two_seed_groups(bench, seed_groups):
+    runs = seed_groups.search_runs([e.experiment_id for e in seed_groups.search_experiments()])
+    ids = [
+        r.info.run_id for r in sorted(runs, key=lambda r: (r.data.params["lr"], int(r.data.params["seed"])))
+    ]
+    assert len(ids) == 2 * GROUP_RUNS
+
+    def cold() -> dict:
+        compare_module.SERIES_CACHE = compare_module.SeriesCache()
+        return compare_runs(seed_groups, ids, max_points=500)
+
+    answer = cold()
+    groups = answer["groups"]
+    assert [len(g["run_ids"]) for g in groups["groups"]] == [GROUP_RUNS, GROUP_RUNS]
+    verdicts = {row["metric"]: row for row in groups["statistics"]}
+    assert set(verdicts) == {"train/loss", "eval/acc", "eval/loss"}
+    assert verdicts["eval/acc"]["outcome"] == "better" and verdicts["eval/acc"]["paired"]
+    assert verdicts["eval/loss"]["outcome"] == "better" and verdicts["train/loss"]["outcome"] == "no evidence"
+    for bands in groups["series"].values():
+        assert [b["runs"] for b in bands] == [GROUP_RUNS, GROUP_RUNS]
+        assert all(b["steps"][0] == 0 and b["steps"][-1] == STEPS - 1 for b in bands)
+    ours_cold = median_time(cold, repeat=size(3, 1))
+    ours_warm = median_time(lambda: compare_runs(seed_groups, ids, max_points=500), repeat=size(5, 1))
+
+    baseline = mlflow_by_hand(seed_groups, ids, ("train/loss", "eval/acc", "eval/loss"), 2 * GROUP_RUNS)
+    label = f"compare 2 groups of {GROUP_RUNS} runs x {METRICS} metrics x {STEPS} steps"
+    note = "compare_runs with group statistics and mean ± sd bands vs get_metric_history of every series"
+    bench.record(f"{label}, first view", Result(ours_cold, baseline, "s", note=note))
+    bench.record(
+        f"{label}, reopened", Result(ours_warm, baseline, "s", note="ended runs' series and bands cached")
     )

@@ -1,4 +1,4 @@
-"""Downsampling and the series cache of compare.py, against a real SQLite store."""
+"""Downsampling and the series cache of run_compare.py, against a real SQLite store."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 
-from jupyter_exp.compare import SeriesCache, lttb, metric_history, series
+from jupyter_exp.run_compare import SeriesCache, lttb, metric_history, series
 from jupyter_exp.tracking.sqlite_store import forget_database, mlflow_sqlite_database
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlflow import MlflowClient
 
-from .comparison import compare_groups, default_metrics
+from .comparison import compare_groups, default_metrics, summary_dict
 from .groups import Group, is_parent, partition
 from .listing import QueryError, experiments, finite, get_run, run_summary
 from .reproduce.record import ARTIFACT_DIR, SYSTEM_PREFIX, read_artifact
@@ -273,16 +273,7 @@ def _summary_json(values: list[float]) -> dict[str, Any] | None:
     from .stats.summary import summarize
 
     finite_values = [v for v in values if finite(v) is not None]
-    if not finite_values:
-        return None
-    summary = summarize(finite_values)
-    return {
-        "mean": summary.mean,
-        "std": summary.std,
-        "n": summary.n,
-        "ci_low": summary.ci_low,
-        "ci_high": summary.ci_high,
-    }
+    return summary_dict(summarize(finite_values)) if finite_values else None
 
 
 def group_statistics(client: MlflowClient, runs: Sequence[Any], max_points: int) -> dict[str, Any] | None:
@@ -321,3 +312,33 @@ def _group_json(group: Group, metric_keys: list[str]) -> dict[str, Any]:
             for key in metric_keys
         },
     }
+
+
+def side_curves(
+    client: MlflowClient, groups: Sequence[Group], keys: Sequence[str], max_points: int = 500
+) -> dict[str, list[dict[str, Any]]]:
+    """Each side's curve per metric: a group's mean ± sd band, a single run's own series (no band)."""
+    check_max_points(max_points)
+    curves: dict[str, list[dict[str, Any]]] = {}
+    for key in keys:
+        found = []
+        for index, group in enumerate(groups):
+            runs = [run for run in group.runs if key in run.data.metrics]
+            if len(runs) > 1:
+                found.append({"side": index, "label": group.label, **band(client, runs, key, max_points)})
+            elif runs:
+                one = series(client, runs[0], key, max_points)
+                found.append(
+                    {
+                        "side": index,
+                        "label": group.label,
+                        "steps": one["steps"],
+                        "mean": one["values"],
+                        "low": None,
+                        "high": None,
+                        "runs": 1,
+                        "downsampled": one["downsampled"],
+                    }
+                )
+        curves[key] = found
+    return curves

@@ -1,0 +1,83 @@
+"""Overlaid metric curves as an altair chart: a line per side, its seed band (mean ± sd) shaded for groups.
+
+``chart.save("curves.png")`` / ``.svg`` needs ``vl-convert-python`` (the ``charts`` extra).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def curves_frame(curves: dict[str, list[dict[str, Any]]]) -> Any:
+    """One row per (metric, side, step): mean, low and high (low/high empty for a single run)."""
+    import pandas as pd
+
+    rows = []
+    for metric, sides in curves.items():
+        for side in sides:
+            low, high = side.get("low"), side.get("high")
+            for i, step in enumerate(side["steps"]):
+                rows.append(
+                    {
+                        "metric": metric,
+                        "side": side["label"],
+                        "step": step,
+                        "mean": side["mean"][i],
+                        "low": low[i] if low is not None else None,
+                        "high": high[i] if high is not None else None,
+                    }
+                )
+    return pd.DataFrame(rows, columns=["metric", "side", "step", "mean", "low", "high"])
+
+
+def curves_chart(curves: dict[str, list[dict[str, Any]]], width: int = 520, height: int = 180) -> Any:
+    """The curves of every metric, one panel each (own y scale), sides coloured alike across panels."""
+    import altair as alt
+
+    frame = curves_frame(curves)
+    if frame.empty:
+        raise ValueError("no curves to draw: the sides share no metric with a history")
+    colour = alt.Color("side:N", title=None, legend=alt.Legend(orient="top", labelLimit=400))
+    base = alt.Chart().encode(x=alt.X("step:Q", title="step"), color=colour)
+    bands = (
+        base.transform_filter("isValid(datum.low)")
+        .mark_area(opacity=0.2)
+        .encode(y=alt.Y("low:Q", title=None), y2="high:Q")
+    )
+    lines = base.mark_line(strokeWidth=1.5).encode(
+        y=alt.Y("mean:Q", title=None, scale=alt.Scale(zero=False)),
+        tooltip=["side:N", "step:Q", alt.Tooltip("mean:Q", format=".4g")],
+    )
+    return (
+        alt.layer(bands, lines, data=frame)
+        .properties(width=width, height=height)
+        .facet(row=alt.Row("metric:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")))
+        .resolve_scale(y="independent")
+    )
+
+
+def chart_bundle(chart: Any) -> dict[str, Any]:
+    """What a notebook shows for the chart: an SVG drawn here (JupyterLab 4 renders no Vega-Lite 6 spec, and
+    altair's HTML renderer fetches Vega from a CDN), with the spec beside it for front ends that draw it;
+    without ``vl-convert-python`` installed, altair's own bundle."""
+    try:
+        import vl_convert  # noqa: F401
+    except ImportError:
+        bundle = chart._repr_mimebundle_()
+        return dict(bundle[0] if isinstance(bundle, tuple) else bundle)
+    import altair as alt
+
+    spec = chart.to_dict()
+    return {
+        "image/svg+xml": _svg(chart),
+        f"application/vnd.vegalite.{alt.SCHEMA_VERSION.split('.')[0]}+json": spec,
+        "text/plain": "<metric curves (an SVG and a Vega-Lite chart)>",
+    }
+
+
+def _svg(chart: Any) -> str:
+    import io
+
+    out = io.StringIO()
+    chart.save(out, format="svg")
+    return out.getvalue()

@@ -1,0 +1,182 @@
+"""``%runs`` and ``%compare``: thin shells over runs_table, groups, comparison, run_compare and charts."""
+
+from __future__ import annotations
+
+import html
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from . import _active
+from .config import JupyterExp
+from .errors import JupyterExpError
+
+
+def _argv(line: str, magic: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as error:
+        raise UsageError(f"%{magic}: {error}") from None
+
+
+def _tags(values: list[str]) -> dict[str, str]:
+    tags = {}
+    for text in values:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--tag {text!r}: expected KEY=VALUE")
+        tags[key.strip()] = value
+    return tags
+
+
+@magics_class
+class CompareMagics(Magics):
+    def __init__(self, shell: Any, settings: JupyterExp) -> None:
+        super().__init__(shell)
+        self.settings = settings
+
+    @magic_arguments()
+    @argument("--all", action="store_true", help="runs of every notebook, not only this one's")
+    @argument("--notebook", help="runs of this notebook (a path)")
+    @argument("--experiment", help="runs of this experiment (name or id)")
+    @argument("--status", help="FINISHED, FAILED, KILLED, RUNNING ...")
+    @argument("--tag", action="append", default=[], metavar="K=V", help="tag filter (repeatable)")
+    @argument("--filter", default="", help='an MLflow filter string, e.g. "metrics.`eval/acc` > 0.9"')
+    @argument("--limit", type=int, default=20, help="how many of the newest runs to show (default 20)")
+    @line_magic
+    def runs(self, line: str) -> Any:
+        """This notebook's latest runs as a table (name, id, status, seed, differing params, metrics)."""
+        from .capture.notebook import notebook_path
+        from .listing import RunQuery, filter_string
+        from .runs_table import overview
+        from .runs_table import runs as runs_frame
+
+        args = self.runs.parser.parse_args(_argv(line, "runs"))
+        if args.limit < 1:
+            raise UsageError(f"--limit must be at least 1, got {args.limit}")
+        notebook = args.notebook
+        if notebook is None and not args.all and args.experiment is None:
+            path = notebook_path(self.shell.user_ns if self.shell else {}, self.settings.notebook_path)
+            notebook = str(path) if path is not None else None
+        try:
+            query = RunQuery(status=args.status, tags=_tags(args.tag), filter=args.filter)
+            frame = runs_frame(args.experiment, notebook, filter_string(query), self.settings)
+        except JupyterExpError as error:
+            raise UsageError(f"%runs: {error}") from None
+        except Exception as error:  # MLflow refusing the filter string
+            raise UsageError(f"%runs: {str(error).splitlines()[0]}") from None
+        return overview(frame, args.limit)
+
+    @magic_arguments()
+    @argument(
+        "sides", nargs="*", help="run ids, group ids, --seeds parents, id1,id2,... lists, or variable names"
+    )
+    @argument("--metrics", help="comma-separated metrics (default: the user metrics every side has)")
+    @argument("--alpha", type=float, default=0.05, help="significance level after BH (default 0.05)")
+    @argument("--lower-is-better", help="regular expression of metrics better when lower")
+    @argument("--max-points", type=int, default=500, help="points per curve (default 500)")
+    @argument("--no-chart", action="store_true", help="no curves")
+    @argument(
+        "--save", action="append", default=[], metavar="FILE", help="save the chart (.png, .svg, .html)"
+    )
+    @line_magic
+    def compare(self, line: str) -> None:
+        """Compare runs or groups: differing params, final metrics with statistics and a verdict, the curves
+        (mean and band for groups), the diff of the tracked cells and the git/environment differences."""
+        from .comparison import compare_groups
+        from .groups import resolve
+        from .run_compare import check_max_points, side_curves
+        from .tracking.finisher import wait_for_runs
+
+        args = self.compare.parser.parse_args(_argv(line, "compare"))
+        if len(args.sides) < 2:
+            raise UsageError(
+                "%compare needs at least two runs or groups: %compare RUN_OR_GROUP RUN_OR_GROUP ..."
+            )
+        if not 0 < args.alpha < 1:
+            raise UsageError(f"--alpha must lie between 0 and 1, got {args.alpha}")
+        bad = [f for f in args.save if not f.lower().endswith((".png", ".svg", ".html", ".json"))]
+        if bad or (args.save and args.no_chart):
+            raise UsageError(
+                f"--save takes a .png, .svg or .html file and a chart: {', '.join(bad) or '--no-chart'}"
+            )
+        metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+        pattern = args.lower_is_better or self.settings.lower_is_better or None
+        wait_for_runs()
+        client = self._client()
+        try:
+            check_max_points(args.max_points)
+            groups = [resolve(client, self._side(token)) for token in args.sides]
+            comparison = compare_groups(groups, metrics, alpha=args.alpha, lower_is_better=pattern)
+        except (JupyterExpError, ValueError) as error:
+            raise UsageError(f"%compare: {error}") from None
+        from IPython.display import HTML, display
+
+        display(comparison)
+        keys = [v.metric for index, v in comparison.verdicts if index == 1]
+        if not args.no_chart and keys:
+            from .charts import chart_bundle, curves_chart
+
+            chart = curves_chart(side_curves(client, groups, keys, args.max_points))
+            for path in args.save:
+                chart.save(path)
+            display(chart_bundle(chart), raw=True)
+        display(HTML(self._differences(client, groups)))
+
+    def _client(self) -> Any:
+        from .config import resolve_store
+        from .tracking.store import client_for
+
+        return client_for(resolve_store(self.settings))
+
+    def _side(self, token: str) -> Any:
+        """A variable holding a group/list/run id, ``last``, ``a,b,c`` (a list of run ids), or an id."""
+        namespace = self.shell.user_ns if self.shell else {}
+        if token.isidentifier() and token in namespace and not isinstance(namespace[token], (int, float)):
+            return namespace[token]
+        if token == "last":
+            if _active.last_run_id is None:
+                raise UsageError("%compare last: no %%track cell has recorded a run in this kernel yet")
+            return _active.last_run_id
+        if "," in token:
+            return [part for part in token.split(",") if part]
+        return token
+
+    def _differences(self, client: Any, groups: list[Any]) -> str:
+        from .reproduce.record import ARTIFACT_DIR, read_artifact
+        from .run_compare import cell_diffs
+        from .side_context import context_differences
+
+        firsts = [g.runs[0] for g in groups]
+        sources = [
+            (
+                r.info.run_id,
+                read_artifact(client, r.info.run_id, f"{ARTIFACT_DIR}/cell.py", r.info.artifact_uri),
+            )
+            for r in firsts
+        ]
+        parts = []
+        for label, cell in zip([g.label for g in groups[1:]], cell_diffs(sources)[1:], strict=True):
+            if cell["diff"]:
+                parts.append(f"<p>Tracked cell, {html.escape(groups[0].label)} → {html.escape(label)}:</p>")
+                parts.append(f"<pre>{html.escape(cell['diff'])}</pre>")
+            elif cell["diff"] == "":
+                parts.append(f"<p>Tracked cell: the same in {html.escape(label)}.</p>")
+        found = context_differences(client, groups)
+        if found:
+            head = "".join(f"<th>{html.escape(g.label)}</th>" for g in groups)
+            rows = "".join(
+                f"<tr><td>{html.escape(d['what'])}</td>"
+                + "".join(f"<td>{html.escape(v)}</td>" for v in d["values"])
+                + "</tr>"
+                for d in found
+            )
+            parts.append(
+                f"<p>Also different (could explain a gap):</p><table><tr><th></th>{head}</tr>{rows}</table>"
+            )
+        else:
+            parts.append("<p>Same code version and environment on every side.</p>")
+        return "".join(parts)
