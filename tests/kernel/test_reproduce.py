@@ -129,7 +129,7 @@ def test_reproduce_magic_in_a_kernel_shows_the_verdict_table(recorded: dict[str,
         shown = next(o for o in outputs if o["type"] == "execute_result")["data"]
         assert "exact" in shown["text/html"] and run_id in shown["text/html"]
         assert shown["text/plain"].startswith(
-            "[jupyter-exp] EXACT: 1 metrics, the outputs and 3 bound values identical"  # lr, noise, step
+            "[jupyter-exp] EXACT: 1 metric, the outputs and 3 bound values identical"  # lr, noise, step
         )
         printed = "".join(
             o.get("text", "") for o in outputs if o["type"] == "stream" and o["name"] == "stdout"

@@ -57,7 +57,7 @@ def test_a_match_of_a_cell_that_read_unreplayable_entropy_is_not_exact() -> None
     assert same.verdict == "unverified"
     assert (
         same.summary
-        == "the cell read entropy a replay cannot reproduce: os.urandom (1 call) (1 metrics identical)"
+        == "the cell read entropy a replay cannot reproduce: os.urandom (1 call) (1 metric identical)"
     )
     other = verdict_from(
         Produced(metrics, unreplayable="os.urandom (1 call)"), Produced({"loss": [(0, 0.7)]}), Tolerance()

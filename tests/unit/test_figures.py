@@ -97,5 +97,5 @@ def test_a_changed_figure_is_never_exact_and_an_unchanged_one_counts_as_compared
     assert verdict.verdict == "diverged"
     assert verdict.summary == "figure differs: figures/figure-1.png: 1 of 600 pixels differ"
     same = verdict_from(original, original, Tolerance())
-    assert same.verdict == "exact" and same.summary == "0 metrics and 1 figures identical"
+    assert same.verdict == "exact" and same.summary == "0 metrics and 1 figure identical"
     assert same.compared["figures"] == 1

@@ -159,3 +159,10 @@ def test_tqdm_progress_counters_are_masked_and_only_the_last_redraw_counts() -> 
     assert mask("  0%|          | 0/10 [00:00<?, ?it/s]") == "  0%|          | 0/10 <progress>"
     redraws = outputs(" 50%|#####     | 5/10 [00:00<00:00, 9.1it/s]\r" + bar + "\ndone\n")
     assert compare_outputs(redraws, outputs(bar.replace("9.8", "10.2") + "\ndone\n"), TOL).status == "exact"
+
+
+def test_the_summary_counts_in_the_singular_for_one() -> None:
+    one = verdict_from(Produced({"loss": [(0, 0.5)]}), Produced({"loss": [(0, 0.5)]}), Tolerance())
+    two = {"loss": [(0, 0.5)], "acc": [(0, 0.9)]}
+    assert one.summary == "1 metric identical"
+    assert verdict_from(Produced(two), Produced(two), Tolerance()).summary == "2 metrics identical"
