@@ -5,13 +5,75 @@ from __future__ import annotations
 import html
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from . import record_schema as schema
 from .capture.secrets import redact_text
 from .config import StoreLocation
 from .reproduce.observer import ReplayObserver
 
-STATUS_COLOURS = {"RUNNING": "#1a73e8", "FINISHED": "#188038", "FAILED": "#d93025", "KILLED": "#e37400"}
+
+def _theme_colour(jupyterlab: str, vscode: str, light: str = "") -> str:
+    """A CSS colour that follows the theme: JupyterLab's variable, else VS Code's, else a light-theme
+    colour (classic Notebook defines neither); with none, the property is unset (inherited)."""
+    return f"var(--jp-{jupyterlab}, var(--vscode-{vscode}{', ' + light if light else ''}))"
+
+
+BRAND = _theme_colour("brand-color1", "charts-blue", "#1a73e8")
+SUCCESS = _theme_colour("success-color1", "charts-green", "#188038")
+WARN = _theme_colour("warn-color1", "editorWarning-foreground", "#e37400")
+ERROR = _theme_colour("error-color1", "errorForeground", "#d93025")
+INFO = _theme_colour("info-color1", "charts-purple", "#7b1fa2")
+MUTED = _theme_colour("ui-font-color2", "descriptionForeground", "#5f6368")
+STATUS_COLOURS = {"RUNNING": BRAND, "FINISHED": SUCCESS, "FAILED": ERROR, "KILLED": WARN}
+VERDICT_COLOURS = {
+    schema.EXACT: SUCCESS,
+    schema.CLOSE: BRAND,
+    schema.VARIED: INFO,
+    schema.DIVERGED: WARN,
+    schema.FAILED: ERROR,
+    schema.UNVERIFIED: MUTED,
+}
+
+
+def _accent_rules(attribute: str, colours: dict[str, str]) -> str:
+    return "".join(
+        f".jp-exp-card[{attribute}='{key}']{{--jp-exp-card-accent:{c}}}" for key, c in colours.items()
+    )
+
+
+# The cards' look: class rules over theme variables, no inline styles. Each card carries them in a
+# <style> of its own: the extension's CSS is not loaded in Notebook 7's output or VS Code's.
+CARD_CSS = (
+    f".jp-exp-card{{--jp-exp-card-accent:{MUTED};border-left:4px solid var(--jp-exp-card-accent);"
+    f"padding:4px 8px;font-size:var(--jp-ui-font-size1,12px);"
+    f"color:{_theme_colour('ui-font-color1', 'foreground')}}}"
+    + _accent_rules("data-status", STATUS_COLOURS)
+    + _accent_rules("data-verdict", VERDICT_COLOURS)
+    + ".jp-exp-card-status,.jp-exp-card-verdict{color:var(--jp-exp-card-accent)}"
+    f".jp-exp-card-where{{color:{MUTED}}}"
+    ".jp-exp-card a{color:var(--jp-content-link-color,var(--vscode-textLink-foreground,#1a73e8))}"
+    ".jp-exp-card code{font-family:var(--jp-code-font-family,monospace);font-size:inherit}"
+    ".jp-exp-card table{border-collapse:collapse;color:inherit}"
+    ".jp-exp-card th,.jp-exp-card td{padding:1px 8px 1px 0;text-align:left;background:none;border:0}"
+    ".jp-exp-card td.jp-exp-card-value{text-align:right;font-family:var(--jp-code-font-family,monospace)}"
+    f".jp-exp-card-warning{{color:{WARN}}}"
+)
+CARD_STYLE = f"<style>{CARD_CSS}</style>"
+
+
+def store_label(location: StoreLocation) -> tuple[str, str]:
+    """(shown, on hover) for where the run is stored: a SQLite file under the root by its relative
+    path (no absolute temporary paths on the card), anything else by its URI without credentials."""
+    uri = redact_text(location.tracking_uri)
+    if uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///"))
+        if path.is_relative_to(location.root):
+            return f"{path.relative_to(location.root)} (SQLite)", uri
+    return uri, uri
+
+
 GIT_STATE_NOTES = {
     "unborn": "git: no commit yet, so the run names no commit (the cell's code is in its record)",
     "merging": "git: a merge is in progress; the run names HEAD, git.diff holds the rest",
@@ -69,25 +131,22 @@ class RunCard:
         return " | ".join(part for part in (line, metrics, *self.warnings) if part)
 
     def html(self) -> str:
-        colour = STATUS_COLOURS.get(self.status, "#5f6368")
-        where = self.ui_link or redact_text(self.location.tracking_uri)
-        where_html = (
-            f'<a href="{html.escape(where)}" target="_blank">MLflow UI</a>'
-            if self.ui_link
-            else f"<code>{html.escape(where)}</code>"
-        )
+        if self.ui_link:
+            where_html = f'<a href="{html.escape(self.ui_link)}" target="_blank">MLflow UI</a>'
+        else:
+            shown, full = store_label(self.location)
+            where_html = f'<code title="{html.escape(full)}">{html.escape(shown)}</code>'
         rows = "".join(
-            f"<tr><td>{html.escape(k)}</td><td style='text-align:right'>{v:.6g}</td></tr>"
+            f"<tr><td>{html.escape(k)}</td><td class='jp-exp-card-value'>{v:.6g}</td></tr>"
             for k, v in self.metrics.items()
         )
         warnings = "".join(
-            f"<div class='jp-exp-card-warning' style='color:#e37400'>⚠ {html.escape(w)}</div>"
-            for w in self.warnings
+            f"<div class='jp-exp-card-warning'>⚠ {html.escape(w)}</div>" for w in self.warnings
         )
         return (
-            f"<div class='jp-exp-card' style='border-left:4px solid {colour};padding:4px 8px;font-size:12px'>"
-            f"<b>{html.escape(self.name)}</b> <span class='jp-exp-card-status' style='color:{colour}'>{self.status}</span>"
-            f"<div style='opacity:.75'>run <code>{self.run_id}</code> · {where_html}</div>"
+            f"<div class='jp-exp-card' data-status='{html.escape(self.status)}'>{CARD_STYLE}"
+            f"<b>{html.escape(self.name)}</b> <span class='jp-exp-card-status'>{html.escape(self.status)}</span>"
+            f"<div class='jp-exp-card-where'>run <code>{html.escape(self.run_id)}</code> · {where_html}</div>"
             f"<table>{rows}</table>{warnings}</div>"
         )
 
@@ -235,16 +294,6 @@ def plan_text(reproduction: Any) -> str:
     return "\n".join(parts)
 
 
-VERDICT_COLOURS = {
-    "exact": "#188038",
-    "close": "#1a73e8",
-    "varied": "#7b1fa2",
-    "diverged": "#e37400",
-    "failed": "#d93025",
-    "unverified": "#5f6368",
-}
-
-
 class ReproductionReport:
     """What ``%reproduce`` returns: the verdict table as the cell's result; the reproduction inside."""
 
@@ -300,15 +349,14 @@ class ReproductionReport:
         r = self.reproduction
         if r.verdict is None:
             return f"<pre>{html.escape(repr(self))}</pre>"
-        colour = VERDICT_COLOURS.get(r.verdict.verdict, "#5f6368")
         experiment = r.original.run.info.experiment_id
         body = "".join(
             "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in self._rows()
         )
         return (
-            f"<div class='jp-exp-verdict' style='border-left:4px solid {colour};padding:4px 8px;font-size:12px'>"
-            f"<b style='color:{colour}'>{html.escape(r.verdict.verdict)}</b> {html.escape(r.verdict.summary)}"
-            f"<div style='opacity:.75'>original {_run_html(self.location, experiment, r.original_id)} → "
+            f"<div class='jp-exp-card jp-exp-report' data-verdict='{html.escape(r.verdict.verdict)}'>{CARD_STYLE}"
+            f"<b class='jp-exp-card-verdict'>{html.escape(r.verdict.verdict)}</b> {html.escape(r.verdict.summary)}"
+            f"<div class='jp-exp-card-where'>original {_run_html(self.location, experiment, r.original_id)} → "
             f"reproduction {_run_html(self.location, experiment, r.run_id)} · kernel "
             f"{html.escape(r.kernel_name)} · {r.duration_s:.1f} s</div>"
             f"<table><tr><th></th><th>original</th><th>reproduced</th><th>verdict</th></tr>{body}</table></div>"
