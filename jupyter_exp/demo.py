@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import record_schema as schema
 from .config import ROOT_ENV, resolve_store
 from .reproduce.kernel_run import execute_notebook
 
@@ -45,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         tags, metrics = run.data.tags, run.data.metrics
         shown = {k: v for k, v in metrics.items() if not k.startswith("system/")}
         metric_text = "  ".join(f"{k}={v:.4g}" for k, v in sorted(shown.items()))
-        commit = (tags.get("mlflow.source.git.commit") or "-")[:7]
-        if tags.get("jupyter_exp.git.dirty") == "true":
+        commit = (tags.get(schema.GIT_COMMIT) or "-")[:7]
+        if tags.get(schema.GIT_DIRTY) == "true":
             commit += "*"
         print(
             f"{run.info.run_name:<28} {run.info.status:<9} {tags.get('jupyter_exp.seed', '-'):>11} {commit:<9} {metric_text}"

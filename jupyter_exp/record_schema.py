@@ -16,6 +16,9 @@ USER = "mlflow.user"
 NOTE = "mlflow.note.content"
 PARENT_RUN_ID = "mlflow.parentRunId"
 EXPERIMENT_KIND = "mlflow.experimentKind"  # an experiment tag
+# MLflow's UI opens an experiment without a kind in GenAI mode (traces first); ours hold training runs
+EXPERIMENT_KIND_MODEL_DEVELOPMENT = "custom_model_development"
+SOURCE_TYPE_NOTEBOOK = "NOTEBOOK"
 
 # -- jupyter-exp's tags ----------------------------------------------------------------------------
 VERSION = "jupyter_exp.version"
@@ -41,14 +44,15 @@ RECORD_INCOMPLETE = "jupyter_exp.record.incomplete"
 OFFLINE = "jupyter_exp.offline"
 OFFLINE_ID = "jupyter_exp.offline.id"
 HASHSEED = "jupyter_exp.hashseed"
+DETERMINISM = "jupyter_exp.determinism"
+ENTROPY_UNREPLAYABLE = "jupyter_exp.entropy.unreplayable"
 
-# -- seed groups: %%track --seeds / --repeat (seed_group.py) -----------------------------------------
-GROUP = "jupyter_exp.group"  # on the parent and its children: the parent's run id
-GROUP_SEEDS = "jupyter_exp.group.seeds"  # on the parent: the seeds, in run order
-GROUP_SEEDS_DRAWN = "jupyter_exp.group.seeds_drawn"  # on the parent: "true" when --repeat drew them
-GROUP_FINISHED = "jupyter_exp.group.finished"  # on the parent: how many children finished
-GROUP_STATISTICS = ("mean", "std", "n", "ci_low", "ci_high")  # the parent's metrics: {metric}/{statistic}
-REPRODUCTION_NOISE = "jupyter_exp.reproduction.noise"  # %reproduce --noise: the difference against the band
+# -- metrics the extension adds ----------------------------------------------------------------------
+SYSTEM_PREFIX = "system/"
+WALL_TIME = "system/wall_time_s"
+CPU_TIME = "system/cpu_time_s"
+PEAK_RSS = "system/peak_rss_mb"
+GPU_PEAK_MEMORY = "system/gpu_peak_memory_mb"
 
 # -- artifacts, under ARTIFACT_DIR ------------------------------------------------------------------
 ARTIFACT_DIR = "jupyter_exp"

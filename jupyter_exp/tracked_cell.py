@@ -24,14 +24,20 @@ from types import TracebackType
 from typing import Any
 
 from . import _active
+from . import record_schema as schema
 from ._version import __version__
 from .capture import cell as cell_capture
 from .capture import environment, kernel, seeds
-from .capture.entropy import UNREPLAYABLE_TAG, EntropyWatch
+from .capture.entropy import EntropyWatch
 from .capture.git import capture_git
 from .capture.hidden_state import hidden_state
 from .capture.inputs import InputWatch, with_hashes
-from .capture.notebook import ExecutionHistory, notebook_path, relative_to_root, snapshot
+from .capture.notebook import (
+    ExecutionHistory,
+    notebook_path,
+    relative_to_root,
+    snapshot,
+)
 from .capture.outputs import OutputRecorder
 from .capture.state import snapshot as snapshot_bound
 from .cell_code import compile_body, run_compiled
@@ -237,18 +243,18 @@ class TrackedCell:
     def _start_tags(self) -> dict[str, Any]:
         options = self.options
         tags: dict[str, Any] = {
-            "mlflow.source.type": "NOTEBOOK",
-            "mlflow.source.name": self.notebook_rel,
-            "mlflow.user": _user(),
-            "mlflow.note.content": options.note,
-            "jupyter_exp.version": __version__,
-            "jupyter_exp.cell.id": self.cell_id,
-            "jupyter_exp.cell.execution_count": self.execution_count,
-            "jupyter_exp.cell.sha256": cell_capture.cell_sha256(self.raw_cell),
+            schema.SOURCE_TYPE: schema.SOURCE_TYPE_NOTEBOOK,
+            schema.SOURCE_NAME: self.notebook_rel,
+            schema.USER: _user(),
+            schema.NOTE: options.note,
+            schema.VERSION: __version__,
+            schema.CELL_ID: self.cell_id,
+            schema.CELL_EXECUTION_COUNT: self.execution_count,
+            schema.CELL_SHA256: cell_capture.cell_sha256(self.raw_cell),
             **kernel.identity(),
-            kernel.HASHSEED_TAG: kernel.hash_seed(),
-            "jupyter_exp.seed": self.seed,
-            "jupyter_exp.deterministic": "true" if options.deterministic else None,
+            schema.HASHSEED: kernel.hash_seed(),
+            schema.SEED: self.seed,
+            schema.DETERMINISTIC: "true" if options.deterministic else None,
         }
         tags.update(options.tags)
         return tags
@@ -277,7 +283,10 @@ class TrackedCell:
             self.recorder = recorder = self._start_recorder()
         current = self.history.current if self.history is not None else None
         if current is not None and current.execution_count == self.execution_count:
-            current.seed, current.deterministic = self.seed, self.options.deterministic  # for replays
+            current.seed, current.deterministic = (
+                self.seed,
+                self.options.deterministic,
+            )  # for replays
         if self._make_card is not None and not (self.options.quiet or self.settings.quiet):
             self.card = self._make_card(self)
         if self.seed is not None:
@@ -326,9 +335,15 @@ class TrackedCell:
         from .tracking.journal import journal_root
         from .tracking.recorder import RunRecorder
 
-        expected = ["cell.py", "config.json", "history.json", "outputs.json", "environment.json"]
+        expected = [
+            schema.CELL,
+            schema.CONFIG,
+            schema.HISTORY,
+            schema.OUTPUTS,
+            schema.ENVIRONMENT,
+        ]
         if self.settings.snapshot and self.notebook is not None:
-            expected.append("notebook.ipynb")
+            expected.append(schema.NOTEBOOK)
         return RunRecorder.start(
             self.client,
             (self.experiment_id, self.experiment),
@@ -344,11 +359,11 @@ class TrackedCell:
         survives a kernel that dies during or right after the cell; uploads follow in the background."""
         recorder = self.recorder
         recorder.entry.merge("params.json", self.params)
-        recorder.stage_text("cell.py", self.raw_cell)
-        recorder.stage_json("config.json", cell_capture.config_document(self.config))
-        recorder.stage_bytes("rng_state.pkl", pickle.dumps(rng_state))
+        recorder.stage_text(schema.CELL, self.raw_cell)
+        recorder.stage_json(schema.CONFIG, cell_capture.config_document(self.config))
+        recorder.stage_bytes(schema.RNG_STATE, pickle.dumps(rng_state))
         if self.history is not None:
-            recorder.stage_bytes("rng_history.pkl", pickle.dumps(self.history.rng_by_execution_count()))
+            recorder.stage_bytes(schema.RNG_HISTORY, pickle.dumps(self.history.rng_by_execution_count()))
 
     def _execute(self, outputs: OutputRecorder) -> Outcome:
         __tracebackhide__ = True
@@ -357,7 +372,9 @@ class TrackedCell:
         except BaseException as error:  # the user's exception, re-raised unchanged after recording
             status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
             return Outcome(
-                status=status, error=error, traceback_text=self._traceback_text(error, self.compiled[2])
+                status=status,
+                error=error,
+                traceback_text=self._traceback_text(error, self.compiled[2]),
             )
         return Outcome()  # what the cell displays went through IPython's display hook
 
@@ -401,13 +418,13 @@ class TrackedCell:
             late = {}
             self.warnings.append(f"config objects bound by the cell could not be recorded: {error}")
         system = {
-            "system/wall_time_s": wall,
-            "system/cpu_time_s": cpu,
-            "system/peak_rss_mb": peak_memory.peak_mb(),
+            schema.WALL_TIME: wall,
+            schema.CPU_TIME: cpu,
+            schema.PEAK_RSS: peak_memory.peak_mb(),
         }
         cuda = seeds.cuda_torch()
         if cuda is not None:
-            system["system/gpu_peak_memory_mb"] = cuda.cuda.max_memory_allocated() / 2**20
+            system[schema.GPU_PEAK_MEMORY] = cuda.cuda.max_memory_allocated() / 2**20
         recorder = self.recorder
         entry = recorder.entry
         journaled = self._journaled
@@ -418,29 +435,43 @@ class TrackedCell:
         )
         if late:
             self.config.update(late)
-            journaled("late params", lambda: entry.merge("params.json", cell_capture.config_to_params(late)))
             journaled(
-                "config.json",
-                lambda: recorder.stage_json("config.json", cell_capture.config_document(self.config)),
+                "late params",
+                lambda: entry.merge("params.json", cell_capture.config_to_params(late)),
             )
-        journaled("outputs.json", lambda: recorder.stage_json("outputs.json", outputs.document()))
+            journaled(
+                schema.CONFIG,
+                lambda: recorder.stage_json(schema.CONFIG, cell_capture.config_document(self.config)),
+            )
+        journaled(
+            schema.OUTPUTS,
+            lambda: recorder.stage_json(schema.OUTPUTS, outputs.document()),
+        )
         for name, data in outputs.figures().items():  # figures/figure-1.png ...
             journaled(name, lambda: recorder.stage_bytes(name, data))  # noqa: B023 (called at once)
         self._bound = snapshot_bound(self.body, self.shell.user_ns)  # copies now, hashed in _complete
         self._inputs = self.inputs.document()  # stat now, hashed in _complete
         journaled(
-            "history.json", lambda: recorder.stage_json("history.json", self._history_document(outcome))
+            schema.HISTORY,
+            lambda: recorder.stage_json(schema.HISTORY, self._history_document(outcome)),
         )
         if outcome.error is not None:
-            journaled("traceback.txt", lambda: recorder.stage_text("traceback.txt", outcome.traceback_text))
+            journaled(
+                schema.TRACEBACK,
+                lambda: recorder.stage_text(schema.TRACEBACK, outcome.traceback_text),
+            )
         determinism = seeds.format_settings(self._determinism)
-        journaled("determinism", lambda: entry.merge("tags.json", {seeds.DETERMINISM_TAG: determinism}))
+        journaled(
+            "determinism",
+            lambda: entry.merge("tags.json", {schema.DETERMINISM: determinism}),
+        )
         if self.entropy.unreplayable:
             self.warnings.append(
                 f"the cell read entropy a replay cannot reproduce: {self.entropy.describe()}"
             )
             journaled(
-                "entropy", lambda: entry.merge("tags.json", {UNREPLAYABLE_TAG: self.entropy.describe()})
+                "entropy",
+                lambda: entry.merge("tags.json", {schema.ENTROPY_UNREPLAYABLE: self.entropy.describe()}),
             )
         journaled("the end status", lambda: entry.write_end(outcome.status, end_time_ms))
         _active.last_run_id = recorder.run_id
@@ -493,10 +524,10 @@ class TrackedCell:
                 names = ", ".join(sorted({k for k, _ in writer.rejected}))
                 self.warnings.append(f"non-numeric metric values were not logged ({names})")
             background.join()
-            recorder.stage_json("state.json", self._bound.document())  # off the cell's path
+            recorder.stage_json(schema.STATE, self._bound.document())  # off the cell's path
             if self._inputs:
-                recorder.stage_json("inputs.json", with_hashes(self._inputs, self.location.root))
-            recorder.entry.merge("tags.json", {"jupyter_exp.device": environment.device_label()})
+                recorder.stage_json(schema.INPUTS, with_hashes(self._inputs, self.location.root))
+            recorder.entry.merge("tags.json", {schema.DEVICE: environment.device_label()})
             recorder.stop_heartbeat()
             if self.client is None:
                 self._deliver_offline()
@@ -535,7 +566,10 @@ class TrackedCell:
                 self.card.show_delivered(run_id)
 
         FINISHER.retry_journal_later(
-            self.location, self.settings.journal_dir, on_delivered={local_id: delivered}, at_once=True
+            self.location,
+            self.settings.journal_dir,
+            on_delivered={local_id: delivered},
+            at_once=True,
         )
 
     def _history_document(self, outcome: Outcome) -> list[dict[str, Any]]:
@@ -565,7 +599,7 @@ class TrackedCell:
 
                 if not is_refused(error):
                     raise
-            tags: dict[str, Any] = {"jupyter_exp.kernel.name": kernel.kernelspec_name()}
+            tags: dict[str, Any] = {schema.KERNEL_NAME: kernel.kernelspec_name()}
             env = environment.capture_environment()
             git = capture_git(
                 self.location.root if self.notebook is None else self.notebook.parent,
@@ -574,11 +608,11 @@ class TrackedCell:
             if git is not None:
                 tags.update(
                     {
-                        "mlflow.source.git.commit": git.commit,
-                        "mlflow.source.git.branch": git.branch,
-                        "mlflow.source.git.repoURL": git.remote_url,
-                        "jupyter_exp.git.dirty": "true" if git.dirty else "false",
-                        "jupyter_exp.git.state": git.state,
+                        schema.GIT_COMMIT: git.commit,
+                        schema.GIT_BRANCH: git.branch,
+                        schema.GIT_REPO_URL: git.remote_url,
+                        schema.GIT_DIRTY: "true" if git.dirty else "false",
+                        schema.GIT_STATE: git.state,
                     }
                 )
                 if git.state is not None:
@@ -592,19 +626,19 @@ class TrackedCell:
                     "diff_cap_bytes": self.settings.max_diff_bytes,
                     "untracked": git.untracked,
                 }
-                recorder.stage_text("git.diff", git.diff)
+                recorder.stage_text(schema.GIT_DIFF, git.diff)
             recorder.set_tags(tags)
-            recorder.stage_json("environment.json", env)
+            recorder.stage_json(schema.ENVIRONMENT, env)
             if self.settings.snapshot and self.notebook is not None:
                 taken = snapshot(self.notebook, self.raw_cell, self.cell_id)
                 if taken is not None:
-                    recorder.stage_bytes("notebook.ipynb", taken[0])
+                    recorder.stage_bytes(schema.NOTEBOOK, taken[0])
                     if taken[1]:  # the file on disk is current enough to judge where names came from
                         self._record_hidden_state(json.loads(taken[0]))
             with contextlib.suppress(OSError):  # a full artifact disk: the finisher retries and says so
                 recorder.upload_staged()  # early, so that the store has the record while the cell runs
             if self.settings.requirements:
-                recorder.stage_text("requirements.txt", environment.requirements_txt())
+                recorder.stage_text(schema.REQUIREMENTS, environment.requirements_txt())
         except Exception as error:  # an incomplete record is better than a broken cell
             self.warnings.append(f"part of the record could not be captured: {error}")
 
@@ -613,7 +647,7 @@ class TrackedCell:
         earlier = [e for e in entries if e.execution_count < self.execution_count]
         names = hidden_state(self.body, earlier, document)
         if names:
-            self.recorder.set_tags({"jupyter_exp.hidden_state": ", ".join(names)})
+            self.recorder.set_tags({schema.HIDDEN_STATE: ", ".join(names)})
             self.warnings.append("hidden state: " + ", ".join(names))
 
 

@@ -18,7 +18,6 @@ import threading
 from collections import Counter
 from typing import Any
 
-UNREPLAYABLE_TAG = "jupyter_exp.entropy.unreplayable"
 IGNORED_CALLERS = frozenset({"uuid", "mlflow", "jupyter_exp"})  # identifiers, not results
 PASSED_THROUGH = frozenset({"os", "random", "secrets", __name__})
 

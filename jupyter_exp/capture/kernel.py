@@ -14,7 +14,6 @@ from .. import record_schema as schema
 KERNEL_NAME_ENV = "JUPYTER_EXP_KERNEL_NAME"
 KERNEL_ID_ENV = "JUPYTER_EXP_KERNEL_ID"
 LOCAL_TOKEN = f"local-{uuid.uuid4().hex[:16]}"  # this process, when no launcher names the kernel
-HASHSEED_TAG = "jupyter_exp.hashseed"
 HASHSEED_UNKNOWN = "random"
 
 

@@ -18,7 +18,6 @@ from typing import Any
 _TORCH_WORD = re.compile(r"\btorch\b")
 CUBLAS_ENV = "CUBLAS_WORKSPACE_CONFIG"
 CUBLAS_DETERMINISTIC = ":4096:8"  # what cuBLAS needs for deterministic GEMMs, set before CUDA initialises
-DETERMINISM_TAG = "jupyter_exp.determinism"
 
 
 def draw_seed() -> int:

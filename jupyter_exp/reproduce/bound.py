@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .. import record_schema as schema
+
 # names that hold a clock reading, like the timing words the output masks go by: not compared
 CLOCK_NAME = re.compile(
     r"(?i)(?:^|_)(?:time|times|elapsed|duration|took|runtime|walltime|wall|timestamp|now|tic|toc|t0|t1|"
@@ -39,7 +41,7 @@ def _by_elements(
 ) -> BoundComparison:
     pairs = [(x, y) for x, y in zip(a, b, strict=True) if not _same(x, y)]
     largest = max((abs(x - y) for x, y in pairs), default=0.0)
-    status = "close" if all(close(float(x), float(y)) for x, y in pairs) else "diverged"
+    status = schema.CLOSE if all(close(float(x), float(y)) for x, y in pairs) else schema.DIVERGED
     return BoundComparison(name, status, f"{len(pairs)} of {len(a)} elements differ, max abs {largest:.3g}")
 
 
@@ -59,18 +61,18 @@ def compare_bound(
             compared.append(
                 BoundComparison(
                     name,
-                    "diverged",
+                    schema.DIVERGED,
                     f"not digested by the replay: {why}" if why else "not bound by the replay",
                 )
             )
         elif other.get("digest") == entry.get("digest"):
-            compared.append(BoundComparison(name, "exact"))
+            compared.append(BoundComparison(name, schema.EXACT))
         elif (other.get("type"), other.get("summary")) != (entry.get("type"), entry.get("summary")):
             was, now = (
                 f"{entry.get('type')} {entry.get('summary', '')}",
                 f"{other.get('type')} {other.get('summary', '')}",
             )
-            compared.append(BoundComparison(name, "diverged", f"{was.strip()} → {now.strip()}"))
+            compared.append(BoundComparison(name, schema.DIVERGED, f"{was.strip()} → {now.strip()}"))
         elif isinstance(entry.get("elements"), list) and len(entry["elements"]) == len(
             other.get("elements") or []
         ):
@@ -78,7 +80,9 @@ def compare_bound(
         else:
             compared.append(
                 BoundComparison(
-                    name, "diverged", f"its content differs ({entry.get('summary') or entry.get('type')})"
+                    name,
+                    schema.DIVERGED,
+                    f"its content differs ({entry.get('summary') or entry.get('type')})",
                 )
             )
     return compared

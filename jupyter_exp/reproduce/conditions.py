@@ -3,7 +3,7 @@ starts (the ``str`` hash seed) or before CUDA initialises (cuBLAS's workspace, f
 
 from __future__ import annotations
 
-from ..capture.kernel import HASHSEED_TAG
+from .. import record_schema as schema
 from ..capture.seeds import CUBLAS_DETERMINISTIC, CUBLAS_ENV
 from .record import RunRecord
 
@@ -11,7 +11,7 @@ from .record import RunRecord
 def replay_environment(record: RunRecord, deterministic: bool) -> dict[str, str]:
     """Variables the replay kernel gets on top of the caller's environment."""
     env: dict[str, str] = {}
-    seed = record.tags.get(HASHSEED_TAG, "")
+    seed = record.tags.get(schema.HASHSEED, "")
     if seed.isdigit():
         env["PYTHONHASHSEED"] = seed
     cublas = record.determinism.get(CUBLAS_ENV)

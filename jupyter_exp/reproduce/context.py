@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..capture.seeds import DETERMINISM_TAG, parse_settings
+from .. import record_schema as schema
+from ..capture.seeds import parse_settings
 
 COMPARED_LIBRARIES = ("torch", "numpy", "scipy", "scikit-learn", "pandas", "jax", "jaxlib", "tensorflow")
-DEVICE_TAG = "jupyter_exp.device"
 
 
 def conditions(environment: dict[str, Any] | None, tags: dict[str, str]) -> dict[str, Any]:
@@ -18,13 +18,13 @@ def conditions(environment: dict[str, Any] | None, tags: dict[str, str]) -> dict
     gpu = env.get("gpu") or {}
     packages = env.get("packages") or {}
     return {
-        "device": tags.get(DEVICE_TAG, ""),
+        "device": tags.get(schema.DEVICE, ""),
         "gpu_model": ", ".join(g.get("name", "?") for g in gpu.get("gpus") or []),
         "driver": str(gpu.get("driver") or ""),
         "cuda": str(gpu.get("torch_cuda_build") or ""),
         "cudnn": str(gpu.get("cudnn") or ""),
         "libraries": {name: packages[name] for name in COMPARED_LIBRARIES if name in packages},
-        "determinism": parse_settings(tags.get(DETERMINISM_TAG, "")),
+        "determinism": parse_settings(tags.get(schema.DETERMINISM, "")),
     }
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import record_schema as schema
 from ..capture.git import capture_git
 from ..capture.inputs import file_sha256
-from ..capture.kernel import HASHSEED_TAG
 from .plan import ReplayPlan
 from .record import RunRecord
 
@@ -27,11 +27,11 @@ class Drift:
 
 
 def git_drift(record: RunRecord, root: Path, checkout: bool) -> list[Drift]:
-    commit = record.tags.get("mlflow.source.git.commit")
+    commit = record.tags.get(schema.GIT_COMMIT)
     if not commit:
         return []
     if checkout:
-        dirty = record.tags.get("jupyter_exp.git.dirty") == "true"
+        dirty = record.tags.get(schema.GIT_DIRTY) == "true"
         return [
             Drift("git", commit[:10] + (" + diff" if dirty else ""), "checked out in a temporary worktree")
         ]
@@ -41,7 +41,7 @@ def git_drift(record: RunRecord, root: Path, checkout: bool) -> list[Drift]:
     found = []
     if state.commit != commit:
         found.append(Drift("git", f"HEAD {commit[:10]}", f"HEAD {(state.commit or 'none')[:10]}"))
-    recorded_diff = (record.text("git.diff") or "").strip()
+    recorded_diff = (record.text(schema.GIT_DIFF) or "").strip()
     if state.diff.strip() != recorded_diff:
         recorded = f"uncommitted diff ({len(recorded_diff.splitlines())} lines)" if recorded_diff else "clean"
         now = (
@@ -68,7 +68,7 @@ def environment_drift(record: RunRecord, probe: dict[str, Any]) -> list[Drift]:
         shown = ", ".join(changed[:MAX_PACKAGES_LISTED])
         more = f" and {len(changed) - MAX_PACKAGES_LISTED} more" if len(changed) > MAX_PACKAGES_LISTED else ""
         found.append(Drift("packages", f"{len(pins)} pinned", f"{len(changed)} differ: {shown}{more}"))
-    device = record.tags.get("jupyter_exp.device", "")
+    device = record.tags.get(schema.DEVICE, "")
     if device and probe.get("cuda") is not None:
         recorded_cuda = device.startswith("cuda")
         if recorded_cuda and not probe["cuda"]:
@@ -79,12 +79,12 @@ def environment_drift(record: RunRecord, probe: dict[str, Any]) -> list[Drift]:
 
 
 def notebook_drift(record: RunRecord, notebook: Path | None) -> list[Drift]:
-    snapshot = record.text("notebook.ipynb")
+    snapshot = record.text(schema.NOTEBOOK)
     if snapshot is None or notebook is None:
         return []
     if not notebook.exists():
         return [
-            Drift("notebook", record.tags.get("mlflow.source.name", notebook.name), "file no longer exists")
+            Drift("notebook", record.tags.get(schema.SOURCE_NAME, notebook.name), "file no longer exists")
         ]
     try:
         before, after = _code_sources(json.loads(snapshot)), _code_sources(json.loads(notebook.read_text()))
@@ -120,7 +120,7 @@ def replay_drift(plan: ReplayPlan) -> list[Drift]:
 
 def hashseed_drift(record: RunRecord) -> list[Drift]:
     """A kernel that ran with a random ``str`` hash seed cannot be given the same one."""
-    seed = record.tags.get(HASHSEED_TAG)
+    seed = record.tags.get(schema.HASHSEED)
     if seed is not None and seed.isdigit():
         return []
     return [
@@ -136,9 +136,9 @@ def hashseed_drift(record: RunRecord) -> list[Drift]:
 def inputs_drift(record: RunRecord, root: Path) -> list[Drift]:
     """Every file the cell read (``inputs.json``) that changed or vanished since."""
     try:
-        inputs = json.loads(record.text("inputs.json") or "[]")
+        inputs = json.loads(record.text(schema.INPUTS) or "[]")
     except ValueError:
-        return [Drift("input", "inputs.json", "corrupt: inputs not checked")]
+        return [Drift("input", schema.INPUTS, "corrupt: inputs not checked")]
     found = []
     for item in inputs:
         path = root / item["path"]

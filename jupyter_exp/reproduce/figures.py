@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from .. import record_schema as schema
+
 _INDEX = re.compile(r"(\d+)")
 _SVG_NOISE = re.compile(r"<metadata>.*?</metadata>|<!--.*?-->|<\?xml.*?\?>|<!DOCTYPE.*?>", re.DOTALL)
 _SVG_ID = re.compile(r'\bid="([^"]+)"')
@@ -66,27 +68,27 @@ def normalized_svg(data: bytes) -> str:
 
 
 def compare_figure(original: str, a: bytes, reproduced: str, b: bytes) -> FigureComparison:
-    result = FigureComparison(original, reproduced, "exact")
+    result = FigureComparison(original, reproduced, schema.EXACT)
     if PurePosixPath(original).suffix != PurePosixPath(reproduced).suffix:
-        result.status, result.why = "diverged", f"a {PurePosixPath(reproduced).suffix[1:]} image instead"
+        result.status, result.why = schema.DIVERGED, f"a {PurePosixPath(reproduced).suffix[1:]} image instead"
     elif original.endswith(".svg"):
         if normalized_svg(a) != normalized_svg(b):
-            result.status, result.why = "diverged", "the SVG markup differs"
+            result.status, result.why = schema.DIVERGED, "the SVG markup differs"
     else:
         left, right = decode(a), decode(b)
         if left is None or right is None:
             if a != b:
                 result.status, result.why = (
-                    "diverged",
+                    schema.DIVERGED,
                     "the files differ and cannot be decoded to compare pixels",
                 )
         elif left.shape != right.shape:
             size = f"{left.shape[1]}x{left.shape[0]} → {right.shape[1]}x{right.shape[0]} pixels"
-            result.status, result.why = "diverged", f"the size changed: {size}"
+            result.status, result.why = schema.DIVERGED, f"the size changed: {size}"
         else:
             result.pixels = left.shape[0] * left.shape[1]
             result.differing = int((left != right).any(axis=-1).sum())
-            result.status = "diverged" if result.differing else "exact"
+            result.status = schema.DIVERGED if result.differing else schema.EXACT
     return result
 
 
@@ -95,9 +97,9 @@ def compare_figures(original: dict[str, bytes], reproduced: dict[str, bytes]) ->
     left, right = _ordered(original), _ordered(reproduced)
     compared = [compare_figure(a, original[a], b, reproduced[b]) for a, b in zip(left, right, strict=False)]
     compared += [
-        FigureComparison(a, None, "diverged", why="not shown by the replay") for a in left[len(right) :]
+        FigureComparison(a, None, schema.DIVERGED, why="not shown by the replay") for a in left[len(right) :]
     ]
     compared += [
-        FigureComparison(None, b, "diverged", why="shown only by the replay") for b in right[len(left) :]
+        FigureComparison(None, b, schema.DIVERGED, why="shown only by the replay") for b in right[len(left) :]
     ]
     return compared

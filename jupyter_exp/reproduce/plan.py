@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import record_schema as schema
 from ..capture.cell import parse_python
 from .errors import OverrideError
 from .record import RunRecord
@@ -133,7 +134,7 @@ def build_plan(record: RunRecord, sets: dict[str, Any] | None = None) -> ReplayP
                 removed_lines=removed,
             )
         )
-    if record.tags.get("jupyter_exp.deterministic") == "true":
+    if record.tags.get(schema.DETERMINISTIC) == "true":
         steps[-1].deterministic = True
     overrides = apply_overrides(steps[-1], record.config, sets or {})
     return ReplayPlan(steps=steps, skipped=skipped, overrides=overrides)
@@ -175,7 +176,6 @@ def _has_path(value: Any, dotted: str) -> bool:
 def apply_overrides(target: ReplayStep, config: dict[str, Any], sets: dict[str, Any]) -> list[Override]:
     """Change the tracked cell's literal assignment, or the namespace value it read, for each ``--set``."""
     overrides = []
-    changed: dict[str, Any] = {}  # each cell-literal name's value with the overrides so far
     for dotted, value in sets.items():
         head, *rest = dotted.split(".")
         entry = config.get(head)
@@ -194,9 +194,9 @@ def apply_overrides(target: ReplayStep, config: dict[str, Any], sets: dict[str, 
             )
         source = entry.get("source")
         if source == "cell":
-            # config.epochs=3 and config.label=x both rewrite `config = {...}`: the second keeps the first
-            changed[head] = _set_path(changed.get(head, entry["value"]), rest, value)
-            target.source = _replace_literal(target.source, head, changed[head], dotted)
+            target.source = _replace_literal(
+                target.source, head, _set_path(entry["value"], rest, value), dotted
+            )
         elif source in ("namespace", "object"):
             target.assign[dotted] = value
         else:

@@ -10,6 +10,7 @@ import getpass
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from .. import record_schema as schema
 from .errors import ReproduceError
 from .record import RunRecord
 
@@ -40,9 +41,9 @@ def current_user() -> str | None:
 
 def provenance(record: RunRecord) -> Provenance:
     tags = record.tags
-    host = tags.get("jupyter_exp.kernel.host") or record.environment.get("hostname")
+    host = tags.get(schema.KERNEL_HOST) or record.environment.get("hostname")
     started = datetime.fromtimestamp(record.run.info.start_time / 1000, tz=timezone.utc)
-    return Provenance(tags.get("mlflow.user"), host, started.isoformat(timespec="seconds"))
+    return Provenance(tags.get(schema.USER), host, started.isoformat(timespec="seconds"))
 
 
 def check_recorder(record: RunRecord, confirmed: bool) -> None:

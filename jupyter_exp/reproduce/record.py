@@ -15,14 +15,14 @@ from urllib.request import url2pathname
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from ..capture.entropy import UNREPLAYABLE_TAG
+from .. import record_schema as schema
 from ..capture.outputs import FIGURE_DIR
-from ..capture.seeds import DETERMINISM_TAG, parse_settings
+from ..capture.seeds import parse_settings
 from .errors import RecordIncomplete, RecordNotFound
 from .verify import Produced
 
-ARTIFACT_DIR = "jupyter_exp"
-SYSTEM_PREFIX = "system/"
+ARTIFACT_DIR = schema.ARTIFACT_DIR
+SYSTEM_PREFIX = schema.SYSTEM_PREFIX
 
 
 @dataclass
@@ -54,13 +54,13 @@ class RunRecord:
 
     @property
     def seed(self) -> int | None:
-        value = self.tags.get("jupyter_exp.seed")
+        value = self.tags.get(schema.SEED)
         return int(value) if value not in (None, "", "None") else None
 
     @property
     def determinism(self) -> dict[str, str]:
         """The determinism settings in force while the cell ran (``jupyter_exp.determinism``)."""
-        return parse_settings(self.tags.get(DETERMINISM_TAG, ""))
+        return parse_settings(self.tags.get(schema.DETERMINISM, ""))
 
     def rng_states(self, execution_count: int) -> str | None:
         """The states recorded before that history entry, as the base64 pickle a replay kernel takes."""
@@ -77,7 +77,7 @@ class RunRecord:
 
     def requirements(self) -> dict[str, str]:
         pins = {}
-        for line in (self.text("requirements.txt") or "").splitlines():
+        for line in (self.text(schema.REQUIREMENTS) or "").splitlines():
             name, sep, version = line.partition("==")
             if sep:
                 pins[name.strip().lower()] = version.strip()
@@ -103,41 +103,41 @@ def load_record(client: MlflowClient, run_id: str, workdir: Path | None = None) 
         listed = {Path(a.path).name for a in client.list_artifacts(run_id, ARTIFACT_DIR)}
     except Exception as error:
         raise RecordIncomplete(f"run {run_id}: its artifacts cannot be read ({error})") from None
-    if "history.json" not in listed:
-        if "jupyter_exp.version" in run.data.tags:
+    if schema.HISTORY not in listed:
+        if schema.VERSION in run.data.tags:
             raise RecordIncomplete(
                 f"run {run_id} was recorded by %%track but its artifacts are missing from {run.info.artifact_uri}"
             )
         raise RecordIncomplete(
-            f"run {run_id} has no {ARTIFACT_DIR}/history.json: it was not recorded by %%track "
+            f"run {run_id} has no {ARTIFACT_DIR}/{schema.HISTORY}: it was not recorded by %%track "
             "(e.g. by plain MLflow), so there is nothing to replay"
         )
     try:
         local = Path(client.download_artifacts(run_id, ARTIFACT_DIR, str(files)))
     except Exception as error:
         raise RecordIncomplete(f"run {run_id}: downloading its artifacts failed ({error})") from None
-    history = _json(local / "history.json", run_id)
+    history = _json(local / schema.HISTORY, run_id)
     if (
         not isinstance(history, list)
         or not history
         or not all(isinstance(e, dict) and isinstance(e.get("source"), str) for e in history)
     ):
-        raise RecordIncomplete(f"run {run_id}: {ARTIFACT_DIR}/history.json is corrupt (no list of cells)")
+        raise RecordIncomplete(f"run {run_id}: {ARTIFACT_DIR}/{schema.HISTORY} is corrupt (no list of cells)")
     record = RunRecord(run=run, history=history, files=local)
     for name, attribute in (
-        ("outputs.json", "outputs"),
-        ("config.json", "config"),
-        ("environment.json", "environment"),
+        (schema.OUTPUTS, "outputs"),
+        (schema.CONFIG, "config"),
+        (schema.ENVIRONMENT, "environment"),
     ):
         if (local / name).exists():
             setattr(record, attribute, _json(local / name, run_id))
-    if (local / "rng_history.pkl").exists():
+    if (local / schema.RNG_HISTORY).exists():
         try:
-            with open(local / "rng_history.pkl", "rb") as handle:
+            with open(local / schema.RNG_HISTORY, "rb") as handle:
                 record.rng_history = pickle.load(handle)
         except Exception as error:
             raise RecordIncomplete(
-                f"run {run_id}: {ARTIFACT_DIR}/rng_history.pkl is corrupt ({type(error).__name__}: {error})"
+                f"run {run_id}: {ARTIFACT_DIR}/{schema.RNG_HISTORY} is corrupt ({type(error).__name__}: {error})"
             ) from None
     return record
 
@@ -225,10 +225,10 @@ def read_produced(client: MlflowClient, run_id: str) -> Produced:
     uri = run.info.artifact_uri
     return Produced(
         metric_series(client, run),
-        read_json(client, run_id, "outputs.json", uri),
+        read_json(client, run_id, schema.OUTPUTS, uri),
         read_figures(client, run_id, uri),
-        read_json(client, run_id, "state.json", uri),
-        run.data.tags.get(UNREPLAYABLE_TAG, ""),
-        read_json(client, run_id, "environment.json", uri),
+        read_json(client, run_id, schema.STATE, uri),
+        run.data.tags.get(schema.ENTROPY_UNREPLAYABLE, ""),
+        read_json(client, run_id, schema.ENVIRONMENT, uri),
         dict(run.data.tags),
     )

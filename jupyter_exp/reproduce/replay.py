@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import record_schema as schema
 from ..capture.kernel import KERNEL_ID_ENV, KERNEL_NAME_ENV
 from ..capture.notebook import SESSION_ENV
 from ..config import ROOT_ENV, StoreLocation, git_toplevel
@@ -36,7 +37,7 @@ from .drift import (
 )
 from .errors import KernelDied, ReproduceError
 from .observer import ReplayObserver
-from .plan import ReplayPlan, ReplayStep, build_plan, vary_seed
+from .plan import ReplayPlan, ReplayStep, build_plan
 from .provenance import check_recorder
 from .record import ARTIFACT_DIR, RunRecord, load_record, read_produced
 from .replay_kernel import KernelLauncher, LocalKernelLauncher, ReplayKernel
@@ -45,8 +46,13 @@ from .worktree import recorded_worktree
 
 DEFAULT_KERNEL = "python3"
 INKERNEL = '__import__("jupyter_exp.reproduce.inkernel", fromlist=["_"])'
-REPRODUCTION_ID_TAG = "jupyter_exp.reproduction.id"
-DROPPED_ENV = ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", SESSION_ENV, KERNEL_ID_ENV)
+DROPPED_ENV = (
+    "MLFLOW_RUN_ID",
+    "MLFLOW_EXPERIMENT_ID",
+    "MLFLOW_EXPERIMENT_NAME",
+    SESSION_ENV,
+    KERNEL_ID_ENV,
+)
 
 
 @dataclass
@@ -60,7 +66,6 @@ class ReproduceOptions:
     deterministic: bool = False
     cell_timeout: float | None = None
     confirmed: bool = False  # the caller confirmed running code another user recorded
-    seed: int | None = None  # replay with this seed instead of the recorded one (a variation, as --set)
 
 
 @dataclass
@@ -125,7 +130,15 @@ async def reproduce(
         with _replay_root(reproduction.original, location, options.checkout) as root:
             replayed_notebook = _replayed_notebook(reproduction.original, notebook, location.root, root)
             reproduction.drift += await asyncio.to_thread(inputs_drift, reproduction.original, root)
-            await _run(reproduction, client, location, root, replayed_notebook, launcher, observer)
+            await _run(
+                reproduction,
+                client,
+                location,
+                root,
+                replayed_notebook,
+                launcher,
+                observer,
+            )
         reproduction.duration_s = time.perf_counter() - started
         if not options.dry_run:
             await asyncio.to_thread(_write_verdict, reproduction, client)
@@ -150,8 +163,6 @@ def _prepare(
     plan = build_plan(record, options.sets)
     if options.deterministic:
         plan.target.deterministic = True
-    if options.seed is not None:
-        vary_seed(plan, options.seed)
     reproduction = Reproduction(record, plan, kernel_name, options)
     notebook = _notebook(record, location.root)
     reproduction.drift = [
@@ -169,23 +180,27 @@ def _choose_kernel(
 ) -> tuple[str, list[Drift]]:
     if options.kernel_name:
         launcher.check(options.kernel_name)
-        recorded = record.tags.get("jupyter_exp.kernel.name")
+        recorded = record.tags.get(schema.KERNEL_NAME)
         if recorded and recorded != options.kernel_name:
             return options.kernel_name, [Drift("kernel", recorded, options.kernel_name)]
         return options.kernel_name, []
-    recorded = record.tags.get("jupyter_exp.kernel.name") or DEFAULT_KERNEL
+    recorded = record.tags.get(schema.KERNEL_NAME) or DEFAULT_KERNEL
     try:
         launcher.check(recorded)
         return recorded, []
     except ReproduceError:
         launcher.check(DEFAULT_KERNEL)
         return DEFAULT_KERNEL, [
-            Drift("kernel", recorded, f"not installed here: {DEFAULT_KERNEL} (pass --kernel)")
+            Drift(
+                "kernel",
+                recorded,
+                f"not installed here: {DEFAULT_KERNEL} (pass --kernel)",
+            )
         ]
 
 
 def _notebook(record: RunRecord, root: Path) -> Path | None:
-    name = record.tags.get("mlflow.source.name")
+    name = record.tags.get(schema.SOURCE_NAME)
     if not name:
         return None
     path = Path(name)
@@ -214,7 +229,7 @@ def _replayed_notebook(
         moved = replay_root / notebook.relative_to(root)
     except ValueError:
         return notebook
-    snapshot = record.text("notebook.ipynb")
+    snapshot = record.text(schema.NOTEBOOK)
     if not moved.exists() and snapshot is not None:
         moved.parent.mkdir(parents=True, exist_ok=True)
         moved.write_text(snapshot, encoding="utf-8")
@@ -222,7 +237,10 @@ def _replayed_notebook(
 
 
 def _kernel_env(
-    location: StoreLocation, root: Path, notebook: Path | None, reproduction: Reproduction
+    location: StoreLocation,
+    root: Path,
+    notebook: Path | None,
+    reproduction: Reproduction,
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
     env.update(replay_environment(reproduction.original, reproduction.plan.target.deterministic))
@@ -272,7 +290,13 @@ async def _run(
         await _replay_steps(reproduction, client, kernel, observer)
     except (KernelDied, TimeoutError) as error:
         await asyncio.to_thread(
-            _fail, reproduction, client, "the replay kernel", type(error).__name__, str(error), "KILLED"
+            _fail,
+            reproduction,
+            client,
+            "the replay kernel",
+            type(error).__name__,
+            str(error),
+            "KILLED",
         )
     finally:
         await kernel.shutdown()
@@ -281,7 +305,10 @@ async def _run(
 
 
 async def _replay_steps(
-    reproduction: Reproduction, client: Any, kernel: ReplayKernel, observer: ReplayObserver
+    reproduction: Reproduction,
+    client: Any,
+    kernel: ReplayKernel,
+    observer: ReplayObserver,
 ) -> None:
     steps, record = reproduction.plan.steps, reproduction.original
     for index, step in enumerate(steps):
@@ -298,7 +325,9 @@ async def _replay_steps(
             )
         try:
             result = await kernel.execute(
-                step.source, cell_id=step.cell_id, timeout=reproduction.options.cell_timeout
+                step.source,
+                cell_id=step.cell_id,
+                timeout=reproduction.options.cell_timeout,
             )
         except (KernelDied, TimeoutError) as error:
             raise type(error)(f"{error} while running cell [{step.execution_count}]") from None
@@ -348,15 +377,15 @@ def _directive(reproduction: Reproduction, step: ReplayStep, client: Any) -> dic
         "experiment": experiment,
         "name": name,
         "tags": {
-            "jupyter_exp.reproduced_from": original.run_id,
-            REPRODUCTION_ID_TAG: reproduction.reproduction_id,
-            "mlflow.note.content": note,
+            schema.REPRODUCED_FROM: original.run_id,
+            schema.REPRODUCTION_ID: reproduction.reproduction_id,
+            schema.NOTE: note,
         },
     }
 
 
 def _runs_of(reproduction: Reproduction, client: Any, status: str | None = None) -> list[Any]:
-    query = f"tags.`{REPRODUCTION_ID_TAG}` = '{reproduction.reproduction_id}'"
+    query = f"tags.`{schema.REPRODUCTION_ID}` = '{reproduction.reproduction_id}'"
     if status:
         query += f" and attributes.status = '{status}'"
     return client.search_runs([reproduction.original.run.info.experiment_id], query)
@@ -372,7 +401,14 @@ def _end_running(reproduction: Reproduction, client: Any, status: str) -> None:
         client.set_terminated(run.info.run_id, status)
 
 
-def _fail(reproduction: Reproduction, client: Any, where: str, ename: str, evalue: str, status: str) -> None:
+def _fail(
+    reproduction: Reproduction,
+    client: Any,
+    where: str,
+    ename: str,
+    evalue: str,
+    status: str,
+) -> None:
     """A replay that raised: the verdict goes on the reproduced run if it started, else on a new one."""
     overrides = [o.describe() for o in reproduction.plan.overrides]
     tolerance = Tolerance(reproduction.options.rtol, reproduction.options.atol)
@@ -386,11 +422,11 @@ def _fail(reproduction: Reproduction, client: Any, where: str, ename: str, evalu
         original.run.info.experiment_id,
         run_name=f"{original.name} (reproduced)",
         tags={
-            "jupyter_exp.reproduced_from": original.run_id,
-            REPRODUCTION_ID_TAG: reproduction.reproduction_id,
-            "mlflow.source.type": "NOTEBOOK",
-            "mlflow.source.name": original.tags.get("mlflow.source.name", ""),
-            "jupyter_exp.kernel.name": reproduction.kernel_name,
+            schema.REPRODUCED_FROM: original.run_id,
+            schema.REPRODUCTION_ID: reproduction.reproduction_id,
+            schema.SOURCE_TYPE: schema.SOURCE_TYPE_NOTEBOOK,
+            schema.SOURCE_NAME: original.tags.get(schema.SOURCE_NAME, ""),
+            schema.KERNEL_NAME: reproduction.kernel_name,
         },
     )
     client.set_terminated(run.info.run_id, "FAILED")
@@ -414,9 +450,9 @@ def _write_verdict(reproduction: Reproduction, client: Any) -> None:
     client.log_text(
         reproduction.run_id,
         json.dumps(reproduction.document(), indent=1, default=str),
-        f"{ARTIFACT_DIR}/reproduction.json",
+        f"{ARTIFACT_DIR}/{schema.REPRODUCTION}",
     )
-    client.set_tag(reproduction.run_id, "jupyter_exp.reproduction.verdict", reproduction.verdict.verdict)
+    client.set_tag(reproduction.run_id, schema.REPRODUCTION_VERDICT, reproduction.verdict.verdict)
 
 
 def reproduce_blocking(
@@ -424,7 +460,6 @@ def reproduce_blocking(
     location: StoreLocation,
     options: ReproduceOptions | None = None,
     observer: ReplayObserver | None = None,
-    launcher: KernelLauncher | None = None,
 ) -> Reproduction:
     """Run ``reproduce`` on a thread with its own event loop (a kernel's cell already runs inside one).
 
@@ -436,7 +471,7 @@ def reproduce_blocking(
 
     def work() -> None:
         asyncio.set_event_loop(loop)
-        task = loop.create_task(reproduce(run_id, location, options, launcher, observer))
+        task = loop.create_task(reproduce(run_id, location, options, observer=observer))
         outcome["task"] = task
         try:
             outcome["value"] = loop.run_until_complete(task)

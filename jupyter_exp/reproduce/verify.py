@@ -15,12 +15,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .. import record_schema as schema
 from .bound import CLOCK_NAME, BoundComparison, compare_bound
 from .context import conditions, differences
 from .figures import FigureComparison, compare_figures
 from .masks import as_displayed, mask
 
-SEVERITY = {"exact": 0, "close": 1, "diverged": 2}
+SEVERITY = {"exact": 0, schema.CLOSE: 1, schema.DIVERGED: 2}
 NOTHING_COMPARED = "nothing to compare: no metrics, outputs, figures or bound values"
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)\b")
 COMPARED_STREAMS = ("stdout", "result", "display")
@@ -57,7 +58,7 @@ def compare_series(
 ) -> MetricComparison:
     result = MetricComparison(
         key,
-        "exact",
+        schema.EXACT,
         len(original),
         original[-1][1] if original else None,
         reproduced[-1][1] if reproduced else None,
@@ -65,7 +66,7 @@ def compare_series(
     diffs = []
     for index, (step, value) in enumerate(original):
         if index >= len(reproduced) or reproduced[index][0] != step:
-            result.status = "diverged"
+            result.status = schema.DIVERGED
             result.first_divergence = {"step": step, "original": value, "reproduced": None, "why": "missing"}
             return result
         other = reproduced[index][1]
@@ -73,14 +74,14 @@ def compare_series(
             continue
         diffs.append(abs(value - other))
         if tol.close(value, other):
-            result.status = "close"
+            result.status = schema.CLOSE
         else:
-            result.status = "diverged"
+            result.status = schema.DIVERGED
             result.first_divergence = {"step": step, "original": value, "reproduced": other}
             break
-    if result.status != "diverged" and len(reproduced) > len(original):
+    if result.status != schema.DIVERGED and len(reproduced) > len(original):
         extra = reproduced[len(original)]
-        result.status = "diverged"
+        result.status = schema.DIVERGED
         result.first_divergence = {"step": extra[0], "original": None, "reproduced": extra[1], "why": "extra"}
     result.max_abs_diff = max(diffs) if diffs else 0.0
     return result
@@ -110,7 +111,7 @@ def compare_outputs(
     counts: Counter[str] = Counter()
     a, b = mask(output_text(original), counts), mask(output_text(reproduced))
     result = OutputComparison(
-        "exact", masked=dict(counts), lines=max(len(a.splitlines()), len(b.splitlines()))
+        schema.EXACT, masked=dict(counts), lines=max(len(a.splitlines()), len(b.splitlines()))
     )
     if a == b:
         if not result.lines:  # neither printed anything: nothing was compared
@@ -119,16 +120,16 @@ def compare_outputs(
     a_text, b_text = NUMBER.split(a), NUMBER.split(b)
     a_nums, b_nums = NUMBER.findall(a), NUMBER.findall(b)
     if a_text != b_text or len(a_nums) != len(b_nums):
-        result.status = "diverged"
+        result.status = schema.DIVERGED
         result.first_difference = _first_line_difference(a, b)
         return result
     for x, y in zip(a_nums, b_nums, strict=True):
         if x == y:
             continue
         if tol.close(float(x), float(y)):
-            result.status = "close"
+            result.status = schema.CLOSE
         else:
-            result.status = "diverged"
+            result.status = schema.DIVERGED
             result.first_difference = {"original": x, "reproduced": y, **_first_line_difference(a, b)}
             return result
     return result
@@ -218,15 +219,24 @@ def _compare(
     clocks = {name: "a clock reading" for name in state.get("values", {}) if CLOCK_NAME.search(name)}
     not_compared = {**state.get("not_compared", {}), **clocks}
     found = Verdict(
-        "exact", "", metrics, outputs, figures, bound, not_compared, tol, overrides or [], compared=compared
+        schema.EXACT,
+        "",
+        metrics,
+        outputs,
+        figures,
+        bound,
+        not_compared,
+        tol,
+        overrides or [],
+        compared=compared,
     )
     if not parts:
-        found.verdict, found.summary = "unverified", NOTHING_COMPARED
+        found.verdict, found.summary = schema.UNVERIFIED, NOTHING_COMPARED
         return found
     found.verdict = max((status for _, status in parts), key=SEVERITY.__getitem__)
-    if found.overrides and found.verdict != "exact":
-        changed = ", ".join(name for name, status in parts if status != "exact")
-        found.verdict = "varied"
+    if found.overrides and found.verdict != schema.EXACT:
+        changed = ", ".join(name for name, status in parts if status != schema.EXACT)
+        found.verdict = schema.VARIED
         found.summary = f"deliberate variation ({'; '.join(found.overrides)}): changed {changed}"
         return found
     found.summary = _summary(found, tol)
@@ -249,7 +259,7 @@ def _in_context(verdict: Verdict, original: Produced, reproduced: Produced) -> N
 
 def explain_inputs(verdict: Verdict, changed: list[str]) -> None:
     """A verdict that is not ``exact`` names the inputs that changed since the run: the likely reason."""
-    if changed and verdict.verdict in ("close", "diverged", "failed", "unverified"):
+    if changed and verdict.verdict in (schema.CLOSE, schema.DIVERGED, schema.FAILED, schema.UNVERIFIED):
         verdict.summary += f"; inputs changed since the run: {', '.join(changed)}"
         verdict.changed_inputs = changed
 
@@ -258,51 +268,46 @@ def _unreplayable(verdict: Verdict, what: str) -> None:
     """A cell that read entropy a replay cannot reproduce is never ``exact`` or ``close``: a match then
     checks nothing the cell promised; a divergence is explained."""
     reason = f"the cell read entropy a replay cannot reproduce: {what}"
-    if verdict.verdict in ("exact", "close"):
-        verdict.verdict, verdict.summary = "unverified", f"{reason} ({verdict.summary})"
+    if verdict.verdict in (schema.EXACT, schema.CLOSE):
+        verdict.verdict, verdict.summary = schema.UNVERIFIED, f"{reason} ({verdict.summary})"
     else:
         verdict.summary += f" ({reason})"
 
 
-def _count(n: int, noun: str) -> str:
-    """``1 metric``, ``0 metrics``, ``2 bound values``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def _compared(verdict: Verdict) -> str:
-    parts = [_count(len(verdict.metrics), "metric")]
+    parts = [f"{len(verdict.metrics)} metrics"]
     if verdict.outputs is not None and verdict.outputs.status != "unavailable":
         parts.append("the outputs")
     if verdict.figures:
-        parts.append(_count(len(verdict.figures), "figure"))
+        parts.append(f"{len(verdict.figures)} figures")
     if verdict.bound:
-        parts.append(_count(len(verdict.bound), "bound value"))
+        parts.append(f"{len(verdict.bound)} bound values")
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
 
 def _summary(verdict: Verdict, tol: Tolerance) -> str:
-    if verdict.verdict == "exact":
+    if verdict.verdict == schema.EXACT:
         return f"{_compared(verdict)} identical"
-    if verdict.verdict == "close":
+    if verdict.verdict == schema.CLOSE:
         return f"{_compared(verdict)} within rtol={tol.rtol:g}, atol={tol.atol:g}"
-    diverged = next((m for m in verdict.metrics if m.status == "diverged"), None)
+    diverged = next((m for m in verdict.metrics if m.status == schema.DIVERGED), None)
     if diverged is not None and diverged.first_divergence is not None:
         d = diverged.first_divergence
         return f"{diverged.key} diverged at step {d['step']}: {d['original']} → {d['reproduced']}"
     outputs = verdict.outputs
-    if outputs is not None and outputs.status == "diverged":
+    if outputs is not None and outputs.status == schema.DIVERGED:
         line = (outputs.first_difference or {}).get("line")
         return f"outputs differ (line {line})" if line else "outputs differ"
-    figure = next((f for f in verdict.figures if f.status == "diverged"), None)
+    figure = next((f for f in verdict.figures if f.status == schema.DIVERGED), None)
     if figure is not None:
         return f"figure differs: {figure.describe()}"
-    bound = next(b for b in verdict.bound if b.status == "diverged")
+    bound = next(b for b in verdict.bound if b.status == schema.DIVERGED)
     return f"bound value differs: {bound.describe()}"
 
 
 def failed_verdict(where: str, ename: str, evalue: str, tol: Tolerance, overrides: list[str]) -> Verdict:
     return Verdict(
-        "failed",
+        schema.FAILED,
         f"{where} raised {ename}: {evalue}",
         tolerance=tol,
         overrides=overrides,

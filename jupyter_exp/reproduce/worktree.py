@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .. import record_schema as schema
 from .errors import CheckoutError
 from .record import RunRecord
 
@@ -24,7 +25,7 @@ def _git(cwd: Path, *args: str, stdin: str | None = None) -> str:
 @contextmanager
 def recorded_worktree(record: RunRecord, repo_root: Path) -> Iterator[Path]:
     """Yields the root of the worktree; removes it afterwards whatever happened."""
-    commit = record.tags.get("mlflow.source.git.commit")
+    commit = record.tags.get(schema.GIT_COMMIT)
     if not commit:
         raise CheckoutError(f"run {record.run_id} was not recorded in a git work tree: nothing to check out")
     git_info = record.environment.get("git", {})
@@ -40,7 +41,7 @@ def recorded_worktree(record: RunRecord, repo_root: Path) -> Iterator[Path]:
     tree = parent / repo_root.name
     _git(repo_root, "worktree", "add", "--detach", "--quiet", str(tree), commit)
     try:
-        diff = record.text("git.diff") or ""
+        diff = record.text(schema.GIT_DIFF) or ""
         if diff.strip():
             _git(
                 tree, "apply", "--whitespace=nowarn", "-", stdin=diff if diff.endswith("\n") else diff + "\n"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from .. import record_schema as schema
 from ..capture.secrets import redact_text
 from ..config import StoreLocation
 from ..errors import StoreFailure
@@ -253,9 +254,6 @@ def client_for(location: StoreLocation) -> MlflowClient:
 
 
 _known_experiments: dict[tuple[str, str], str] = {}  # (tracking URI, name) -> id, for this process
-# MLflow's UI opens an experiment without this tag in GenAI mode (traces first); ours hold training runs
-EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
-EXPERIMENT_KIND = "custom_model_development"
 
 
 def forget_experiment(location: StoreLocation, name: str) -> None:
@@ -282,7 +280,9 @@ def experiment_id_for(client: MlflowClient, location: StoreLocation, name: str) 
     if experiment is None:
         try:
             experiment_id = client.create_experiment(
-                name, artifact_location=location.artifact_root, tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
+                name,
+                artifact_location=location.artifact_root,
+                tags={schema.EXPERIMENT_KIND: schema.EXPERIMENT_KIND_MODEL_DEVELOPMENT},
             )
         except MlflowException:  # another kernel created it first
             experiment = client.get_experiment_by_name(name)
@@ -293,9 +293,11 @@ def experiment_id_for(client: MlflowClient, location: StoreLocation, name: str) 
         if experiment.lifecycle_stage == "deleted":
             client.restore_experiment(experiment.experiment_id)
         experiment_id = experiment.experiment_id
-    if experiment is not None and EXPERIMENT_KIND_TAG not in (experiment.tags or {}):
+    if experiment is not None and schema.EXPERIMENT_KIND not in (experiment.tags or {}):
         try:
-            client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
+            client.set_experiment_tag(
+                experiment.experiment_id, schema.EXPERIMENT_KIND, schema.EXPERIMENT_KIND_MODEL_DEVELOPMENT
+            )
         except MlflowException:  # a read-only store still records runs; the UI then asks for the kind
             pass
     return experiment_id

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from jupyter_exp import record_schema as schema
 from jupyter_exp.config import StoreLocation
 from jupyter_exp.tracking import store
-from jupyter_exp.tracking.store import EXPERIMENT_KIND, EXPERIMENT_KIND_TAG, client_for, experiment_id_for
+from jupyter_exp.tracking.store import client_for, experiment_id_for
 
 
 def location_at(root: Path) -> StoreLocation:
@@ -21,8 +22,8 @@ def test_created_experiments_are_tagged(tmp_path):
     client = client_for(location)
     experiment_id = experiment_id_for(client, location, "nb.ipynb")
     assert (
-        client.get_experiment(experiment_id).tags[EXPERIMENT_KIND_TAG]
-        == EXPERIMENT_KIND
+        client.get_experiment(experiment_id).tags[schema.EXPERIMENT_KIND]
+        == schema.EXPERIMENT_KIND_MODEL_DEVELOPMENT
         == ("custom_model_development")
     )
 
@@ -31,13 +32,16 @@ def test_existing_untagged_experiments_are_tagged_once_and_a_kind_is_kept(tmp_pa
     location = location_at(tmp_path)
     client = client_for(location)
     untagged = client.create_experiment("made-by-mlflow")
-    genai = client.create_experiment("genai", tags={EXPERIMENT_KIND_TAG: "genai_development"})
+    genai = client.create_experiment("genai", tags={schema.EXPERIMENT_KIND: "genai_development"})
     assert experiment_id_for(client, location, "made-by-mlflow") == untagged
     assert experiment_id_for(client, location, "Default") == "0"
     assert experiment_id_for(client, location, "genai") == genai
-    assert client.get_experiment(untagged).tags[EXPERIMENT_KIND_TAG] == EXPERIMENT_KIND
-    assert client.get_experiment("0").tags[EXPERIMENT_KIND_TAG] == EXPERIMENT_KIND
-    assert client.get_experiment(genai).tags[EXPERIMENT_KIND_TAG] == "genai_development"  # not overwritten
+    assert (
+        client.get_experiment(untagged).tags[schema.EXPERIMENT_KIND]
+        == schema.EXPERIMENT_KIND_MODEL_DEVELOPMENT
+    )
+    assert client.get_experiment("0").tags[schema.EXPERIMENT_KIND] == schema.EXPERIMENT_KIND_MODEL_DEVELOPMENT
+    assert client.get_experiment(genai).tags[schema.EXPERIMENT_KIND] == "genai_development"  # not overwritten
 
 
 def test_remembered_experiment_costs_no_lookup_after_the_first(tmp_path, monkeypatch):
