@@ -9,7 +9,7 @@ import difflib
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mlflow import MlflowClient
@@ -124,7 +124,25 @@ def metric_history(
     return [step for step, _, _ in history], [value for _, _, value in history]
 
 
-def series(client: MlflowClient, run: Any, key: str, max_points: int) -> dict[str, Any]:
+History = Callable[[str, str], tuple[Sequence[int], Sequence[float | None]]]
+
+
+def memo_history(client: MlflowClient) -> History:
+    """``metric_history`` reading each (run, key) at most once: a comparison's per-run curves and its
+    group bands need the same histories."""
+    found: dict[tuple[str, str], tuple[Sequence[int], Sequence[float | None]]] = {}
+
+    def read(run_id: str, key: str) -> tuple[Sequence[int], Sequence[float | None]]:
+        if (run_id, key) not in found:
+            found[run_id, key] = metric_history(client, run_id, key)
+        return found[run_id, key]
+
+    return read
+
+
+def series(
+    client: MlflowClient, run: Any, key: str, max_points: int, history: History | None = None
+) -> dict[str, Any]:
     """One metric's points in step order, downsampled to ``max_points``; NaN and infinities are left out.
 
     Series of ended runs are cached: a comparison reopened, or polled, reads no history again.
@@ -135,7 +153,7 @@ def series(client: MlflowClient, run: Any, key: str, max_points: int) -> dict[st
     cache_key = (client.tracking_uri, run_id, key, str(max_points))
     if run.info.status in ENDED and (cached := SERIES_CACHE.get(cache_key)) is not None:
         return cached
-    steps, values = metric_history(client, run_id, key)
+    steps, values = (history or memo_history(client))(run_id, key)
     step_array, value_array = np.asarray(steps, dtype=np.int64), np.asarray(values, dtype=float)  # None: NaN
     usable = np.isfinite(value_array)
     if not usable.all():
@@ -189,7 +207,8 @@ def cell_diffs(sources: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
 
 
 def compare_runs(client: MlflowClient, run_ids: list[str], max_points: int = 500) -> dict[str, Any]:
-    """Parameters (and which differ), final metrics, overlaid curves and cell diffs of 2..20 runs."""
+    """Parameters (and which differ), final metrics, overlaid curves and cell diffs of 2..20 runs; and when
+    some of them share a configuration, the group statistics (``group_statistics``)."""
     check_max_points(max_points)
     ids = list(dict.fromkeys(i.strip() for i in run_ids if i.strip()))
     if not 2 <= len(ids) <= MAX_COMPARED:
@@ -203,9 +222,10 @@ def compare_runs(client: MlflowClient, run_ids: list[str], max_points: int = 500
 
     metric_keys = _ordered_keys(set().union(*(r.data.metrics for r in runs)))
     final = {k: [finite(r.data.metrics.get(k)) for r in runs] for k in metric_keys}
+    history = memo_history(client)
     curves = {
         key: [
-            {"run_id": run.info.run_id, **series(client, run, key, max_points)}
+            {"run_id": run.info.run_id, **series(client, run, key, max_points, history)}
             for run in runs
             if key in run.data.metrics
         ]
@@ -222,20 +242,22 @@ def compare_runs(client: MlflowClient, run_ids: list[str], max_points: int = 500
         "metrics": {"keys": metric_keys, "final": final},
         "series": curves,
         "cells": cell_diffs(sources),
-        "groups": group_statistics(client, runs, max_points),
+        "groups": group_statistics(client, runs, max_points, history),
     }
 
 
-def _history_arrays(client: MlflowClient, run_id: str, key: str) -> tuple[np.ndarray, np.ndarray]:
+def _history_arrays(history: History, run_id: str, key: str) -> tuple[np.ndarray, np.ndarray]:
     import numpy as np
 
-    steps, values = metric_history(client, run_id, key)
+    steps, values = history(run_id, key)
     step_array, value_array = np.asarray(steps, dtype=np.int64), np.asarray(values, dtype=float)
     usable = np.isfinite(value_array)
     return step_array[usable], value_array[usable]
 
 
-def band(client: MlflowClient, runs: Sequence[Any], key: str, max_points: int) -> dict[str, Any]:
+def band(
+    client: MlflowClient, runs: Sequence[Any], key: str, max_points: int, history: History | None = None
+) -> dict[str, Any]:
     """A group's curve: at each step the mean over its runs and mean ± one standard deviation (the seed
     noise), downsampled to ``max_points`` by LTTB on the mean (the band keeps the same steps). Cached once
     every run has ended."""
@@ -246,14 +268,19 @@ def band(client: MlflowClient, runs: Sequence[Any], key: str, max_points: int) -
     ended = all(run.info.status in ENDED for run in runs)
     if ended and (cached := SERIES_CACHE.get(cache_key)) is not None:
         return cached
-    read = [_history_arrays(client, run.info.run_id, key) for run in runs if key in run.data.metrics]
-    steps = np.concatenate([s for s, _ in read]) if read else np.zeros(0, dtype=np.int64)
-    values = np.concatenate([v for _, v in read]) if read else np.zeros(0)
-    unique, where = np.unique(steps, return_inverse=True)
-    counts = np.bincount(where, minlength=len(unique))
-    mean = np.bincount(where, weights=values, minlength=len(unique)) / np.maximum(counts, 1)
-    squares = np.bincount(where, weights=(values - mean[where]) ** 2, minlength=len(unique))
-    std = np.sqrt(np.where(counts > 1, squares / np.maximum(counts - 1, 1), 0.0))
+    history = history or memo_history(client)
+    read = [_history_arrays(history, run.info.run_id, key) for run in runs if key in run.data.metrics]
+    if read and len(read) > 1 and all(np.array_equal(s, read[0][0]) for s, _ in read):
+        unique, stacked = read[0][0], np.vstack([v for _, v in read])  # the usual case: the same steps
+        mean, std = stacked.mean(axis=0), stacked.std(axis=0, ddof=1)
+    else:  # ragged: each step averages the runs that logged it
+        steps = np.concatenate([s for s, _ in read]) if read else np.zeros(0, dtype=np.int64)
+        values = np.concatenate([v for _, v in read]) if read else np.zeros(0)
+        unique, where = np.unique(steps, return_inverse=True)
+        counts = np.bincount(where, minlength=len(unique))
+        mean = np.bincount(where, weights=values, minlength=len(unique)) / np.maximum(counts, 1)
+        squares = np.bincount(where, weights=(values - mean[where]) ** 2, minlength=len(unique))
+        std = np.sqrt(np.where(counts > 1, squares / np.maximum(counts - 1, 1), 0.0))
     kept_steps, kept_mean = lttb(unique, mean, max_points)
     index = np.searchsorted(unique, kept_steps)
     found = {
@@ -276,7 +303,9 @@ def _summary_json(values: list[float]) -> dict[str, Any] | None:
     return summary_dict(summarize(finite_values)) if finite_values else None
 
 
-def group_statistics(client: MlflowClient, runs: Sequence[Any], max_points: int) -> dict[str, Any] | None:
+def group_statistics(
+    client: MlflowClient, runs: Sequence[Any], max_points: int, history: History | None = None
+) -> dict[str, Any] | None:
     """When the runs form groups (some share a configuration, params minus the seed): each group's summary
     per metric, each group against the first (``jupyter_exp.compare``'s statistics) and mean ± sd curves.
     ``None`` when every run has a configuration of its own (or the only runs sharing one are parents)."""
@@ -292,7 +321,7 @@ def group_statistics(client: MlflowClient, runs: Sequence[Any], max_points: int)
         "notes": comparison.notes if comparison else [],
         "series": {
             key: [
-                {"group": i, **band(client, g.runs, key, max_points)}
+                {"group": i, **band(client, g.runs, key, max_points, history)}
                 for i, g in enumerate(groups)
                 if any(key in run.data.metrics for run in g.runs)
             ]
@@ -319,15 +348,18 @@ def side_curves(
 ) -> dict[str, list[dict[str, Any]]]:
     """Each side's curve per metric: a group's mean ± sd band, a single run's own series (no band)."""
     check_max_points(max_points)
+    history = memo_history(client)
     curves: dict[str, list[dict[str, Any]]] = {}
     for key in keys:
         found = []
         for index, group in enumerate(groups):
             runs = [run for run in group.runs if key in run.data.metrics]
             if len(runs) > 1:
-                found.append({"side": index, "label": group.label, **band(client, runs, key, max_points)})
+                found.append(
+                    {"side": index, "label": group.label, **band(client, runs, key, max_points, history)}
+                )
             elif runs:
-                one = series(client, runs[0], key, max_points)
+                one = series(client, runs[0], key, max_points, history)
                 found.append(
                     {
                         "side": index,
