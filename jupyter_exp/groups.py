@@ -142,14 +142,25 @@ def group_of_run(client: MlflowClient, run_id: str) -> Group:
         return Group(kids, label=_name(run))
     same = [
         r
-        for r in _search(client, [run.info.experiment_id], "")
-        if _config_key(r) == _config_key(run) and schema.PARENT_RUN_ID not in r.data.tags
+        for r in _search(client, [run.info.experiment_id], _params_clause(run))
+        if _config_key(r) == _config_key(run)
     ]
     kept, notes = _comparable(same)
     if all(r.info.run_id != run.info.run_id for r in kept):
         kept.append(run)  # the run asked for is in its own group, whatever its status
     chosen, more = latest_per_seed(kept)
     return Group(chosen, label=_label(run), notes=notes + more)
+
+
+def _params_clause(run: Any) -> str:
+    """An MLflow filter for the run's params (the store narrows the search; equality is checked after);
+    empty when a value cannot be quoted."""
+    try:
+        return " and ".join(
+            f"params.{quote_key(k)} = {quote_value(v)}" for k, v in sorted(configuration(run).items())
+        )
+    except QueryError:
+        return ""
 
 
 def _label(run: Any) -> str:

@@ -108,6 +108,7 @@ def test_a_parent_resolves_to_its_children_and_a_group_id_to_its_runs(store):
     assert group_of_run(store.client, parent).run_ids == kids
     assert sorted(resolve(store.client, "g-1").run_ids) == sorted(kids)
     assert resolve(store.client, kids[0]).run_ids == [kids[0]]  # a plain run is a side of one
+    assert sorted(group_of_run(store.client, kids[1]).run_ids) == sorted(kids)  # a child: its configuration
     with pytest.raises(RecordNotFound, match="no run or group"):
         resolve(store.client, "nothing-like-it")
 
