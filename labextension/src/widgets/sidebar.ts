@@ -12,8 +12,8 @@ import {
   SidePanel,
   Toolbar,
   ToolbarButton,
-  caretDownIcon,
-  caretUpIcon,
+  moveDownIcon,
+  moveUpIcon,
   refreshIcon
 } from '@jupyterlab/ui-components';
 import type { CommandRegistry } from '@lumino/commands';
@@ -398,9 +398,9 @@ export class RunsSidebar extends SidePanel {
     sort.addEventListener('change', () => this.runs.setSortField(sort.value));
     const direction = new ToolbarButton({
       className: ExpClass.sortDirection,
-      icon: caretDownIcon,
+      icon: moveDownIcon,
       tooltip: trans.__('Descending (click for ascending)'),
-      pressedIcon: caretUpIcon,
+      pressedIcon: moveUpIcon,
       pressedTooltip: trans.__('Ascending (click for descending)'),
       pressed: parseSort(state.sort).direction === 'ASC',
       onClick: () =>
