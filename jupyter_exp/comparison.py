@@ -255,6 +255,20 @@ def differing_params(groups: Sequence[Group]) -> dict[str, list[str | None]]:
     return {k: vs for k, vs in values.items() if len(set(vs)) > 1 or None in vs}
 
 
+def distinct_labels(groups: Sequence[Group], params: dict[str, list[str | None]]) -> list[Group]:
+    """The sides as given when their labels differ; else each labelled by the params that differ between them
+    (two ``--seeds`` parents of one cell have the same name), else by its first run's id."""
+    if len({g.label for g in groups}) == len(groups):
+        return list(groups)
+    labels = [
+        ", ".join(f"{k}={values[i]}" for k, values in params.items() if values[i] is not None)
+        for i in range(len(groups))
+    ]
+    if len(set(labels)) < len(groups) or not all(labels):
+        labels = [f"{g.label} ({g.run_ids[0][:8]})" if g.runs else g.label for g in groups]
+    return [Group(g.runs, label=label, notes=g.notes) for g, label in zip(groups, labels, strict=True)]
+
+
 def compare_groups(
     groups: Sequence[Group],
     metrics: Sequence[str] | None = None,
@@ -280,10 +294,11 @@ def compare_groups(
     )
     if any(s.paired for _, s in items):
         notes.append("paired by seed: both sides ran the same seeds")
+    params = differing_params(groups)
     return Comparison(
-        groups=list(groups),
+        groups=distinct_labels(groups, params),
         verdicts=[(i, v) for (i, _), v in zip(items, judged, strict=True)],
-        params=differing_params(groups),
+        params=params,
         alpha=alpha,
         confidence=confidence,
         notes=notes,

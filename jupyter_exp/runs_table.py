@@ -7,6 +7,14 @@ from typing import Any
 from .capture.notebook import recorded_names
 from .config import JupyterExp, resolve_store
 
+GROUP_STATISTICS = (
+    "mean",
+    "std",
+    "n",
+    "ci_low",
+    "ci_high",
+)  # a --seeds parent's metrics: {metric}/{statistic}
+
 
 def runs(
     experiment: str | None = None,
@@ -101,7 +109,9 @@ def overview(frame: Any, limit: int = 20) -> Any:
             "id": shown["run_id"].str[:8] if len(shown) else [],
             "status": column("status"),
             "started": column("start_time").dt.strftime("%Y-%m-%d %H:%M:%S") if len(shown) else [],
-            "seed": column("tags.jupyter_exp.seed").fillna(column("params.seed")),
+            "seed": column("tags.jupyter_exp.seed")
+            .fillna(column("params.seed"))
+            .fillna(column("tags.jupyter_exp.group.seeds")),  # a --seeds parent: all of them
             "parent": column("tags.mlflow.parentRunId").str[:8],
         },
         index=shown.index,
@@ -112,6 +122,10 @@ def overview(frame: Any, limit: int = 20) -> Any:
     metrics = [c for c in shown.columns if c.startswith("metrics.") and not c.startswith("metrics.system/")]
     for name in params + metrics:
         table[name.split(".", 1)[1]] = shown[name]
+    for name in [m for m in metrics if f"{m}/mean" in shown]:  # a --seeds parent: its mean in the column
+        key = name.split(".", 1)[1]
+        table[key] = table[key].fillna(shown[f"{name}/mean"])
+        table = table.drop(columns=[f"{key}/{s}" for s in GROUP_STATISTICS if f"{key}/{s}" in table])
     if "tags.jupyter_exp.reproduction.verdict" in shown:
         table["verdict"] = shown["tags.jupyter_exp.reproduction.verdict"]
     if table["parent"].isna().all():

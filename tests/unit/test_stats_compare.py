@@ -1,4 +1,5 @@
-"""Groups of runs and their comparison (compare(), the REST compare's group statistics) on a real SQLite store."""
+"""Groups of runs and their comparison (compare(), the REST compare's group statistics, %runs' table) on a real
+SQLite store."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from jupyter_exp.groups import GROUP_TAG, group_by_params, group_of_run, resolve
 from jupyter_exp.listing import QueryError
 from jupyter_exp.reproduce.errors import RecordNotFound
 from jupyter_exp.run_compare import band, compare_runs
+from jupyter_exp.runs_table import overview, runs
 
 GOOD = [0.90, 0.91, 0.89, 0.92, 0.90, 0.91]  # accuracy of lr=0.05 by seed 0..5
 SEEDS = range(6)
@@ -175,3 +177,40 @@ def test_band_of_ragged_series_averages_what_each_step_has(store):
     assert found["steps"] == [0, 1, 2, 3, 4]
     assert found["mean"] == pytest.approx([1.0, 2.0, 3.0, 4.0, 5.0])
     assert found["low"][3:] == found["high"][3:] == pytest.approx([4.0, 5.0])  # one run: no spread
+
+
+def _seed_group(store: Store, lr: str) -> tuple[str, list[str]]:
+    parent = store.run(
+        {}, None, {"eval/acc/mean": 0.9, "eval/acc/n": 3.0}, tags={GROUP_TAG: "p", "mlflow.runName": "fit"}
+    )
+    tags = {"mlflow.parentRunId": parent, GROUP_TAG: parent, "mlflow.runName": "fit"}
+    kids = [
+        store.run({"lr": lr}, s, {"eval/acc": GOOD[s], "system/wall_time_s": 1.0}, tags=tags)
+        for s in range(3)
+    ]
+    store.client.set_tag(parent, "jupyter_exp.group.seeds", "0,1,2")
+    return parent, kids
+
+
+def test_overview_is_newest_first_with_differing_params_and_user_metrics(store, store_uri, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store_uri)
+    parent, kids = _seed_group(store, "0.05")
+    other = store.run({"lr": "0.2"}, 7, {"eval/acc": 0.5})
+    table = overview(runs(), limit=3)
+    assert list(table["id"]) == [other[:8], kids[2][:8], kids[1][:8]]
+    assert list(table.columns) == ["run", "id", "status", "started", "seed", "parent", "lr", "eval/acc"]
+    assert list(table["seed"]) == ["7", "2", "1"] and list(table["lr"]) == ["0.2", "0.05", "0.05"]
+    assert table.loc[1, "parent"] == parent[:8] and table.loc[0, "eval/acc"] == 0.5
+    whole = overview(runs(), limit=100)
+    row = whole[whole["id"] == parent[:8]].iloc[0]
+    assert row["eval/acc"] == 0.9 and row["seed"] == "0,1,2"  # a parent shows its mean and its seeds
+    assert not any(c.endswith(("/mean", "/n")) for c in whole.columns)
+    assert overview(runs().iloc[0:0]).empty
+
+
+def test_two_parents_of_one_cell_are_told_apart_by_their_params(store):
+    first, _ = _seed_group(store, "0.05")
+    second, _ = _seed_group(store, "0.2")
+    result = compare_sides(store.client, [first, second])
+    assert [g.label for g in result.groups] == ["lr=0.05", "lr=0.2"]
+    assert "lr=0.05 (3 runs) vs lr=0.2 (3 runs)" in repr(result)
