@@ -246,7 +246,7 @@ export class RunsSidebar extends SidePanel {
 
   private _render(parts: ReadonlySet<Part>): void {
     if (parts.has('store')) {
-      renderStoreLine(this._storeNode, this.store.state);
+      renderStoreLine(this._storeNode, this.store.state, this._bundle);
     }
     if (parts.has('runs') || parts.has('detail')) {
       this._renderRuns(this.runs.state);
