@@ -206,7 +206,9 @@ def cell_diffs(sources: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
     return cells
 
 
-def compare_runs(client: MlflowClient, run_ids: list[str], max_points: int = 500) -> dict[str, Any]:
+def compare_runs(
+    client: MlflowClient, run_ids: list[str], max_points: int = 500, lower_is_better: str | None = None
+) -> dict[str, Any]:
     """Parameters (and which differ), final metrics, overlaid curves and cell diffs of 2..20 runs; and when
     some of them share a configuration, the group statistics (``group_statistics``)."""
     check_max_points(max_points)
@@ -242,7 +244,7 @@ def compare_runs(client: MlflowClient, run_ids: list[str], max_points: int = 500
         "metrics": {"keys": metric_keys, "final": final},
         "series": curves,
         "cells": cell_diffs(sources),
-        "groups": group_statistics(client, runs, max_points, history),
+        "groups": group_statistics(client, runs, max_points, history, lower_is_better),
     }
 
 
@@ -304,7 +306,11 @@ def _summary_json(values: list[float]) -> dict[str, Any] | None:
 
 
 def group_statistics(
-    client: MlflowClient, runs: Sequence[Any], max_points: int, history: History | None = None
+    client: MlflowClient,
+    runs: Sequence[Any],
+    max_points: int,
+    history: History | None = None,
+    lower_is_better: str | None = None,
 ) -> dict[str, Any] | None:
     """When the runs form groups (some share a configuration, params minus the seed): each group's summary
     per metric, each group against the first (``jupyter_exp.compare``'s statistics) and mean ± sd curves.
@@ -313,7 +319,7 @@ def group_statistics(
     if not any(len(g) > 1 for g in groups):
         return None
     metric_keys = _ordered_keys({k for g in groups for run in g.runs for k in run.data.metrics})
-    comparison = compare_groups(groups) if len(groups) > 1 else None
+    comparison = compare_groups(groups, lower_is_better=lower_is_better) if len(groups) > 1 else None
     return {
         "groups": [_group_json(g, metric_keys) for g in groups],
         "metrics": default_metrics(groups),

@@ -258,7 +258,8 @@ class CompareHandler(BaseHandler):
     async def get(self) -> None:
         run_ids = self.list_argument("run_ids")
         max_points = self.int_argument("max_points", 500)
-        self.answer(await self.in_thread(lambda client: compare_runs(client, run_ids, max_points)))
+        pattern = (self.exp_settings.lower_is_better or None) if self.exp_settings else None
+        self.answer(await self.in_thread(lambda client: compare_runs(client, run_ids, max_points, pattern)))
 
 
 class JobsHandler(BaseHandler):
