@@ -20,8 +20,14 @@ export const SNAPSHOT_KERNEL_PREFERENCE = {
 
 /** The part of a document widget used here (`DocumentWidget`, without depending on docregistry). */
 interface IDocumentTab {
-  context?: { ready: Promise<void>; model: { readOnly: boolean } };
+  context?: {
+    ready: Promise<void>;
+    model: { readOnly: boolean; dirty: boolean };
+  };
 }
+
+/** The snapshot tabs' contexts already set up (a second open reveals a tab, maybe edited since). */
+const prepared = new WeakSet<object>();
 
 /**
  * Open (or reveal, when it is open already) the notebook recorded with `run`. Rejects when the run
@@ -39,10 +45,14 @@ export async function openRunSnapshot(
     kernelPreference: SNAPSHOT_KERNEL_PREFERENCE
   })) as Widget | undefined;
   const context = (widget as IDocumentTab | undefined)?.context;
-  if (context) {
+  if (context && !prepared.has(context)) {
+    prepared.add(context);
     await context.ready;
     // The title stays the file name: relabelling a document tab renames its file.
     context.model.readOnly = true;
+    // Loading fills in metadata a notebook saved before its kernel started lacks (language_info):
+    // that is no change of the user's, and closing the untouched tab must not ask to save it.
+    context.model.dirty = false;
   }
   return widget;
 }

@@ -2,7 +2,12 @@
  * @jest-environment jsdom
  */
 import type { IComparison } from '../types';
-import { polylinePoints, renderSparkline } from '../widgets/charts';
+import {
+  onThemeChange,
+  polylinePoints,
+  readChartTheme,
+  renderSparkline
+} from '../widgets/charts';
 import {
   metricChartSpec,
   renderComparison,
@@ -133,6 +138,59 @@ describe('renderComparison', () => {
       step: 0,
       value: 0.8
     });
+  });
+
+  it('draws the chart in the colours the theme variables have now', () => {
+    const body = document.body;
+    body.style.setProperty('--jp-layout-color0', '#111111');
+    body.style.setProperty('--jp-ui-font-color1', '#eeeeee');
+    body.style.setProperty('--jp-brand-color1', '#4488ff');
+    body.style.setProperty('--jp-warn-color1', '#ffaa00');
+    try {
+      const theme = readChartTheme(body);
+      expect(theme).toMatchObject({
+        background: '#111111',
+        text: '#eeeeee',
+        series: ['#4488ff', '#ffaa00']
+      });
+      const spec = metricChartSpec(COMPARISON, 'train/loss', theme) as {
+        config: {
+          background: string;
+          title: { color: string };
+          axis: { titleColor: string; gridColor?: string };
+          range: { category: string[] };
+        };
+      };
+      expect(spec.config.background).toBe('#111111');
+      expect(spec.config.title.color).toBe('#eeeeee');
+      expect(spec.config.axis.titleColor).toBe('#eeeeee');
+      expect(spec.config.axis).not.toHaveProperty('gridColor'); // unset: Vega's own
+      expect(spec.config.range.category).toEqual(['#4488ff', '#ffaa00']);
+    } finally {
+      body.removeAttribute('style');
+    }
+    // Without a theme (or with no variables defined) the spec keeps Vega's defaults.
+    expect(metricChartSpec(COMPARISON, 'train/loss')).not.toHaveProperty(
+      'config'
+    );
+  });
+
+  it('calls back on each theme change until stopped', async () => {
+    const changes: string[] = [];
+    const stop = onThemeChange(document, () =>
+      changes.push(document.body.dataset.jpThemeName ?? '')
+    );
+    const settle = () => new Promise(resolve => setTimeout(resolve, 0));
+    document.body.dataset.jpThemeName = 'JupyterLab Dark';
+    document.body.dataset.jpThemeLight = 'false';
+    await settle();
+    document.body.dataset.other = 'x'; // not a theme attribute
+    await settle();
+    expect(changes).toEqual(['JupyterLab Dark']); // one call for one switch
+    stop();
+    document.body.dataset.jpThemeName = 'JupyterLab Light';
+    await settle();
+    expect(changes).toEqual(['JupyterLab Dark']);
   });
 
   it('falls back to an SVG chart with one polyline per run', () => {

@@ -17,12 +17,13 @@ function frontEnd(fetchSnapshot: (runId: string) => Promise<unknown>) {
     serverSettings: { baseUrl: 'http://localhost:8888/' } as never
   });
   const opened: { path: string; kernelPreference: unknown }[] = [];
-  const model = { readOnly: false };
+  const model = { readOnly: false, dirty: true };
+  const tab = { context: { ready: Promise.resolve(), model } };
   const commands = new CommandRegistry();
   commands.addCommand('docmanager:open', {
     execute: args => {
       opened.push(args as never);
-      return { context: { ready: Promise.resolve(), model } };
+      return tab; // openOrReveal: the same tab each time
     }
   });
   const contents = {
@@ -51,6 +52,12 @@ describe('openRunSnapshot', () => {
       canStart: false
     });
     expect(model.readOnly).toBe(true);
+    expect(model.dirty).toBe(false); // what loading filled in is no edit
+    // Opened again, the tab is revealed as it is: an edit made since stays unsaved, not dropped.
+    model.dirty = true;
+    await openRunSnapshot(app, RUN);
+    expect(opened).toHaveLength(2);
+    expect(model.dirty).toBe(true);
   });
 
   it('opens no tab when the run has no snapshot', async () => {

@@ -4,7 +4,12 @@
  */
 import { formatMetricValue } from '../format';
 import type { IComparison, IRunSummary } from '../types';
-import { SERIES_COLORS, renderLineChart } from './charts';
+import {
+  SERIES_COLORS,
+  renderLineChart,
+  vegaThemeConfig,
+  type IChartTheme
+} from './charts';
 import { ExpClass } from './classes';
 import { el, keyedRow } from './dom';
 import { renderStatus } from './runlist';
@@ -124,10 +129,11 @@ export function renderFinalMetrics(
   return table;
 }
 
-/** The Vega-Lite spec of one metric's curves, one colour per run. */
+/** The Vega-Lite spec of one metric's curves, one colour per run, in `theme`'s colours if given. */
 export function metricChartSpec(
   comparison: IComparison,
-  metric: string
+  metric: string,
+  theme?: IChartTheme
 ): VegaLiteSpec {
   const labels = new Map(
     comparison.runs.map(run => [run.run_id, runLabel(run)])
@@ -158,7 +164,8 @@ export function metricChartSpec(
         scale: { zero: false }
       },
       color: { field: 'run', type: 'nominal', title: 'run' }
-    }
+    },
+    ...(theme ? { config: vegaThemeConfig(theme) } : {})
   };
 }
 
@@ -252,6 +259,8 @@ export function renderComparison(
     showAll: boolean;
     onToggleShowAll: (showAll: boolean) => void;
     renderChart: ChartRenderer;
+    /** The charts' colours (the theme's now); Vega's defaults without. */
+    chartTheme?: IChartTheme;
   }
 ): void {
   const doc = host.ownerDocument;
@@ -298,7 +307,7 @@ export function renderComparison(
       options.renderChart(
         container,
         metric,
-        metricChartSpec(comparison, metric),
+        metricChartSpec(comparison, metric, options.chartTheme),
         curves
       );
     }

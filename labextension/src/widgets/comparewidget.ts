@@ -1,6 +1,7 @@
 /**
  * The compare view: a main-area widget over `GET /jupyter-exp/compare`, charts drawn by the
- * Vega-Lite renderer of the rendermime registry when there is one, as SVG otherwise.
+ * Vega-Lite renderer of the rendermime registry when there is one, as SVG otherwise, in the
+ * colours of the current theme.
  */
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
@@ -10,6 +11,7 @@ import { Widget } from '@lumino/widgets';
 import { describeError } from '../errors';
 import { runsIcon } from '../icons';
 import type { IComparison } from '../types';
+import { onThemeChange, readChartTheme } from './charts';
 import { ExpClass } from './classes';
 import {
   VEGALITE_MIME,
@@ -28,6 +30,10 @@ export class CompareContent extends Widget {
     this._fetch = options.fetchComparison;
     this._rendermime = options.rendermime ?? null;
     this.node.dataset.runIds = options.runIds.join(',');
+    // Charts take the theme's colours as values: draw again when it changes.
+    this._stopWatchingTheme = onThemeChange(this.node.ownerDocument, () =>
+      this._render()
+    );
   }
 
   get runIds(): readonly string[] {
@@ -62,6 +68,7 @@ export class CompareContent extends Widget {
   }
 
   dispose(): void {
+    this._stopWatchingTheme();
     this._disposeRenderers();
     super.dispose();
   }
@@ -77,7 +84,8 @@ export class CompareContent extends Widget {
         this._showAll = showAll;
         this._render();
       },
-      renderChart: this._renderChart
+      renderChart: this._renderChart,
+      chartTheme: readChartTheme(this.node.ownerDocument.body)
     });
   }
 
@@ -119,6 +127,7 @@ export class CompareContent extends Widget {
   private _comparison: IComparison | null = null;
   private _showAll = false;
   private _renderers: Widget[] = [];
+  private _stopWatchingTheme: () => void;
 }
 
 export namespace CompareContent {

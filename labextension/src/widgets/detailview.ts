@@ -107,9 +107,9 @@ export function renderRunDetail(
   });
   header.appendChild(back);
   const run = state.detail;
-  header.appendChild(
-    el(doc, 'h3', ExpClass.runName, run?.run_name || state.runId)
-  );
+  const name = el(doc, 'h3', ExpClass.runName, run?.run_name || state.runId);
+  name.title = name.textContent ?? '';
+  header.appendChild(name);
   if (run) {
     header.appendChild(renderStatus(doc, run.status));
     if (run.verdict) {
@@ -258,6 +258,7 @@ export function renderRunDetail(
     const list = el(doc, 'ul');
     for (const artifact of artifacts) {
       const item = el(doc, 'li');
+      item.title = artifact.path;
       item.append(el(doc, 'code', '', artifact.path));
       const size = formatBytes(artifact.size);
       if (size) {

@@ -41,6 +41,8 @@ export function renderJob(
   const active = isJobActive(job);
 
   const head = el(doc, 'div', 'jp-exp-job-head');
+  // What the job is, wrapping as needed, so the button beside it stays inside the sidebar.
+  const title = el(doc, 'span', 'jp-exp-job-title');
   const verb = active
     ? 'Reproducing'
     : job.state === 'finished'
@@ -48,18 +50,15 @@ export function renderJob(
       : job.state === 'cancelled'
         ? 'Cancelled reproduction of'
         : 'Could not reproduce';
-  head.append(`${verb} `, runLink(doc, job.run_id, callbacks));
+  title.append(`${verb} `, runLink(doc, job.run_id, callbacks));
   const overrides = Object.entries(job.overrides ?? {});
   if (overrides.length > 0) {
-    head.append(
-      el(
-        doc,
-        'span',
-        ExpClass.caption,
-        ` with ${overrides.map(([k, v]) => `${k}=${v}`).join(', ')}`
-      )
-    );
+    const text = overrides.map(([k, v]) => `${k}=${v}`).join(', ');
+    const caption = el(doc, 'span', ExpClass.caption, ` with ${text}`);
+    caption.title = text;
+    title.append(caption);
   }
+  head.appendChild(title);
   if (active) {
     head.appendChild(
       button(doc, ExpClass.jobCancel, 'Cancel', {

@@ -88,7 +88,7 @@ export class ReproduceBody extends Widget {
       `jp-mod-styled ${ExpClass.overridesInput}`
     );
     overrides.type = 'text';
-    overrides.placeholder = 'e.g. lr=0.05, epochs=3';
+    overrides.placeholder = 'e.g. lr=0.05, config.epochs=3';
     overrides.title =
       'name=value pairs separated by commas; values are Python literals';
     overrides.value = draft?.overrides ?? '';
