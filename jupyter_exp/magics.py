@@ -166,8 +166,8 @@ class ReproduceMagics(Magics):
     def reproduce(self, line: str) -> Any:
         """Rerun a tracked cell from its record in a fresh kernel and verify that the result matched."""
         from .config import resolve_store
+        from .kernels.gateway import GatewayKernelLauncher, gateway_url
         from .reproduce.errors import ReproduceError
-        from .reproduce.gateway import GatewayKernelLauncher, gateway_url
         from .reproduce.replay import ReproduceOptions, reproduce_blocking
         from .tracking.finisher import wait_for_runs
         from .widgets import ReplayProgress, ReproductionReport

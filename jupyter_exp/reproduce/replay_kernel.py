@@ -3,7 +3,7 @@
 Kernels are started by a launcher: ``LocalKernelLauncher`` starts any installed kernelspec with
 jupyter_client; the server passes its own kernel manager (``ServerKernelLauncher``), which is a gateway
 to remote kernels when the Jupyter server is configured with one; ``%reproduce --gateway`` starts them on
-an Enterprise Gateway itself (``gateway.GatewayKernelLauncher``).
+an Enterprise Gateway itself (``jupyter_exp.kernels.gateway.GatewayKernelLauncher``).
 """
 
 from __future__ import annotations
@@ -94,13 +94,13 @@ class ServerKernelLauncher:
     def names(self) -> list[str]:
         specs = self.kernel_manager.kernel_spec_manager.get_all_specs
         if inspect.iscoroutinefunction(specs):  # a gateway's kernelspec manager asks it over HTTP
-            from .gateway import run_sync
+            from ..kernels.gateway import run_sync
 
             return sorted(run_sync(specs))
         return sorted(specs())
 
     def check(self, kernel_name: str) -> None:
-        from .gateway import is_gateway_manager
+        from ..kernels.gateway import is_gateway_manager
 
         where = "on the gateway" if is_gateway_manager(self.kernel_manager) else "available"
         check_kernelspec(kernel_name, self.names(), where)

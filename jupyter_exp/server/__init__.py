@@ -33,8 +33,8 @@ class JupyterExpApp(ExtensionApp):
     def initialize_settings(self) -> None:
         from ..config import JupyterExp, resolve_store
         from ..tracking.journal import journal_root
-        from .handlers import StoreClients
         from .gateway import forward_to_gateway
+        from .handlers import StoreClients
         from .hashseed import draw_hash_seeds
         from .jobs import ReproductionJobs
         from .reaper import KernelReaper
@@ -47,7 +47,7 @@ class JupyterExpApp(ExtensionApp):
         os.environ.setdefault(ROOT_ENV, str(root))
         settings = JupyterExp(parent=server)  # c.JupyterExp.* applies
         # a gateway's kernels get KERNEL_* copies of what they need (seeded first, then forwarded)
-        forward_to_gateway(server.kernel_manager, lambda: resolve_store(settings).tracking_uri)
+        forward_to_gateway(server.kernel_manager, lambda: resolve_store(settings).tracking_uri, self.log)
         draw_hash_seeds(server.kernel_manager)  # a str hash seed per kernel, recorded by its runs
         self._apply_deprecated(settings)
         clients = StoreClients()

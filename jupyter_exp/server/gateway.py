@@ -9,13 +9,14 @@ replay's context. Nothing else of the launch environment is sent by us.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
 
 from ..capture.kernel import KERNEL_NAME_ENV
-from ..kernels.forwarding import PREFIX, TRACKING_URI_ENV, to_kernel_env
-from ..reproduce.gateway import is_gateway_manager
+from ..kernels.forwarding import PREFIX, TRACKING_URI_ENV, remote_store_uri, to_kernel_env
+from ..kernels.gateway import is_gateway_manager
 
 
 def gateway_launch_env(env: dict[str, str], store_uri: str, kernel_name: str | None) -> dict[str, str]:
@@ -29,10 +30,16 @@ def gateway_launch_env(env: dict[str, str], store_uri: str, kernel_name: str | N
     return {**{k: v for k, v in env.items() if k.startswith(PREFIX)}, **to_kernel_env(forwarded)}
 
 
-def forward_to_gateway(kernel_manager: Any, store_uri: Callable[[], str]) -> None:
+def forward_to_gateway(kernel_manager: Any, store_uri: Callable[[], str], log: logging.Logger) -> None:
     """Wrap ``start_kernel`` of a gateway's kernel manager; any other manager is left as it is."""
     if not is_gateway_manager(kernel_manager):
         return
+    if not remote_store_uri(store_uri()):
+        log.warning(
+            "jupyter-exp: kernels run on a gateway, but the store (%s) is on this machine: their runs go to a "
+            "store of their own side; set MLFLOW_TRACKING_URI to a tracking server both sides reach",
+            store_uri(),
+        )
     start_kernel = kernel_manager.start_kernel
 
     @functools.wraps(start_kernel)

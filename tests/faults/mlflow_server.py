@@ -21,6 +21,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_group(process: subprocess.Popen[bytes] | None) -> None:
+    """End a process started with ``start_new_session=True`` and all it started: TERM, then KILL."""
+    if process is not None and process.poll() is None:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait(30)
+
+
 class MlflowServer:
     """``mlflow server`` on 127.0.0.1 with its proxied artifact store under ``folder/artifacts``.
 
@@ -99,11 +110,5 @@ class MlflowServer:
         raise RuntimeError(f"mlflow server did not answer within {timeout:.0f} s: {self.log_tail()}")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
-                self.process.wait(30)
+        stop_group(self.process)
         self.process = None

@@ -16,9 +16,9 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from ..kernels.forwarding import PREFIX, WORKING_DIR_ENV, to_kernel_env
-from .errors import ReproduceError
-from .replay_kernel import check_kernelspec
+from ..reproduce.errors import ReproduceError
+from ..reproduce.replay_kernel import check_kernelspec
+from .forwarding import PREFIX, WORKING_DIR_ENV, to_kernel_env
 
 GATEWAY_URL_ENV = "JUPYTER_GATEWAY_URL"  # GatewayClient's own variable
 T = TypeVar("T")
