@@ -54,6 +54,14 @@ CPU_TIME = "system/cpu_time_s"
 PEAK_RSS = "system/peak_rss_mb"
 GPU_PEAK_MEMORY = "system/gpu_peak_memory_mb"
 
+# -- seed groups: %%track --seeds / --repeat (seed_group.py) -----------------------------------------
+GROUP = "jupyter_exp.group"  # on the parent and its children: the parent's run id
+GROUP_SEEDS = "jupyter_exp.group.seeds"  # on the parent: the seeds, in run order
+GROUP_SEEDS_DRAWN = "jupyter_exp.group.seeds_drawn"  # on the parent: "true" when --repeat drew them
+GROUP_FINISHED = "jupyter_exp.group.finished"  # on the parent: how many children finished
+GROUP_STATISTICS = ("mean", "std", "n", "ci_low", "ci_high")  # the parent's metrics: {metric}/{statistic}
+REPRODUCTION_NOISE = "jupyter_exp.reproduction.noise"  # %reproduce --noise: the difference against the band
+
 # -- artifacts, under ARTIFACT_DIR ------------------------------------------------------------------
 ARTIFACT_DIR = "jupyter_exp"
 CELL = "cell.py"

@@ -176,6 +176,7 @@ def _has_path(value: Any, dotted: str) -> bool:
 def apply_overrides(target: ReplayStep, config: dict[str, Any], sets: dict[str, Any]) -> list[Override]:
     """Change the tracked cell's literal assignment, or the namespace value it read, for each ``--set``."""
     overrides = []
+    changed: dict[str, Any] = {}  # each cell-literal name's value with the overrides so far
     for dotted, value in sets.items():
         head, *rest = dotted.split(".")
         entry = config.get(head)
@@ -194,9 +195,9 @@ def apply_overrides(target: ReplayStep, config: dict[str, Any], sets: dict[str, 
             )
         source = entry.get("source")
         if source == "cell":
-            target.source = _replace_literal(
-                target.source, head, _set_path(entry["value"], rest, value), dotted
-            )
+            # config.epochs=3 and config.label=x both rewrite `config = {...}`: the second keeps the first
+            changed[head] = _set_path(changed.get(head, entry["value"]), rest, value)
+            target.source = _replace_literal(target.source, head, changed[head], dotted)
         elif source in ("namespace", "object"):
             target.assign[dotted] = value
         else:

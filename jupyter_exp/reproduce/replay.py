@@ -37,7 +37,7 @@ from .drift import (
 )
 from .errors import KernelDied, ReproduceError
 from .observer import ReplayObserver
-from .plan import ReplayPlan, ReplayStep, build_plan
+from .plan import ReplayPlan, ReplayStep, build_plan, vary_seed
 from .provenance import check_recorder
 from .record import ARTIFACT_DIR, RunRecord, load_record, read_produced
 from .replay_kernel import KernelLauncher, LocalKernelLauncher, ReplayKernel
@@ -46,13 +46,7 @@ from .worktree import recorded_worktree
 
 DEFAULT_KERNEL = "python3"
 INKERNEL = '__import__("jupyter_exp.reproduce.inkernel", fromlist=["_"])'
-DROPPED_ENV = (
-    "MLFLOW_RUN_ID",
-    "MLFLOW_EXPERIMENT_ID",
-    "MLFLOW_EXPERIMENT_NAME",
-    SESSION_ENV,
-    KERNEL_ID_ENV,
-)
+DROPPED_ENV = ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", SESSION_ENV, KERNEL_ID_ENV)
 
 
 @dataclass
@@ -66,6 +60,7 @@ class ReproduceOptions:
     deterministic: bool = False
     cell_timeout: float | None = None
     confirmed: bool = False  # the caller confirmed running code another user recorded
+    seed: int | None = None  # replay with this seed instead of the recorded one (a variation, as --set)
 
 
 @dataclass
@@ -130,15 +125,7 @@ async def reproduce(
         with _replay_root(reproduction.original, location, options.checkout) as root:
             replayed_notebook = _replayed_notebook(reproduction.original, notebook, location.root, root)
             reproduction.drift += await asyncio.to_thread(inputs_drift, reproduction.original, root)
-            await _run(
-                reproduction,
-                client,
-                location,
-                root,
-                replayed_notebook,
-                launcher,
-                observer,
-            )
+            await _run(reproduction, client, location, root, replayed_notebook, launcher, observer)
         reproduction.duration_s = time.perf_counter() - started
         if not options.dry_run:
             await asyncio.to_thread(_write_verdict, reproduction, client)
@@ -163,6 +150,8 @@ def _prepare(
     plan = build_plan(record, options.sets)
     if options.deterministic:
         plan.target.deterministic = True
+    if options.seed is not None:
+        vary_seed(plan, options.seed)
     reproduction = Reproduction(record, plan, kernel_name, options)
     notebook = _notebook(record, location.root)
     reproduction.drift = [
@@ -191,11 +180,7 @@ def _choose_kernel(
     except ReproduceError:
         launcher.check(DEFAULT_KERNEL)
         return DEFAULT_KERNEL, [
-            Drift(
-                "kernel",
-                recorded,
-                f"not installed here: {DEFAULT_KERNEL} (pass --kernel)",
-            )
+            Drift("kernel", recorded, f"not installed here: {DEFAULT_KERNEL} (pass --kernel)")
         ]
 
 
@@ -237,10 +222,7 @@ def _replayed_notebook(
 
 
 def _kernel_env(
-    location: StoreLocation,
-    root: Path,
-    notebook: Path | None,
-    reproduction: Reproduction,
+    location: StoreLocation, root: Path, notebook: Path | None, reproduction: Reproduction
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
     env.update(replay_environment(reproduction.original, reproduction.plan.target.deterministic))
@@ -290,13 +272,7 @@ async def _run(
         await _replay_steps(reproduction, client, kernel, observer)
     except (KernelDied, TimeoutError) as error:
         await asyncio.to_thread(
-            _fail,
-            reproduction,
-            client,
-            "the replay kernel",
-            type(error).__name__,
-            str(error),
-            "KILLED",
+            _fail, reproduction, client, "the replay kernel", type(error).__name__, str(error), "KILLED"
         )
     finally:
         await kernel.shutdown()
@@ -305,10 +281,7 @@ async def _run(
 
 
 async def _replay_steps(
-    reproduction: Reproduction,
-    client: Any,
-    kernel: ReplayKernel,
-    observer: ReplayObserver,
+    reproduction: Reproduction, client: Any, kernel: ReplayKernel, observer: ReplayObserver
 ) -> None:
     steps, record = reproduction.plan.steps, reproduction.original
     for index, step in enumerate(steps):
@@ -325,9 +298,7 @@ async def _replay_steps(
             )
         try:
             result = await kernel.execute(
-                step.source,
-                cell_id=step.cell_id,
-                timeout=reproduction.options.cell_timeout,
+                step.source, cell_id=step.cell_id, timeout=reproduction.options.cell_timeout
             )
         except (KernelDied, TimeoutError) as error:
             raise type(error)(f"{error} while running cell [{step.execution_count}]") from None
@@ -401,14 +372,7 @@ def _end_running(reproduction: Reproduction, client: Any, status: str) -> None:
         client.set_terminated(run.info.run_id, status)
 
 
-def _fail(
-    reproduction: Reproduction,
-    client: Any,
-    where: str,
-    ename: str,
-    evalue: str,
-    status: str,
-) -> None:
+def _fail(reproduction: Reproduction, client: Any, where: str, ename: str, evalue: str, status: str) -> None:
     """A replay that raised: the verdict goes on the reproduced run if it started, else on a new one."""
     overrides = [o.describe() for o in reproduction.plan.overrides]
     tolerance = Tolerance(reproduction.options.rtol, reproduction.options.atol)
@@ -460,6 +424,7 @@ def reproduce_blocking(
     location: StoreLocation,
     options: ReproduceOptions | None = None,
     observer: ReplayObserver | None = None,
+    launcher: KernelLauncher | None = None,
 ) -> Reproduction:
     """Run ``reproduce`` on a thread with its own event loop (a kernel's cell already runs inside one).
 
@@ -471,7 +436,7 @@ def reproduce_blocking(
 
     def work() -> None:
         asyncio.set_event_loop(loop)
-        task = loop.create_task(reproduce(run_id, location, options, observer=observer))
+        task = loop.create_task(reproduce(run_id, location, options, launcher, observer))
         outcome["task"] = task
         try:
             outcome["value"] = loop.run_until_complete(task)

@@ -274,14 +274,19 @@ def _unreplayable(verdict: Verdict, what: str) -> None:
         verdict.summary += f" ({reason})"
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 metric``, ``0 metrics``, ``2 bound values``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _compared(verdict: Verdict) -> str:
-    parts = [f"{len(verdict.metrics)} metrics"]
+    parts = [_count(len(verdict.metrics), "metric")]
     if verdict.outputs is not None and verdict.outputs.status != "unavailable":
         parts.append("the outputs")
     if verdict.figures:
-        parts.append(f"{len(verdict.figures)} figures")
+        parts.append(_count(len(verdict.figures), "figure"))
     if verdict.bound:
-        parts.append(f"{len(verdict.bound)} bound values")
+        parts.append(_count(len(verdict.bound), "bound value"))
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
 
