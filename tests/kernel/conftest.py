@@ -121,8 +121,10 @@ class KernelSession:
                 break
             if kind in ("stream", "error", "execute_result", "display_data"):
                 outputs.append({"type": kind, **message["content"]})
-        reply = self.kc.get_shell_msg(timeout=timeout)
-        return reply["content"], outputs
+        while True:  # skip stale replies: under load wait_for_ready sends kernel_info more than once
+            reply = self.kc.get_shell_msg(timeout=max(30.0, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply["content"], outputs
 
     def run(self, code: str, cell_id: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """One cell; then, silently, until its run is completely recorded (that happens after the cell
