@@ -34,7 +34,7 @@ class JupyterServer:
             "jupyter_server",
             "--no-browser",
             f"--port={self.port}",
-            "--port_retries=0",
+            "--ServerApp.port_retries=0",
             "--ip=127.0.0.1",
             f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}",
