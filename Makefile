@@ -16,7 +16,7 @@ PIP_INDEX_ARGS ?=
 # venv tools first: npm scripts call `jupyter-builder` by name
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install gateway browser lab test test-python test-js test-wheel lock-check lock-resolve mlflow-ui lint format demo bench bench-smoke clean
+.PHONY: install gateway browser lab screenshots test test-python test-js test-wheel lock-check lock-resolve mlflow-ui lint format demo bench bench-smoke clean
 
 install: $(STAMP)
 
@@ -81,6 +81,12 @@ format: install
 	$(BIN)/ruff check --fix jupyter_exp tests
 	$(BIN)/ruff format jupyter_exp tests
 	npm run lint:fix
+
+# The README's screenshots (docs/images), taken by the browser test (it fails on a temporary path on the page).
+SCREENSHOTS := sidebar-runs run-detail compare reproduced sidebar-dark compare-dark
+screenshots: install browser
+	$(PY) -m pytest tests/ui/test_sidebar.py -q -p no:cacheprovider
+	for name in $(SCREENSHOTS); do cp build/ui-screenshots/$$name.png docs/images/; done
 
 test-js: install
 	npm test

@@ -47,6 +47,36 @@ class Lab:
     def page_url(self, path: str) -> str:
         return f"{self.url}{path}?token={self.token}"
 
+    def api(self, path: str) -> object:
+        """GET a JSON answer of the server, e.g. ``api("/api/kernels")``."""
+        request = urllib.request.Request(
+            f"{self.url}{path}", headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
+
+
+def collect_errors(page: object) -> list[str]:
+    """Uncaught exceptions and console errors of ``page`` from now on, as they come."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error.stack or error}"))  # type: ignore[attr-defined]
+    page.on(  # type: ignore[attr-defined]
+        "console",
+        lambda message: errors.append(f"console: {message.text}") if message.type == "error" else None,
+    )
+    return errors
+
+
+def luminance(png: bytes) -> tuple[float, float]:
+    """(mean luminance 0-255, share of pixels brighter than 150) of a screenshot."""
+    import io
+
+    from PIL import Image, ImageStat
+
+    image = Image.open(io.BytesIO(png)).convert("L")
+    histogram = image.histogram()
+    return ImageStat.Stat(image).mean[0], sum(histogram[151:]) / max(1, sum(histogram))
+
 
 def start_lab(root: Path, home: Path, settings: dict[str, dict]) -> tuple[subprocess.Popen, Lab]:
     port, token = _free_port(), secrets.token_hex(16)

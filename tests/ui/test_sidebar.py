@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from .conftest import start_lab, stop_lab
+from .conftest import Lab, collect_errors, luminance, start_lab, stop_lab
 
 pytestmark = pytest.mark.ui
 
@@ -51,10 +52,30 @@ def lab(tmp_path):
     stop_lab(process)
 
 
+SNAPSHOT_TABS = (
+    "() => Array.from(window.jupyterapp.shell.widgets('main'))"
+    ".filter(w => w.context && w.context.path.startsWith('JupyterExpSnapshots:'))"
+)
+
+
+def shoot(page, lab: Lab, path: Path) -> None:
+    """A screenshot for the README: it must not show the test's temporary paths."""
+    shown = page.evaluate("document.body.innerText")
+    assert str(lab.root.parent) not in shown, [
+        line for line in shown.splitlines() if str(lab.root.parent) in line
+    ]
+    page.screenshot(path=str(path))
+
+
+def kernel_ids(lab: Lab) -> set[str]:
+    return {kernel["id"] for kernel in lab.api("/api/kernels")}  # type: ignore[attr-defined]
+
+
 def test_track_watch_compare_and_reproduce(browser, lab, screenshots: Path):
     page = browser.new_page(viewport={"width": 1500, "height": 950})
     console_errors: list[str] = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    errors = collect_errors(page)
     page.goto(lab.page_url(f"/lab/tree/{NOTEBOOK}"))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
     page.wait_for_function(
@@ -84,7 +105,7 @@ def test_track_watch_compare_and_reproduce(browser, lab, screenshots: Path):
     names = finished.locator(".jp-exp-run-name").all_inner_texts()
     assert sorted(names) == ["fast-lr", "slow-lr"]
     assert "train/loss" in sidebar.locator('.jp-exp-run[data-status="FINISHED"]').first.inner_text()
-    page.screenshot(path=str(screenshots / "sidebar-runs.png"))
+    shoot(page, lab, screenshots / "sidebar-runs.png")
 
     # Run detail with its params.
     sidebar.locator(".jp-exp-run", has_text="slow-lr").locator(".jp-exp-run-name").click()
@@ -92,7 +113,7 @@ def test_track_watch_compare_and_reproduce(browser, lab, screenshots: Path):
     detail.wait_for(timeout=30_000)
     detail.locator(".jp-exp-params", has_text="0.1").wait_for(timeout=30_000)
     detail.locator("svg.jp-exp-sparkline").first.wait_for(timeout=30_000)
-    page.screenshot(path=str(screenshots / "run-detail.png"))
+    shoot(page, lab, screenshots / "run-detail.png")
 
     # "Go to cell" focuses the tracked cell in the open notebook (by its cell id).
     page.evaluate("window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0")
@@ -100,7 +121,10 @@ def test_track_watch_compare_and_reproduce(browser, lab, screenshots: Path):
     page.wait_for_function(
         "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex === 2", timeout=30_000
     )
-    # "Open snapshot" opens the recorded notebook, read-only, in a tab of its own.
+    # "Open snapshot" opens the recorded notebook, read-only, in a tab of its own, with no kernel.
+    kernels = kernel_ids(lab)
+    assert len(kernels) == 1  # the notebook's own
+    errors.clear()
     detail.locator(".jp-exp-open-snapshot").click()
     page.wait_for_function(
         "() => { const w = window.jupyterapp.shell.currentWidget;"
@@ -112,6 +136,41 @@ def test_track_watch_compare_and_reproduce(browser, lab, screenshots: Path):
         "window.jupyterapp.shell.currentWidget.content.widgets.map(c => c.model.sharedModel.getSource()).join('\\n')"
     )
     assert "--name slow-lr" in snapshot_text and "--name fast-lr" in snapshot_text
+    tab = page.evaluate(
+        "(async () => { const w = window.jupyterapp.shell.currentWidget; await w.sessionContext.ready;"
+        " return {label: w.title.label, session: w.sessionContext.session ? w.sessionContext.session.id : null,"
+        " kernel: w.sessionContext.kernelDisplayName, readOnly: w.context.model.readOnly,"
+        " dirty: w.context.model.dirty}; })()"
+    )
+    assert tab == {
+        "label": "train @ slow-lr.ipynb",
+        "session": None,
+        "kernel": "No Kernel",
+        "readOnly": True,
+        "dirty": False,
+    }, tab
+    assert kernel_ids(lab) == kernels
+    # Opening it again reveals the same tab (twice: the second time it is the current tab already).
+    for _ in range(2):
+        page.evaluate(
+            "window.jupyterapp.shell.activateById(window.jupyterapp.shell.widgets('main').next().value.id)"
+        )
+        detail.locator(".jp-exp-open-snapshot").click()
+        page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget.context"
+            " && window.jupyterapp.shell.currentWidget.context.path.startsWith('JupyterExpSnapshots:')",
+            timeout=30_000,
+        )
+    assert page.evaluate(f"({SNAPSHOT_TABS})().length") == 1
+    # Closing the untouched tab asks nothing, and leaves no kernel behind.
+    page.evaluate(f"({SNAPSHOT_TABS})()[0].close()")
+    page.wait_for_function(f"() => ({SNAPSHOT_TABS})().length === 0", timeout=30_000)
+    assert page.locator(".jp-Dialog").count() == 0
+    assert kernel_ids(lab) == kernels
+    # @jupyter-widgets/jupyterlab-manager (5.0.x) reads the kernel of every notebook tab once its session
+    # is ready, a tab without kernel included (any notebook opened with "No Kernel"): one error of theirs.
+    upstream = [e for e in errors if "reading 'kernel'" in e and "@jupyter-widgets/jupyterlab-manager" in e]
+    assert len(upstream) <= 1 and [e for e in errors if e not in upstream] == [], errors
     sidebar.locator(".jp-exp-back").click()
 
     # Compare the two runs: only lr differs; curves overlaid; the cells' diff shows the change.
@@ -128,7 +187,7 @@ def test_track_watch_compare_and_reproduce(browser, lab, screenshots: Path):
     assert {"+lr = 0.3", "-lr = 0.1"} <= set(diff.splitlines()) or {"-lr = 0.3", "+lr = 0.1"} <= set(
         diff.splitlines()
     ), diff
-    page.screenshot(path=str(screenshots / "compare.png"))
+    shoot(page, lab, screenshots / "compare.png")
 
     # Reproduce the first run from the sidebar: a job line with progress, then the verdict.
     page.click('.jp-SideBar [data-id="jupyter-exp-sidebar"]') if not sidebar.is_visible() else None
@@ -145,7 +204,7 @@ def test_track_watch_compare_and_reproduce(browser, lab, screenshots: Path):
     )
     summary = page.locator('.jp-exp-job[data-state="finished"]').first.inner_text()
     assert verdict == "exact", summary
-    page.screenshot(path=str(screenshots / "reproduced.png"))
+    shoot(page, lab, screenshots / "reproduced.png")
 
     # The reproduction is a run of the notebook too, with its verdict badge in the list.
     sidebar.locator(".jp-exp-back").click()
@@ -153,9 +212,28 @@ def test_track_watch_compare_and_reproduce(browser, lab, screenshots: Path):
         '#jupyter-exp-sidebar .jp-exp-run .jp-exp-verdict[data-verdict="exact"]', timeout=60_000
     )
 
-    # Dark theme: the views use theme variables only.
+    # Dark theme: the views use theme variables only; the chart is drawn again in the theme's colours.
+    compare_tab = page.evaluate(
+        "Array.from(window.jupyterapp.shell.widgets('main')).find(w => w.id.startsWith('jupyter-exp-compare')).id"
+    )
+    page.evaluate(f"window.jupyterapp.shell.activateById('{compare_tab}')")
+    chart = page.locator('.jp-exp-chart[data-metric="train/loss"]')
+    chart.locator("svg, canvas").first.wait_for(timeout=30_000)
+    light_mean, _ = luminance(chart.screenshot())
+    assert light_mean > 180, light_mean  # the light theme's chart: a white box
     page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
-    page.wait_for_timeout(1000)
-    page.screenshot(path=str(screenshots / "sidebar-dark.png"))
+    deadline = time.monotonic() + 30
+    while True:  # the chart is drawn again after the theme's CSS is in
+        chart.locator("svg, canvas").first.wait_for(timeout=30_000)
+        mean, bright = luminance(chart.screenshot())
+        if mean < 80 or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(250)
+    # Dark behind the curves, and still a chart: its labels and lines are light.
+    assert mean < 80 and bright > 0.002, (mean, bright)
+    shoot(page, lab, screenshots / "compare-dark.png")
+    page.click('.jp-SideBar [data-id="jupyter-exp-sidebar"]') if not sidebar.is_visible() else None
+    shoot(page, lab, screenshots / "sidebar-dark.png")
     assert not [e for e in console_errors if "jupyter-exp" in e], console_errors
+    assert not [e for e in errors if e.startswith("uncaught") and e not in upstream], errors
