@@ -3,8 +3,8 @@
 The gateway's REST API starts the kernel (the request body written here, so that only what
 ``kernels.forwarding`` lists travels) and jupyter_server's ``GatewayKernelManager``/``GatewayKernelClient``
 drive it over the gateway's websocket, as a Jupyter server started with ``--GatewayClient.url`` does.
-Everything else of ``GatewayClient`` applies as configured: its ``JUPYTER_GATEWAY_*`` variables (auth
-token, headers, certificates, ``JUPYTER_GATEWAY_WS_URL``) or a Jupyter config's ``c.GatewayClient``.
+Everything else of ``GatewayClient`` applies as its ``JUPYTER_GATEWAY_*`` variables in the kernel's
+environment say (auth token, headers, certificates, ``JUPYTER_GATEWAY_WS_URL``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from ..reproduce.errors import ReproduceError
 from ..reproduce.replay_kernel import check_kernelspec
-from .forwarding import PREFIX, WORKING_DIR_ENV, to_kernel_env
+from .forwarding import WORKING_DIR_ENV, to_kernel_env
 
 GATEWAY_URL_ENV = "JUPYTER_GATEWAY_URL"  # GatewayClient's own variable
 T = TypeVar("T")
@@ -64,7 +64,7 @@ def request_env(env: dict[str, str], cwd: str) -> dict[str, str]:
     for name in ("KERNEL_USERNAME", "KERNEL_LAUNCH_TIMEOUT"):  # the gateway's, as jupyter_server sends them
         if os.environ.get(name):
             sent[name] = os.environ[name]
-    return {k: v for k, v in sent.items() if k.startswith(PREFIX)}
+    return sent
 
 
 def _client(url: str) -> Any:
@@ -98,7 +98,7 @@ async def _request(url: str, path: str, **kwargs: Any) -> Any:
         response = await gateway_request(url_path_join(url, path), **kwargs)
     except Exception as error:  # tornado's HTTPError, refused connections, DNS failures
         raise GatewayUnavailable(f"Enterprise Gateway at {url}: {_error_text(error)}") from None
-    return json.loads(response.body)
+    return json.loads(response.body) if response.body else None
 
 
 def _quiet_client_class() -> type:
@@ -142,7 +142,11 @@ class GatewayKernelLauncher:
             body=body,
         )
         manager = GatewayKernelManager(client_factory=_quiet_client_class())
-        await manager.start_kernel(kernel_id=model["id"])  # attaches to the kernel the gateway started
+        try:
+            await manager.start_kernel(kernel_id=model["id"])  # attaches to the kernel the gateway started
+        except BaseException:  # not left running on the gateway
+            await _request(self.url, f"{client.kernels_endpoint.rstrip('/')}/{model['id']}", method="DELETE")
+            raise
         return manager, manager.client()
 
     async def shutdown(self, manager: Any) -> None:
