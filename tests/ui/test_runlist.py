@@ -149,11 +149,16 @@ def test_ticks_filter_sort_and_layout(browser, seeded_lab, screenshots: Path):
     # The detail of a long-named run: "Runs" keeps its whole label.
     sidebar.locator(".jp-exp-run", has_text=LONG_NAME).locator(".jp-exp-run-name").click()
     back = sidebar.locator(".jp-exp-detail .jp-exp-back")
-    back.wait_for(timeout=30_000)
+    sidebar.locator(".jp-exp-detail-header .jp-exp-run-name", has_text=LONG_NAME).wait_for(timeout=30_000)
     sizes = back.evaluate("el => [el.scrollWidth, el.clientWidth, el.getBoundingClientRect().width]")
     assert sizes[0] <= sizes[1] and sizes[2] > 40, sizes
     name = sidebar.locator(".jp-exp-detail-header .jp-exp-run-name")
-    assert name.evaluate("el => el.scrollWidth > el.clientWidth")  # the long name is the one cut
+    # The name gives way (cut with its tooltip, or wrapped), beside the button, not over it.
+    assert LONG_NAME in ((name.get_attribute("title") or "") + name.inner_text())
+    box = "el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
+    b, n = back.evaluate(box), name.evaluate(box)
+    assert b[2] <= n[0] or b[3] <= n[1], (b, n)  # beside it or below it, never over it
+    page.screenshot(path=str(screenshots / "run-detail-long-name.png"))
     back.click()
     sidebar.locator(".jp-exp-run").first.wait_for(timeout=30_000)
     assert not [e for e in errors if "jupyter-exp" in e or "uncaught" in e], errors

@@ -4,8 +4,6 @@
 export namespace ExpClass {
   // Sidebar and store line.
   export const panel = 'jp-exp-sidebar';
-  export const header = 'jp-exp-header';
-  export const title = 'jp-exp-title';
   export const store = 'jp-exp-store';
   export const storeLine = 'jp-exp-store-line';
   export const storeLabel = 'jp-exp-store-label';

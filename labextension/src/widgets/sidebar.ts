@@ -92,11 +92,11 @@ export class RunsSidebar extends SidePanel {
     this.node.setAttribute('aria-label', trans.__('Experiment Runs'));
 
     const doc = this.node.ownerDocument;
-    const heading = el(doc, 'h2', ExpClass.title, trans.__('Runs'));
+    // The panel's title, as JupyterLab's own side panels have it (e.g. the table of contents).
+    this.header.addWidget(
+      nodeWidget(el(doc, 'h2', 'jp-text-truncated', trans.__('Runs')))
+    );
     this._storeNode = el(doc, 'div', ExpClass.store);
-    const header = el(doc, 'div', ExpClass.header);
-    header.append(heading, this._storeNode);
-    this.header.addWidget(nodeWidget(header));
 
     this._buildToolbar(doc, options.commands);
     this._filters = this._buildFilters(doc);
@@ -121,6 +121,7 @@ export class RunsSidebar extends SidePanel {
     this._filtersWidget = this._filters.panel;
     this._listWidget = nodeWidget(listNode);
     for (const widget of [
+      nodeWidget(this._storeNode),
       this._filtersWidget,
       nodeWidget(this._errorNode),
       nodeWidget(this._jobsNode),
