@@ -15,13 +15,8 @@ from .capture.cell import flatten, parse_key_value, to_plain
 from .capture.notebook import ExecutionHistory
 from .capture.secrets import redact_text
 from .config import JupyterExp
-from .tracked_cell import (
-    TrackedCell,
-    TrackingError,
-    TrackOptions,
-    apply_replay_directive,
-    run_unrecorded,
-)
+from .reproduce.replayed_cell import apply_replay_directive, run_unrecorded
+from .tracked_cell import PreparedCell, TrackedCell, TrackingError, TrackOptions
 
 
 def _pairs(values: list[str], what: str) -> dict[str, Any]:
@@ -122,16 +117,16 @@ class TrackMagics(Magics):
         raw_cell = current.source if current is not None else f"%%track {line}\n{cell}"
         tracked = TrackedCell(self.shell, raw_cell, cell, options, self.settings, self.history, _card_factory)
         try:
-            tracked.prepare()
+            prepared = tracked.prepare()
         except TrackingError as error:
             raise UsageError(str(error)) from None
-        return tracked.run()
+        return tracked.run(prepared)
 
 
-def _card_factory(tracked: TrackedCell) -> Any:
+def _card_factory(cell: PreparedCell, run_id: str, experiment_id: str | None) -> Any:
     from .widgets import RunCard
 
-    card = RunCard(tracked.run_name, tracked.recorder.run_id, tracked.location, tracked.experiment_id or "")
+    card = RunCard(cell.run_name, run_id, cell.location, experiment_id or "")
     card.show()
     return card
 
