@@ -3,10 +3,8 @@ authenticated and authorized, and bad input a one-line 400 (502 only for a store
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,8 @@ from tornado.httpclient import HTTPClientError
 from jupyter_exp.server import JupyterExpApp
 from jupyter_exp.server.handlers import AUTH_RESOURCE, ROUTES
 from tests.kernel.conftest import all_runs, init_repo, run_notebook, store
+
+from .conftest import wait_for
 
 HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete")
 
@@ -211,13 +211,12 @@ async def test_stop_extension_stops_the_reaper_and_cancels_running_jobs(
     kernels_before = set(jp_serverapp.kernel_manager.list_kernel_ids())
     body = json.dumps({"run_id": run_id})
     job_id = json.loads((await jp_fetch("jupyter-exp", "reproductions", method="POST", body=body)).body)["id"]
-    deadline = time.monotonic() + 180
-    while True:  # until the replay runs the held (last) cell
+
+    async def at_the_held_cell() -> bool:
         progress = json.loads((await jp_fetch("jupyter-exp", "reproductions", job_id)).body)["progress"]
-        if progress["current"] and progress["total"] and progress["done"] == progress["total"] - 1:
-            break
-        assert time.monotonic() < deadline, f"the replay never reached the held cell: {progress}"
-        await asyncio.sleep(0.1)
+        return bool(progress["current"] and progress["total"] and progress["done"] == progress["total"] - 1)
+
+    await wait_for(at_the_held_cell, 180, "the replay to run the held (last) cell", every=0.1)
     app = extension(jp_serverapp)
     assert app.reaper._periodic is not None
     await app.stop_extension()

@@ -7,12 +7,12 @@ import queue
 
 from jupyter_exp.reproduce.kernel_run import send_execute_request
 
+from .conftest import ready_kernel
 
-async def hash_seed_of(manager, kernel_id: str) -> str:
-    client = manager.get_kernel(kernel_id).client()
-    client.start_channels()
+
+async def hash_seed_of(manager, **start) -> str:
+    kernel_id, client = await ready_kernel(manager, **start)
     try:
-        await client.wait_for_ready(timeout=60)
         msg_id = send_execute_request(client, "import os\nprint(os.environ.get('PYTHONHASHSEED'))", None)
         while True:
             try:
@@ -29,8 +29,7 @@ async def hash_seed_of(manager, kernel_id: str) -> str:
 async def test_each_kernel_gets_a_hash_seed_of_its_own(jp_serverapp, monkeypatch):
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)
     manager = jp_serverapp.kernel_manager
-    seeds = [await hash_seed_of(manager, await manager.start_kernel(kernel_name="python3")) for _ in range(2)]
+    seeds = [await hash_seed_of(manager) for _ in range(2)]
     assert all(seed.isdigit() and 0 < int(seed) < 2**32 for seed in seeds), seeds
     assert seeds[0] != seeds[1]
-    pinned = await manager.start_kernel(kernel_name="python3", env={**os.environ, "PYTHONHASHSEED": "7"})
-    assert await hash_seed_of(manager, pinned) == "7"
+    assert await hash_seed_of(manager, env={**os.environ, "PYTHONHASHSEED": "7"}) == "7"

@@ -4,58 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from .seeding import seed_project
+from .conftest import JupyterExpAPI, wait_for
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
-    return seed_project(tmp_path_factory.mktemp("jobs") / "project")
+async def wait_until_ended(api: JupyterExpAPI, job_id: str, timeout: float = 240) -> dict:
+    async def ended() -> dict | None:
+        job = await api(f"reproductions/{job_id}")
+        return job if job["state"] != "running" else None
+
+    return await wait_for(ended, timeout, f"job {job_id} to end")
 
 
-@pytest.fixture
-def post(jp_fetch, seeded, monkeypatch):
-    monkeypatch.setenv("JUPYTER_EXP_ROOT", str(seeded.root))
-
-    async def call(*parts: str, body: object = None):
-        response = await jp_fetch("jupyter-exp", *parts, method="POST", body=json.dumps(body or {}))
-        return response.code, json.loads(response.body)
-
-    return call
-
-
-@pytest.fixture
-def get(jp_fetch):
-    async def call(*parts: str):
-        return json.loads((await jp_fetch("jupyter-exp", *parts)).body)
-
-    return call
-
-
-async def wait_until_ended(get, job_id: str, timeout: float = 240) -> dict:
-    deadline = time.monotonic() + timeout
-    seen_progress = set()
-    while time.monotonic() < deadline:
-        job = await get("reproductions", job_id)
-        seen_progress.add((job["progress"]["done"], job["progress"]["total"]))
-        if job["state"] != "running":
-            job["seen_progress"] = seen_progress
-            return job
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"job {job_id} still running after {timeout} s")
-
-
-async def test_a_job_reproduces_a_run_and_reports_progress(post, get, seeded, jp_serverapp):
+async def test_a_job_reproduces_a_run_and_reports_progress(api, seeded, jp_serverapp):
     kernels_before = set(jp_serverapp.kernel_manager.list_kernel_ids())
-    code, job = await post("reproductions", body={"run_id": seeded.ids["alpha"]})
+    code, job = await api.post("reproductions", {"run_id": seeded.ids["alpha"]})
     assert code == 202
     assert job["state"] == "running" and job["run_id"] == seeded.ids["alpha"] and job["verdict"] is None
 
-    ended = await wait_until_ended(get, job["id"])
+    ended = await wait_until_ended(api, job["id"])
     assert ended["state"] == "finished", ended
     assert ended["verdict"] == "exact", ended["summary"]
     assert ended["kernel"] == "python3" and ended["error"] is None and ended["ended"] >= ended["created"]
@@ -65,25 +35,25 @@ async def test_a_job_reproduces_a_run_and_reports_progress(post, get, seeded, jp
     assert reproduced.data.tags["jupyter_exp.reproduced_from"] == seeded.ids["alpha"]
     assert reproduced.data.tags["jupyter_exp.reproduction.verdict"] == "exact"
     assert reproduced.info.status == "FINISHED"
-    assert [j["id"] for j in (await get("reproductions"))["jobs"]] == [job["id"]]
+    assert [j["id"] for j in (await api("reproductions"))["jobs"]] == [job["id"]]
     assert set(jp_serverapp.kernel_manager.list_kernel_ids()) == kernels_before
 
 
-async def test_overrides_make_a_varied_reproduction(post, get, seeded):
+async def test_overrides_make_a_varied_reproduction(api, seeded):
     body = {"run_id": seeded.ids["beta"], "kernel": "python3", "overrides": {"lr": "0.4"}}
-    code, job = await post("reproductions", body=body)
+    code, job = await api.post("reproductions", body)
     assert code == 202 and job["overrides"] == {"lr": "0.4"}
-    ended = await wait_until_ended(get, job["id"])
+    ended = await wait_until_ended(api, job["id"])
     assert ended["state"] == "finished" and ended["verdict"] == "varied", ended
     assert "lr: 0.2 → 0.4" in ended["summary"]
     assert seeded.client.get_run(ended["reproduction_run_id"]).data.params["lr"] == "0.4"
 
 
-async def test_cancel_shuts_the_replay_down(post, get, seeded, jp_serverapp):
+async def test_cancel_shuts_the_replay_down(api, seeded, jp_serverapp):
     kernels_before = set(jp_serverapp.kernel_manager.list_kernel_ids())
-    _, job = await post("reproductions", body={"run_id": seeded.ids["alpha"]})
+    _, job = await api.post("reproductions", {"run_id": seeded.ids["alpha"]})
     await asyncio.sleep(1.0)  # the replay kernel is starting
-    code, cancelled = await post("reproductions", job["id"], "cancel")
+    code, cancelled = await api.post(f"reproductions/{job['id']}/cancel")
     assert code == 200 and cancelled["state"] == "cancelled" and cancelled["ended"] is not None
     assert set(jp_serverapp.kernel_manager.list_kernel_ids()) == kernels_before
     running = seeded.client.search_runs(
@@ -91,7 +61,7 @@ async def test_cancel_shuts_the_replay_down(post, get, seeded, jp_serverapp):
     )
     assert running == []
     with pytest.raises(HTTPClientError) as again:
-        await post("reproductions", job["id"], "cancel")
+        await api.post(f"reproductions/{job['id']}/cancel")
     assert (
         again.value.code == 409
         and "already ended (cancelled)" in json.loads(again.value.response.body)["message"]
@@ -110,27 +80,27 @@ async def test_cancel_shuts_the_replay_down(post, get, seeded, jp_serverapp):
         ({"run_id": "ALPHA", "rtol": -1}, 400, "rtol must be a number >= 0"),
     ],
 )
-async def test_bad_requests_start_nothing(post, get, seeded, jp_serverapp, body, code, words):
+async def test_bad_requests_start_nothing(api, seeded, jp_serverapp, body, code, words):
     body = {
         k: seeded.ids["plain" if v == "PLAIN" else "alpha"] if v in ("PLAIN", "ALPHA") else v
         for k, v in body.items()
     }
     with pytest.raises(HTTPClientError) as error:
-        await post("reproductions", body=body)
+        await api.post("reproductions", body)
     message = json.loads(error.value.response.body)["message"]
     assert error.value.code == code and words in message, message
     assert jp_serverapp.kernel_manager.list_kernel_ids() == []
-    assert (await get("reproductions"))["jobs"] == []
+    assert (await api("reproductions"))["jobs"] == []
 
 
-async def test_unknown_jobs_are_404(post, get):
-    for call in (get("reproductions", "0abc"), post("reproductions", "0abc", "cancel")):
+async def test_unknown_jobs_are_404(api):
+    for call in (api("reproductions/0abc"), api.post("reproductions/0abc/cancel")):
         with pytest.raises(HTTPClientError) as error:
             await call
         assert error.value.code == 404 and "no reproduction job 0abc" in error.value.response.body.decode()
 
 
-async def test_another_users_run_needs_an_explicit_confirmation(post, get, seeded, jp_serverapp):
+async def test_another_users_run_needs_an_explicit_confirmation(api, seeded, jp_serverapp):
     client = seeded.client
     run_id = seeded.ids["alpha"]
     recorder = client.get_run(run_id).data.tags.get("mlflow.user")
@@ -138,14 +108,14 @@ async def test_another_users_run_needs_an_explicit_confirmation(post, get, seede
     try:
         kernels_before = set(jp_serverapp.kernel_manager.list_kernel_ids())
         with pytest.raises(HTTPClientError) as refused:
-            await post("reproductions", body={"run_id": run_id})
+            await api.post("reproductions", {"run_id": run_id})
         assert refused.value.code == 409
         message = json.loads(refused.value.response.body)["message"]
         assert "recorded by someone-else" in message and "confirm_foreign" in message
         assert set(jp_serverapp.kernel_manager.list_kernel_ids()) == kernels_before  # nothing started
-        code, job = await post("reproductions", body={"run_id": run_id, "confirm_foreign": True})
+        code, job = await api.post("reproductions", {"run_id": run_id, "confirm_foreign": True})
         assert code == 202
-        ended = await wait_until_ended(get, job["id"])
+        ended = await wait_until_ended(api, job["id"])
         assert ended["state"] == "finished", ended
     finally:
         client.set_tag(run_id, "mlflow.user", recorder or "")

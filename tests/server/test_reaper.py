@@ -3,19 +3,18 @@ heartbeats of kernels the server never knew, against a real SQLite store."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 from mlflow import MlflowClient
 
 from jupyter_exp.reproduce.kernel_run import send_execute_request
 from jupyter_exp.server.reaper import END_REASON_TAG, sweep
 from jupyter_exp.tracking.recorder import HEARTBEAT_TAG
+
+from .conftest import ready_kernel, wait_for
 
 SLEEPING_CELL = "%%track --name sleeper\nimport time\nfor _ in range(600):\n    time.sleep(0.1)"
 
@@ -26,16 +25,6 @@ def iso(delta_s: float) -> str:
 
 def runs_of(client: MlflowClient) -> list:
     return client.search_runs([e.experiment_id for e in client.search_experiments()])
-
-
-async def wait_for(predicate, timeout: float = 60, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = await asyncio.to_thread(predicate)
-        if value:
-            return value
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_sweep_ends_runs_of_gone_and_silent_kernels(tmp_path):
@@ -62,21 +51,9 @@ def test_sweep_ends_runs_of_gone_and_silent_kernels(tmp_path):
     assert sweep(client, live={"k-live"}, gone=set(), stale_after_s=300) == []  # nothing twice
 
 
-@pytest.fixture
-def project(jp_root_dir, monkeypatch) -> Path:
-    root = Path(jp_root_dir).resolve()
-    monkeypatch.setenv("JUPYTER_EXP_ROOT", str(root))  # the server's kernels inherit it
-    return root
-
-
 async def start_tracked_sleeper(jp_serverapp, root: Path) -> tuple[str, str, MlflowClient]:
     """A kernel of the server running a %%track cell that sleeps; returns its id and the RUNNING run's id."""
-    manager = jp_serverapp.kernel_manager
-    kernel_id = await manager.start_kernel(kernel_name="python3", path="")
-    kernel = manager.get_kernel(kernel_id)
-    client = kernel.client()
-    client.start_channels()
-    await client.wait_for_ready(timeout=60)
+    kernel_id, client = await ready_kernel(jp_serverapp.kernel_manager, path="")
     send_execute_request(client, "%load_ext jupyter_exp", None, stop_on_error=False)
     send_execute_request(client, SLEEPING_CELL, None, stop_on_error=False)
     client.stop_channels()
@@ -93,8 +70,8 @@ async def start_tracked_sleeper(jp_serverapp, root: Path) -> tuple[str, str, Mlf
     return kernel_id, run_id, store
 
 
-async def test_shutting_a_hung_kernel_down_kills_its_run(jp_serverapp, jp_fetch, project):
-    kernel_id, run_id, store = await start_tracked_sleeper(jp_serverapp, project)
+async def test_shutting_a_hung_kernel_down_kills_its_run(jp_serverapp, jp_fetch, served_root):
+    kernel_id, run_id, store = await start_tracked_sleeper(jp_serverapp, served_root)
     # A hung kernel cannot end its own run (a healthy one does, on its way out): the server kills it.
     os.kill(jp_serverapp.kernel_manager.get_kernel(kernel_id).provisioner.pid, signal.SIGSTOP)
     response = await jp_fetch("api", "kernels", kernel_id, method="DELETE")
@@ -108,8 +85,8 @@ async def test_shutting_a_hung_kernel_down_kills_its_run(jp_serverapp, jp_fetch,
     assert run.info.end_time is not None
 
 
-async def test_a_crashed_kernel_restarted_by_the_server_kills_its_run(jp_serverapp, project):
-    kernel_id, run_id, store = await start_tracked_sleeper(jp_serverapp, project)
+async def test_a_crashed_kernel_restarted_by_the_server_kills_its_run(jp_serverapp, served_root):
+    kernel_id, run_id, store = await start_tracked_sleeper(jp_serverapp, served_root)
     kernel = jp_serverapp.kernel_manager.get_kernel(kernel_id)
     os.kill(kernel.provisioner.pid, signal.SIGKILL)  # the server's restarter brings it back
 
@@ -122,21 +99,20 @@ async def test_a_crashed_kernel_restarted_by_the_server_kills_its_run(jp_servera
     await jp_serverapp.kernel_manager.shutdown_kernel(kernel_id, now=True)
 
 
-async def test_a_kernel_killed_after_its_cell_gets_its_true_status_from_the_journal(jp_serverapp, project):
+async def test_a_kernel_killed_after_its_cell_gets_its_true_status_from_the_journal(
+    jp_serverapp, served_root
+):
     from tests.faults.test_killed_kernels import KILL_AFTER_TRACKED_CELL
 
     manager = jp_serverapp.kernel_manager
-    kernel_id = await manager.start_kernel(kernel_name="python3", path="")
-    client = manager.get_kernel(kernel_id).client()
-    client.start_channels()
-    await client.wait_for_ready(timeout=60)
+    kernel_id, client = await ready_kernel(manager, path="")
     for code in ("%load_ext jupyter_exp", KILL_AFTER_TRACKED_CELL, "%%track --name quick\nx = 1\nprint(x)"):
         send_execute_request(client, code, None, stop_on_error=False)
     client.stop_channels()
-    store = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    store = MlflowClient(f"sqlite:///{served_root / 'mlflow.db'}")
 
     def ended():
-        if not (project / "mlflow.db").exists():
+        if not (served_root / "mlflow.db").exists():
             return None
         runs = [r for r in runs_of(store) if r.info.status != "RUNNING"]
         return runs[0] if runs else None

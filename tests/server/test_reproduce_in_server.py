@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import nbformat
 from mlflow import MlflowClient
@@ -22,9 +21,8 @@ SOURCES = [
 ]
 
 
-async def test_reproduce_through_the_servers_kernel_manager(jp_serverapp, jp_root_dir, monkeypatch):
-    root = Path(jp_root_dir).resolve()
-    monkeypatch.setenv("JUPYTER_EXP_ROOT", str(root))
+async def test_reproduce_through_the_servers_kernel_manager(jp_serverapp, served_root):
+    root = served_root
     path = root / "served.ipynb"
     nbformat.write(new_notebook(cells=[new_code_cell(s) for s in SOURCES]), path)
     notebook = nbformat.read(path, as_version=4)

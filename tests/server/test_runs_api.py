@@ -8,28 +8,7 @@ import nbformat
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from .seeding import NOTEBOOK, STEPS, seed_project
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
-    return seed_project(tmp_path_factory.mktemp("seeded") / "project")
-
-
-@pytest.fixture
-def api(jp_fetch, seeded, monkeypatch):
-    """GET/POST under /jupyter-exp/ of a server whose store is the seeded one; answers parsed JSON."""
-    monkeypatch.setenv("JUPYTER_EXP_ROOT", str(seeded.root))
-
-    async def call(path: str, params: dict | None = None, method: str = "GET", body: object = None):
-        pairs = [(k, v) for k, vs in (params or {}).items() for v in (vs if isinstance(vs, list) else [vs])]
-        kwargs = {"method": method, "params": pairs}
-        if method == "POST":
-            kwargs["body"] = json.dumps(body if body is not None else {})
-        response = await jp_fetch("jupyter-exp", *path.split("/"), **kwargs)
-        return json.loads(response.body)
-
-    return call
+from .seeding import NOTEBOOK, STEPS
 
 
 async def error_of(call, *args, **kwargs) -> tuple[int, str]:
