@@ -34,6 +34,7 @@ import {
 } from '../runsmodel';
 import { CommandIDs, SIDEBAR_ID } from '../tokens';
 import type { IRunDetail, IRunSummary, RunScope, RunStatus } from '../types';
+import { PendingParts } from './batch';
 import { ExpClass } from './classes';
 import { renderRunDetail } from './detailview';
 import { el, select, type Trans } from './dom';
@@ -174,9 +175,7 @@ export class RunsSidebar extends SidePanel {
   /** Render the parts whose model changed since the last frame, once. */
   protected onUpdateRequest(msg: Message): void {
     super.onUpdateRequest(msg);
-    const dirty = this._dirty;
-    this._dirty = new Set();
-    this._render(dirty);
+    this._render(this._pending.take());
   }
 
   /** Refresh when the panel is shown, so it is current even between polls. */
@@ -206,17 +205,12 @@ export class RunsSidebar extends SidePanel {
     super.onBeforeDetach(msg);
   }
 
-  private _request(part: Part): void {
-    this._dirty.add(part);
-    this.update();
-  }
-
   private _onStoreChanged(): void {
-    this._request('store');
+    this._pending.request('store');
   }
 
   private _onRunsChanged(): void {
-    this._request('runs');
+    this._pending.request('runs');
     // Reload the detail when its run changed in the list (e.g. RUNNING -> FINISHED).
     const runId = this.detail.runId;
     if (runId) {
@@ -231,11 +225,11 @@ export class RunsSidebar extends SidePanel {
   private _onDetailChanged(): void {
     const runId = this.detail.runId;
     this._detailKey = runId ? summaryKey(this.runs.run(runId)) : '';
-    this._request('detail');
+    this._pending.request('detail');
   }
 
   private _onJobsChanged(): void {
-    this._request('jobs');
+    this._pending.request('jobs');
   }
 
   private _onJobEnded(): void {
@@ -506,7 +500,7 @@ export class RunsSidebar extends SidePanel {
   private _detailNode: HTMLElement;
   private _detailKey = '';
   private _sortKey = '';
-  private _dirty = new Set<Part>();
+  private _pending = new PendingParts<Part>(this);
   private _timer: number | null = null;
 }
 
