@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,6 +140,48 @@ def stop_lab(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+# Fast polling; no news or update checks (the network is closed).
+LAB_SETTINGS = {
+    "jupyter-exp:plugin": {"pollInterval": 500},
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+@contextmanager
+def notebook_lab(tmp_path: Path, name: str, sources: list[str]) -> Iterator[Lab]:
+    """A lab on a fresh git work tree holding one notebook of these code cells (Python 3 kernelspec)."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    root = tmp_path / "project"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    notebook = new_notebook(
+        cells=[new_code_cell(source) for source in sources],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+        },
+    )
+    nbformat.write(notebook, root / name)
+    process, lab = start_lab(root, tmp_path / "home", LAB_SETTINGS)
+    try:
+        yield lab
+    finally:
+        stop_lab(process)
+
+
+def open_notebook(page: object, lab: Lab, name: str) -> None:
+    """Open the notebook ``name`` and wait until its kernel is connected."""
+    page.goto(lab.page_url(f"/lab/tree/{name}"))  # type: ignore[attr-defined]
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+        " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
+        " return k && k.connectionStatus === 'connected'; }",
+        timeout=90_000,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,9 @@ and the run detail keep long values inside the sidebar."""
 
 from __future__ import annotations
 
-import subprocess
-
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
-from .conftest import collect_errors, start_lab, stop_lab
+from .conftest import collect_errors, notebook_lab, open_notebook
 
 pytestmark = pytest.mark.ui
 
@@ -25,27 +21,12 @@ SOURCES = [
     'jupyter_exp.log(epochs_run=config["epochs"])\n'
     'print(config["label"])',
 ]
-SETTINGS = {
-    "jupyter-exp:plugin": {"pollInterval": 500},
-    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
-}
 
 
 @pytest.fixture
 def lab(tmp_path):
-    root = tmp_path / "project"
-    root.mkdir()
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
-    notebook = new_notebook(
-        cells=[new_code_cell(s) for s in SOURCES],
-        metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-        },
-    )
-    nbformat.write(notebook, root / NOTEBOOK)
-    process, lab = start_lab(root, tmp_path / "home", SETTINGS)
-    yield lab
-    stop_lab(process)
+    with notebook_lab(tmp_path, NOTEBOOK, SOURCES) as lab:
+        yield lab
 
 
 def _inside(inner: dict, outer: dict) -> bool:
@@ -55,14 +36,7 @@ def _inside(inner: dict, outer: dict) -> bool:
 def test_dialog_overrides_a_value_inside_a_config_object(browser, lab):
     page = browser.new_page(viewport={"width": 1400, "height": 950})
     errors = collect_errors(page)
-    page.goto(lab.page_url(f"/lab/tree/{NOTEBOOK}"))
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-    page.wait_for_function(
-        "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-        " const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;"
-        " return k && k.connectionStatus === 'connected'; }",
-        timeout=90_000,
-    )
+    open_notebook(page, lab, NOTEBOOK)
     page.click('.jp-SideBar [data-id="jupyter-exp-sidebar"]')
     sidebar = page.locator("#jupyter-exp-sidebar")
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")

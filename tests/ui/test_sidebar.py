@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
-from .conftest import Lab, collect_errors, luminance, start_lab, stop_lab
+from .conftest import Lab, collect_errors, luminance, notebook_lab, open_notebook
 
 pytestmark = pytest.mark.ui
 
@@ -29,27 +26,12 @@ SOURCES = [
     TRAINING.format(name="fast-lr", lr=0.3),
 ]
 NOTEBOOK = "train.ipynb"
-SETTINGS = {
-    "jupyter-exp:plugin": {"pollInterval": 500},
-    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
-}
 
 
 @pytest.fixture
 def lab(tmp_path):
-    root = tmp_path / "project"
-    root.mkdir()
-    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
-    notebook = new_notebook(
-        cells=[new_code_cell(s) for s in SOURCES],
-        metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-        },
-    )
-    nbformat.write(notebook, root / NOTEBOOK)
-    process, lab = start_lab(root, tmp_path / "home", SETTINGS)
-    yield lab
-    stop_lab(process)
+    with notebook_lab(tmp_path, NOTEBOOK, SOURCES) as lab:
+        yield lab
 
 
 SNAPSHOT_TABS = (
@@ -76,16 +58,7 @@ def test_track_watch_compare_and_reproduce(browser, lab, screenshots: Path):
     console_errors: list[str] = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     errors = collect_errors(page)
-    page.goto(lab.page_url(f"/lab/tree/{NOTEBOOK}"))
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-    page.wait_for_function(
-        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-        " && window.jupyterapp.shell.currentWidget.sessionContext"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.connectionStatus === 'connected'",
-        timeout=90_000,
-    )
+    open_notebook(page, lab, NOTEBOOK)
 
     # The Runs panel, scoped to the notebook in focus: empty before anything ran.
     page.click('.jp-SideBar [data-id="jupyter-exp-sidebar"]')
