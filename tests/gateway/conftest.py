@@ -27,6 +27,9 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(LOCAL_NAMES)} | {
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "DO_NOT_TRACK": "true",
+        # jupyter_server's gateway client waits this long for a kernel and asks the gateway to (default 40 s):
+        # generous, for a machine busy with other work
+        "KERNEL_LAUNCH_TIMEOUT": "240",
     }
 
 

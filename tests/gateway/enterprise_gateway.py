@@ -76,6 +76,7 @@ class EnterpriseGateway:
                 "JUPYTER_CONFIG_DIR": str(self.folder / "config"),
                 "JUPYTER_RUNTIME_DIR": str(self.folder / "runtime"),
                 "MLFLOW_DISABLE_TELEMETRY": "true",
+                "EG_KERNEL_LAUNCH_TIMEOUT": "240",  # default 30 s: generous, for a busy machine
                 **self.extra_env,
             }
         )
