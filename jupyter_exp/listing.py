@@ -16,6 +16,7 @@ from mlflow import MlflowClient
 from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 
+from . import record_schema as schema
 from .capture.git import strip_credentials
 from .errors import BadRequest
 from .reproduce.errors import RecordNotFound
@@ -156,27 +157,27 @@ def finite(value: float | None) -> float | None:
 def run_summary(run: Any, experiment_names: dict[str, str] | None = None) -> dict[str, Any]:
     tags = run.data.tags
     info = run.info
-    dirty = tags.get("jupyter_exp.git.dirty")
-    count = tags.get("jupyter_exp.cell.execution_count")
+    dirty = tags.get(schema.GIT_DIRTY)
+    count = tags.get(schema.CELL_EXECUTION_COUNT)
     return {
         "run_id": info.run_id,
-        "run_name": info.run_name or tags.get("mlflow.runName") or info.run_id,
+        "run_name": info.run_name or tags.get(schema.RUN_NAME) or info.run_id,
         "experiment_id": info.experiment_id,
         "experiment_name": (experiment_names or {}).get(info.experiment_id),
         "status": info.status,
         "start_time": info.start_time,
         "end_time": info.end_time,
-        "notebook": tags.get("mlflow.source.name") or None,
-        "cell_id": tags.get("jupyter_exp.cell.id") or None,
+        "notebook": tags.get(schema.SOURCE_NAME) or None,
+        "cell_id": tags.get(schema.CELL_ID) or None,
         "execution_count": int(count) if count and count.isdigit() else None,
-        "seed": tags.get("jupyter_exp.seed") or None,
-        "git_commit": tags.get("mlflow.source.git.commit") or None,
+        "seed": tags.get(schema.SEED) or None,
+        "git_commit": tags.get(schema.GIT_COMMIT) or None,
         "git_dirty": None if dirty is None else dirty == "true",
-        "kernel_name": tags.get("jupyter_exp.kernel.name") or None,
-        "device": tags.get("jupyter_exp.device") or None,
-        "note": tags.get("mlflow.note.content") or None,
-        "reproduced_from": tags.get("jupyter_exp.reproduced_from") or None,
-        "verdict": tags.get("jupyter_exp.reproduction.verdict") or None,
+        "kernel_name": tags.get(schema.KERNEL_NAME) or None,
+        "device": tags.get(schema.DEVICE) or None,
+        "note": tags.get(schema.NOTE) or None,
+        "reproduced_from": tags.get(schema.REPRODUCED_FROM) or None,
+        "verdict": tags.get(schema.REPRODUCTION_VERDICT) or None,
         "metrics": {key: finite(value) for key, value in sorted(run.data.metrics.items())},
     }
 

@@ -21,7 +21,7 @@ from .context import conditions, differences
 from .figures import FigureComparison, compare_figures
 from .masks import as_displayed, mask
 
-SEVERITY = {"exact": 0, schema.CLOSE: 1, schema.DIVERGED: 2}
+SEVERITY = {schema.EXACT: 0, schema.CLOSE: 1, schema.DIVERGED: 2}
 NOTHING_COMPARED = "nothing to compare: no metrics, outputs, figures or bound values"
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)\b")
 COMPARED_STREAMS = ("stdout", "result", "display")
