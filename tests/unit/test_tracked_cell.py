@@ -1,0 +1,71 @@
+"""The tracked cell's two steps in a real IPython shell and a real SQLite store: prepare() returns a frozen
+PreparedCell and writes nothing; run(prepared) records the run and names it as soon as it exists."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from mlflow import MlflowClient
+
+from jupyter_exp import record_schema as schema
+from jupyter_exp.config import JupyterExp
+from jupyter_exp.tracked_cell import PreparedCell, TrackedCell, TrackingError, TrackOptions
+from jupyter_exp.tracking.finisher import wait_for_runs
+
+
+@pytest.fixture
+def shell(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_EXP_ROOT", str(tmp_path))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    instance = InteractiveShell.instance()
+    instance.user_ns["width"] = 3
+    return instance
+
+
+def cell(shell, body: str, **options) -> TrackedCell:
+    settings = JupyterExp(finish_in_background=False, snapshot=False, requirements=False)
+    return TrackedCell(shell, f"%%track\n{body}", body, TrackOptions(quiet=True, **options), settings, None)
+
+
+def runs(root) -> list:
+    client = MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
+    return client.search_runs([e.experiment_id for e in client.search_experiments()])
+
+
+def test_prepare_returns_a_frozen_prepared_cell_and_writes_no_run(shell, tmp_path):
+    prepared = cell(shell, "lr = 0.1\narea = width * lr", seed=7, name="w{width}-s{seed}").prepare()
+    assert isinstance(prepared, PreparedCell)
+    assert (prepared.run_name, prepared.seed, prepared.params["seed"]) == ("w3-s7", 7, "7")
+    assert prepared.params["lr"] == "0.1" and prepared.params["width"] == "3"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        prepared.seed = 8  # type: ignore[misc]
+    assert runs(tmp_path) == []
+
+
+def test_a_bad_option_fails_in_prepare_before_anything_runs(shell, tmp_path):
+    with pytest.raises(TrackingError, match="--config nothing: no variable"):
+        cell(shell, "ran = True", config_names=["nothing"]).prepare()
+    assert "ran" not in shell.user_ns
+
+
+def test_run_records_the_prepared_cell_and_names_its_run_at_once(shell, tmp_path):
+    tracked = cell(shell, "import jupyter_exp\njupyter_exp.log(step=0, loss=0.5)\nresult = width * 2", seed=1)
+    started: list[str] = []
+    tracked.run(tracked.prepare(), started=started.append)
+    assert wait_for_runs(60)
+    (run,) = runs(tmp_path)
+    assert started == [run.info.run_id]
+    assert run.info.status == schema.FINISHED and shell.user_ns["result"] == 6
+    assert run.data.tags[schema.SEED] == "1" and run.data.metrics["loss"] == 0.5
+    assert schema.WALL_TIME in run.data.metrics and schema.PEAK_RSS in run.data.metrics
+
+
+def test_a_failing_cell_raises_its_own_error_and_its_run_is_failed(shell, tmp_path):
+    tracked = cell(shell, "raise ValueError('boom')")
+    with pytest.raises(ValueError, match="boom"):
+        tracked.run(tracked.prepare())
+    assert wait_for_runs(60)
+    (run,) = runs(tmp_path)
+    assert run.info.status == schema.FAILED_STATUS
