@@ -10,7 +10,8 @@ from .conftest import collect_errors, notebook_lab, open_notebook
 pytestmark = pytest.mark.ui
 
 NOTEBOOK = "configured.ipynb"
-LONG_LABEL = "a-label-far-longer-than-the-sidebar-is-wide-so-it-has-to-wrap"
+# Underscores, not hyphens: a browser may break a line after a hyphen, never inside this word.
+LONG_LABEL = "a_label_far_longer_than_the_sidebar_is_wide_so_it_has_to_wrap"
 SOURCES = [
     "%load_ext jupyter_exp",
     "import jupyter_exp",
