@@ -6,6 +6,12 @@ on disk before it is sent and leaves the disk once the store has it; ``seal()`` 
 buffered when the cell returns. So a kernel killed after its cell loses nothing, and one killed during
 the cell loses at most the points of one flush interval. ``close()`` drains everything before the run
 ends. A failed write is retried with backoff and never dropped while the writer lives.
+
+A sink with ``parallel`` > 1 (an ``mlflow server``) gets the batches of one flush sent side by side on
+that many sender threads, each batch with its own retries; the flush still ends only when all of them are
+in the store (or kept as unsent), so the spool and ``close()`` keep their meaning. MLflow keeps a metric's
+history by (step, timestamp, value) and its latest value by the greatest of those, whatever order batches
+arrive in, so sending them side by side stores exactly what sending them in turn would.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,6 +58,7 @@ class MetricWriter:
         self.points_written = 0
         self.kept_locally = 0  # offline (no ``send_batch``): points only spooled
         self.last_error: BaseException | None = None
+        self._senders: ThreadPoolExecutor | None = None  # for a sink that takes batches side by side
         self._thread = threading.Thread(target=self._run, name="jupyter-exp-metrics", daemon=True)
         self._thread.start()
 
@@ -110,8 +118,14 @@ class MetricWriter:
         else:
             size = getattr(self._send_batch, "batch_size", BATCH_SIZE)
             unsent = len(self.unsent)
-            for start in range(0, len(points), size):
-                self._send_with_retry(points[start : start + size])
+            batches = [points[start : start + size] for start in range(0, len(points), size)]
+            senders = self._sender_pool() if len(batches) > 1 else None
+            if senders is None:
+                for batch in batches:
+                    self._send_with_retry(batch)
+            else:
+                for done in [senders.submit(self._send_with_retry, batch) for batch in batches]:
+                    done.result()  # _send_with_retry keeps what it cannot send in ``unsent``; it does not raise
             self.points_written += len(points)
             if spooled is not None and len(self.unsent) == unsent:
                 spooled.unlink(missing_ok=True)  # in the store now; points not sent stay in the journal
@@ -120,6 +134,14 @@ class MetricWriter:
                 self._on_flush(dict(self.latest))
             except Exception:
                 pass
+
+    def _sender_pool(self) -> ThreadPoolExecutor | None:
+        parallel = getattr(self._send_batch, "parallel", 1)
+        if parallel <= 1:
+            return None
+        if self._senders is None:
+            self._senders = ThreadPoolExecutor(parallel, thread_name_prefix="jupyter-exp-metrics-send")
+        return self._senders
 
     def _convert(self, raw: list[tuple[str, Any, int, int]]) -> list[Point]:
         points: list[Point] = []
@@ -177,8 +199,12 @@ class MetricWriter:
         self._closed = True
         self._wake.set()
         self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            return
+        if self._senders is not None:
+            self._senders.shutdown(wait=True)
         close_sink = getattr(self._send_batch, "close", None)  # e.g. a sink's own connection
-        if close_sink is not None and not self._thread.is_alive():
+        if close_sink is not None:
             close_sink()
 
 

@@ -178,7 +178,7 @@ class User:
 class Deployment:
     """PostgreSQL + ``mlflow server`` with basic auth, its admin and one normal user (``user``)."""
 
-    def __init__(self, folder: Path | None = None, workers: int = 2) -> None:
+    def __init__(self, folder: Path | None = None, workers: int = 4) -> None:
         # not under pytest's tmp folders: the postgres user must be able to enter it
         self.folder = folder or Path(tempfile.mkdtemp(prefix="jupyter-exp-deploy-"))
         self.folder.chmod(0o755)
@@ -314,14 +314,22 @@ class Deployment:
 
 
 _shared: Deployment | None = None
+_failed: DeploymentError | None = None
 
 
 def shared_deployment() -> Deployment:
     """One deployment per test process, started on first use and stopped when the process exits (or by
-    the ``deployment`` fixture's teardown)."""
-    global _shared
+    the ``deployment`` fixture's teardown). A start that failed fails every later call at once, with the
+    same reason."""
+    global _shared, _failed
+    if _failed is not None:
+        raise DeploymentError(f"the deployment could not start: {_failed}")
     if _shared is None:
-        _shared = Deployment().start()
+        try:
+            _shared = Deployment().start()
+        except DeploymentError as error:
+            _failed = error
+            raise
         atexit.register(stop_shared_deployment)
     return _shared
 

@@ -76,6 +76,10 @@ class MlflowServer:
             str(self.folder / "artifacts"),
             "--workers",
             str(self.workers),
+            # a busy machine starts workers slowly: uvicorn's 5 s health check would kill and restart them
+            # in a loop; and a stop should not wait for idle kept-alive connections
+            "--uvicorn-opts",
+            "--timeout-worker-healthcheck 120 --timeout-graceful-shutdown 3",
             *self.extra_args,
         ]
         if self.app_name:
