@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .plan import ReplayStep
-    from .replay import Reproduction
     from .replay_kernel import CellResult
+    from .reproduction import Reproduction
 
 
 class ReplayObserver:

@@ -1,0 +1,63 @@
+"""What a reproduction is asked to do (``ReproduceOptions``) and what it planned, found and concluded
+(``Reproduction``): the data the replay engine, its store writes, the magic and the server share."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from .drift import Drift
+from .plan import ReplayPlan
+from .record import RunRecord
+from .verify import Verdict
+
+
+@dataclass
+class ReproduceOptions:
+    kernel_name: str | None = None
+    sets: dict[str, Any] = field(default_factory=dict)
+    rtol: float = 1e-5
+    atol: float = 1e-8
+    checkout: bool = False
+    dry_run: bool = False
+    deterministic: bool = False
+    cell_timeout: float | None = None
+    confirmed: bool = False  # the caller confirmed running code another user recorded
+    seed: int | None = None  # replay with this seed instead of the recorded one (a variation, as --set)
+
+
+@dataclass
+class Reproduction:
+    """What a reproduction planned, found and concluded; shown by the magic and the server."""
+
+    original: RunRecord
+    plan: ReplayPlan
+    kernel_name: str
+    options: ReproduceOptions
+    reproduction_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    drift: list[Drift] = field(default_factory=list)
+    run_id: str | None = None
+    verdict: Verdict | None = None
+    duration_s: float = 0.0
+
+    @property
+    def original_id(self) -> str:
+        return self.original.run_id
+
+    def document(self) -> dict[str, Any]:
+        """``reproduction.json``."""
+        verdict = self.verdict.document() if self.verdict is not None else {}
+        return {
+            **verdict,
+            "original_run_id": self.original_id,
+            "reproduction_run_id": self.run_id,
+            "kernel": self.kernel_name,
+            "checkout": self.options.checkout,
+            "drift": [d.row() for d in self.drift],
+            "skipped": [
+                {"execution_count": s.execution_count, "reason": s.reason} for s in self.plan.skipped
+            ],
+            "replayed": [s.execution_count for s in self.plan.steps],
+            "duration_s": round(self.duration_s, 3),
+        }
