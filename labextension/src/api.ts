@@ -46,6 +46,9 @@ export function runsQueryParams(query: IRunQuery): URLSearchParams {
   for (const tag of query.tags ?? []) {
     params.append('tag', tag);
   }
+  if (query.user && query.user.trim()) {
+    params.set('user', query.user.trim());
+  }
   if (query.filter && query.filter.trim()) {
     params.set('filter', query.filter.trim());
   }

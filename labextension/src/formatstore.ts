@@ -42,7 +42,25 @@ export function parseStoreInfo(data: unknown): IStoreInfo {
       'Unexpected answer from /jupyter-exp/store: "tracking_uri" is missing'
     );
   }
-  return info as unknown as IStoreInfo;
+  const shared =
+    typeof raw.shared === 'boolean'
+      ? raw.shared
+      : isSharedTrackingUri(info.tracking_uri);
+  return { ...info, shared } as unknown as IStoreInfo;
+}
+
+/**
+ * Whether a tracking URI names a store others write to too: an MLflow or database server, not a
+ * local file (the rule of jupyter_exp/tracking/identity.py `is_shared_store`).
+ */
+export function isSharedTrackingUri(uri: string): boolean {
+  const colon = uri.indexOf(':');
+  const scheme = colon > 0 ? uri.slice(0, colon).toLowerCase() : '';
+  // A Windows drive letter (C:\...) is a local path, not a scheme.
+  if (scheme.length === 1) {
+    return false;
+  }
+  return !['', 'file', 'sqlite'].includes(scheme);
 }
 
 /** Hide the password of `scheme://user:password@host/...`; other URIs are returned as they are. */

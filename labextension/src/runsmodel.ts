@@ -28,23 +28,52 @@ export interface IRunFilters {
   readonly search: string;
   /** '' for all statuses. */
   readonly status: RunStatus | '';
+  /**
+   * Whose runs, sent as `user`: `mine`, `all` or a user name; '' sends nothing, so the server's
+   * default applies (mine on a shared store, everyone's on a local one).
+   */
+  readonly user: string;
 }
 
-export const NO_FILTERS: IRunFilters = { search: '', status: '' };
+export const NO_FILTERS: IRunFilters = { search: '', status: '', user: '' };
 
 /** How each filter narrows the query. */
 const FILTER_QUERY: {
   [K in keyof IRunFilters]: (value: IRunFilters[K]) => Partial<IRunQuery>;
 } = {
   search: value => (value.trim() ? { filter: value.trim() } : {}),
-  status: value => (value ? { status: [value] } : {})
+  status: value => (value ? { status: [value] } : {}),
+  user: value => (value.trim() ? { user: value.trim() } : {})
 };
 
-/** Whether any filter narrows the list. */
+/** The `user` values that are no user name. */
+export const USER_MINE = 'mine';
+export const USER_ALL = 'all';
+
+/** Whether the list holds other users' runs too (then each row shows its user). */
+export function listsOthersRuns(filters: IRunFilters): boolean {
+  const user = filters.user.trim();
+  return user !== '' && user !== USER_MINE;
+}
+
+/** Whether any filter narrows the list (`mine` and `all` do not: they are whose runs). */
 export function isFiltered(filters: IRunFilters): boolean {
-  return (Object.keys(FILTER_QUERY) as (keyof IRunFilters)[]).some(
-    key => Object.keys(FILTER_QUERY[key](filters[key] as never)).length > 0
+  return (Object.keys(FILTER_QUERY) as (keyof IRunFilters)[]).some(key =>
+    key === 'user'
+      ? listsOthersRuns(filters) && filters.user.trim() !== USER_ALL
+      : Object.keys(FILTER_QUERY[key](filters[key] as never)).length > 0
   );
+}
+
+/** The users who recorded the loaded runs, sorted (for the user filter's choices). */
+export function runUsers(runs: readonly IRunSummary[]): string[] {
+  const users = new Set<string>();
+  for (const run of runs) {
+    if (run.user) {
+      users.add(run.user);
+    }
+  }
+  return [...users].sort((a, b) => a.localeCompare(b));
 }
 
 /** What the view renders. */
@@ -239,6 +268,11 @@ export class RunsModel extends PolledModel<IRunsState> {
 
   setStatusFilter(status: RunStatus | ''): void {
     this.setFilter('status', status);
+  }
+
+  /** `mine`, `all`, a user name, or '' for the server's default. */
+  setUserFilter(user: string): void {
+    this.setFilter('user', user.trim());
   }
 
   setSort(sort: string): void {

@@ -12,6 +12,11 @@ export interface IStoreInfo {
   root: string;
   /** Version of the Python package serving the API. */
   version: string;
+  /**
+   * Whether other people write to the store too (an MLflow or database server); when the server
+   * does not say, `parseStoreInfo` derives it from `tracking_uri` as the server does.
+   */
+  shared?: boolean;
 }
 
 /** Which runs the sidebar lists by default. */
@@ -55,6 +60,8 @@ export interface IRunSummary {
   note: string | null;
   reproduced_from: string | null;
   verdict: Verdict | null;
+  /** Who recorded it (`mlflow.user`); absent from servers that do not send it. */
+  user?: string | null;
   /** Last value of each metric. */
   metrics: Record<string, number>;
 }
@@ -162,6 +169,8 @@ export interface IRunQuery {
   status?: RunStatus[];
   /** `key=value` pairs, sent as repeated `tag` parameters. */
   tags?: string[];
+  /** Whose runs: `mine`, `all` or a user name; not sent: the server's default. */
+  user?: string;
   /** MLflow filter string. */
   filter?: string;
   /** e.g. `start_time DESC`, `metrics.loss ASC`. */

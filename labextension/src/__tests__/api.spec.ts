@@ -8,6 +8,7 @@ describe('runsQueryParams', () => {
       tags: ['team=a', 'kind=b'],
       filter: "  metrics.`train/loss` < 0.5 and params.lr = '0.1' ",
       order: 'metrics.loss ASC',
+      user: ' bob ',
       max_results: 50,
       page_token: 'tok=='
     });
@@ -18,13 +19,16 @@ describe('runsQueryParams', () => {
       "metrics.`train/loss` < 0.5 and params.lr = '0.1'"
     );
     expect(params.get('order')).toBe('metrics.loss ASC');
+    expect(params.get('user')).toBe('bob');
     expect(params.get('max_results')).toBe('50');
     expect(params.get('page_token')).toBe('tok==');
     expect(params.has('experiment')).toBe(false);
   });
 
   it('is empty for an empty query', () => {
-    expect(runsQueryParams({ filter: '  ', status: [] }).toString()).toBe('');
+    expect(
+      runsQueryParams({ filter: '  ', status: [], user: ' ' }).toString()
+    ).toBe('');
   });
 });
 

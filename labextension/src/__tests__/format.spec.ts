@@ -113,7 +113,24 @@ describe('redactUri', () => {
 
 describe('parseStoreInfo', () => {
   it('accepts the server answer', () => {
-    expect(parseStoreInfo({ ...STORE, extra: 1 })).toEqual(STORE);
+    expect(parseStoreInfo({ ...STORE, extra: 1 })).toEqual({
+      ...STORE,
+      shared: false
+    });
+  });
+
+  it('tells a shared store: the server says so, or its tracking URI is a server', () => {
+    const shared = (info: object) =>
+      parseStoreInfo({ ...STORE, ...info }).shared;
+    expect(shared({ tracking_uri: 'http://mlflow:5000' })).toBe(true);
+    expect(shared({ tracking_uri: 'postgresql://u:***@db/mlflow' })).toBe(true);
+    expect(shared({ tracking_uri: 'sqlite:////tmp/mlflow.db' })).toBe(false);
+    expect(shared({ tracking_uri: 'file:///tmp/mlruns' })).toBe(false);
+    expect(shared({ tracking_uri: '/tmp/mlruns' })).toBe(false);
+    expect(shared({ tracking_uri: 'C:\\runs' })).toBe(false);
+    expect(shared({ tracking_uri: 'http://mlflow:5000', shared: false })).toBe(
+      false
+    );
   });
 
   it('defaults optional fields and rejects malformed answers', () => {
@@ -121,7 +138,8 @@ describe('parseStoreInfo', () => {
       tracking_uri: 'sqlite://',
       artifact_root: '',
       root: '',
-      version: ''
+      version: '',
+      shared: false
     });
     expect(() => parseStoreInfo(null)).toThrow(TypeError);
     expect(() => parseStoreInfo([STORE])).toThrow(/not an object/);

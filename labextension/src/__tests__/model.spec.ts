@@ -5,7 +5,8 @@ const STORE = {
   tracking_uri: 'sqlite:////abs/path/mlflow.db',
   artifact_root: '/abs/path/mlartifacts',
   root: '/abs/path',
-  version: '0.1.0'
+  version: '0.1.0',
+  shared: false
 };
 
 function deferred<T>(): {

@@ -22,7 +22,7 @@ function listState(overrides: Partial<IRunsState> = {}): IRunsState {
     scope: 'all',
     notebookPath: null,
     experiment: null,
-    filters: { search: '', status: '' },
+    filters: { search: '', status: '', user: '' },
     sort: 'start_time DESC',
     runs: [],
     nextPageToken: null,
@@ -251,6 +251,29 @@ describe('RunListView', () => {
     host.remove();
   });
 
+  it("shows each run's user while the list holds other users' runs", () => {
+    const { host, view } = mount();
+    const runs = [makeRun({ run_id: 'a', user: 'ann' })];
+    const userOf = () =>
+      host.querySelector('[data-run-id="a"] .jp-exp-run-user')?.textContent;
+    view.render(listState({ runs }), { activeRunId: null, now: NOW });
+    expect(userOf()).toBeUndefined();
+    const filters = { search: '', status: '' as const, user: 'all' };
+    view.render(listState({ runs, filters }), { activeRunId: null, now: NOW });
+    expect(userOf()).toBe('ann');
+    view.render(listState({ runs, filters: { ...filters, user: 'ann' } }), {
+      activeRunId: null,
+      now: NOW
+    });
+    expect(userOf()).toBe('ann');
+    view.render(listState({ runs, filters: { ...filters, user: 'mine' } }), {
+      activeRunId: null,
+      now: NOW
+    });
+    expect(userOf()).toBeUndefined();
+    host.remove();
+  });
+
   it('shows the loading and empty states and comes back to the rows', () => {
     const { host, view } = mount();
     view.render(listState({ status: 'loading' }), {
@@ -258,7 +281,7 @@ describe('RunListView', () => {
       now: NOW
     });
     expect(host.textContent).toBe('Loading runs…');
-    view.render(listState({ filters: { search: 'x', status: '' } }), {
+    view.render(listState({ filters: { search: 'x', status: '', user: '' } }), {
       activeRunId: null,
       now: NOW
     });

@@ -3,7 +3,10 @@
  */
 import {
   RunsModel,
+  isFiltered,
+  listsOthersRuns,
   parseSort,
+  runUsers,
   sortMetric,
   sortableMetrics
 } from '../runsmodel';
@@ -166,6 +169,48 @@ describe('RunsModel', () => {
     expect(model.state.selection).toEqual(['c']);
     model.clearSelection();
     expect(model.state.selection).toEqual([]);
+  });
+
+  it("sends whose runs as `user` (the server's default until one is picked) and keeps the ticks", async () => {
+    const { fetchRuns, queries } = fakeServer(query => ({
+      runs:
+        query.user === 'bob'
+          ? [makeRun({ run_id: 'b1', user: 'bob' })]
+          : [
+              makeRun({ run_id: 'a1', user: 'ann' }),
+              makeRun({ run_id: 'b1', user: 'bob' })
+            ],
+      next_page_token: null
+    }));
+    model = new RunsModel({ fetchRuns, scope: 'all' });
+    await model.refresh();
+    expect(queries.pop()).not.toHaveProperty('user');
+    expect(isFiltered(model.state.filters)).toBe(false);
+    model.toggleSelected('a1');
+
+    model.setUserFilter('all');
+    await model.refresh();
+    expect(queries.pop()).toMatchObject({ user: 'all' });
+    expect(listsOthersRuns(model.state.filters)).toBe(true);
+    expect(isFiltered(model.state.filters)).toBe(false);
+    expect(runUsers(model.state.runs)).toEqual(['ann', 'bob']);
+
+    model.setUserFilter(' bob ');
+    await model.refresh();
+    expect(queries.pop()).toMatchObject({ user: 'bob' });
+    expect(model.state.runs.map(r => r.run_id)).toEqual(['b1']);
+    expect(isFiltered(model.state.filters)).toBe(true);
+    // The run ticked under another user filter stays ticked for compare.
+    expect(model.state.selection).toEqual(['a1']);
+
+    model.setUserFilter('mine');
+    await model.refresh();
+    expect(queries.pop()).toMatchObject({ user: 'mine' });
+    expect(listsOthersRuns(model.state.filters)).toBe(false);
+    expect(model.state.selection).toEqual(['a1']);
+    const calls = fetchRuns.mock.calls.length;
+    model.setUserFilter('mine');
+    expect(fetchRuns.mock.calls.length).toBe(calls);
   });
 
   it('sorts by a chosen metric, ascending or descending, on the server', async () => {

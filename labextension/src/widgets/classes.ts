@@ -22,6 +22,8 @@ export namespace ExpClass {
   export const statusFilter = 'jp-exp-status-filter';
   export const sort = 'jp-exp-sort';
   export const sortDirection = 'jp-exp-sort-direction';
+  export const userFilter = 'jp-exp-user-filter';
+  export const userName = 'jp-exp-user-name';
   export const refresh = 'jp-exp-refresh';
   export const compareButton = 'jp-exp-compare-button';
   export const actions = 'jp-exp-actions';
@@ -38,6 +40,7 @@ export namespace ExpClass {
   export const metric = 'jp-exp-metric';
   export const runSeed = 'jp-exp-run-seed';
   export const runCommit = 'jp-exp-run-commit';
+  export const runUser = 'jp-exp-run-user';
   export const runMeta = 'jp-exp-run-meta';
   export const active = 'jp-mod-active';
   export const loadMore = 'jp-exp-load-more';

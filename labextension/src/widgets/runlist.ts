@@ -10,7 +10,7 @@ import {
   runDuration
 } from '../formattime';
 import { formatMetricValue, keyMetrics, shortHash } from '../formatvalue';
-import { isFiltered, type IRunsState } from '../runsmodel';
+import { isFiltered, listsOthersRuns, type IRunsState } from '../runsmodel';
 import type { IRunSummary, Verdict } from '../types';
 import { ExpClass } from './classes';
 import { button, el, untranslated, type Trans } from './dom';
@@ -47,6 +47,8 @@ export interface IRowOptions {
   selected: boolean;
   active: boolean;
   now: number;
+  /** Show who recorded the run (the list holds other users' runs too). */
+  showUser?: boolean;
 }
 
 /**
@@ -101,7 +103,8 @@ export class RunRow {
       this.checkbox.checked = options.selected;
     }
     row.classList.toggle(ExpClass.active, options.active);
-    const key = JSON.stringify(run);
+    const showUser = !!options.showUser;
+    const key = JSON.stringify([run, showUser]);
     if (key === this._key) {
       return;
     }
@@ -111,10 +114,14 @@ export class RunRow {
       'aria-label',
       this._trans.__('Run %1', run.run_name || run.run_id)
     );
-    this._main.replaceChildren(...this._content(run, options.now));
+    this._main.replaceChildren(...this._content(run, options.now, showUser));
   }
 
-  private _content(run: IRunSummary, now: number): HTMLElement[] {
+  private _content(
+    run: IRunSummary,
+    now: number,
+    showUser: boolean
+  ): HTMLElement[] {
     const doc = this.node.ownerDocument;
     const trans = this._trans;
     const head = el(doc, 'div', 'jp-exp-run-head');
@@ -126,6 +133,11 @@ export class RunRow {
     }
 
     const meta = el(doc, 'div', ExpClass.runMeta);
+    if (showUser && run.user) {
+      const user = el(doc, 'span', ExpClass.runUser, run.user);
+      user.title = trans.__('Recorded by %1', run.user);
+      meta.appendChild(user);
+    }
     const time = el(
       doc,
       'span',
@@ -281,6 +293,7 @@ export class RunListView {
     const trans = this._trans;
     this.host.dataset.status = state.status;
     const selected = new Set(state.selection);
+    const showUser = listsOthersRuns(state.filters);
     const listed = new Set(state.runs.map(run => run.run_id));
     for (const [runId, row] of this._rows) {
       if (!listed.has(runId)) {
@@ -297,7 +310,8 @@ export class RunListView {
       row.update(run, {
         selected: selected.has(run.run_id),
         active: run.run_id === options.activeRunId,
-        now: options.now
+        now: options.now,
+        showUser
       });
       const at = this._items.children[index];
       if (at !== row.node) {

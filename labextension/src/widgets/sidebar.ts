@@ -41,6 +41,7 @@ import { el, select, type Trans } from './dom';
 import { renderJobs } from './jobsview';
 import { RunListView } from './runlist';
 import { renderStoreLine } from './storeview';
+import { UserFilterView } from './userfilter';
 
 /** What the sidebar asks the application to do. */
 export interface ISidebarActions {
@@ -242,6 +243,7 @@ export class RunsSidebar extends SidePanel {
   private _render(parts: ReadonlySet<Part>): void {
     if (parts.has('store')) {
       renderStoreLine(this._storeNode, this.store.state, this._bundle);
+      this._syncUser(this.runs.state);
     }
     if (parts.has('runs') || parts.has('detail')) {
       this._renderRuns(this.runs.state);
@@ -332,7 +334,10 @@ export class RunsSidebar extends SidePanel {
     );
   }
 
-  /** The filter toolbar: experiment (scope `experiment`), filter string, status, sort. */
+  /**
+   * The filter toolbar: experiment (scope `experiment`), filter string, whose runs (on a shared
+   * store), status, sort.
+   */
   private _buildFilters(doc: Document): RunsSidebar.IFilters {
     const trans = this._bundle;
     const state = this.runs.state;
@@ -387,6 +392,11 @@ export class RunsSidebar extends SidePanel {
       this.runs.setStatusFilter(status.value as RunStatus | '')
     );
 
+    const user = new UserFilterView(doc, {
+      trans,
+      onChange: value => this.runs.setUserFilter(value)
+    });
+
     const sort = el(doc, 'select', `jp-mod-styled ${ExpClass.sort}`);
     sort.setAttribute('aria-label', trans.__('Sort by'));
     sort.title = trans.__('Sort by');
@@ -403,6 +413,12 @@ export class RunsSidebar extends SidePanel {
           parseSort(this.runs.state.sort).direction === 'ASC' ? 'DESC' : 'ASC'
         )
     });
+    const userRow = new Toolbar();
+    userRow.addClass('jp-exp-toolbar-row');
+    userRow.addItem('user', nodeWidget(user.select));
+    userRow.addItem('user-name', nodeWidget(user.input));
+    userRow.node.appendChild(user.list);
+    userRow.hide();
     const row = new Toolbar();
     row.addClass('jp-exp-toolbar-row');
     row.addItem('status', nodeWidget(status));
@@ -414,8 +430,18 @@ export class RunsSidebar extends SidePanel {
     panel.addClass('jp-exp-filters');
     panel.addWidget(nodeWidget(experiment));
     panel.addWidget(nodeWidget(search));
+    panel.addWidget(userRow);
     panel.addWidget(row);
-    return { panel, experiment, search, status, sort, direction };
+    return {
+      panel,
+      experiment,
+      search,
+      userRow,
+      user,
+      status,
+      sort,
+      direction
+    };
   }
 
   /** The inputs show the state (an input being typed in keeps what the user typed). */
@@ -437,7 +463,14 @@ export class RunsSidebar extends SidePanel {
       t.search.value = state.filters.search;
     }
     t.status.value = state.filters.status;
+    this._syncUser(state);
     this._syncSort(state);
+  }
+
+  /** The user filter, shown on a shared store (or once a user was picked). */
+  private _syncUser(state: IRunsState): void {
+    const t = this._filters;
+    t.userRow.setHidden(!t.user.render(state, !!this.store.info?.shared));
   }
 
   /** The sort field options (attributes, then the metrics of the rows) and the direction. */
@@ -520,6 +553,9 @@ export namespace RunsSidebar {
     panel: Panel;
     experiment: HTMLInputElement;
     search: HTMLInputElement;
+    /** The user filter's row, hidden on a local store. */
+    userRow: Toolbar;
+    user: UserFilterView;
     status: HTMLSelectElement;
     sort: HTMLSelectElement;
     direction: ToolbarButton;
