@@ -9,7 +9,7 @@ import {
   isGpuKernel,
   kernelChoices
 } from '../widgets/reproducebody';
-import { makeRun } from './fixtures';
+import { bracketed, makeRun } from './fixtures';
 
 const DETAIL: IRunDetail = {
   ...makeRun(),
@@ -57,6 +57,43 @@ describe('DetailModel', () => {
 });
 
 describe('renderRunDetail', () => {
+  it('shows its strings through the translator', () => {
+    const host = document.createElement('div');
+    renderRunDetail(
+      host,
+      {
+        runId: DETAIL.run_id,
+        detail: DETAIL,
+        series: {},
+        loading: false,
+        error: null,
+        seriesError: 'timeout'
+      },
+      {
+        now: Date.now(),
+        canGotoCell: true,
+        trans: bracketed,
+        callbacks: {
+          onBack: jest.fn(),
+          onGotoCell: jest.fn(),
+          onOpenSnapshot: jest.fn(),
+          onCopyId: jest.fn(),
+          onReproduce: jest.fn(),
+          onOpenRun: jest.fn()
+        }
+      }
+    );
+    const text = (selector: string) =>
+      host.querySelector(selector)?.textContent;
+    expect(text('.jp-exp-back')).toBe('[← Runs]');
+    expect(text('.jp-exp-reproduce-button')).toBe('[Reproduce…]');
+    expect(text('a.jp-exp-mlflow-link')).toBe('[Open in MLflow UI]');
+    expect(text('.jp-exp-params-section h3')).toBe('[Parameters]');
+    expect(text('.jp-exp-metrics .jp-exp-error')).toBe('[Curves: timeout]');
+    expect(text('.jp-exp-inputs h3')).toBe('[Inputs (2)]');
+    expect(host.querySelector('.jp-exp-kv th')?.textContent).toBe('[Run id]');
+  });
+
   it('renders params, sparklines, buttons and the MLflow link', () => {
     const host = document.createElement('div');
     document.body.appendChild(host);

@@ -1,5 +1,14 @@
 /** Shared test data and helpers (not a test file: no `.spec`). */
 import type { IReproductionJob, IRunSummary } from '../types';
+import { untranslated, type Trans } from '../widgets/dom';
+
+/** A translator that brackets every message, so a test sees which strings went through it. */
+export const bracketed: Trans = {
+  __: (msgid: string, ...args: unknown[]) =>
+    untranslated.__(`[${msgid}]`, ...args),
+  _n: (msgid: string, plural: string, n: number, ...args: unknown[]) =>
+    untranslated._n(`[${msgid}]`, `[${plural}]`, n, ...args)
+};
 
 export function makeRun(overrides: Partial<IRunSummary> = {}): IRunSummary {
   return {

@@ -2,7 +2,7 @@
  * @jest-environment jsdom
  */
 import { renderJob } from '../widgets/jobsview';
-import { makeJob } from './fixtures';
+import { bracketed, makeJob } from './fixtures';
 
 describe('renderJob', () => {
   it('keeps the title (with its overrides) apart from the button, the overrides whole on hover', () => {
@@ -36,5 +36,31 @@ describe('renderJob', () => {
     ]);
     head?.querySelector('button')?.click();
     expect(callbacks.onDismiss).toHaveBeenCalledWith('job-1');
+  });
+
+  it('shows its strings through the translator', () => {
+    const callbacks = {
+      onCancel: jest.fn(),
+      onDismiss: jest.fn(),
+      onOpenRun: jest.fn()
+    };
+    const node = renderJob(
+      document,
+      makeJob({ progress: { done: 2, total: 3, current: null } }),
+      callbacks,
+      bracketed
+    );
+    expect(node.querySelector('.jp-exp-job-title')?.textContent).toBe(
+      '[Reproducing] a1b2c3d4'
+    );
+    expect(node.querySelector('.jp-exp-job-cancel')?.textContent).toBe(
+      '[Cancel]'
+    );
+    expect(node.querySelector('.jp-exp-job-summary')?.textContent).toBe(
+      '[2/3 cells]'
+    );
+    expect(
+      node.querySelector('.jp-exp-job-progress')?.getAttribute('aria-label')
+    ).toBe('[Reproduction progress]');
   });
 });

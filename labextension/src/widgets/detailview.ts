@@ -14,7 +14,7 @@ import {
 import type { IRunDetail } from '../types';
 import { renderSparkline } from './charts';
 import { ExpClass } from './classes';
-import { button, el, keyedRow, kvTable } from './dom';
+import { button, el, keyedRow, kvTable, untranslated, type Trans } from './dom';
 import { renderStatus, renderVerdict } from './runlist';
 
 export interface IDetailCallbacks {
@@ -37,16 +37,17 @@ function section(doc: Document, title: string, className: string): HTMLElement {
 function metricsSection(
   doc: Document,
   state: IDetailState,
-  run: IRunDetail
+  run: IRunDetail,
+  trans: Trans
 ): HTMLElement {
-  const node = section(doc, 'Metrics', ExpClass.metrics);
+  const node = section(doc, trans.__('Metrics'), ExpClass.metrics);
   const keys = Object.keys(run.metrics ?? {}).sort(
     (a, b) =>
       Number(isSystemMetric(a)) - Number(isSystemMetric(b)) ||
       a.localeCompare(b)
   );
   if (keys.length === 0) {
-    node.appendChild(el(doc, 'div', ExpClass.empty, 'No metrics.'));
+    node.appendChild(el(doc, 'div', ExpClass.empty, trans.__('No metrics.')));
     return node;
   }
   const table = el(doc, 'table', ExpClass.kv);
@@ -77,7 +78,7 @@ function metricsSection(
   node.appendChild(table);
   if (state.seriesError) {
     node.appendChild(
-      el(doc, 'div', ExpClass.error, `Curves: ${state.seriesError}`)
+      el(doc, 'div', ExpClass.error, trans.__('Curves: %1', state.seriesError))
     );
   }
   return node;
@@ -87,10 +88,16 @@ function metricsSection(
 export function renderRunDetail(
   host: HTMLElement,
   state: IDetailState,
-  options: { now: number; canGotoCell: boolean; callbacks: IDetailCallbacks }
+  options: {
+    now: number;
+    canGotoCell: boolean;
+    callbacks: IDetailCallbacks;
+    trans?: Trans;
+  }
 ): void {
   const doc = host.ownerDocument;
   const { callbacks } = options;
+  const trans = options.trans ?? untranslated;
   host.replaceChildren();
   if (!state.runId) {
     host.hidden = true;
@@ -101,8 +108,8 @@ export function renderRunDetail(
   host.dataset.runId = state.runId;
 
   const header = el(doc, 'div', ExpClass.detailHeader);
-  const back = button(doc, ExpClass.back, '← Runs', {
-    title: 'Back to the run list',
+  const back = button(doc, ExpClass.back, trans.__('← Runs'), {
+    title: trans.__('Back to the run list'),
     onClick: () => callbacks.onBack()
   });
   header.appendChild(back);
@@ -113,47 +120,71 @@ export function renderRunDetail(
   if (run) {
     header.appendChild(renderStatus(doc, run.status));
     if (run.verdict) {
-      header.appendChild(renderVerdict(doc, run.verdict));
+      header.appendChild(renderVerdict(doc, run.verdict, trans));
     }
   }
   host.appendChild(header);
 
   if (state.error) {
-    const error = el(doc, 'div', ExpClass.error, `Error: ${state.error}`);
+    const error = el(
+      doc,
+      'div',
+      ExpClass.error,
+      trans.__('Error: %1', state.error)
+    );
     error.setAttribute('role', 'alert');
     host.appendChild(error);
   }
   if (!run) {
     if (state.loading) {
-      host.appendChild(el(doc, 'div', ExpClass.status, 'Loading run…'));
+      host.appendChild(
+        el(doc, 'div', ExpClass.status, trans.__('Loading run…'))
+      );
     }
     return;
   }
 
   const actions = el(doc, 'div', ExpClass.actions);
-  const goto = button(doc, ExpClass.gotoCell, 'Go to cell', {
+  const goto = button(doc, ExpClass.gotoCell, trans.__('Go to cell'), {
     title: run.notebook
-      ? `Open ${run.notebook} at the tracked cell`
-      : 'The run has no notebook',
+      ? trans.__('Open %1 at the tracked cell', run.notebook)
+      : trans.__('The run has no notebook'),
     onClick: () => callbacks.onGotoCell(run)
   });
   goto.disabled = !options.canGotoCell || !run.notebook;
-  const snapshot = button(doc, ExpClass.openSnapshot, 'Open snapshot', {
-    title: 'Open the notebook as recorded with the run (read-only)',
-    onClick: () => callbacks.onOpenSnapshot(run)
-  });
-  const copy = button(doc, ExpClass.copyId, 'Copy run id', {
+  const snapshot = button(
+    doc,
+    ExpClass.openSnapshot,
+    trans.__('Open snapshot'),
+    {
+      title: trans.__('Open the notebook as recorded with the run (read-only)'),
+      onClick: () => callbacks.onOpenSnapshot(run)
+    }
+  );
+  const copy = button(doc, ExpClass.copyId, trans.__('Copy run id'), {
     title: run.run_id,
     onClick: () => callbacks.onCopyId(run.run_id)
   });
-  const reproduce = button(doc, ExpClass.reproduceButton, 'Reproduce…', {
-    title: 'Replay the run in a fresh kernel and compare the results',
-    accept: true,
-    onClick: () => callbacks.onReproduce(run.run_id)
-  });
+  const reproduce = button(
+    doc,
+    ExpClass.reproduceButton,
+    trans.__('Reproduce…'),
+    {
+      title: trans.__(
+        'Replay the run in a fresh kernel and compare the results'
+      ),
+      accept: true,
+      onClick: () => callbacks.onReproduce(run.run_id)
+    }
+  );
   actions.append(goto, snapshot, copy, reproduce);
   if (run.ui_url) {
-    const link = el(doc, 'a', `${ExpClass.mlflowLink}`, 'Open in MLflow UI');
+    const link = el(
+      doc,
+      'a',
+      ExpClass.mlflowLink,
+      trans.__('Open in MLflow UI')
+    );
     link.href = run.ui_url;
     link.target = '_blank';
     link.rel = 'noopener noreferrer';
@@ -166,35 +197,35 @@ export function renderRunDetail(
   }
 
   const facts: [string, string][] = [
-    ['Run id', run.run_id],
-    ['Experiment', run.experiment_name],
-    ['Started', formatAbsoluteTime(run.start_time)],
-    ['Duration', formatDuration(runDuration(run, options.now))]
+    [trans.__('Run id'), run.run_id],
+    [trans.__('Experiment'), run.experiment_name],
+    [trans.__('Started'), formatAbsoluteTime(run.start_time)],
+    [trans.__('Duration'), formatDuration(runDuration(run, options.now))]
   ];
   if (run.notebook) {
     facts.push([
-      'Notebook',
+      trans.__('Notebook'),
       run.notebook +
         (run.execution_count !== null ? ` [${run.execution_count}]` : '')
     ]);
   }
   if (run.seed !== null) {
-    facts.push(['Seed', run.seed]);
+    facts.push([trans.__('Seed'), run.seed]);
   }
   if (run.git_commit) {
-    facts.push(['Commit', shortHash(run.git_commit, run.git_dirty)]);
+    facts.push([trans.__('Commit'), shortHash(run.git_commit, run.git_dirty)]);
   }
   if (run.kernel_name) {
-    facts.push(['Kernel', run.kernel_name]);
+    facts.push([trans.__('Kernel'), run.kernel_name]);
   }
   if (run.device) {
-    facts.push(['Device', run.device]);
+    facts.push([trans.__('Device'), run.device]);
   }
   const facts_table = kvTable(doc, ExpClass.kv, facts);
   host.appendChild(facts_table);
   if (run.reproduced_from) {
     const original = el(doc, 'div', 'jp-exp-reproduced-from');
-    original.append('Reproduction of ');
+    original.append(`${trans.__('Reproduction of')} `);
     const link = el(doc, 'a', ExpClass.jobRun, run.reproduced_from.slice(0, 8));
     link.href = '#';
     link.title = run.reproduced_from;
@@ -206,7 +237,7 @@ export function renderRunDetail(
     host.appendChild(original);
   }
 
-  const params = section(doc, 'Parameters', 'jp-exp-params-section');
+  const params = section(doc, trans.__('Parameters'), 'jp-exp-params-section');
   const paramEntries = Object.entries(run.params ?? {}).sort(([a], [b]) =>
     a.localeCompare(b)
   );
@@ -215,21 +246,27 @@ export function renderRunDetail(
       kvTable(doc, `${ExpClass.kv} ${ExpClass.params}`, paramEntries)
     );
   } else {
-    params.appendChild(el(doc, 'div', ExpClass.empty, 'No parameters.'));
+    params.appendChild(
+      el(doc, 'div', ExpClass.empty, trans.__('No parameters.'))
+    );
   }
   host.appendChild(params);
 
-  host.appendChild(metricsSection(doc, state, run));
+  host.appendChild(metricsSection(doc, state, run, trans));
 
   if (run.cell_source) {
-    const cell = section(doc, 'Cell', 'jp-exp-cell-section');
+    const cell = section(doc, trans.__('Cell'), 'jp-exp-cell-section');
     cell.appendChild(el(doc, 'pre', ExpClass.cellSource, run.cell_source));
     host.appendChild(cell);
   }
 
   const inputs = run.inputs ?? [];
   if (inputs.length > 0) {
-    const node = section(doc, `Inputs (${inputs.length})`, ExpClass.inputs);
+    const node = section(
+      doc,
+      trans.__('Inputs (%1)', inputs.length),
+      ExpClass.inputs
+    );
     const list = el(doc, 'ul');
     for (const input of inputs) {
       const item = el(doc, 'li');
@@ -241,7 +278,7 @@ export function renderRunDetail(
       }
       item.title = input.sha256
         ? `${input.path}\nsha256 ${input.sha256}`
-        : `${input.path}\n(not hashed: over the size cap)`;
+        : `${input.path}\n${trans.__('(not hashed: over the size cap)')}`;
       list.appendChild(item);
     }
     node.appendChild(list);
@@ -252,7 +289,7 @@ export function renderRunDetail(
   if (artifacts.length > 0) {
     const node = section(
       doc,
-      `Artifacts (${artifacts.length})`,
+      trans.__('Artifacts (%1)', artifacts.length),
       ExpClass.artifacts
     );
     const list = el(doc, 'ul');
@@ -275,7 +312,9 @@ export function renderRunDetail(
   );
   if (tagEntries.length > 0) {
     const details = el(doc, 'details', ExpClass.tags);
-    details.appendChild(el(doc, 'summary', '', `Tags (${tagEntries.length})`));
+    details.appendChild(
+      el(doc, 'summary', '', trans.__('Tags (%1)', tagEntries.length))
+    );
     details.appendChild(kvTable(doc, ExpClass.kv, tagEntries));
     host.appendChild(details);
   }

@@ -4,7 +4,7 @@
 import { isJobActive, type IJobsState } from '../jobsmodel';
 import type { IReproductionJob } from '../types';
 import { ExpClass } from './classes';
-import { button, el } from './dom';
+import { button, el, untranslated, type Trans } from './dom';
 import { renderVerdict } from './runlist';
 
 export interface IJobCallbacks {
@@ -16,11 +16,12 @@ export interface IJobCallbacks {
 function runLink(
   doc: Document,
   runId: string,
-  callbacks: IJobCallbacks
+  callbacks: IJobCallbacks,
+  trans: Trans
 ): HTMLAnchorElement {
   const link = el(doc, 'a', ExpClass.jobRun, runId.slice(0, 8));
   link.href = '#';
-  link.title = `Show run ${runId}`;
+  link.title = trans.__('Show run %1', runId);
   link.dataset.runId = runId;
   link.addEventListener('click', event => {
     event.preventDefault();
@@ -33,7 +34,8 @@ function runLink(
 export function renderJob(
   doc: Document,
   job: IReproductionJob,
-  callbacks: IJobCallbacks
+  callbacks: IJobCallbacks,
+  trans: Trans = untranslated
 ): HTMLElement {
   const node = el(doc, 'div', ExpClass.job);
   node.dataset.jobId = job.id;
@@ -44,32 +46,37 @@ export function renderJob(
   // What the job is, wrapping as needed, so the button beside it stays inside the sidebar.
   const title = el(doc, 'span', 'jp-exp-job-title');
   const verb = active
-    ? 'Reproducing'
+    ? trans.__('Reproducing')
     : job.state === 'finished'
-      ? 'Reproduced'
+      ? trans.__('Reproduced')
       : job.state === 'cancelled'
-        ? 'Cancelled reproduction of'
-        : 'Could not reproduce';
-  title.append(`${verb} `, runLink(doc, job.run_id, callbacks));
+        ? trans.__('Cancelled reproduction of')
+        : trans.__('Could not reproduce');
+  title.append(`${verb} `, runLink(doc, job.run_id, callbacks, trans));
   const overrides = Object.entries(job.overrides ?? {});
   if (overrides.length > 0) {
     const text = overrides.map(([k, v]) => `${k}=${v}`).join(', ');
-    const caption = el(doc, 'span', ExpClass.caption, ` with ${text}`);
+    const caption = el(
+      doc,
+      'span',
+      ExpClass.caption,
+      ` ${trans.__('with %1', text)}`
+    );
     caption.title = text;
     title.append(caption);
   }
   head.appendChild(title);
   if (active) {
     head.appendChild(
-      button(doc, ExpClass.jobCancel, 'Cancel', {
-        title: 'Stop the reproduction',
+      button(doc, ExpClass.jobCancel, trans.__('Cancel'), {
+        title: trans.__('Stop the reproduction'),
         onClick: () => callbacks.onCancel(job.id)
       })
     );
   } else {
     head.appendChild(
       button(doc, ExpClass.jobDismiss, '×', {
-        title: 'Dismiss',
+        title: trans.__('Dismiss'),
         onClick: () => callbacks.onDismiss(job.id)
       })
     );
@@ -87,9 +94,12 @@ export function renderJob(
       progress.max = total;
       progress.value = done;
     }
-    progress.setAttribute('aria-label', 'Reproduction progress');
+    progress.setAttribute('aria-label', trans.__('Reproduction progress'));
     node.appendChild(progress);
-    const label = total > 0 ? `${done}/${total} cells` : 'starting…';
+    const label =
+      total > 0
+        ? trans._n('%2/%1 cell', '%2/%1 cells', total, done)
+        : trans.__('starting…');
     const line = el(doc, 'div', ExpClass.jobSummary, label);
     if (current) {
       line.append(' · ', el(doc, 'code', '', current));
@@ -101,14 +111,14 @@ export function renderJob(
 
   const result = el(doc, 'div', ExpClass.jobSummary);
   if (job.state === 'finished' && job.verdict) {
-    result.appendChild(renderVerdict(doc, job.verdict));
+    result.appendChild(renderVerdict(doc, job.verdict, trans));
     result.append(' ');
   } else {
     result.appendChild(el(doc, 'span', 'jp-exp-job-state', job.state));
     result.append(' ');
   }
   if (job.reproduction_run_id) {
-    result.append(runLink(doc, job.reproduction_run_id, callbacks), ' ');
+    result.append(runLink(doc, job.reproduction_run_id, callbacks, trans), ' ');
   }
   const text = job.error || job.summary;
   if (text) {
@@ -123,15 +133,18 @@ export function renderJob(
 export function renderJobs(
   host: HTMLElement,
   state: IJobsState,
-  callbacks: IJobCallbacks
+  callbacks: IJobCallbacks,
+  trans: Trans = untranslated
 ): void {
   const doc = host.ownerDocument;
   host.replaceChildren();
   host.hidden = state.jobs.length === 0 && !state.error;
   for (const job of state.jobs) {
-    host.appendChild(renderJob(doc, job, callbacks));
+    host.appendChild(renderJob(doc, job, callbacks, trans));
   }
   if (state.error) {
-    host.appendChild(el(doc, 'div', ExpClass.error, `Jobs: ${state.error}`));
+    host.appendChild(
+      el(doc, 'div', ExpClass.error, trans.__('Jobs: %1', state.error))
+    );
   }
 }

@@ -252,11 +252,16 @@ export class RunsSidebar extends SidePanel {
       this._renderDetail();
     }
     if (parts.has('jobs')) {
-      renderJobs(this._jobsNode, this.jobs.state, {
-        onCancel: jobId => void this.jobs.cancel(jobId),
-        onDismiss: jobId => this.jobs.dismiss(jobId),
-        onOpenRun: runId => this.openRun(runId)
-      });
+      renderJobs(
+        this._jobsNode,
+        this.jobs.state,
+        {
+          onCancel: jobId => void this.jobs.cancel(jobId),
+          onDismiss: jobId => this.jobs.dismiss(jobId),
+          onOpenRun: runId => this.openRun(runId)
+        },
+        this._bundle
+      );
     }
   }
 
@@ -285,6 +290,7 @@ export class RunsSidebar extends SidePanel {
     renderRunDetail(this._detailNode, state, {
       now: Date.now(),
       canGotoCell: this._actions.canGotoCell,
+      trans: this._bundle,
       callbacks: {
         onBack: () => this.detail.close(),
         onGotoCell: run => this._actions.gotoCell(run),
