@@ -21,6 +21,7 @@ from .capture.git import strip_credentials
 from .errors import BadRequest
 from .reproduce.errors import RecordNotFound
 from .reproduce.record import ARTIFACT_DIR, read_artifact
+from .tracking.identity import is_shared_store, store_user
 
 STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 ATTRIBUTE_ORDERS = ("start_time", "end_time", "run_name", "status")
@@ -38,6 +39,7 @@ class RunQuery:
     experiment: str | None = None
     status: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    user: str | None = None  # mlflow.user of the runs (see user_filter)
     filter: str = ""
     order: str = "start_time DESC"
     max_results: int = 100
@@ -69,11 +71,30 @@ def filter_string(query: RunQuery) -> str:
         if status not in STATUSES:
             raise QueryError(f"unknown status {query.status!r}; one of {', '.join(STATUSES)}")
         clauses.append(f"attributes.status = '{status}'")
+    if query.user:
+        clauses.append(f"tags.{quote_key(schema.USER)} = {quote_value(query.user)}")
     for key, value in query.tags.items():
         clauses.append(f"tags.{quote_key(key)} = {quote_value(value)}")
     if query.filter.strip():  # MLflow filters have neither OR nor parentheses: plain AND is exact
         clauses.append(query.filter.strip())
     return " and ".join(clauses)
+
+
+def user_filter(requested: str | None, tracking_uri: str) -> str | None:
+    """The ``mlflow.user`` to list: ``mine`` is the store's name for this user (tracking/identity.py),
+    ``all`` or empty lists everyone's, any other value is a user name. Not given: ``mine`` on a shared store
+    (an MLflow or database server), everyone's on a local one."""
+    if requested is None:
+        requested = "mine" if is_shared_store(tracking_uri) else "all"
+    requested = requested.strip()
+    if requested in ("", "all"):
+        return None
+    if requested == "mine":
+        me = store_user()
+        if me is None:
+            raise QueryError("user=mine: the user name is unknown here; give user=NAME or user=all")
+        return me
+    return requested
 
 
 def order_by(order: str) -> list[str]:
@@ -188,6 +209,8 @@ def get_run(client: MlflowClient, run_id: str) -> Any:
     except MlflowException as error:
         if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             raise RecordNotFound(f"no run with id {run_id!r}") from None
+        if error.error_code == "PERMISSION_DENIED":  # MLflow's basic auth answers so for a run it cannot find
+            raise RecordNotFound(f"no run with id {run_id!r} that this MLflow user may read") from None
         raise
 
 
@@ -208,7 +231,9 @@ def ui_url(tracking_uri: str, experiment_id: str | None = None, run_id: str | No
     base = strip_credentials(tracking_uri).rstrip("/")
     if experiment_id is None:
         return base
-    return f"{base}/#/experiments/{experiment_id}" + (f"/runs/{run_id}" if run_id else "")
+    # MLflow 3's UI opens an experiment as a GenAI one unless told otherwise
+    page = f"{base}/#/experiments/{experiment_id}" + (f"/runs/{run_id}" if run_id else "")
+    return page + "?workflowType=machine_learning"
 
 
 def run_detail(client: MlflowClient, run_id: str) -> dict[str, Any]:

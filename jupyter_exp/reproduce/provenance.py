@@ -6,11 +6,11 @@ against running somebody else's code by mistake, not a security boundary.
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .. import record_schema as schema
+from ..tracking.identity import store_user
 from .errors import ReproduceError
 from .record import RunRecord
 
@@ -33,10 +33,8 @@ class Provenance:
 
 
 def current_user() -> str | None:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return None
+    """The name a run of this user records in ``mlflow.user`` (tracking/identity.py)."""
+    return store_user()
 
 
 def provenance(record: RunRecord) -> Provenance:

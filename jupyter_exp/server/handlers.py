@@ -29,7 +29,7 @@ from .._version import __version__
 from ..capture.secrets import redact_text
 from ..config import JupyterExp, StoreLocation, resolve_store
 from ..errors import JupyterExpError, StoreFailure
-from ..listing import QueryError, RunQuery, get_run, list_runs, run_detail, ui_url
+from ..listing import QueryError, RunQuery, get_run, list_runs, run_detail, ui_url, user_filter
 from ..reproduce.record import ARTIFACT_DIR, read_artifact
 from ..reproduce.replay_kernel import ServerKernelLauncher
 from ..run_compare import compare_runs, run_series
@@ -59,7 +59,12 @@ class StoreClients:
             return client
 
 
-_MLFLOW_STATUS = {"INVALID_PARAMETER_VALUE": 400, "RESOURCE_DOES_NOT_EXIST": 404}
+_MLFLOW_STATUS = {
+    "INVALID_PARAMETER_VALUE": 400,
+    "RESOURCE_DOES_NOT_EXIST": 404,
+    "PERMISSION_DENIED": 403,  # the tracking server's own authorization (mlflow server --app-name basic-auth)
+    "UNAUTHENTICATED": 401,
+}
 
 
 def _http_error(error: Exception) -> tornado.web.HTTPError:
@@ -206,6 +211,7 @@ class RunsHandler(BaseHandler):
                 experiment=self.get_query_argument("experiment", None) or None,
                 status=self.get_query_argument("status", None) or None,
                 tags=tags,
+                user=user_filter(self.get_query_argument("user", None), self.location.tracking_uri),
                 filter=check_filter_integers(self.get_query_argument("filter", "") or ""),
                 order=self.get_query_argument("order", "") or "start_time DESC",
                 max_results=self.int_argument("max_results", 100),

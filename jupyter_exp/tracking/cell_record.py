@@ -10,7 +10,6 @@ is named on the card and never reaches the user's cell.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import json
 import pickle
 import threading
@@ -29,6 +28,7 @@ from ..capture.inputs import with_hashes
 from ..capture.notebook import snapshot
 from ..capture.state import StateSnapshot
 from ..capture.state import snapshot as snapshot_bound
+from .identity import store_user
 
 if TYPE_CHECKING:
     from ..capture.entropy import EntropyWatch
@@ -80,7 +80,7 @@ def start_tags(cell: PreparedCell) -> dict[str, Any]:
     tags: dict[str, Any] = {
         schema.SOURCE_TYPE: schema.SOURCE_TYPE_NOTEBOOK,
         schema.SOURCE_NAME: cell.notebook_rel,
-        schema.USER: _user(),
+        schema.USER: store_user(),  # who the store knows: the sidebar's "mine"
         schema.NOTE: options.note,
         schema.VERSION: __version__,
         schema.CELL_ID: cell.cell_id,
@@ -362,10 +362,3 @@ class CellRecord:
             on_delivered={local_id: delivered},
             at_once=True,
         )
-
-
-def _user() -> str | None:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return None

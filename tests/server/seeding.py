@@ -7,6 +7,8 @@ from pathlib import Path
 
 from mlflow import MlflowClient
 
+from jupyter_exp.tracking.identity import store_user
+from tests.deploy.harness import deploy_mode, shared_deployment
 from tests.kernel.conftest import all_runs, init_repo, run_notebook, store
 
 NOTEBOOK = "nb/train.ipynb"
@@ -29,6 +31,7 @@ SOURCES = [
     training_cell("alpha", 1, 0.1),
     training_cell("beta", 2, 0.2, "  # a faster rate"),
     '%%track --name broken\nraise ValueError("boom")',
+    "jupyter_exp.wait_for_runs(120)",  # every run in the store before the kernel is shut down
 ]
 
 
@@ -44,13 +47,20 @@ class Seeded:
 
 
 def seed_project(root: Path) -> Seeded:
-    """Three tracked runs (two finished with 50 steps of two metrics, one failed) and one plain MLflow run."""
+    """Three tracked runs (two finished with 50 steps of two metrics, one failed) and one plain MLflow run
+    (on the emptied team server with ``JUPYTER_EXP_TEST_STORE=deploy``)."""
+    if deploy_mode():
+        shared_deployment().reset()
     root.mkdir(parents=True, exist_ok=True)
     init_repo(root)
     (root / "README.md").write_text("an uncommitted change\n")  # the runs record a dirty tree
     run_notebook(root / NOTEBOOK, SOURCES, root, allow_errors=True)
     client = store(root)
-    plain = client.create_run(client.get_experiment_by_name(NOTEBOOK).experiment_id, run_name="plain")
+    plain = client.create_run(  # as mlflow.start_run() makes it: with who ran it
+        client.get_experiment_by_name(NOTEBOOK).experiment_id,
+        run_name="plain",
+        tags={"mlflow.user": store_user()},
+    )
     client.log_param(plain.info.run_id, "lr", "0.3")
     client.set_terminated(plain.info.run_id)
     return Seeded(root, client, {run.info.run_name: run.info.run_id for run in all_runs(client)})

@@ -8,6 +8,9 @@ import nbformat
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from jupyter_exp.tracking.identity import store_user
+from tests.deploy.harness import deploy_mode, shared_deployment
+
 from .seeding import NOTEBOOK, STEPS
 
 
@@ -95,7 +98,12 @@ async def test_run_detail(api, seeded):
     assert {"jupyter_exp/cell.py", "jupyter_exp/history.json", "jupyter_exp/notebook.ipynb"} <= paths
     assert all(a["size"] > 0 for a in detail["artifacts"])
     assert detail["cell_source"].startswith("%%track --name beta --seed 2\nlr = 0.2  # a faster rate")
-    assert detail["ui_url"] is None  # a SQLite store has no MLflow UI to link to
+    if deploy_mode():  # the team server's own UI, MLflow 3's machine-learning view
+        experiment_id = seeded.client.get_run(run_id).info.experiment_id
+        expected = f"{shared_deployment().tracking_uri}/#/experiments/{experiment_id}/runs/{run_id}"
+        assert detail["ui_url"] == expected + "?workflowType=machine_learning"
+    else:
+        assert detail["ui_url"] is None  # a SQLite store has no MLflow UI to link to
 
 
 async def test_unknown_run_is_404_everywhere(api):
@@ -209,3 +217,20 @@ async def test_state_changes_are_post_only(api, seeded):
     # The runs and compare routes change nothing and take no POST.
     status, _ = await error_of(api, "runs", method="POST", body={})
     assert status == 405
+
+
+async def test_runs_of_one_user_and_mine_by_default_on_a_shared_store(api, seeded):
+    experiment_id = seeded.client.get_experiment_by_name(NOTEBOOK).experiment_id
+    other = seeded.client.create_run(experiment_id, run_name="bobs", tags={"mlflow.user": "bob"})
+    try:
+        everyone = {r["run_name"] for r in (await api("runs", {"user": "all"}))["runs"]}
+        assert everyone == {"plain", "broken", "beta", "alpha", "bobs"}
+        assert [r["run_name"] for r in (await api("runs", {"user": "bob"}))["runs"]] == ["bobs"]
+        mine = {r["run_name"] for r in (await api("runs", {"user": "mine"}))["runs"]}
+        assert mine == everyone - {"bobs"} and store_user()  # the tracked runs say who ran them
+        default = {r["run_name"] for r in (await api("runs"))["runs"]}
+        assert default == (mine if deploy_mode() else everyone)  # "mine" is the default of shared stores
+        status, message = await error_of(api, "runs", {"user": "o'n\"eil"})
+        assert status == 400 and "quote" in message
+    finally:
+        seeded.client.delete_run(other.info.run_id)
