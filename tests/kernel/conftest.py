@@ -144,11 +144,15 @@ class KernelSession:
         self.km.shutdown_kernel(now=True)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def _deployment_emptied() -> None:
-    """Against the deployment, each test starts on an empty store, as it would on its own SQLite file."""
+    """Against the deployment, each module starts on an empty store (as its module-scoped projects would on
+    SQLite files of their own), and this process uses it as the normal user: the tracking URI and
+    credentials in its environment, for the replays it starts and the store it reads."""
     if deploy_mode():
-        shared_deployment().reset()
+        deployment = shared_deployment()
+        deployment.reset()
+        os.environ.update(deployment.env())
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 from pytest_jupyter.jupyter_server import *  # noqa: F403
 
+from tests.deploy.harness import deploy_mode, shared_deployment
+
 from .seeding import Seeded, seed_project
 
 
@@ -37,10 +39,15 @@ def jp_server_config():  # overrides pytest-jupyter's
 
 @pytest.fixture(autouse=True)
 def _clean_store_env(monkeypatch):
-    """The server must resolve the store itself; the extension's export is undone after each test."""
+    """The server must resolve the store itself; the extension's export is undone after each test.
+    Against the deployment (``JUPYTER_EXP_TEST_STORE=deploy``) its store is the team server, as the
+    normal user."""
     for name in ("MLFLOW_TRACKING_URI", "JUPYTER_EXP_ROOT"):
         monkeypatch.setenv(name, "unset-by-test")  # recorded, so teardown restores the original
         monkeypatch.delenv(name)
+    if deploy_mode():
+        for name, value in shared_deployment().env().items():
+            monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(scope="module")
