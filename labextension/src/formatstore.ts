@@ -169,3 +169,23 @@ export function formatStoreLabel(
   }
   return redactUri(uri);
 }
+
+/**
+ * The MLflow UI page of a run as MLflow 3 opens it for a classic (model training) experiment:
+ * its UI shows an experiment as a GenAI one unless the page's query says
+ * `workflowType=machine_learning`. Servers before that change send the link without it; a link
+ * that already says it, or that is no experiment page, is returned as it is.
+ */
+export function mlflowRunPageUrl(url: string): string {
+  const hash = url.indexOf('#/experiments/');
+  if (hash < 0) {
+    return url;
+  }
+  const [route, query = ''] = url.slice(hash + 1).split('?', 2);
+  const params = new URLSearchParams(query);
+  if (params.has('workflowType')) {
+    return url;
+  }
+  params.set('workflowType', 'machine_learning');
+  return `${url.slice(0, hash)}#${route}?${params}`;
+}

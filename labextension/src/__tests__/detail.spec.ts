@@ -142,7 +142,7 @@ describe('renderRunDetail', () => {
     expect((inputs[1] as HTMLElement).title).toContain('not hashed');
     expect(
       host.querySelector<HTMLAnchorElement>('a.jp-exp-mlflow-link')?.href
-    ).toBe(DETAIL.ui_url);
+    ).toBe(`${DETAIL.ui_url}?workflowType=machine_learning`);
 
     (host.querySelector('.jp-exp-goto-cell') as HTMLButtonElement).click();
     expect(callbacks.onGotoCell).toHaveBeenCalledWith(DETAIL);

@@ -1,5 +1,6 @@
 import {
   formatStoreLabel,
+  mlflowRunPageUrl,
   parseStoreInfo,
   redactUri,
   shortenPath,
@@ -145,5 +146,22 @@ describe('parseStoreInfo', () => {
     expect(() => parseStoreInfo([STORE])).toThrow(/not an object/);
     expect(() => parseStoreInfo({ root: '/x' })).toThrow(/tracking_uri/);
     expect(() => parseStoreInfo({ ...STORE, version: 1 })).toThrow(/"version"/);
+  });
+});
+
+describe('mlflowRunPageUrl', () => {
+  it("opens a run page in MLflow 3's model training view", () => {
+    const run = 'http://mlflow:5000/#/experiments/1/runs/abc';
+    expect(mlflowRunPageUrl(run)).toBe(`${run}?workflowType=machine_learning`);
+    expect(mlflowRunPageUrl(`${run}?workflowType=genai`)).toBe(
+      `${run}?workflowType=genai`
+    );
+    expect(mlflowRunPageUrl(`${run}?workspace=team`)).toBe(
+      `${run}?workspace=team&workflowType=machine_learning`
+    );
+    expect(mlflowRunPageUrl('https://host/prefix/mlflow/#/experiments/7')).toBe(
+      'https://host/prefix/mlflow/#/experiments/7?workflowType=machine_learning'
+    );
+    expect(mlflowRunPageUrl('http://mlflow:5000')).toBe('http://mlflow:5000');
   });
 });

@@ -8,6 +8,7 @@ import {
   formatDuration,
   formatMetricValue,
   isSystemMetric,
+  mlflowRunPageUrl,
   runDuration,
   shortHash
 } from '../format';
@@ -185,7 +186,7 @@ export function renderRunDetail(
       ExpClass.mlflowLink,
       trans.__('Open in MLflow UI')
     );
-    link.href = run.ui_url;
+    link.href = mlflowRunPageUrl(run.ui_url);
     link.target = '_blank';
     link.rel = 'noopener noreferrer';
     actions.appendChild(link);
