@@ -126,6 +126,65 @@ export interface IComparison {
   };
   series: Record<string, ICompareSeries[]>;
   cells: { run_id: string; source: string | null; diff: string | null }[];
+  /** Present when some runs share a configuration (params minus the seed); null otherwise. */
+  groups?: ICompareGroups | null;
+}
+
+/** A sample's summary (mean, sample sd, n, Student-t interval); `std`/`ci_*` are null for one run. */
+export interface ISampleSummary {
+  mean: number;
+  std: number | null;
+  n: number;
+  ci_low: number | null;
+  ci_high: number | null;
+}
+
+/** One metric of a group against the first group of a comparison, with the plain verdict. */
+export interface IGroupStatistic {
+  metric: string;
+  side: number;
+  baseline: string;
+  label: string;
+  lower_is_better: boolean;
+  a: ISampleSummary | null;
+  b: ISampleSummary | null;
+  difference: number | null;
+  ci_low: number | null;
+  ci_high: number | null;
+  ci_method: string | null;
+  paired: boolean;
+  cohens_d: number | null;
+  test: string | null;
+  p_value: number | null;
+  p_adjusted: number | null;
+  outcome: 'better' | 'worse' | 'no evidence' | 'no statistics';
+  verdict: string;
+  notes: string[];
+}
+
+/** A group's curve of a metric: the mean over its runs and mean ∓ one sd at each step. */
+export interface IGroupBand {
+  group: number;
+  steps: number[];
+  mean: number[];
+  low: number[];
+  high: number[];
+  runs: number;
+  downsampled: boolean;
+}
+
+/** `groups` of a comparison whose runs share configurations (params minus the seed). */
+export interface ICompareGroups {
+  groups: {
+    label: string;
+    run_ids: string[];
+    seeds: (string | null)[];
+    summaries: Record<string, ISampleSummary | null>;
+  }[];
+  metrics: string[];
+  statistics: IGroupStatistic[];
+  notes: string[];
+  series: Record<string, IGroupBand[]>;
 }
 
 /** State of a reproduction job. */

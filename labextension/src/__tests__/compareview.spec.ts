@@ -11,6 +11,7 @@ import {
 import {
   metricChartSpec,
   renderComparison,
+  renderGroupStatistics,
   renderSvgChart,
   type ChartRenderer
 } from '../widgets/compareview';
@@ -219,5 +220,95 @@ describe('sparkline', () => {
     const svg = renderSparkline(document, [0, 1], [1, 2]);
     expect(svg.getAttribute('class')).toBe('jp-exp-sparkline');
     expect(svg.querySelector('polyline')?.getAttribute('points')).toBeTruthy();
+  });
+});
+
+describe('group statistics', () => {
+  const statistic = {
+    metric: 'eval/acc',
+    side: 1,
+    baseline: 'lr=0.05',
+    label: 'lr=0.2',
+    lower_is_better: false,
+    a: { mean: 0.9, std: 0.01, n: 6, ci_low: 0.89, ci_high: 0.91 },
+    b: { mean: 0.95, std: 0.01, n: 6, ci_low: 0.94, ci_high: 0.96 },
+    difference: 0.05,
+    ci_low: 0.04,
+    ci_high: 0.06,
+    ci_method: 'BCa',
+    paired: true,
+    cohens_d: 5,
+    test: 'paired permutation',
+    p_value: 0.03125,
+    p_adjusted: 0.03125,
+    outcome: 'better' as const,
+    verdict: 'better',
+    notes: ['paired by seed']
+  };
+  const groups = {
+    groups: [
+      {
+        label: 'lr=0.05',
+        run_ids: ['a1', 'a2'],
+        seeds: ['0', '1'],
+        summaries: {}
+      },
+      {
+        label: 'lr=0.2',
+        run_ids: ['b1', 'b2'],
+        seeds: ['0', null],
+        summaries: {}
+      }
+    ],
+    metrics: ['eval/acc'],
+    statistics: [statistic],
+    notes: ['paired by seed: both sides ran the same seeds'],
+    series: {}
+  };
+
+  it('shows each group against the baseline with the verdict and its notes', () => {
+    const node = renderGroupStatistics(document, groups);
+    const items = [...node.querySelectorAll('.jp-exp-group-list li')].map(
+      li => li.textContent
+    );
+    expect(items).toEqual([
+      'Baseline: lr=0.05 (2 runs, seeds 0, 1)',
+      'Group 2: lr=0.2 (2 runs, seeds 0, ?)'
+    ]);
+    const row = node.querySelector<HTMLElement>(
+      'table.jp-exp-group-stats tbody tr'
+    )!;
+    expect(row.dataset.outcome).toBe('better');
+    const cells = [...row.querySelectorAll('td')].map(td => td.textContent);
+    expect(cells[0]).toBe('eval/acc ↑');
+    expect(cells[1]).toContain('(n=6)');
+    expect(cells[3]).toContain('[');
+    expect(cells[6]).toBe('better');
+    expect(
+      row.querySelector('td.jp-exp-verdict-better')?.getAttribute('title')
+    ).toBe('paired by seed');
+    const notes = [...node.querySelectorAll('.jp-exp-group-notes li')].map(
+      li => li.textContent
+    );
+    expect(notes).toContain('eval/acc: paired by seed');
+  });
+
+  it('is part of the comparison when the runs form groups, absent otherwise', () => {
+    const host = document.createElement('div');
+    const options = {
+      showAll: false,
+      onToggleShowAll: jest.fn(),
+      renderChart: jest.fn()
+    };
+    renderComparison(host, { ...COMPARISON, groups }, options);
+    expect(host.querySelector('table.jp-exp-group-stats')).not.toBeNull();
+    renderComparison(host, { ...COMPARISON, groups: null }, options);
+    expect(host.querySelector('.jp-exp-group-stats-block')).toBeNull();
+  });
+
+  it('says so when there is a single group', () => {
+    const node = renderGroupStatistics(document, { ...groups, statistics: [] });
+    expect(node.querySelector('table')).toBeNull();
+    expect(node.textContent).toContain('One group only');
   });
 });

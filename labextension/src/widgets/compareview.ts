@@ -1,9 +1,16 @@
 /**
  * Plain-DOM rendering of a comparison (`GET /jupyter-exp/compare`): parameters, final metrics,
- * one chart per metric, and each run's cell diffed against the first. No JupyterLab imports.
+ * group statistics when the runs form groups, one chart per metric, and each run's cell diffed
+ * against the first. No JupyterLab imports.
  */
 import { formatMetricValue } from '../format';
-import type { IComparison, IRunSummary } from '../types';
+import type {
+  ICompareGroups,
+  IComparison,
+  IGroupStatistic,
+  IRunSummary,
+  ISampleSummary
+} from '../types';
 import {
   SERIES_COLORS,
   renderLineChart,
@@ -127,6 +134,123 @@ export function renderFinalMetrics(
   }
   table.appendChild(body);
   return table;
+}
+
+function summaryText(summary: ISampleSummary | null): string {
+  if (summary === null) {
+    return '–';
+  }
+  const spread =
+    summary.std === null ? '' : ` ± ${formatMetricValue(summary.std)}`;
+  return `${formatMetricValue(summary.mean)}${spread} (n=${summary.n})`;
+}
+
+function differenceText(row: IGroupStatistic): string {
+  if (row.difference === null) {
+    return '–';
+  }
+  const interval =
+    row.ci_low === null || row.ci_high === null
+      ? ''
+      : ` [${formatMetricValue(row.ci_low)}, ${formatMetricValue(row.ci_high)}]`;
+  return `${formatMetricValue(row.difference)}${interval}`;
+}
+
+/**
+ * `table.jp-exp-group-stats`: each group against the first (the baseline) per metric: both
+ * summaries, the difference with its bootstrap interval, Cohen's d, the BH-adjusted p and the verdict.
+ */
+export function renderGroupStatistics(
+  doc: Document,
+  groups: ICompareGroups
+): HTMLElement {
+  const node = el(doc, 'div', 'jp-exp-group-stats-block');
+  const list = el(doc, 'ul', 'jp-exp-group-list');
+  groups.groups.forEach((group, i) => {
+    const seeds = group.seeds.map(seed => seed ?? '?').join(', ');
+    const item = el(
+      doc,
+      'li',
+      '',
+      `${i === 0 ? 'Baseline' : `Group ${i + 1}`}: ${group.label} (${group.run_ids.length} runs, seeds ${seeds})`
+    );
+    item.dataset.group = String(i);
+    list.appendChild(item);
+  });
+  node.appendChild(list);
+  if (groups.statistics.length === 0) {
+    node.appendChild(
+      el(
+        doc,
+        'div',
+        ExpClass.empty,
+        'One group only: nothing to compare it with.'
+      )
+    );
+    return node;
+  }
+  const table = el(doc, 'table', 'jp-exp-group-stats');
+  const head = el(doc, 'thead');
+  const headRow = el(doc, 'tr');
+  for (const title of [
+    'Metric',
+    'Baseline',
+    'Group',
+    'Difference [95% CI]',
+    "Cohen's d",
+    'p (BH)',
+    'Verdict'
+  ]) {
+    headRow.appendChild(el(doc, 'th', '', title));
+  }
+  head.appendChild(headRow);
+  table.appendChild(head);
+  const body = el(doc, 'tbody');
+  for (const row of groups.statistics) {
+    const tr = keyedRow(doc, `${row.side}:${row.metric}`);
+    tr.dataset.metric = row.metric;
+    tr.dataset.outcome = row.outcome;
+    const direction = row.lower_is_better ? ' ↓' : ' ↑';
+    const label = groups.groups.length > 2 ? ` (${row.label})` : '';
+    const cells = [
+      row.metric + direction,
+      summaryText(row.a),
+      summaryText(row.b),
+      differenceText(row),
+      row.cohens_d === null ? '–' : formatMetricValue(row.cohens_d),
+      row.p_adjusted === null ? '–' : formatMetricValue(row.p_adjusted),
+      row.verdict + label
+    ];
+    cells.forEach((text, i) => {
+      const td = el(
+        doc,
+        'td',
+        i === 6 ? `jp-exp-verdict-${row.outcome.replace(' ', '-')}` : '',
+        text
+      );
+      if (i === 6 && row.notes.length > 0) {
+        td.title = row.notes.join('\n');
+      }
+      tr.appendChild(td);
+    });
+    body.appendChild(tr);
+  }
+  table.appendChild(body);
+  node.appendChild(table);
+  const notes = [
+    ...groups.notes,
+    ...groups.statistics.flatMap(row =>
+      row.notes.map(note => `${row.metric}: ${note}`)
+    )
+  ];
+  if (notes.length > 0) {
+    const ul = el(doc, 'ul', 'jp-exp-group-notes');
+    for (const note of [...new Set(notes)]) {
+      ul.appendChild(el(doc, 'li', '', note));
+    }
+    node.appendChild(ul);
+  }
+  return node;
 }
 
 /** The Vega-Lite spec of one metric's curves, one colour per run, in `theme`'s colours if given. */
@@ -285,6 +409,11 @@ export function renderComparison(
 
   host.appendChild(heading(doc, 'Final metrics'));
   host.appendChild(renderFinalMetrics(doc, comparison));
+
+  if (comparison.groups) {
+    host.appendChild(heading(doc, 'Groups over seeds'));
+    host.appendChild(renderGroupStatistics(doc, comparison.groups));
+  }
 
   const metrics = comparison.metrics.keys.filter(key =>
     (comparison.series[key] ?? []).some(s => s.values.length > 0)
