@@ -306,6 +306,42 @@ describe('group statistics', () => {
     expect(host.querySelector('.jp-exp-group-stats-block')).toBeNull();
   });
 
+  it('draws each group as its mean over a band, its runs faint', () => {
+    const bands = {
+      ...groups,
+      series: {
+        'train/loss': [
+          {
+            group: 0,
+            steps: [0, 1],
+            mean: [0.85, 0.4],
+            low: [0.8, 0.3],
+            high: [0.9, 0.5],
+            runs: 2,
+            downsampled: false
+          }
+        ]
+      }
+    };
+    const spec = metricChartSpec(
+      { ...COMPARISON, groups: bands },
+      'train/loss'
+    ) as {
+      data: { values: { run: string; band?: boolean; low?: number }[] };
+      layer: { mark: { type: string } }[];
+    };
+    expect(spec.layer.map(layer => layer.mark.type)).toEqual([
+      'line',
+      'area',
+      'line'
+    ]);
+    const rows = spec.data.values.filter(v => v.band);
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toMatchObject({ run: 'lr=0.05 (mean ± sd)', low: 0.3 });
+    expect(spec.data.values.filter(v => !v.band)).toHaveLength(5);
+    expect('layer' in metricChartSpec(COMPARISON, 'train/loss')).toBe(false);
+  });
+
   it('says so when there is a single group', () => {
     const node = renderGroupStatistics(document, { ...groups, statistics: [] });
     expect(node.querySelector('table')).toBeNull();

@@ -272,25 +272,95 @@ export function metricChartSpec(
       }
     }
   }
-  return {
+  const encoding = {
+    x: { field: 'step', type: 'quantitative', title: 'step' },
+    y: {
+      field: 'value',
+      type: 'quantitative',
+      title: metric,
+      scale: { zero: false }
+    },
+    color: { field: 'run', type: 'nominal', title: 'run' }
+  };
+  const common = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: metric,
     width: 480,
     height: 180,
-    data: { values },
-    mark: { type: 'line', point: values.length <= 40, tooltip: true },
-    encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'step' },
-      y: {
-        field: 'value',
-        type: 'quantitative',
-        title: metric,
-        scale: { zero: false }
-      },
-      color: { field: 'run', type: 'nominal', title: 'run' }
-    },
     ...(theme ? { config: vegaThemeConfig(theme) } : {})
   };
+  const bands = groupBandValues(comparison, metric);
+  if (bands.length === 0) {
+    return {
+      ...common,
+      data: { values },
+      mark: { type: 'line', point: values.length <= 40, tooltip: true },
+      encoding
+    };
+  }
+  // groups: their runs thin and faint, each group's mean bold over its ±1 sd band
+  return {
+    ...common,
+    data: { values: [...values, ...bands] },
+    encoding,
+    layer: [
+      {
+        transform: [{ filter: '!datum.band' }],
+        mark: { type: 'line', opacity: 0.35, strokeWidth: 1 }
+      },
+      {
+        transform: [{ filter: 'datum.band' }],
+        mark: { type: 'area', opacity: 0.2 },
+        encoding: {
+          y: { field: 'low', type: 'quantitative' },
+          y2: { field: 'high' }
+        }
+      },
+      {
+        transform: [{ filter: 'datum.band' }],
+        mark: { type: 'line', strokeWidth: 2.5, tooltip: true }
+      }
+    ]
+  };
+}
+
+/** Each group's mean and ±1 sd band of `metric` as chart rows (`band: true`), labelled by the group. */
+function groupBandValues(
+  comparison: IComparison,
+  metric: string
+): {
+  run: string;
+  step: number;
+  value: number;
+  low: number;
+  high: number;
+  band: true;
+}[] {
+  const groups = comparison.groups;
+  const rows: {
+    run: string;
+    step: number;
+    value: number;
+    low: number;
+    high: number;
+    band: true;
+  }[] = [];
+  for (const band of groups?.series[metric] ?? []) {
+    const label = `${groups?.groups[band.group]?.label ?? band.group} (mean ± sd)`;
+    band.steps.forEach((step, i) => {
+      if (Number.isFinite(band.mean[i])) {
+        rows.push({
+          run: label,
+          step,
+          value: band.mean[i],
+          low: band.low[i],
+          high: band.high[i],
+          band: true
+        });
+      }
+    });
+  }
+  return rows;
 }
 
 /** A unified diff as a `<pre>`, `+`/`-` lines coloured. */
