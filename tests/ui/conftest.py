@@ -142,6 +142,41 @@ def stop_lab(process: subprocess.Popen) -> None:
         process.wait()
 
 
+@contextmanager
+def mlflow_web(command: str, arguments: list[str], folder: Path) -> Iterator[str]:
+    """``mlflow ui`` or ``mlflow server`` (``command``) on loopback with ``arguments``, answering ``/health``;
+    yields its URL and stops it afterwards. Fails the test, with its log, when it does not come up."""
+    port = _free_port()
+    log = folder / f"mlflow-{command}.log"
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    loopback = ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", command, *loopback, *arguments],
+        cwd=folder,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 240  # a busy machine starts MLflow's workers slowly
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"mlflow {command} exited ({process.returncode}):\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"mlflow {command} did not answer in 240 s:\n{log.read_text()[-3000:]}")
+                time.sleep(0.3)
+        yield url
+    finally:
+        stop_lab(process)
+
+
 # Fast polling; no news or update checks (the network is closed).
 LAB_SETTINGS = {
     "jupyter-exp:plugin": {"pollInterval": 500},

@@ -5,12 +5,6 @@ the URL sets it), so the link the README gives carries ``workflowType=machine_le
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,13 +12,9 @@ import pytest
 from jupyter_exp.config import StoreLocation
 from jupyter_exp.tracking.store import client_for, experiment_id_for
 
+from .conftest import mlflow_web
+
 pytestmark = pytest.mark.ui
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -39,52 +29,8 @@ def mlflow_ui(tmp_path):
     run = client.create_run(experiment_id, run_name="mlp-lr0.05-h64")
     client.log_metric(run.info.run_id, "eval/accuracy", 0.95)
     client.set_terminated(run.info.run_id)
-    port = _free_port()
-    log = tmp_path / "mlflow-ui.log"
-    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mlflow",
-            "ui",
-            "--backend-store-uri",
-            location.tracking_uri,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        cwd=tmp_path,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"mlflow ui exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"mlflow ui did not answer in 90 s:\n{log.read_text()[-3000:]}")
-                time.sleep(0.3)
+    with mlflow_web("ui", ["--backend-store-uri", location.tracking_uri], tmp_path) as url:
         yield url, experiment_id
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_stock_mlflow_ui_lists_the_run(browser, mlflow_ui, screenshots: Path):

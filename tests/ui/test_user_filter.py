@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import getpass
 import json
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .conftest import _free_port, collect_errors, start_lab, stop_lab
+from .conftest import collect_errors, mlflow_web, start_lab, stop_lab
 
 pytestmark = pytest.mark.ui
 
@@ -27,40 +24,11 @@ SETTINGS = {
 
 @pytest.fixture
 def mlflow_server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    log = tmp_path / "mlflow-server.log"
-    command = [sys.executable, "-m", "mlflow", "server", "--workers", "1"]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
-    command += ["--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}"]
-    command += ["--artifacts-destination", str(tmp_path / "server-artifacts")]
-    process = subprocess.Popen(
-        command,
-        cwd=tmp_path,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"mlflow server exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"mlflow server did not answer in 240 s:\n{log.read_text()[-3000:]}")
-                time.sleep(0.5)
+    store = ["--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}"]
+    with mlflow_web(
+        "server", [*store, "--artifacts-destination", str(tmp_path / "server-artifacts")], tmp_path
+    ) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture

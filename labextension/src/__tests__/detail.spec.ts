@@ -11,6 +11,18 @@ import {
 } from '../widgets/reproducebody';
 import { bracketed, makeRun } from './fixtures';
 
+/** What the detail calls back, each a mock. */
+function detailCallbacks() {
+  return {
+    onBack: jest.fn(),
+    onGotoCell: jest.fn(),
+    onOpenSnapshot: jest.fn(),
+    onCopyId: jest.fn(),
+    onReproduce: jest.fn(),
+    onOpenRun: jest.fn()
+  };
+}
+
 const DETAIL: IRunDetail = {
   ...makeRun(),
   params: { lr: '0.1', seed: '7' },
@@ -73,14 +85,7 @@ describe('renderRunDetail', () => {
         now: Date.now(),
         canGotoCell: true,
         trans: bracketed,
-        callbacks: {
-          onBack: jest.fn(),
-          onGotoCell: jest.fn(),
-          onOpenSnapshot: jest.fn(),
-          onCopyId: jest.fn(),
-          onReproduce: jest.fn(),
-          onOpenRun: jest.fn()
-        }
+        callbacks: detailCallbacks()
       }
     );
     const text = (selector: string) =>
@@ -97,14 +102,7 @@ describe('renderRunDetail', () => {
   it('renders params, sparklines, buttons and the MLflow link', () => {
     const host = document.createElement('div');
     document.body.appendChild(host);
-    const callbacks = {
-      onBack: jest.fn(),
-      onGotoCell: jest.fn(),
-      onOpenSnapshot: jest.fn(),
-      onCopyId: jest.fn(),
-      onReproduce: jest.fn(),
-      onOpenRun: jest.fn()
-    };
+    const callbacks = detailCallbacks();
     renderRunDetail(
       host,
       {
