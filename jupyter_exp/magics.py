@@ -11,6 +11,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import _active
+from . import record_schema as schema
 from .capture.cell import flatten, parse_key_value, to_plain
 from .capture.notebook import ExecutionHistory
 from .capture.secrets import redact_text
@@ -78,6 +79,10 @@ class TrackMagics(Magics):
     )
     @argument("--seed", type=int, help="seed to apply (default: a fresh one, recorded)")
     @argument("--no-seed", action="store_true", help="do not seed the random generators")
+    @argument(
+        "--seeds", metavar="S,S,...", help="run the cell once per seed, as child runs of one parent run"
+    )
+    @argument("--repeat", type=int, metavar="N", help="as --seeds, with N seeds drawn (and recorded)")
     @argument("--deterministic", action="store_true", help="switch on deterministic algorithms (torch)")
     @argument("--config", action="append", default=[], metavar="VAR", help="object to record as params")
     @argument("--quiet", action="store_true", help="no inline run card")
@@ -95,6 +100,7 @@ class TrackMagics(Magics):
             raise UsageError("--seed and --no-seed cannot be used together")
         if args.seed is not None and not 0 <= args.seed < 2**32:
             raise UsageError(f"--seed must be between 0 and 2**32 - 1, got {args.seed}")
+        seed_plan = _seed_plan(args)
         options = TrackOptions(
             name=args.name,
             experiment=args.experiment,
@@ -115,12 +121,47 @@ class TrackMagics(Magics):
                 count = current.execution_count if current is not None else self.shell.execution_count - 1
                 return run_unrecorded(self.shell, cell, count, options.seed, options.deterministic)
         raw_cell = current.source if current is not None else f"%%track {line}\n{cell}"
-        tracked = TrackedCell(self.shell, raw_cell, cell, options, self.settings, self.history, _card_factory)
+
+        def make_cell(options: TrackOptions) -> TrackedCell:
+            return TrackedCell(
+                self.shell, raw_cell, cell, options, self.settings, self.history, _card_factory
+            )
+
+        if seed_plan is not None and directive is None:  # a replay reruns one child, the directive's seed
+            return _run_group(seed_plan, options, make_cell, self.settings, self.history)
+        tracked = make_cell(options)
         try:
             prepared = tracked.prepare()
         except TrackingError as error:
             raise UsageError(str(error)) from None
         return tracked.run(prepared)
+
+
+def _seed_plan(args: Any) -> Any:
+    """``--seeds``/``--repeat`` as a SeedPlan (None without them); a bad value is a UsageError."""
+    if args.seeds is None and args.repeat is None:
+        return None
+    from .seed_group import plan_seeds
+
+    if args.seed is not None or args.no_seed:
+        raise UsageError("--seeds/--repeat choose the seeds: drop --seed and --no-seed")
+    try:
+        return plan_seeds(args.seeds, args.repeat)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _run_group(plan: Any, options: TrackOptions, make_cell: Any, settings: JupyterExp, history: Any) -> Any:
+    __tracebackhide__ = True
+    from .group_card import GroupCard
+    from .seed_group import SeedGroup
+
+    try:
+        group = SeedGroup(plan, options, make_cell, settings, history, GroupCard)
+        group.prepare()
+    except TrackingError as error:
+        raise UsageError(str(error)) from None
+    return group.run()
 
 
 def _card_factory(cell: PreparedCell, run_id: str, experiment_id: str | None) -> Any:
@@ -152,6 +193,9 @@ class ReproduceMagics(Magics):
     @argument("--deterministic", action="store_true", help="switch on deterministic algorithms (torch)")
     @argument("--timeout", type=float, help="seconds a replayed cell may run (default: no limit)")
     @argument("--yes", action="store_true", help="run it even though another user recorded it")
+    @argument(
+        "--noise", type=int, metavar="N", help="also replay with N other seeds: is a difference seed noise?"
+    )
     @argument(
         "--gateway",
         metavar="URL",
@@ -198,11 +242,56 @@ class ReproduceMagics(Magics):
         launcher = GatewayKernelLauncher(url) if url is not None else None
         location = resolve_store(self.settings)
         wait_for_runs()  # the run to reproduce may still be completing in the background
+
+        def replay(run_id: str, options: ReproduceOptions) -> Any:
+            return reproduce_blocking(run_id, location, options, ReplayProgress(), launcher)
+
         try:
-            reproduction = reproduce_blocking(run_id, location, options, ReplayProgress(), launcher)
+            special = _group_or_noise(run_id, args.noise, location, options, replay)
+            reproduction = replay(run_id, options) if special is None else None
         except ReproduceError as error:
             raise UsageError(str(error)) from None
         except KeyboardInterrupt:
             print("[jupyter-exp] reproduction interrupted: the replay kernel was shut down", file=sys.stderr)
             raise
-        return ReproductionReport(reproduction, location)
+        return special if special is not None else ReproductionReport(reproduction, location)
+
+
+def _group_or_noise(run_id: str, noise: int | None, location: Any, options: Any, replay: Any) -> Any:
+    """A seed group's parent is reproduced child by child; ``--noise N`` adds N replays with other seeds.
+    None when neither applies (one plain reproduction)."""
+    from IPython.display import display
+    from mlflow.exceptions import MlflowException
+
+    from .reproduce.group import reproduce_group
+    from .reproduce.noise import check_noise, record_line
+    from .tracking.store import client_for
+    from .widgets import ReproductionReport
+
+    def replay_shown(run_id: str, options: Any) -> Any:
+        reproduction = replay(run_id, options)
+        display(ReproductionReport(reproduction, location))
+        return reproduction
+
+    if noise is None:
+        return reproduce_group(run_id, location, lambda child: replay_shown(child, options))
+    try:
+        tags = client_for(location).get_run(run_id).data.tags
+    except MlflowException:
+        return None  # no such run: the plain reproduction says so
+    if schema.GROUP_SEEDS in tags:
+        raise UsageError(
+            "--noise: reproduce one child of this seed group with --noise (its seeds are the noise)"
+        )
+    seed = tags.get(schema.SEED)
+    recorded = int(seed) if seed and seed.isdigit() else None
+    first = True
+
+    def replay_first_shown(run_id: str, options: Any) -> Any:
+        nonlocal first
+        shown, first = first, False
+        return replay_shown(run_id, options) if shown else replay(run_id, options)
+
+    check = check_noise(run_id, recorded, noise, options, replay_first_shown)
+    record_line(check, location)
+    return check

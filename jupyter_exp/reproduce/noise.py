@@ -1,12 +1,13 @@
 """``%reproduce RUN --noise N``: is the reproduction's difference from the original within seed noise?
 
 Besides the reproduction itself (the recorded seed), the cell is replayed with N other seeds (drawn, each a
-``varied`` run as ``--set`` would make). For each metric, the final values of the original and of those N runs
-measure the seed-to-seed spread s; the band is the half-width of the 95% interval of the difference between two
-runs of different seeds, ``t(0.975, df=N) * s * sqrt(2)`` (two independent draws differ by N(0, 2 sigma^2), and
-the difference over s * sqrt(2) is Student-t with the estimate's degrees of freedom). A reproduction that
-diverged by less than that is "diverged, but within seed noise": whatever made it differ (a GPU kernel, a
-library version) matters less than the choice of seed.
+``varied`` run as ``--set`` would make). For each metric, the final values of those N runs measure the
+seed-to-seed spread s; the band is the half-width of the 95% interval of the difference between two runs of
+different seeds, ``t(0.975, df=N-1) * s * sqrt(2)`` (two independent draws differ by N(0, 2 sigma^2), and the
+difference over s * sqrt(2) is Student-t with the estimate's degrees of freedom). A reproduction that diverged by
+less than that is "diverged, but within seed noise": whatever made it differ (a GPU kernel, a library version)
+matters less than the choice of seed. The original's value is not part of the spread: the N runs are made under
+the reproduction's conditions, and a shift those conditions cause would otherwise widen the band by itself.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class NoiseRow:
     key: str
     original: float | None
     reproduced: float | None
-    seeds: Summary | None  # the final values of the original and the other seeds
+    seeds: Summary | None  # the final values of the runs with the other seeds
     band: float | None
     status: str  # matched / within seed noise / beyond seed noise / no band
 
@@ -134,7 +135,7 @@ def rows_for(reproduction: Any, noise: list[Any]) -> list[NoiseRow]:
         return []
     rows = []
     for metric in verdict.metrics:
-        values = [] if metric.original_last is None else [metric.original_last]
+        values = []
         for other in noise:
             found = [m for m in (other.verdict.metrics if other.verdict else []) if m.key == metric.key]
             if found and found[0].reproduced_last is not None:

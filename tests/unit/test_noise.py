@@ -61,24 +61,22 @@ def test_rows_weigh_each_metric_against_its_own_band() -> None:
             metric("steps", 3.0, 3.0, "exact"),
         )
     )
-    noise = [  # two other seeds: acc 0.88 / 0.92, loss 0.31 / 0.29, steps 3 / 3
+    noise = [  # three other seeds: acc 0.88 / 0.90 / 0.92, loss 0.31 / 0.30 / 0.29, steps not logged
         Replayed(
-            verdict("varied", metric("acc", 0.9, 0.88, "diverged"), metric("loss", 0.3, 0.31, "diverged"))
-        ),
-        Replayed(
-            verdict("varied", metric("acc", 0.9, 0.92, "diverged"), metric("loss", 0.3, 0.29, "diverged"))
-        ),
+            verdict("varied", metric("acc", 0.9, value, "diverged"), metric("loss", 0.3, loss, "diverged"))
+        )
+        for value, loss in ((0.88, 0.31), (0.90, 0.30), (0.92, 0.29))
     ]
     rows = {r.key: r for r in rows_for(main, noise)}
-    t2 = 4.302653
-    assert rows["acc"].band == pytest.approx(t2 * 0.02 * math.sqrt(2), rel=1e-5)  # s of 0.90, 0.88, 0.92
+    t2 = 4.302653  # t(0.975, df=2): three seeds; the original's value is not part of the spread
+    assert rows["acc"].band == pytest.approx(t2 * 0.02 * math.sqrt(2), rel=1e-5)  # s of 0.88, 0.90, 0.92
     assert rows["acc"].status == WITHIN and rows["acc"].difference == pytest.approx(0.004)
     assert rows["loss"].band == pytest.approx(t2 * 0.01 * math.sqrt(2), rel=1e-5)
     assert rows["loss"].status == BEYOND
     assert rows["steps"].status == MATCHED  # matched wins: nothing to explain
-    check = NoiseCheck(main, [1, 2], noise, list(rows.values()))
+    check = NoiseCheck(main, [1, 2, 3], noise, list(rows.values()))
     assert check.line == f"diverged beyond seed noise: loss |d| = 0.6 ≥ band {rows['loss'].band:.3g}"
-    within = NoiseCheck(main, [1, 2], noise, [rows["acc"], rows["steps"]])
+    within = NoiseCheck(main, [1, 2, 3], noise, [rows["acc"], rows["steps"]])
     assert within.line == f"diverged, but within seed noise: acc |d| = 0.004 < band {rows['acc'].band:.3g}"
     assert "acc" in repr(within) and "within seed noise" in repr(within)
 
@@ -107,7 +105,7 @@ def test_check_noise_replays_the_recorded_seed_then_the_others() -> None:
     check = check_noise("run", 7, 3, Options(), replay)
     assert seen[0] is None and seen[1:] == check.seeds and 7 not in check.seeds and len(set(check.seeds)) == 3
     assert [r.status for r in check.rows] == [MATCHED]
-    assert check.rows[0].seeds is not None and check.rows[0].seeds.n == 4  # the original and 3 others
+    assert check.rows[0].seeds is not None and check.rows[0].seeds.n == 3  # the other seeds only
 
 
 def test_bad_noise_requests_are_refused_before_any_replay() -> None:

@@ -1,0 +1,126 @@
+"""The inline card of a seed group: a progress bar over the seeds and each metric's mean, std, CI and n,
+updated as each child run is recorded (an ipywidgets card in a kernel, lines on stderr in plain IPython)."""
+
+from __future__ import annotations
+
+import html
+import sys
+import threading
+from typing import Any
+
+from .seed_group import ChildResult, GroupObserver, SeedGroup
+from .stats.summary import Summary
+from .widgets import STATUS_COLOURS, _in_kernel, _run_html
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.4g}"
+
+
+def summary_rows(summaries: dict[str, Summary]) -> list[tuple[str, str, str, str, str]]:
+    """``(metric, mean, std, 95% CI, n)``; one seed: ``n=1: no spread`` instead of std and CI."""
+    rows = []
+    for key, s in summaries.items():
+        if s.std is None:
+            rows.append((key, _num(s.mean), "", "no spread", str(s.n)))
+        else:
+            rows.append((key, _num(s.mean), _num(s.std), f"{_num(s.ci_low)} to {_num(s.ci_high)}", str(s.n)))
+    return rows
+
+
+class GroupCard(GroupObserver):
+    def __init__(self, group: SeedGroup) -> None:
+        self.group = group
+        self.status = "RUNNING"
+        self.running: str = ""
+        self.summaries: dict[str, Summary] = {}
+        self.children: list[ChildResult] = []
+        self.warnings: list[str] = []
+        self._lock = threading.Lock()
+        self._html: Any = None
+        self._bar: Any = None
+
+    @property
+    def total(self) -> int:
+        return len(self.group.plan.seeds)
+
+    def started(self, group: SeedGroup) -> None:
+        if not _in_kernel():
+            print(
+                f"[jupyter-exp] group {group.name} ({group.run_id}): {self.total} seeds {group.plan.describe()}",
+                file=sys.stderr,
+            )
+            return
+        try:
+            import ipywidgets
+            from IPython.display import display
+
+            self._bar = ipywidgets.IntProgress(value=0, min=0, max=self.total, description="Seeds")
+            self._html = ipywidgets.HTML(value=self.html())
+            display(ipywidgets.VBox([self._html, self._bar]))
+        except Exception:
+            self._html = self._bar = None
+
+    def child_started(self, index: int, seed: int) -> None:
+        with self._lock:
+            self.running = f"seed {seed} ({index + 1}/{self.total})"
+            self._refresh()
+
+    def child_recorded(self, child: ChildResult, summaries: dict[str, Summary]) -> None:
+        with self._lock:
+            self.children.append(child)
+            self.summaries = summaries
+            self._refresh()
+            if self._html is None:
+                print(f"[jupyter-exp] {self.group.name}: seed {child.seed} {child.status}", file=sys.stderr)
+
+    def ended(self, status: str, warnings: list[str]) -> None:
+        with self._lock:
+            self.status, self.running, self.warnings = status, "", list(warnings)
+            self._refresh()
+            if self._html is None:
+                print(self.text(), file=sys.stderr)
+
+    def _refresh(self) -> None:
+        if self._html is not None:
+            self._html.value = self.html()
+        if self._bar is not None:
+            self._bar.value = len(self.children)
+            if self.status in ("FAILED", "KILLED"):
+                self._bar.bar_style = "danger" if self.status == "FAILED" else "warning"
+            elif self.status == "FINISHED":
+                self._bar.bar_style = "success"
+
+    def _progress(self) -> str:
+        done = sum(c.status == "FINISHED" for c in self.children)
+        others = ", ".join(f"seed {c.seed} {c.status}" for c in self.children if c.status != "FINISHED")
+        text = f"{done}/{self.total} seeds finished" + (f" ({others})" if others else "")
+        return text + (f" · running {self.running}" if self.running and self.status == "RUNNING" else "")
+
+    def text(self) -> str:
+        from .widgets import _table
+
+        head = (
+            f"[jupyter-exp] group {self.group.name} ({self.group.run_id}) {self.status}: {self._progress()}"
+        )
+        rows = summary_rows(self.summaries)
+        body = "\n" + _table(rows, ("metric", "mean", "std", "95% CI", "n")) if rows else ""
+        return head + body + "".join(f"\n⚠ {w}" for w in self.warnings)
+
+    def html(self) -> str:
+        group = self.group
+        colour = STATUS_COLOURS.get(self.status, "#5f6368")
+        rows = "".join(
+            "<tr>" + "".join(f"<td style='text-align:right'>{html.escape(c)}</td>" for c in row) + "</tr>"
+            for row in summary_rows(self.summaries)
+        )
+        warnings = "".join(f"<div style='color:#e37400'>⚠ {html.escape(w)}</div>" for w in self.warnings)
+        return (
+            f"<div class='jp-exp-card jp-exp-group-card' style='border-left:4px solid {colour};padding:4px 8px;"
+            f"font-size:12px'><b>{html.escape(group.name)}</b> "
+            f"<span class='jp-exp-card-status' style='color:{colour}'>{self.status}</span>"
+            f"<div style='opacity:.75'>group run {_run_html(group.location, group.experiment_id, group.run_id)}"
+            f" · seeds {html.escape(group.plan.describe())} · {html.escape(self._progress())}</div>"
+            "<table><tr><th>metric</th><th>mean</th><th>std</th><th>95% CI</th><th>n</th></tr>"
+            f"{rows}</table>{warnings}</div>"
+        )
