@@ -10,7 +10,7 @@ from typing import Any
 
 from .seed_group import ChildResult, GroupObserver, SeedGroup
 from .stats.summary import Summary
-from .widgets import STATUS_COLOURS, _in_kernel, _run_html
+from .widgets import CARD_STYLE, _in_kernel, _run_html
 
 
 def _num(value: float | None) -> str:
@@ -109,18 +109,19 @@ class GroupCard(GroupObserver):
 
     def html(self) -> str:
         group = self.group
-        colour = STATUS_COLOURS.get(self.status, "#5f6368")
         rows = "".join(
-            "<tr>" + "".join(f"<td style='text-align:right'>{html.escape(c)}</td>" for c in row) + "</tr>"
+            "<tr>" + "".join(f"<td class='jp-exp-card-value'>{html.escape(c)}</td>" for c in row) + "</tr>"
             for row in summary_rows(self.summaries)
         )
-        warnings = "".join(f"<div style='color:#e37400'>⚠ {html.escape(w)}</div>" for w in self.warnings)
+        warnings = "".join(
+            f"<div class='jp-exp-card-warning'>⚠ {html.escape(w)}</div>" for w in self.warnings
+        )
         return (
-            f"<div class='jp-exp-card jp-exp-group-card' style='border-left:4px solid {colour};padding:4px 8px;"
-            f"font-size:12px'><b>{html.escape(group.name)}</b> "
-            f"<span class='jp-exp-card-status' style='color:{colour}'>{self.status}</span>"
-            f"<div style='opacity:.75'>group run {_run_html(group.location, group.experiment_id, group.run_id)}"
-            f" · seeds {html.escape(group.plan.describe())} · {html.escape(self._progress())}</div>"
+            f"<div class='jp-exp-card jp-exp-group-card' data-status='{html.escape(self.status)}'>{CARD_STYLE}"
+            f"<b>{html.escape(group.name)}</b> <span class='jp-exp-card-status'>{html.escape(self.status)}</span>"
+            f"<div class='jp-exp-card-where'>group run "
+            f"{_run_html(group.location, group.experiment_id, group.run_id)} · seeds "
+            f"{html.escape(group.plan.describe())} · {html.escape(self._progress())}</div>"
             "<table><tr><th>metric</th><th>mean</th><th>std</th><th>95% CI</th><th>n</th></tr>"
             f"{rows}</table>{warnings}</div>"
         )
