@@ -20,7 +20,7 @@ from .listing import QueryError, experiments, get_run, quote_key, quote_value
 from .reproduce.errors import RecordNotFound
 
 SEED_PARAM = "seed"
-GROUP_TAG = "jupyter_exp.group"  # on a --seeds parent and its children (docs/run-record.md)
+GROUP_TAG = schema.GROUP  # on a --seeds parent and its children: the parent's run id
 MAX_GROUP = 1000
 
 

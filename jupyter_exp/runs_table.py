@@ -6,14 +6,7 @@ from typing import Any
 
 from .capture.notebook import recorded_names
 from .config import JupyterExp, resolve_store
-
-GROUP_STATISTICS = (
-    "mean",
-    "std",
-    "n",
-    "ci_low",
-    "ci_high",
-)  # a --seeds parent's metrics: {metric}/{statistic}
+from .record_schema import GROUP_SEEDS, GROUP_STATISTICS
 
 
 def runs(
@@ -111,7 +104,7 @@ def overview(frame: Any, limit: int = 20) -> Any:
             "started": column("start_time").dt.strftime("%Y-%m-%d %H:%M:%S") if len(shown) else [],
             "seed": column("tags.jupyter_exp.seed")
             .fillna(column("params.seed"))
-            .fillna(column("tags.jupyter_exp.group.seeds")),  # a --seeds parent: all of them
+            .fillna(column(f"tags.{GROUP_SEEDS}")),  # a --seeds parent: all of them
             "parent": column("tags.mlflow.parentRunId").str[:8],
         },
         index=shown.index,
