@@ -127,3 +127,20 @@ def test_the_api_gives_the_same_verdict_and_a_frame(recorded: dict[str, Any]) ->
     assert lines[0] == "better [4]"
     assert lines[1] == "no evidence at 4 seeds"
     assert lines[2].startswith("no statistics possible (1 run per side")
+
+
+def test_compare_two_seed_group_parents(recorded: dict[str, Any]) -> None:
+    session: KernelSession = recorded["session"]
+    root: Path = recorded["root"]
+    body = CELL.split("\n", 1)[1]
+    for lr in (0.05, 0.3):
+        _ok(session.run(f"%%track --seeds 0,1,2,3 --quiet\n{body.format(lr=lr)}")[1])
+    parents = [r for r in all_runs(store(root)) if "jupyter_exp.group.seeds" in r.data.tags]
+    assert len(parents) == 2
+    first, second = (p.info.run_id for p in parents)
+    text = _ok(session.run(f"%compare {first} {second} --no-chart")[1])
+    names = [p.info.run_name for p in parents]
+    assert f"{names[0]} (4 runs) vs {names[1]} (4 runs)" in text  # each parent stands for its 4 children
+    assert "lr: 0.05 | 0.3" in text
+    assert "better" in text and "paired by seed" in text
+    assert "image/svg+xml" not in text
