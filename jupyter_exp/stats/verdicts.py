@@ -99,39 +99,29 @@ def judge(
     verdicts = []
     for (item, a, b, notes), test in zip(prepared, tests, strict=True):
         lower = lower_is_better(item.metric, rule)
+        p_adjusted = None
         if test is None:
-            verdicts.append(
-                MetricVerdict(
-                    metric=item.metric,
-                    lower_is_better=lower,
-                    a=_summary(a, confidence),
-                    b=_summary(b, confidence),
-                    test=None,
-                    p_adjusted=None,
-                    outcome=NO_STATISTICS,
-                    verdict=f"no statistics possible ({_runs(len(a), len(b))}; 2 per side needed)",
-                    notes=tuple(notes),
-                )
-            )
-            continue
-        p_adjusted = float(next(adjusted))
-        improvement = -test.difference if lower else test.difference
-        if p_adjusted < alpha and improvement != 0 and not math.isnan(improvement):
-            outcome = BETTER if improvement > 0 else WORSE
-            verdict = outcome
+            outcome = NO_STATISTICS
+            verdict = f"no statistics possible ({_runs(len(a), len(b))}; 2 per side needed)"
         else:
-            outcome, verdict = NO_EVIDENCE, f"no evidence at {_seeds(len(a), len(b))}"
+            p_adjusted = float(next(adjusted))
+            improvement = -test.difference if lower else test.difference
+            if p_adjusted < alpha and improvement != 0 and not math.isnan(improvement):
+                outcome = verdict = BETTER if improvement > 0 else WORSE
+            else:
+                outcome, verdict = NO_EVIDENCE, f"no evidence at {_seeds(len(a), len(b))}"
+            notes = [*notes, *test.notes]
         verdicts.append(
             MetricVerdict(
                 metric=item.metric,
                 lower_is_better=lower,
-                a=summarize(a, confidence),
-                b=summarize(b, confidence),
+                a=_summary(a, confidence),
+                b=_summary(b, confidence),
                 test=test,
                 p_adjusted=p_adjusted,
                 outcome=outcome,
                 verdict=verdict,
-                notes=(*notes, *test.notes),
+                notes=tuple(notes),
             )
         )
     return verdicts

@@ -324,27 +324,20 @@ export function metricChartSpec(
   };
 }
 
-/** Each group's mean and ±1 sd band of `metric` as chart rows (`band: true`), labelled by the group. */
-function groupBandValues(
-  comparison: IComparison,
-  metric: string
-): {
+/** A chart row of a group's curve: its mean at a step and the ±1 sd band around it. */
+interface IBandRow {
   run: string;
   step: number;
   value: number;
   low: number;
   high: number;
   band: true;
-}[] {
+}
+
+/** Each group's mean and ±1 sd band of `metric` as chart rows (`band: true`), labelled by the group. */
+function groupBandValues(comparison: IComparison, metric: string): IBandRow[] {
   const groups = comparison.groups;
-  const rows: {
-    run: string;
-    step: number;
-    value: number;
-    low: number;
-    high: number;
-    band: true;
-  }[] = [];
+  const rows: IBandRow[] = [];
   for (const band of groups?.series[metric] ?? []) {
     const label = `${groups?.groups[band.group]?.label ?? band.group} (mean ± sd)`;
     band.steps.forEach((step, i) => {
