@@ -186,6 +186,7 @@ def run_summary(run: Any, experiment_names: dict[str, str] | None = None) -> dic
         "experiment_id": info.experiment_id,
         "experiment_name": (experiment_names or {}).get(info.experiment_id),
         "status": info.status,
+        "user": tags.get(schema.USER) or None,
         "start_time": info.start_time,
         "end_time": info.end_time,
         "notebook": tags.get(schema.SOURCE_NAME) or None,

@@ -225,7 +225,8 @@ async def test_runs_of_one_user_and_mine_by_default_on_a_shared_store(api, seede
     try:
         everyone = {r["run_name"] for r in (await api("runs", {"user": "all"}))["runs"]}
         assert everyone == {"plain", "broken", "beta", "alpha", "bobs"}
-        assert [r["run_name"] for r in (await api("runs", {"user": "bob"}))["runs"]] == ["bobs"]
+        bobs = (await api("runs", {"user": "bob"}))["runs"]
+        assert [(r["run_name"], r["user"]) for r in bobs] == [("bobs", "bob")]
         mine = {r["run_name"] for r in (await api("runs", {"user": "mine"}))["runs"]}
         assert mine == everyone - {"bobs"} and store_user()  # the tracked runs say who ran them
         default = {r["run_name"] for r in (await api("runs"))["runs"]}
