@@ -14,7 +14,6 @@ Children run one after another in the same namespace, as if the cell were execut
 
 from __future__ import annotations
 
-import getpass
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -28,6 +27,7 @@ from .capture.notebook import ExecutionHistory, cell_rng_states
 from .config import JupyterExp
 from .stats.summary import Summary, summarize
 from .tracked_cell import TrackingError, TrackOptions
+from .tracking.identity import store_user
 
 MAX_GROUP_SIZE = 1000
 SEED_LIMIT = 2**32
@@ -240,7 +240,7 @@ class SeedGroup:
         tags: dict[str, Any] = {
             schema.SOURCE_TYPE: schema.SOURCE_TYPE_NOTEBOOK,
             schema.SOURCE_NAME: probe.notebook_rel,
-            schema.USER: _user(),
+            schema.USER: store_user(),  # as a child's: the sidebar's "mine"
             schema.NOTE: self.options.note,
             schema.VERSION: __version__,
             schema.CELL_ID: probe.cell_id,
@@ -313,10 +313,3 @@ class SeedGroup:
             )
             FINISHER.retry_journal_later(self.location, self.settings.journal_dir)
         self.observer.ended(status, self.warnings)
-
-
-def _user() -> str | None:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return None

@@ -315,7 +315,7 @@ class ReproductionReport:
             return []
 
         def shown(status: str) -> str:  # in a deliberate variation a difference is a change
-            return "changed" if verdict.verdict == "varied" and status == "diverged" else status
+            return "changed" if verdict.verdict == schema.VARIED and status == schema.DIVERGED else status
 
         rows = []
         for m in verdict.metrics:
@@ -332,7 +332,7 @@ class ReproductionReport:
                 )
             )
         for item in [*verdict.figures, *verdict.bound]:  # figures, then the values the cell bound, by name
-            detail = f": {item.detail}" if item.status != "exact" and item.detail else ""
+            detail = f": {item.detail}" if item.status != schema.EXACT and item.detail else ""
             rows.append((item.label, "", "", shown(item.status) + detail))
         return rows
 
