@@ -98,12 +98,12 @@ test-python: install browser gateway
 
 # A team's deployment (tests/deploy/harness.py): PostgreSQL (apt-get install postgresql when missing) and
 # mlflow server with basic auth on loopback, throwaway data; tests/deploy, then the kernel record, reproduce
-# and sidebar REST suites and the REST benchmarks (smoke size) against it. It fails, saying why, when a part
-# cannot start.
+# and sidebar REST suites and the REST and load benchmarks (smoke size: the load run is 2 kernels for 10 s)
+# against it. It fails, saying why, when a part cannot start.
 DEPLOY_TESTS := tests/deploy tests/kernel/test_record.py tests/server/test_runs_api.py \
   tests/kernel/test_reproduce.py::test_out_of_order_unseeded_notebook_reproduces_exactly \
   tests/kernel/test_reproduce.py::test_reproduce_magic_in_a_kernel_shows_the_verdict_table \
-  tests/bench/test_server_logging_bench.py
+  tests/bench/test_server_logging_bench.py tests/bench/test_load_bench.py
 test-deploy: install
 	JUPYTER_EXP_TEST_STORE=deploy JUPYTER_EXP_BENCH=smoke $(PY) -m pytest $(DEPLOY_TESTS) -p no:cacheprovider $(PYTEST_ARGS)
 
