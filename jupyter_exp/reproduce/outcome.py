@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from .. import record_schema as schema
+from ..tracking.run_end import end_run
 from .drift import changed_inputs
 from .record import read_produced
 from .verify import Tolerance, explain_inputs, failed_verdict, verdict_from
@@ -50,7 +51,7 @@ class ReproductionOutcome:
     def end_running(self, status: str) -> None:
         """No run of this reproduction is left RUNNING."""
         for run in self.runs(schema.RUNNING):
-            self.client.set_terminated(run.info.run_id, status)
+            end_run(self.client, run.info.run_id, status)
 
     def fail(self, where: str, ename: str, evalue: str, status: str) -> None:
         """A replay that raised: the verdict goes on the reproduced run if it started, else on a new one."""
@@ -72,7 +73,7 @@ class ReproductionOutcome:
                 schema.KERNEL_NAME: reproduction.kernel_name,
             },
         )
-        client.set_terminated(run.info.run_id, schema.FAILED_STATUS)
+        end_run(client, run.info.run_id, schema.FAILED_STATUS)
         reproduction.run_id = run.info.run_id
 
     def write_verdict(self) -> None:

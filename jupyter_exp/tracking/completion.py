@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .. import record_schema as schema
 from .journal import EntryMeta, JournalEntry, entries, host_name
 from .recorder import ARTIFACT_DIR, send_params, send_tags, upload_folder
+from .run_end import end_run
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -155,7 +156,7 @@ def deliver_entry(
         send_tags(client, run_id, {INCOMPLETE_TAG: "; ".join(incomplete)[:5000]})
     elif INCOMPLETE_TAG in run.data.tags:
         client.delete_tag(run_id, INCOMPLETE_TAG)  # what an earlier try could not store is there now
-    client.set_terminated(run_id, status, end_time=end["end_time_ms"] if end else int(time.time() * 1000))
+    end_run(client, run_id, status, end["end_time_ms"] if end else None)
     if entry.delivered:
         entry.remove()
     result.seconds = time.perf_counter() - started

@@ -16,6 +16,7 @@ from ..capture import kernel
 from .completion import END_REASON_TAG
 from .journal import host_name
 from .recorder import HEARTBEAT_INTERVAL_S, HEARTBEAT_TAG
+from .run_end import end_run
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -50,7 +51,7 @@ def running_runs(client: MlflowClient) -> list[Any]:
 
 def end_killed(client: MlflowClient, run_id: str, reason: str) -> None:
     client.set_tag(run_id, END_REASON_TAG, reason)
-    client.set_terminated(run_id, "KILLED")
+    end_run(client, run_id, "KILLED")
 
 
 def heartbeat_age_s(run: Any, now: datetime) -> float | None:

@@ -21,6 +21,7 @@ TRAINING = (
     'mlflow.log_text("hello", "notes/hello.txt")\n'
     'print("trained")'
 )
+WAIT_FOR_RUNS = "assert jupyter_exp.wait_for_runs(120)"
 
 
 def stored_files(client, run_id: str, path: str = "") -> dict[str, bytes]:
@@ -60,8 +61,14 @@ def tracked(deployment: Deployment, project: Path):
         for code in ("%load_ext jupyter_exp", f"import jupyter_exp, mlflow\nSTEPS = {STEPS}"):
             reply, outputs = kernel.run(code)
             assert reply["status"] == "ok", outputs
-        reply, outputs = kernel.run(TRAINING)
+        reply, outputs = kernel.wait(kernel.send(TRAINING))  # not run(): it would settle silently
         assert reply["status"] == "ok", outputs
+        # The run ends on the finisher thread while the next cells run: MLflow's "View run ..." console
+        # links must not land in them (the user's cells print what they would untracked).
+        after = [kernel.wait(kernel.send(code)) for code in (WAIT_FOR_RUNS, "print('next')")]
+        assert [reply["status"] for reply, _ in after] == ["ok", "ok"], after
+        printed = "".join(o.get("text", "") for _, outputs in [(reply, outputs), *after] for o in outputs)
+        assert "trained" in printed and "next" in printed and "View run" not in printed, printed
     finally:
         kernel.close()
     client = deployment.client()
