@@ -44,16 +44,31 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(header))
     for run in runs:
         tags, metrics = run.data.tags, run.data.metrics
-        shown = {k: v for k, v in metrics.items() if not k.startswith("system/")}
-        metric_text = "  ".join(f"{k}={v:.4g}" for k, v in sorted(shown.items()))
+        metric_text = _metric_text({k: v for k, v in metrics.items() if not k.startswith("system/")})
+        seed = tags.get(schema.SEED) or (f"{tags[schema.GROUP_SEEDS]}" if schema.GROUP_SEEDS in tags else "-")
         commit = (tags.get(schema.GIT_COMMIT) or "-")[:7]
         if tags.get(schema.GIT_DIRTY) == "true":
             commit += "*"
-        print(
-            f"{run.info.run_name:<28} {run.info.status:<9} {tags.get('jupyter_exp.seed', '-'):>11} {commit:<9} {metric_text}"
-        )
+        print(f"{run.info.run_name:<28} {run.info.status:<9} {seed:>11} {commit:<9} {metric_text}")
     print(f"\nOpen them with: mlflow ui --backend-store-uri {location.tracking_uri}")
     return 0 if runs else 1
+
+
+def _metric_text(metrics: dict[str, float]) -> str:
+    """``name=value`` each; a ``--seeds`` parent's statistics as ``name=mean±std (n=N)``."""
+    parts = []
+    for key, value in sorted(metrics.items()):
+        name, _, statistic = key.rpartition("/")
+        if statistic in schema.GROUP_STATISTICS and f"{name}/mean" in metrics:
+            if statistic == "mean":
+                std, n = metrics.get(f"{name}/std"), metrics.get(f"{name}/n")
+                spread = f"±{std:.2g}" if std is not None else ""
+                parts.append(
+                    f"{name}={value:.4g}{spread} (n={n:.0f})" if n is not None else f"{name}={value:.4g}"
+                )
+            continue
+        parts.append(f"{key}={value:.4g}")
+    return "  ".join(parts)
 
 
 if __name__ == "__main__":
