@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .config import JupyterExp, resolve_store
-from .tracking.journal import JournalEntry, entries, journal_root, user_journal_root
+from .tracking.journal import JournalEntry, entries, journal_root, journaled_run_ids, user_journal_root
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -106,6 +106,7 @@ def sync(args: argparse.Namespace) -> int:
             stale = end_stale_runs(
                 client_for_uri(location.tracking_uri),
                 args.stale_after if args.stale_after is not None else DEFAULT_STALE_AFTER_S,
+                journaled=journaled_run_ids(roots),  # e.g. held by a sync running beside this one
             )
         except Exception as error:
             stale_error = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tornado.ioloop import PeriodicCallback
 
 from ..tracking.completion import END_REASON_TAG, complete_journal
+from ..tracking.journal import journaled_run_ids
 from ..tracking.stale import KERNEL_ID_TAG, end_killed, end_stale_runs, running_runs
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ def sweep(
     if journal is not None:
         report = complete_journal(journal, lambda _uri: client, COMPLETED_BY, client.tracking_uri)
         ended += [done.run_id for done in report.completed]
-    ended += [run_id for run_id, _ in end_stale_runs(client, stale_after_s, live, gone)]
+    journaled = journaled_run_ids([journal]) if journal is not None else set()
+    ended += [run_id for run_id, _ in end_stale_runs(client, stale_after_s, live, gone, journaled)]
     return ended
 
 

@@ -26,7 +26,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -230,6 +230,23 @@ class JournalEntry:
             or any(p for p in (self.path / STAGED).iterdir() if not p.name.startswith("."))
             or self.uploads()
         )
+
+
+def journaled_run_ids(roots: Iterable[Path]) -> set[str]:
+    """The runs the journals under ``roots`` still hold (their local and their delivered ids): they are the
+    journal's to complete with their true status. Read it before searching the store for RUNNING runs: an
+    entry is removed only after its run has ended, so a run missed here has ended by then."""
+    held: set[str] = set()
+    for root in roots:
+        for entry in entries(root):
+            held.add(entry.path.name)
+            try:
+                delivered = entry.delivered_run_id()
+            except (OSError, ValueError, KeyError):  # a half-written entry: its folder name is enough
+                delivered = None
+            if delivered:
+                held.add(delivered)
+    return held
 
 
 def entries(root: Path) -> list[JournalEntry]:

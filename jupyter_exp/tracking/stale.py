@@ -98,12 +98,17 @@ def end_stale_runs(
     stale_after_s: float = DEFAULT_STALE_AFTER_S,
     live: Iterable[str] = (),
     gone: Iterable[str] = (),
+    journaled: Iterable[str] = (),
 ) -> list[tuple[str, str]]:
-    """End KILLED every RUNNING run whose kernel is gone: ``[(run id, reason)]``."""
+    """End KILLED every RUNNING run whose kernel is gone: ``[(run id, reason)]``. Runs in ``journaled``
+    (``journal.journaled_run_ids``) are left alone: another process may be delivering their true status
+    right now, and a KILLED written behind its FINISHED would win."""
     now = datetime.now(timezone.utc)
-    live, gone = set(live), set(gone)
+    live, gone, journaled = set(live), set(gone), set(journaled)
     ended = []
     for run in running_runs(client):
+        if run.info.run_id in journaled:
+            continue
         reason = stale_reason(run, now, stale_after_s, live, gone)
         if reason is not None:
             end_killed(client, run.info.run_id, reason)
