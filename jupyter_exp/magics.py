@@ -18,6 +18,7 @@ from .capture.secrets import redact_text
 from .config import JupyterExp
 from .reproduce.replayed_cell import apply_replay_directive, run_unrecorded
 from .tracked_cell import PreparedCell, TrackedCell, TrackingError, TrackOptions
+from .tracking.store import StoreRefused
 
 
 def _pairs(values: list[str], what: str) -> dict[str, Any]:
@@ -134,7 +135,13 @@ class TrackMagics(Magics):
             prepared = tracked.prepare()
         except TrackingError as error:
             raise UsageError(str(error)) from None
-        return tracked.run(prepared)
+        started: list[str] = []
+        try:
+            return tracked.run(prepared, started=started.append)
+        except StoreRefused as error:
+            if started:  # not the run's start: the cell's own error
+                raise
+            raise UsageError(str(error)) from None  # no run, the cell not run
 
 
 def _seed_plan(args: Any) -> Any:
@@ -161,7 +168,12 @@ def _run_group(plan: Any, options: TrackOptions, make_cell: Any, settings: Jupyt
         group.prepare()
     except TrackingError as error:
         raise UsageError(str(error)) from None
-    return group.run()
+    try:
+        return group.run()
+    except StoreRefused as error:
+        if group.recorder is not None:  # the parent exists: a child's or the cell's own error
+            raise
+        raise UsageError(str(error)) from None
 
 
 def _card_factory(cell: PreparedCell, run_id: str, experiment_id: str | None) -> Any:

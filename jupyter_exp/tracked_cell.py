@@ -248,7 +248,7 @@ def _open_store(location: StoreLocation, experiment: str) -> tuple[MlflowClient 
     from mlflow.exceptions import MlflowException
 
     from .tracking.probe import store_reachable
-    from .tracking.store import StoreError, client_for, remembered_experiment_id
+    from .tracking.store import StoreError, client_for, refusal, remembered_experiment_id
 
     if not store_reachable(location.tracking_uri):
         return None, None
@@ -258,5 +258,8 @@ def _open_store(location: StoreLocation, experiment: str) -> tuple[MlflowClient 
     except StoreError as error:
         raise TrackingError(str(error)) from None
     except MlflowException as error:  # e.g. a store whose schema is older than this MLflow
+        refused = refusal(error, location.tracking_uri, f"the experiment {experiment!r}")
+        if refused is not None:
+            raise TrackingError(str(refused)) from None
         reason = error.message.strip().splitlines()[0] if error.message else type(error).__name__
         raise TrackingError(f"Cannot use the MLflow store {location.tracking_uri}: {reason}") from None

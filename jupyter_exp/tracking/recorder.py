@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlflow.entities import Param, RunTag
+from mlflow.exceptions import MlflowException
 from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH, MAX_PARAMS_TAGS_PER_BATCH, MAX_TAG_VAL_LENGTH
 
 from .. import record_schema as schema
 from .journal import EntryMeta, JournalEntry, host_name, strip_credentials
+from .store import refusal
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -72,7 +74,13 @@ class RunRecorder:
         tags = _clip_tags({**tags, HEARTBEAT_TAG: utc_now_iso()})
         run = None
         if client is not None and experiment_id is not None:
-            run = client.create_run(experiment_id, run_name=run_name, tags=tags)
+            try:
+                run = client.create_run(experiment_id, run_name=run_name, tags=tags)
+            except MlflowException as error:
+                refused = refusal(error, tracking_uri, f"a run in experiment {experiment_name!r}")
+                if refused is not None:
+                    raise refused from None  # nothing was written: no run, no journal entry
+                raise
             run_id, started = run.info.run_id, run.info.start_time
         else:
             run_id, started = f"offline-{uuid.uuid4().hex}", now_ms()

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .. import record_schema as schema
+from ..capture.git import strip_credentials
 from ..capture.secrets import redact_text
 from ..config import StoreLocation
 from ..errors import StoreFailure
+from .identity import store_user
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -33,6 +35,31 @@ _opened_lock = threading.Lock()
 
 class StoreError(StoreFailure):
     """The tracking store cannot be used (unwritable, corrupt, unreachable)."""
+
+
+class StoreRefused(StoreError):
+    """The store answered and refuses this user the request (HTTP 401/403): retrying will not help."""
+
+    http_status = 403
+
+
+REFUSAL_CODES = ("PERMISSION_DENIED", "UNAUTHENTICATED")
+
+
+def refusal(error: BaseException, tracking_uri: str, doing: str) -> StoreRefused | None:
+    """``error`` as one line naming the store, the user and what was refused; ``None`` when it is not a
+    refusal (a server error, a bad value: those keep their own handling)."""
+    code = getattr(error, "error_code", None)
+    if code not in REFUSAL_CODES:
+        return None
+    user = store_user() or "?"
+    if code == "UNAUTHENTICATED":
+        hint = "check MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)"
+    else:
+        hint = "ask the experiment's owner for EDIT permission, or use your own: %%track --experiment NAME"
+    return StoreRefused(
+        f"The MLflow store {strip_credentials(tracking_uri)} refused {doing} to user {user!r} ({code}): {hint}"
+    )
 
 
 def sqlite_path(uri: str) -> Path | None:
@@ -71,6 +98,9 @@ def ensure_store(location: StoreLocation) -> None:
         except StoreError:
             raise
         except Exception as error:
+            refused = refusal(error, uri, "access")
+            if refused is not None:
+                raise refused from None
             shown = redact_text(uri)  # the message lands in the cell output, so in the saved notebook
             raise StoreError(
                 f"Cannot use the MLflow store {shown}: {redact_text(_short_reason(error))}"

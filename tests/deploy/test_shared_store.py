@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import secrets
+import time
 from pathlib import Path
 
 import pytest
 from mlflow.exceptions import MlflowException
 
-from tests.deploy.harness import Deployment
+from tests.deploy.harness import Deployment, User
 from tests.kernel.conftest import KernelSession, all_runs, init_repo
 
 STEPS = 300
@@ -123,3 +125,52 @@ def test_the_store_refuses_requests_without_credentials(deployment, monkeypatch)
     with pytest.raises(MlflowException) as refused:
         MlflowClient(deployment.tracking_uri).search_experiments()
     assert "401" in str(refused.value)
+
+
+def test_a_user_the_store_refuses_gets_one_line_and_nothing_runs(deployment: Deployment, project: Path):
+    """bob may read alice's experiment but not write to it (the store's default permission is READ); with a
+    wrong password he may do nothing. Each is one UsageError line naming the store's answer; no run, no
+    journal entry, the cell not executed."""
+    alice = deployment.client()
+    experiment = f"alice-only-{time.time_ns()}"
+    experiment_id = alice.create_experiment(experiment)
+    bob = User("bob", secrets.token_urlsafe(18))
+    if not any(u.get("username") == "bob" for u in _users(deployment)):
+        deployment.create_user(bob)
+    else:
+        deployment.request(
+            "PATCH", "/api/2.0/mlflow/users/update-password", {"username": "bob", "password": bob.password}
+        )
+    journal = project.parent / "journal-bob"
+    cases = [
+        (bob, f"%%track --experiment {experiment}", ["PERMISSION_DENIED", "'bob'", "EDIT permission"]),
+        (User("bob", "not-his-password"), "%%track", ["UNAUTHENTICATED", "MLFLOW_TRACKING_PASSWORD"]),
+    ]
+    for who, magic, expected in cases:
+        kernel = KernelSession(
+            project, extra_env={**deployment.env(who), "JUPYTER_EXP_JOURNAL_DIR": str(journal)}
+        )
+        try:
+            reply, outputs = kernel.run("%load_ext jupyter_exp\nexecuted = False")
+            assert reply["status"] == "ok", outputs
+            reply, outputs = kernel.run(f"{magic}\nexecuted = True")
+            assert reply["status"] == "error" and reply["ename"] == "UsageError", (magic, reply, outputs)
+            message = reply["evalue"].strip()
+            assert "\n" not in message and message.startswith("The MLflow store http://127.0.0.1:"), message
+            assert all(part in message for part in expected), (expected, message)
+            assert who.password not in message and deployment.user.password not in message
+            shown = [line for o in outputs for line in o.get("traceback", []) if line.strip()]
+            assert len(shown) <= 1, shown  # IPython shows a UsageError as its message alone
+            _, outputs = kernel.run("print(executed)")
+            assert "".join(o.get("text", "") for o in outputs) == "False\n", outputs
+        finally:
+            kernel.close()
+    assert alice.search_runs([experiment_id]) == []
+    assert not journal.exists() or [p for p in journal.rglob("*") if p.is_file()] == []
+
+
+def _users(deployment: Deployment) -> list[dict]:
+    try:
+        return [deployment.request("GET", "/api/2.0/mlflow/users/get?username=bob", None)["user"]]
+    except Exception:
+        return []
