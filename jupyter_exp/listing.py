@@ -8,6 +8,9 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,9 +22,11 @@ from mlflow.exceptions import MlflowException
 from . import record_schema as schema
 from .capture.git import strip_credentials
 from .errors import BadRequest
+from .parallel_reads import read_all
 from .reproduce.errors import RecordNotFound
 from .reproduce.record import ARTIFACT_DIR, read_artifact
 from .tracking.identity import is_shared_store, store_user
+from .tracking.probe import is_remote
 
 STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 ATTRIBUTE_ORDERS = ("start_time", "end_time", "run_name", "status")
@@ -117,8 +122,13 @@ def order_by(order: str) -> list[str]:
     return [clause] if field_name == "start_time" else [clause, "attributes.start_time DESC"]
 
 
+NAMES_TTL_S = 30.0
+_names: dict[str, tuple[float, dict[str, str]]] = {}  # tracking URI -> (good until, id -> name)
+_names_lock = threading.Lock()
+
+
 def experiments(client: MlflowClient) -> dict[str, str]:
-    """Active experiments, id -> name."""
+    """Active experiments, id -> name, read now (and remembered for ``experiment_names``)."""
     found: dict[str, str] = {}
     token = None
     while True:
@@ -126,7 +136,23 @@ def experiments(client: MlflowClient) -> dict[str, str]:
         found.update({e.experiment_id: e.name for e in page})
         token = page.token
         if not token:
-            return found
+            break
+    with _names_lock:
+        _names[str(client.tracking_uri)] = (time.monotonic() + NAMES_TTL_S, found)
+    return found
+
+
+def experiment_names(client: MlflowClient, wanted: Iterable[str] = ()) -> dict[str, str]:
+    """``experiments`` as read in the last ``NAMES_TTL_S`` seconds, read again when older or when it does
+    not hold one of ``wanted`` (ids or names). On a tracking server this saves a list or a comparison one
+    request of two; a renamed experiment shows its new name within half a minute."""
+    with _names_lock:
+        good_until, names = _names.get(str(client.tracking_uri), (0.0, {}))
+    if good_until > time.monotonic():
+        known = set(names) | set(names.values())
+        if all(w in known for w in wanted):
+            return names
+    return experiments(client)
 
 
 def _experiment_ids(client: MlflowClient, experiment: str | None, known: dict[str, str]) -> list[str]:
@@ -144,7 +170,8 @@ def list_runs(client: MlflowClient, query: RunQuery) -> tuple[list[dict[str, Any
     """One page of run summaries and the token of the next page (``None`` on the last)."""
     if not 1 <= query.max_results <= MAX_PAGE:
         raise QueryError(f"max_results must be between 1 and {MAX_PAGE}")
-    known = experiments(client)
+    # one experiment (the sidebar's notebook): its name may be remembered; all of them: read them now
+    known = experiment_names(client, [query.experiment]) if query.experiment else experiments(client)
     ids = _experiment_ids(client, query.experiment, known)
     if not ids:
         return [], None
@@ -213,6 +240,30 @@ def get_run(client: MlflowClient, run_id: str) -> Any:
         if error.error_code == "PERMISSION_DENIED":  # MLflow's basic auth answers so for a run it cannot find
             raise RecordNotFound(f"no run with id {run_id!r} that this MLflow user may read") from None
         raise
+
+
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def get_runs(client: MlflowClient, run_ids: Sequence[str]) -> list[Any]:
+    """``get_run`` of each, in order. On a tracking server one search answers for all of them (a request
+    each costs the server more than the search); ids it does not find (a deleted experiment's runs, ids
+    that are not plain) are read one by one, so an unknown id fails as ``get_run`` does."""
+    found: dict[str, Any] = {}
+    plain = [i for i in dict.fromkeys(run_ids) if _PLAIN_ID.match(i)]
+    if len(plain) > 1 and is_remote(str(client.tracking_uri)):
+        known = experiment_names(client)
+        if known:
+            page = client.search_runs(
+                list(known),
+                f"attributes.run_id IN ({', '.join(quote_value(i) for i in plain)})",
+                ViewType.ALL,
+                max_results=len(plain),
+            )
+            found = {run.info.run_id: run for run in page}
+    missing = [i for i in dict.fromkeys(run_ids) if i not in found]
+    found.update(zip(missing, read_all(client, lambda i: get_run(client, i), missing), strict=True))
+    return [found[i] for i in run_ids]
 
 
 def _artifacts(client: MlflowClient, run_id: str, path: str | None = None) -> list[dict[str, Any]]:

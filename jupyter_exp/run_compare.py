@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from mlflow import MlflowClient
 
+from . import record_schema as schema
 from .comparison import compare_groups, default_metrics, summary_dict
 from .groups import Group, is_parent, partition
-from .listing import QueryError, experiments, finite, get_run, run_summary
+from .listing import QueryError, experiment_names, finite, get_run, get_runs, run_summary
+from .parallel_reads import read_all
 from .reproduce.record import ARTIFACT_DIR, SYSTEM_PREFIX, read_artifact
 from .tracking.sqlite_store import forget_database, mlflow_sqlite_database, read_metric_history
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 MAX_COMPARED = 20
 MAX_POINTS_LIMIT = 10_000
 ENDED = ("FINISHED", "FAILED", "KILLED")
+CELL_ARTIFACT = f"{ARTIFACT_DIR}/{schema.CELL}"
 
 
 class SeriesCache:
@@ -127,17 +130,31 @@ def metric_history(
 History = Callable[[str, str], tuple[Sequence[int], Sequence[float | None]]]
 
 
-def memo_history(client: MlflowClient) -> History:
+class HistoryMemo:
     """``metric_history`` reading each (run, key) at most once: a comparison's per-run curves and its
-    group bands need the same histories."""
-    found: dict[tuple[str, str], tuple[Sequence[int], Sequence[float | None]]] = {}
+    group bands need the same histories. ``prefetch`` reads many at once (side by side on a server)."""
 
-    def read(run_id: str, key: str) -> tuple[Sequence[int], Sequence[float | None]]:
-        if (run_id, key) not in found:
-            found[run_id, key] = metric_history(client, run_id, key)
-        return found[run_id, key]
+    def __init__(self, client: MlflowClient) -> None:
+        self.client = client
+        self._found: dict[tuple[str, str], tuple[Sequence[int], Sequence[float | None]]] = {}
 
-    return read
+    def __call__(self, run_id: str, key: str) -> tuple[Sequence[int], Sequence[float | None]]:
+        if (run_id, key) not in self._found:
+            self._found[run_id, key] = metric_history(self.client, run_id, key)
+        return self._found[run_id, key]
+
+    def prefetch(self, pairs: Sequence[tuple[str, str]]) -> None:
+        missing = [pair for pair in dict.fromkeys(pairs) if pair not in self._found]
+        read = read_all(self.client, lambda pair: metric_history(self.client, *pair), missing)
+        self._found.update(zip(missing, read, strict=True))
+
+
+def memo_history(client: MlflowClient) -> HistoryMemo:
+    return HistoryMemo(client)
+
+
+def _series_key(client: MlflowClient, run_id: str, key: str, max_points: int) -> tuple[str, ...]:
+    return (client.tracking_uri, run_id, key, str(max_points))
 
 
 def series(
@@ -150,7 +167,7 @@ def series(
     import numpy as np
 
     run_id = run.info.run_id
-    cache_key = (client.tracking_uri, run_id, key, str(max_points))
+    cache_key = _series_key(client, run_id, key, max_points)
     if run.info.status in ENDED and (cached := SERIES_CACHE.get(cache_key)) is not None:
         return cached
     steps, values = (history or memo_history(client))(run_id, key)
@@ -206,6 +223,23 @@ def cell_diffs(sources: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
     return cells
 
 
+def cell_sources(client: MlflowClient, runs: Sequence[Any]) -> list[str | None]:
+    """Each run's tracked cell (``None`` when it has none); an ended run's is kept with its series (a run's
+    record does not change once it ended)."""
+
+    def read(run: Any) -> str | None:
+        cache_key = (client.tracking_uri, run.info.run_id, CELL_ARTIFACT)
+        ended = run.info.status in ENDED
+        if ended and (cached := SERIES_CACHE.get(cache_key)) is not None:
+            return str(cached["source"])
+        source = read_artifact(client, run.info.run_id, CELL_ARTIFACT, run.info.artifact_uri)
+        if ended and source is not None:
+            SERIES_CACHE.put(cache_key, {"source": source})
+        return source
+
+    return read_all(client, read, runs)
+
+
 def compare_runs(
     client: MlflowClient, run_ids: list[str], max_points: int = 500, lower_is_better: str | None = None
 ) -> dict[str, Any]:
@@ -215,8 +249,8 @@ def compare_runs(
     ids = list(dict.fromkeys(i.strip() for i in run_ids if i.strip()))
     if not 2 <= len(ids) <= MAX_COMPARED:
         raise QueryError(f"compare takes 2 to {MAX_COMPARED} distinct run ids, got {len(ids)}")
-    runs = [get_run(client, run_id) for run_id in ids]
-    known = experiments(client)
+    runs = get_runs(client, ids)
+    known = experiment_names(client, {r.info.experiment_id for r in runs})
 
     param_keys = sorted(set().union(*(r.data.params for r in runs)))
     param_values = {k: [r.data.params.get(k) for r in runs] for k in param_keys}
@@ -225,6 +259,18 @@ def compare_runs(
     metric_keys = _ordered_keys(set().union(*(r.data.metrics for r in runs)))
     final = {k: [finite(r.data.metrics.get(k)) for r in runs] for k in metric_keys}
     history = memo_history(client)
+    history.prefetch(  # what no cached curve holds yet (a reopened comparison reads nothing)
+        [
+            (run.info.run_id, key)
+            for run in runs
+            for key in run.data.metrics
+            if not key.startswith(SYSTEM_PREFIX)
+            and not (
+                run.info.status in ENDED
+                and SERIES_CACHE.get(_series_key(client, run.info.run_id, key, max_points))
+            )
+        ]
+    )
     curves = {
         key: [
             {"run_id": run.info.run_id, **series(client, run, key, max_points, history)}
@@ -234,10 +280,8 @@ def compare_runs(
         for key in metric_keys
         if not key.startswith(SYSTEM_PREFIX)
     }
-    sources = [
-        (r.info.run_id, read_artifact(client, r.info.run_id, f"{ARTIFACT_DIR}/cell.py", r.info.artifact_uri))
-        for r in runs
-    ]
+    cells = cell_sources(client, runs)
+    sources = [(r.info.run_id, cell) for r, cell in zip(runs, cells, strict=True)]
     return {
         "runs": [run_summary(r, known) for r in runs],
         "params": {"keys": param_keys, "differing": differing, "values": param_values},

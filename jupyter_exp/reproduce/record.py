@@ -159,7 +159,8 @@ def read_artifact_bytes(
     """One artifact of a run, ``None`` when it has none (or it cannot be read).
 
     With the run's ``artifact_uri`` at hand and local, the file is read in place (``download_artifacts``
-    costs a run lookup and a copy, ~40 ms); otherwise MLflow downloads it.
+    costs a run lookup and a copy, ~40 ms); otherwise MLflow downloads it, from the run's artifact
+    repository when ``artifact_uri`` is known (one request fewer: the run is not looked up).
     """
     local = _local_artifact_dir(artifact_uri)
     if local is not None:
@@ -169,6 +170,11 @@ def read_artifact_bytes(
             return None
     with tempfile.TemporaryDirectory(prefix="jupyter-exp-artifact-") as folder:
         try:
+            if artifact_uri:  # the run's repository at once: no request for the run itself
+                from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+                repository = get_artifact_repository(artifact_uri, tracking_uri=client.tracking_uri)
+                return Path(repository.download_artifacts(path, folder)).read_bytes()
             return Path(client.download_artifacts(run_id, path, folder)).read_bytes()
         except Exception:
             return None
