@@ -74,19 +74,6 @@ def store_label(location: StoreLocation) -> tuple[str, str]:
     return uri, uri
 
 
-GIT_STATE_NOTES = {
-    "unborn": "git: no commit yet, so the run names no commit (the cell's code is in its record)",
-    "merging": "git: a merge is in progress; the run names HEAD, git.diff holds the rest",
-    "rebasing": "git: a rebase is in progress; HEAD is an intermediate commit",
-    "detached": "git: detached HEAD (no branch)",
-}
-
-
-def git_state_note(state: str) -> str:
-    """The card's line for ``jupyter_exp.git.state``."""
-    return GIT_STATE_NOTES.get(state, f"git: {state}")
-
-
 def _in_kernel() -> bool:
     try:
         from IPython import get_ipython

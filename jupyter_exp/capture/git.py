@@ -26,6 +26,19 @@ class GitState:
 _SCP_LIKE = re.compile(r"^(?P<user>[^@/]+)@(?P<host>[^:/]+):(?P<path>.+)$")
 
 
+GIT_STATE_NOTES = {
+    "unborn": "git: no commit yet, so the run names no commit (the cell's code is in its record)",
+    "merging": "git: a merge is in progress; the run names HEAD, git.diff holds the rest",
+    "rebasing": "git: a rebase is in progress; HEAD is an intermediate commit",
+    "detached": "git: detached HEAD (no branch)",
+}
+
+
+def git_state_note(state: str) -> str:
+    """The run card's warning line for ``jupyter_exp.git.state``."""
+    return GIT_STATE_NOTES.get(state, f"git: {state}")
+
+
 def strip_credentials(url: str) -> str:
     """Remove any user:password@ from a remote URL (scp-like ``git@host:path`` keeps its user)."""
     if _SCP_LIKE.match(url) and "://" not in url:

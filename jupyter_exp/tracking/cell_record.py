@@ -22,7 +22,7 @@ from .. import record_schema as schema
 from .._version import __version__
 from ..capture import cell as cell_capture
 from ..capture import environment, kernel, seeds
-from ..capture.git import capture_git
+from ..capture.git import capture_git, git_state_note
 from ..capture.hidden_state import hidden_state
 from ..capture.inputs import with_hashes
 from ..capture.notebook import snapshot
@@ -163,8 +163,6 @@ class CellRecord:
                     }
                 )
                 if git.state is not None:
-                    from ..widgets import git_state_note
-
                     self.warnings.append(git_state_note(git.state))
                 env["git"] = {
                     "root": git.root,

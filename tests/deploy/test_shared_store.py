@@ -11,7 +11,7 @@ import pytest
 from mlflow.exceptions import MlflowException
 
 from tests.deploy.harness import Deployment, User
-from tests.kernel.conftest import KernelSession, all_runs, init_repo
+from tests.kernel.conftest import KernelSession, all_runs, make_project
 
 STEPS = 300
 
@@ -39,10 +39,7 @@ def stored_files(client, run_id: str, path: str = "") -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("shared") / "project"
-    root.mkdir()
-    init_repo(root)
-    return root
+    return make_project(tmp_path_factory.mktemp("shared"))
 
 
 @pytest.fixture(scope="module")

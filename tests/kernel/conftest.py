@@ -134,6 +134,12 @@ class KernelSession:
             self.settle()
         return answer
 
+    def run_cells(
+        self, sources: list[str], cell_ids: list[str]
+    ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        """Each cell in turn, as the notebook's cell of that id; the (reply, outputs) of each."""
+        return [self.run(source, cell_id) for source, cell_id in zip(sources, cell_ids, strict=True)]
+
     def settle(self) -> None:
         """Silently wait until the runs of the cells that returned are completely recorded."""
         settle = "import jupyter_exp as _je\n_je.wait_for_runs(120)"
@@ -155,9 +161,14 @@ def _deployment_emptied() -> None:
         os.environ.update(deployment.env())
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
+def make_project(parent: Path) -> Path:
+    """``parent/project``: an empty folder that is a git repository with one commit."""
+    root = parent / "project"
     root.mkdir()
     init_repo(root)
     return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path)

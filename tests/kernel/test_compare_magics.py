@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import KernelSession, all_runs, store, write_notebook
+from .conftest import KernelSession, all_runs, make_project, store, write_notebook
 
 pytestmark = pytest.mark.kernel
 
@@ -40,17 +40,13 @@ def _ok(outputs: list[dict[str, Any]]) -> str:
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from tests.gitrepo import init_repo
-
-    root = tmp_path_factory.mktemp("compare") / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path_factory.mktemp("compare"))
     notebook = root / "lrs.ipynb"
     sources = ["%load_ext jupyter_exp"] + [CELL.format(seed=s, lr=lr) for lr in (0.05, 0.3) for s in SEEDS]
     ids = write_notebook(notebook, sources)
     session = KernelSession(root, notebook)
-    for source, cell_id in zip(sources, ids, strict=True):
-        _ok(session.run(source, cell_id)[1])
+    for _, outputs in session.run_cells(sources, ids):
+        _ok(outputs)
     return {"root": root, "session": session, "runs": all_runs(store(root))}
 
 

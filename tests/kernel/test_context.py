@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import artifact_json, init_repo, store
+from .conftest import artifact_json, make_project, store
 from .test_reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
@@ -24,9 +24,7 @@ def test_deterministic_replays_start_with_cublas_set_and_the_verdict_says_what_d
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
-    root = tmp_path / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path)
     run = record_session(root, CELLS, [0, 1, 2])["runs"]["det"]
     assert run.data.tags["jupyter_exp.determinism"] == "CUBLAS_WORKSPACE_CONFIG="
     result = reproduce(root, run.info.run_id, deterministic=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import init_repo
+from .conftest import make_project
 from .test_reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
@@ -21,9 +21,7 @@ SOURCES = [
 
 
 def record(tmp_path: Path) -> tuple[Path, object]:
-    root = tmp_path / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path)
     return root, record_session(root, SOURCES, [0, 1, 2])["runs"]["vocab"]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import init_repo
+from .conftest import make_project
 from .test_reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
@@ -21,9 +21,7 @@ SOURCES = [
 
 
 def test_data_drawn_right_after_import_torch_reproduces(tmp_path: Path) -> None:
-    root = tmp_path / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path)
     recorded = record_session(root, SOURCES, [0, 1, 2])
     run = recorded["runs"]["uses-earlier-data"]
     result = reproduce(root, run.info.run_id)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import artifact_json, init_repo, store
+from .conftest import artifact_json, make_project, store
 from .test_reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
@@ -21,9 +21,7 @@ CELLS = [
 
 
 def test_a_changed_input_is_drift_and_named_by_the_diverged_verdict(tmp_path: Path) -> None:
-    root = tmp_path / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path)
     (root / ".gitignore").write_text("data/\n")
     (root / "data").mkdir()
     (root / "data" / "train.csv").write_text("1\n2\n3\n")

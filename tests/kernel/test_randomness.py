@@ -7,16 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import KernelSession, all_runs, init_repo, store
+from .conftest import KernelSession, all_runs, make_project, store
 from .test_reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
 
 
 def recorded(tmp_path: Path, *cells: str) -> tuple[Path, str]:
-    root = tmp_path / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path)
     session = record_session(root, ["%load_ext jupyter_exp", *cells], list(range(len(cells) + 1)))
     (run,) = session["runs"].values()
     return root, run.info.run_id
@@ -64,9 +62,7 @@ URANDOM_CELL = (
 
 
 def test_entropy_a_replay_cannot_reproduce_is_said_at_record_time_and_in_the_verdict(tmp_path: Path) -> None:
-    root = tmp_path / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path)
     session = KernelSession(root)
     try:
         session.run("%load_ext jupyter_exp")

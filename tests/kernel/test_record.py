@@ -13,7 +13,7 @@ import pytest
 
 from tests.deploy.harness import deploy_mode
 
-from .conftest import all_runs, artifact, artifact_json, git, init_repo, run_notebook, store, texts
+from .conftest import all_runs, artifact, artifact_json, git, make_project, run_notebook, store, texts
 
 pytestmark = pytest.mark.kernel
 
@@ -40,9 +40,7 @@ SOURCES = [
 
 @pytest.fixture(scope="module")
 def record(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("record") / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path_factory.mktemp("record"))
     git(root, "remote", "add", "origin", "https://alice:ghp_SECRET@example.invalid/org/repo.git")
     (root / "README.md").write_text("project\nchanged line\n")
     (root / "scratch.txt").write_text("untracked\n")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import init_repo
+from .conftest import make_project
 from .test_reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
@@ -15,9 +15,7 @@ pytestmark = pytest.mark.kernel
 def test_a_local_replay_kernel_warns_of_no_unencrypted_transport(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    root = tmp_path / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path)
     recorded = record_session(root, ["%load_ext jupyter_exp", "%%track --name tiny\nprint(1 + 1)"], [0, 1])
     capfd.readouterr()  # what the recording kernel printed
     result = reproduce(root, recorded["runs"]["tiny"].info.run_id)

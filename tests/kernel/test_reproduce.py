@@ -16,7 +16,15 @@ from jupyter_exp.config import JupyterExp, StoreLocation, resolve_store
 from jupyter_exp.reproduce.errors import RecordIncomplete
 from jupyter_exp.reproduce.replay import ReproduceOptions, Reproduction, reproduce_blocking
 
-from .conftest import KernelSession, all_runs, artifact_json, git, init_repo, store, write_notebook
+from .conftest import (
+    KernelSession,
+    all_runs,
+    artifact_json,
+    git,
+    make_project,
+    store,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.kernel
 
@@ -75,9 +83,7 @@ def record_session(
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("reproduce") / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path_factory.mktemp("reproduce"))
     return record_session(root, SOURCES, ORDER)
 
 
@@ -218,9 +224,7 @@ CHECKOUT_SOURCES = [
 
 
 def test_checkout_replays_the_recorded_commit_and_diff(tmp_path: Path) -> None:
-    root = tmp_path / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path)
     (root / "nb").mkdir()
     (root / "nb" / "settings.json").write_text('{"width": 1}')
     git(root, "add", "nb/settings.json")
@@ -259,9 +263,7 @@ FAILING_SOURCES = [
 
 @pytest.fixture
 def fragile(tmp_path: Path) -> dict[str, Any]:
-    root = tmp_path / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path)
     (root / "nb").mkdir()
     (root / "nb" / "data.txt").write_text("a b c")
     return record_session(root, FAILING_SOURCES, [0, 1, 2])
@@ -311,9 +313,7 @@ def test_a_kernel_that_dies_mid_replay_leaves_a_killed_run(fragile: dict[str, An
 
 
 def test_interrupting_reproduce_shuts_the_replay_down(tmp_path: Path) -> None:
-    root = tmp_path / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path)
     recorded = record_session(
         root,
         [
@@ -386,9 +386,7 @@ def test_bad_input_is_one_usage_error_each(recorded: dict[str, Any], tmp_path: P
 
 # -- hidden state at record time ----------------------------------------------------------------------
 def test_hidden_state_is_recorded_when_a_defining_cell_changed_or_vanished(tmp_path: Path) -> None:
-    root = tmp_path / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path)
     sources = ["%load_ext jupyter_exp", "lr = 0.1", "epochs = 3", "%%track --name hidden\nprint(lr * epochs)"]
     notebook = root / "nb" / "hidden.ipynb"
     ids = write_notebook(notebook, sources)

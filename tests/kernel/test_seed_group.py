@@ -17,7 +17,7 @@ from jupyter_exp.reproduce.group import reproduce_group
 from jupyter_exp.reproduce.noise import BEYOND, MATCHED, WITHIN, check_noise
 from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce_blocking
 
-from .conftest import KernelSession, all_runs, artifact_json, init_repo, store, write_notebook
+from .conftest import KernelSession, all_runs, artifact_json, make_project, store, write_notebook
 
 pytestmark = pytest.mark.kernel
 
@@ -50,15 +50,13 @@ def the_group(root: Path) -> tuple[Any, list[tuple[str, str]]]:
 
 @pytest.fixture(scope="module")
 def group(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("group") / "project"
-    root.mkdir()
-    init_repo(root)
+    root = make_project(tmp_path_factory.mktemp("group"))
     notebook = root / "group.ipynb"
     sources = ["%load_ext jupyter_exp", GROUP_CELL]
     ids = write_notebook(notebook, sources)
     session = KernelSession(root, notebook)
     try:
-        replies = [session.run(source, cell_id) for source, cell_id in zip(sources, ids, strict=True)]
+        replies = session.run_cells(sources, ids)
     finally:
         session.close()
     runs = all_runs(store(root))

@@ -219,6 +219,18 @@ def open_notebook(page: object, lab: Lab, name: str) -> None:
     )
 
 
+RUNS_TAB = '.jp-SideBar [data-id="jupyter-exp-sidebar"]'
+
+
+def open_runs_panel(page: object) -> object:
+    """Click the Runs tab in the left sidebar (once it is there) and return the panel's locator."""
+    page.wait_for_selector(RUNS_TAB, timeout=90_000)  # type: ignore[attr-defined]
+    panel = page.locator("#jupyter-exp-sidebar")  # type: ignore[attr-defined]
+    if not panel.is_visible():
+        page.click(RUNS_TAB)  # type: ignore[attr-defined]
+    return panel
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Chromium is required, not optional: a missing browser fails the suite (`make test` installs it)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import collect_errors, notebook_lab, open_notebook
+from .conftest import collect_errors, notebook_lab, open_notebook, open_runs_panel
 
 pytestmark = pytest.mark.ui
 
@@ -38,8 +38,7 @@ def test_dialog_overrides_a_value_inside_a_config_object(browser, lab):
     page = browser.new_page(viewport={"width": 1400, "height": 950})
     errors = collect_errors(page)
     open_notebook(page, lab, NOTEBOOK)
-    page.click('.jp-SideBar [data-id="jupyter-exp-sidebar"]')
-    sidebar = page.locator("#jupyter-exp-sidebar")
+    sidebar = open_runs_panel(page)
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     sidebar.locator('.jp-exp-run[data-status="FINISHED"]').first.wait_for(timeout=120_000)
     original_id = sidebar.locator(".jp-exp-run").first.get_attribute("data-run-id")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import collect_errors, start_lab, stop_lab
+from .conftest import collect_errors, open_runs_panel, start_lab, stop_lab
 
 pytestmark = pytest.mark.ui
 
@@ -55,9 +55,7 @@ def test_ticks_filter_sort_and_layout(browser, seeded_lab, screenshots: Path):
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     errors = collect_errors(page)
     page.goto(lab.page_url("/lab"))
-    page.wait_for_selector('.jp-SideBar [data-id="jupyter-exp-sidebar"]', timeout=90_000)
-    page.click('.jp-SideBar [data-id="jupyter-exp-sidebar"]')
-    sidebar = page.locator("#jupyter-exp-sidebar")
+    sidebar = open_runs_panel(page)
     page.wait_for_function(
         "() => document.querySelectorAll('#jupyter-exp-sidebar .jp-exp-run').length === 4", timeout=60_000
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Lab, collect_errors, luminance, notebook_lab, open_notebook
+from .conftest import Lab, collect_errors, luminance, notebook_lab, open_notebook, open_runs_panel
 
 # a chart on a dark background has light labels and lines; an empty dark box has none of them
 BRIGHT_SHARE = 0.001
@@ -64,8 +64,7 @@ def test_track_watch_compare_and_reproduce(browser, lab, screenshots: Path):
     open_notebook(page, lab, NOTEBOOK)
 
     # The Runs panel, scoped to the notebook in focus: empty before anything ran.
-    page.click('.jp-SideBar [data-id="jupyter-exp-sidebar"]')
-    sidebar = page.locator("#jupyter-exp-sidebar")
+    sidebar = open_runs_panel(page)
     sidebar.locator(".jp-exp-run-list, .jp-exp-empty").first.wait_for(timeout=30_000)
     assert sidebar.locator(".jp-exp-run").count() == 0
 
@@ -166,7 +165,7 @@ def test_track_watch_compare_and_reproduce(browser, lab, screenshots: Path):
     shoot(page, lab, screenshots / "compare.png")
 
     # Reproduce the first run from the sidebar: a job line with progress, then the verdict.
-    page.click('.jp-SideBar [data-id="jupyter-exp-sidebar"]') if not sidebar.is_visible() else None
+    open_runs_panel(page)
     sidebar.locator(".jp-exp-run", has_text="slow-lr").locator(".jp-exp-run-name").click()
     sidebar.locator(".jp-exp-reproduce-button").click()
     dialog = page.locator(".jp-Dialog")
@@ -209,7 +208,7 @@ def test_track_watch_compare_and_reproduce(browser, lab, screenshots: Path):
     # Dark behind the curves, and still a chart: its labels and lines are light.
     assert mean < 80 and bright > BRIGHT_SHARE, (mean, bright)
     shoot(page, lab, screenshots / "compare-dark.png")
-    page.click('.jp-SideBar [data-id="jupyter-exp-sidebar"]') if not sidebar.is_visible() else None
+    open_runs_panel(page)
     shoot(page, lab, screenshots / "sidebar-dark.png")
     assert not [e for e in console_errors if "jupyter-exp" in e], console_errors
     assert not [e for e in errors if e.startswith("uncaught") and e not in upstream], errors

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import collect_errors, mlflow_web, start_lab, stop_lab
+from .conftest import collect_errors, mlflow_web, open_runs_panel, start_lab, stop_lab
 
 pytestmark = pytest.mark.ui
 
@@ -66,9 +66,7 @@ def test_user_filter_and_mlflow_link(browser, shared_lab, screenshots: Path):
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     errors = collect_errors(page)
     page.goto(lab.page_url("/lab"))
-    page.wait_for_selector('.jp-SideBar [data-id="jupyter-exp-sidebar"]', timeout=90_000)
-    page.click('.jp-SideBar [data-id="jupyter-exp-sidebar"]')
-    sidebar = page.locator("#jupyter-exp-sidebar")
+    sidebar = open_runs_panel(page)
 
     def names() -> list[str]:
         return sorted(sidebar.locator(".jp-exp-run .jp-exp-run-name").all_inner_texts())
