@@ -10,7 +10,9 @@ import os
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import psutil
 import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
@@ -80,23 +82,58 @@ def stored_steps(client: MlflowClient, run_id: str) -> list[int]:
     return sorted(m.step for m in client.get_metric_history(run_id, "loss"))
 
 
+class ServerCpu:
+    """CPU seconds used by the server side: ``mlflow server`` and its workers, and PostgreSQL's processes
+    when it has them. What a batch costs there is the same whichever client sends it; it bounds what any
+    client can reach on this machine's cores."""
+
+    def __init__(self, server_pid: int, postgres_data: Path | None = None) -> None:
+        self.server_pid = server_pid
+        self.postgres_data = postgres_data
+
+    def processes(self) -> list[psutil.Process]:
+        roots = [psutil.Process(self.server_pid)]
+        if self.postgres_data is not None:  # the postmaster's pid is the first line of postmaster.pid
+            roots.append(psutil.Process(int((self.postgres_data / "postmaster.pid").read_text().split()[0])))
+        return [p for root in roots for p in (root, *root.children(recursive=True))]
+
+    def seconds(self, processes: list[psutil.Process]) -> float:
+        total = 0.0
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
+
 def side_by_side(
-    client: MlflowClient, ways: dict[str, Callable[[MlflowClient, str, int], tuple[float, str]]]
-) -> dict[str, float]:
-    """Median points/s of each way, repetitions interleaved; every run checked complete in the store."""
+    client: MlflowClient,
+    ways: dict[str, Callable[[MlflowClient, str, int], tuple[float, str]]],
+    meter: ServerCpu | None = None,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Median points/s of each way, repetitions interleaved, every run checked complete in the store; and
+    with a ``meter``, the median server CPU milliseconds per 1,000 points of each way."""
     experiment = client.create_experiment(f"bench-{time.time_ns()}")
     rates: dict[str, list[float]] = {name: [] for name in ways}
+    cpu: dict[str, list[float]] = {name: [] for name in ways}
     for _ in range(REPEAT):
         for name, way in ways.items():
+            processes = meter.processes() if meter is not None else []
+            before = meter.seconds(processes) if meter is not None else 0.0
             rate, run_id = way(client, experiment, POINTS)
+            if meter is not None:
+                cpu[name].append((meter.seconds(processes) - before) * 1000 / (POINTS / 1000))
             assert stored_steps(client, run_id) == list(range(POINTS)), f"{name}: points lost or doubled"
             rates[name].append(rate)
-    return {name: statistics.median(values) for name, values in rates.items()}
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    return medians, {name: statistics.median(values) for name, values in cpu.items() if values}
 
 
 def test_points_to_an_mlflow_server_on_sqlite(bench, sqlite_server):
     by_hand(sqlite_server, sqlite_server.create_experiment("warm-up"), 1000)  # the server's first requests
-    rates = side_by_side(sqlite_server, {"ours": ours, "by hand": by_hand})
+    rates, _ = side_by_side(sqlite_server, {"ours": ours, "by hand": by_hand})
     bench.record(
         f"points to mlflow server on SQLite ({POINTS})",
         Result(
@@ -114,8 +151,13 @@ def test_points_to_the_team_server(bench, team_server):
     client = team_server.client()
     by_hand(client, client.create_experiment(f"warm-up-{time.time_ns()}"), 1000)
     one_at_a_time = {"ours, one request at a time": lambda c, e, n: ours(c, e, n, parallel=1)}
-    rates = side_by_side(client, {"ours": ours, **one_at_a_time, "by hand": by_hand})
+    assert team_server.server is not None and team_server.postgres is not None
+    meter = ServerCpu(team_server.server.process.pid, team_server.postgres.data)
+    rates, cpu = side_by_side(client, {"ours": ours, **one_at_a_time, "by hand": by_hand}, meter)
     parallel = os.environ.get("JUPYTER_EXP_PARALLEL_REQUESTS", "4")
+    cores = os.cpu_count() or 1
+    # all of this machine's cores given to the server (none to the client): the most any client could reach
+    ceiling = cores * 1000 / (cpu["by hand"] / 1000)
     bench.record(
         f"points to mlflow server on PostgreSQL ({POINTS})",
         Result(
@@ -123,7 +165,18 @@ def test_points_to_the_team_server(bench, team_server):
             rates["by hand"],
             "points/s",
             higher_is_better=True,
-            note=f"log() + close, {parallel} requests in flight, vs log_batch of 1,000; basic auth, 4 workers",
+            note=f"log() + close, {parallel} requests in flight, vs log_batch of 1,000; basic auth, 4 workers; "
+            f"the server's CPU per batch caps any client at {ceiling:,.0f} points/s on these {cores} cores "
+            f"({ceiling / rates['by hand']:.1f}x by hand)",
+        ),
+    )
+    bench.record(
+        "server CPU per 1,000 points on PostgreSQL",
+        Result(
+            cpu["ours"],
+            cpu["by hand"],
+            "ms",
+            note="mlflow server workers + PostgreSQL, ours (parallel) vs log_batch by hand: the same work",
         ),
     )
     bench.record(
