@@ -1,19 +1,25 @@
 """Is the tracking server there? One short request instead of MLflow's minute of HTTP retries.
 
 Only stores reached over HTTP are probed: a local store (SQLite, a folder) is opened directly and its
-errors are errors. Any HTTP answer, even 401 or 404, means the server is up; only a connection that
-cannot be made in time means it is away.
+errors are errors. Any HTTP answer, even 401 or 404, means the server is up. The server is away when no
+connection can be made within ``CONNECT_TIMEOUT_S`` (refused, no route, a host that does not answer), or
+when it takes the request and gives no answer within ``ANSWER_TIMEOUT_S`` (hung). A server that is only
+busy (8 kernels logging into it on two cores answer /health in seconds) is there: its run is created in
+the store, not journaled offline under a local id.
 """
 
 from __future__ import annotations
 
+import socket
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import urlsplit
 
 from .journal import strip_credentials
 
-PROBE_TIMEOUT_S = 1.0
+CONNECT_TIMEOUT_S = 1.0
+ANSWER_TIMEOUT_S = 10.0
 REMEMBER_UP_S = 30.0
 _up_until: dict[str, float] = {}
 
@@ -22,7 +28,25 @@ def is_remote(uri: str) -> bool:
     return uri.startswith(("http://", "https://"))
 
 
-def store_reachable(uri: str, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
+def _connects(url: str, timeout_s: float) -> bool:
+    """A TCP connection to the URL's host and port can be made in time (through a proxy when the
+    environment names one for it: then the proxy's answer decides)."""
+    parts = urlsplit(url)
+    if urllib.request.getproxies().get(parts.scheme) and not urllib.request.proxy_bypass(
+        parts.hostname or ""
+    ):
+        return True
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def store_reachable(
+    uri: str, connect_timeout_s: float = CONNECT_TIMEOUT_S, answer_timeout_s: float = ANSWER_TIMEOUT_S
+) -> bool:
     """Whether the store at ``uri`` answers; a server seen up is not asked again for half a minute."""
     if not is_remote(uri):
         return True
@@ -30,7 +54,9 @@ def store_reachable(uri: str, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
         return True
     url = strip_credentials(uri).rstrip("/") + "/health"
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s):
+        if not _connects(url, connect_timeout_s):
+            raise ConnectionError(url)
+        with urllib.request.urlopen(url, timeout=answer_timeout_s):
             pass
     except urllib.error.HTTPError:
         pass  # it answered

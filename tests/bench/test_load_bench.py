@@ -258,8 +258,12 @@ def test_kernels_tracking_at_once_against_the_deployment(bench, project, tmp_pat
     errors += [f"kernel thread {k} still running" for k, thread in enumerate(kernels) if thread.is_alive()]
     logged = {run_id: steps for load in loads for run_id, steps in load.runs}
     statuses, steps = stored(deployment, list(logged))
-    errors += [
-        f"run {r}: {statuses.get(r, 'not in the store')}" for r in logged if statuses.get(r) != "FINISHED"
+    errors += [  # a busy server is no outage: no run may go to the journal under a local id
+        f"run {r}: recorded offline, the store seemed away"
+        if r.startswith("offline-")
+        else f"run {r}: {statuses.get(r, 'not in the store')}"
+        for r in logged
+        if statuses.get(r) != "FINISHED"
     ]
     points_logged = sum(logged.values()) * len(METRICS)
     points_stored = sum(min(steps.get((r, key), 0), n) for r, n in logged.items() for key in METRICS)
