@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -28,14 +31,38 @@ def runs_made(source: str) -> int:
     return 1
 
 
+@dataclass(frozen=True)
+class Executed:
+    root: Path
+    notebook: Path
+    cells: list[Any]  # as executed, with their outputs
+    runs: list[Any]  # the store's runs right after the notebook ran
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Executed]:
+    """Each example run top to bottom once for the module (the quickstart's seed groups take a while)."""
+    done: dict[str, Executed] = {}
+
+    def run(example: Path) -> Executed:
+        if example.name not in done:
+            root = tmp_path_factory.mktemp(example.stem)
+            copy = root / example.name
+            shutil.copy(example, copy)
+            notebook = execute_notebook(copy, env=kernel_env(root), timeout=300)
+            done[example.name] = Executed(root, copy, list(notebook.cells), all_runs(store(root)))
+        return done[example.name]
+
+    return run
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_runs_and_records(example: Path, tmp_path: Path) -> None:
-    copy = tmp_path / example.name
-    shutil.copy(example, copy)
+def test_example_runs_and_records(example: Path, executed: Callable[[Path], Executed]) -> None:
+    ran = executed(example)
+    copy = ran.notebook
     tracked = [c for c in nbformat.read(copy, as_version=4).cells if c.source.startswith("%%track")]
-    executed = execute_notebook(copy, env=kernel_env(tmp_path), timeout=300)
-    assert all(o.output_type != "error" for c in executed.cells for o in c.get("outputs", []))
-    runs = all_runs(store(tmp_path))
+    assert all(o.output_type != "error" for c in ran.cells for o in c.get("outputs", []))
+    runs = ran.runs
     originals = [r for r in runs if "jupyter_exp.reproduced_from" not in r.data.tags]
     assert len(originals) == sum(runs_made(c.source) for c in tracked) > 0
     assert {r.info.status for r in runs} == {"FINISHED"}
@@ -54,15 +81,13 @@ def test_example_runs_and_records(example: Path, tmp_path: Path) -> None:
     assert reproductions == ["varied" if "--set" in words else "exact" for words in expected]
 
 
-def test_quickstart_reproduces_exactly_on_cpu(tmp_path: Path) -> None:
+def test_quickstart_reproduces_exactly_on_cpu(executed: Callable[[Path], Executed]) -> None:
     """The bar: the quickstart's last run (a config dict, an explicit seed, two tracked cells before it)
     replays in a fresh kernel with verdict exact."""
-    copy = tmp_path / "quickstart.ipynb"
-    shutil.copy(EXAMPLES[[p.name for p in EXAMPLES].index("quickstart.ipynb")], copy)
-    execute_notebook(copy, env=kernel_env(tmp_path), timeout=300)
-    last = all_runs(store(tmp_path))[-1]
+    ran = executed(EXAMPLES[[p.name for p in EXAMPLES].index("quickstart.ipynb")])
+    last = ran.runs[-1]
     result = reproduce_blocking(
-        last.info.run_id, resolve_store(JupyterExp(root=str(tmp_path))), ReproduceOptions()
+        last.info.run_id, resolve_store(JupyterExp(root=str(ran.root))), ReproduceOptions()
     )
     assert result.verdict.verdict == "exact", result.verdict.summary
     assert [m.key for m in result.verdict.metrics] == ["eval/accuracy", "train/loss"]
