@@ -141,6 +141,7 @@ def test_a_user_the_store_refuses_gets_one_line_and_nothing_runs(deployment: Dep
     journal = project.parent / "journal-bob"
     cases = [
         (bob, f"%%track --experiment {experiment}", ["PERMISSION_DENIED", "'bob'", "EDIT permission"]),
+        (bob, f"%%track --seeds 1,2 --experiment {experiment}", ["PERMISSION_DENIED", "'bob'"]),  # the parent
         (User("bob", "not-his-password"), "%%track", ["UNAUTHENTICATED", "MLFLOW_TRACKING_PASSWORD"]),
     ]
     for who, magic, expected in cases:
