@@ -78,6 +78,41 @@ def group_children(client: Any, parent_id: str) -> tuple[Any, list[Any]] | None:
     return parent, children
 
 
+@dataclass(frozen=True)
+class GroupPlan:
+    """What reproducing a group's parent replays: its finished children in seed order, and the rest."""
+
+    parent_id: str
+    name: str
+    children: list[Any]  # FINISHED child runs, in seed order
+    left_out: list[str]  # children not replayed and why
+
+    @property
+    def seeds(self) -> list[int]:
+        return [int(child.data.tags.get(schema.SEED, -1)) for child in self.children]
+
+    def result(self, reproductions: list[Any]) -> GroupReproduction:
+        return GroupReproduction(self.parent_id, self.name, self.seeds, reproductions, list(self.left_out))
+
+
+def plan_group(client: Any, parent_id: str) -> GroupPlan | None:
+    """None when ``parent_id`` is not a seed group's parent; a ReproduceError when none of its children
+    finished."""
+    found = group_children(client, parent_id)
+    if found is None:
+        return None
+    parent, children = found
+    left_out = [
+        f"seed {child.data.tags.get(schema.SEED)} not replayed ({child.info.status})"
+        for child in children
+        if child.info.status != schema.FINISHED
+    ]
+    finished = [c for c in children if c.info.status == schema.FINISHED]
+    if not finished:
+        raise ReproduceError(f"group {parent_id} has no finished child run to reproduce")
+    return GroupPlan(parent_id, parent.info.run_name or parent_id, finished, left_out)
+
+
 def reproduce_group(
     parent_id: str,
     location: StoreLocation,
@@ -91,20 +126,7 @@ def reproduce_group(
         client = client_for(location)
     except StoreError as error:
         raise ReproduceError(str(error)) from None
-    found = group_children(client, parent_id)
-    if found is None:
+    plan = plan_group(client, parent_id)
+    if plan is None:
         return None
-    parent, children = found
-    group = GroupReproduction(parent_id, parent.info.run_name or parent_id, [])
-    for child in children:
-        if child.info.status != schema.FINISHED:
-            group.left_out.append(
-                f"seed {child.data.tags.get(schema.SEED)} not replayed ({child.info.status})"
-            )
-    finished = [c for c in children if c.info.status == schema.FINISHED]
-    if not finished:
-        raise ReproduceError(f"group {parent_id} has no finished child run to reproduce")
-    for child in finished:
-        group.seeds.append(int(child.data.tags.get(schema.SEED, -1)))
-        group.reproductions.append(replay_one(child.info.run_id))
-    return group
+    return plan.result([replay_one(child.info.run_id) for child in plan.children])

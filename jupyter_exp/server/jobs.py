@@ -16,6 +16,7 @@ from ..capture.cell import parse_key_value
 from ..config import StoreLocation
 from ..errors import BadRequest, Conflict, NotFound
 from ..reproduce.errors import ReproduceError
+from ..reproduce.group import GroupPlan, plan_group
 from ..reproduce.plan import build_plan
 from ..reproduce.provenance import check_recorder
 from ..reproduce.record import load_record
@@ -121,18 +122,22 @@ class ReproductionJob:
 
 
 class _JobProgress(ReplayObserver):
-    def __init__(self, job: ReproductionJob) -> None:
-        self.job = job
+    """The job's progress in cells; a seed group's replay is ``parts`` replays of the same cells in turn
+    (``part`` is this one), counted as one bar."""
+
+    def __init__(self, job: ReproductionJob, part: int = 0, parts: int = 1, label: str = "") -> None:
+        self.job, self.part, self.parts, self.label = job, part, parts, label
 
     def planned(self, reproduction: Any) -> None:
         self.job.kernel = reproduction.kernel_name
-        self.job.total = len(reproduction.plan.steps)
+        self.job.total = len(reproduction.plan.steps) * self.parts
 
     def cell_started(self, index: int, total: int, step: Any) -> None:
-        self.job.done, self.job.total, self.job.current = index, total, step.label
+        self.job.done, self.job.total = self.part * total + index, total * self.parts
+        self.job.current = f"{self.label}{step.label}"
 
     def cell_finished(self, index: int, total: int, step: Any, result: CellResult) -> None:
-        self.job.done = index + 1
+        self.job.done = self.part * total + index + 1
 
 
 def check_request(location: StoreLocation, run_id: str, options: ReproduceOptions, launcher: Any) -> None:
@@ -147,6 +152,10 @@ def check_request(location: StoreLocation, run_id: str, options: ReproduceOption
         launcher.check(options.kernel_name)
 
 
+def _group_plan(location: StoreLocation, run_id: str) -> GroupPlan | None:
+    return plan_group(client_for(location), run_id)
+
+
 class ReproductionJobs:
     """The jobs this server started, newest first; the oldest ended ones are forgotten past a cap."""
 
@@ -156,9 +165,11 @@ class ReproductionJobs:
 
     async def start(self, body: Any, location: StoreLocation, launcher: KernelLauncher) -> ReproductionJob:
         run_id, options, texts = options_from(body)
-        await asyncio.to_thread(check_request, location, run_id, options, launcher)
+        group = await asyncio.to_thread(_group_plan, location, run_id)
+        first = group.children[0].info.run_id if group is not None else run_id  # the children share a cell
+        await asyncio.to_thread(check_request, location, first, options, launcher)
         job = ReproductionJob(run_id=run_id, kernel=options.kernel_name, overrides=texts)
-        job.task = asyncio.ensure_future(self._run(job, location, options, launcher))
+        job.task = asyncio.ensure_future(self._run(job, location, options, launcher, group))
         self._jobs[job.id] = job
         self._forget_old()
         return job
@@ -169,8 +180,12 @@ class ReproductionJobs:
         location: StoreLocation,
         options: ReproduceOptions,
         launcher: KernelLauncher,
+        group: GroupPlan | None = None,
     ) -> None:
         try:
+            if group is not None:
+                await self._run_group(job, location, options, launcher, group)
+                return
             reproduction = await reproduce(job.run_id, location, options, launcher, _JobProgress(job))
         except asyncio.CancelledError:
             job.end("cancelled")
@@ -185,6 +200,24 @@ class ReproductionJobs:
         job.reproduction_run_id = reproduction.run_id
         if reproduction.verdict is not None:
             job.verdict, job.summary = reproduction.verdict.verdict, reproduction.verdict.summary
+        job.end("finished")
+
+    async def _run_group(
+        self,
+        job: ReproductionJob,
+        location: StoreLocation,
+        options: ReproduceOptions,
+        launcher: KernelLauncher,
+        group: GroupPlan,
+    ) -> None:
+        """Each finished child replayed in seed order, as ``%reproduce`` of the parent does; the group's
+        verdict is the worst child's."""
+        reproductions = []
+        for part, (child, seed) in enumerate(zip(group.children, group.seeds, strict=True)):
+            progress = _JobProgress(job, part, len(group.children), f"seed {seed}: ")
+            reproductions.append(await reproduce(child.info.run_id, location, options, launcher, progress))
+        result = group.result(reproductions)
+        job.verdict, job.summary = result.verdict, result.summary
         job.end("finished")
 
     def get(self, job_id: str) -> ReproductionJob:

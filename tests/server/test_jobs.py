@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+from pathlib import Path
 
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from tests.kernel.conftest import all_runs
+
 from .conftest import JupyterExpAPI, wait_for
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 async def wait_until_ended(api: JupyterExpAPI, job_id: str, timeout: float = 240) -> dict:
@@ -119,3 +125,43 @@ async def test_another_users_run_needs_an_explicit_confirmation(api, seeded, jp_
         assert ended["state"] == "finished", ended
     finally:
         client.set_tag(run_id, "mlflow.user", recorder or "")
+
+
+async def test_a_seed_groups_parent_replays_every_child(api, seeded):
+    """The sidebar's Reproduce on a ``--seeds`` parent: each child replayed in seed order in one job, one
+    progress bar over all of them, the group's verdict (was: refused, the parent has no cell record)."""
+    sources = [
+        "%load_ext jupyter_exp",
+        "import random\nimport jupyter_exp",
+        "%%track --seeds 5,6 --name grp --quiet\nfor step in range(5):\n    jupyter_exp.log(step=step, x=random.random())",
+        "jupyter_exp.wait_for_runs(120)",
+    ]
+    notebook = seeded.root / "nb" / "group.ipynb"
+    record = (  # nbclient in a process of its own: its blocking client wants the event loop this test runs on
+        "import json, sys; from pathlib import Path; from tests.kernel.conftest import run_notebook; "
+        "run_notebook(Path(sys.argv[1]), json.loads(sys.argv[2]), Path(sys.argv[3]))"
+    )
+    recording = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", record, str(notebook), json.dumps(sources), str(seeded.root), cwd=REPO
+    )
+    assert await recording.wait() == 0
+    runs = all_runs(seeded.client)
+    parent = next(r for r in runs if r.info.run_name == "grp")
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert len(children) == 2
+
+    code, job = await api.post("reproductions", {"run_id": parent.info.run_id})
+    assert code == 202 and job["run_id"] == parent.info.run_id
+    ended = await wait_until_ended(api, job["id"])
+    assert ended["state"] == "finished" and ended["verdict"] == "exact", ended
+    assert ended["summary"] == "2 children replayed: 2 exact"
+    assert ended["progress"]["done"] == ended["progress"]["total"] > 2  # both replays' cells, one bar
+    reproduced = [
+        r
+        for r in all_runs(seeded.client)
+        if r.data.tags.get("jupyter_exp.reproduced_from") in {c.info.run_id for c in children}
+    ]
+    assert sorted(r.data.tags["jupyter_exp.reproduced_from"] for r in reproduced) == sorted(
+        c.info.run_id for c in children
+    )
+    assert {r.data.tags["jupyter_exp.reproduction.verdict"] for r in reproduced} == {"exact"}
