@@ -149,12 +149,13 @@ class HistoryMemo:
         self._found.update(zip(missing, read, strict=True))
 
 
-def memo_history(client: MlflowClient) -> HistoryMemo:
-    return HistoryMemo(client)
-
-
 def _series_key(client: MlflowClient, run_id: str, key: str, max_points: int) -> tuple[str, ...]:
     return (client.tracking_uri, run_id, key, str(max_points))
+
+
+def _kept(run: Any, cache_key: tuple[str, ...]) -> dict[str, Any] | None:
+    """What the cache holds for an ended run (a running one's series and record may still change)."""
+    return SERIES_CACHE.get(cache_key) if run.info.status in ENDED else None
 
 
 def series(
@@ -168,9 +169,9 @@ def series(
 
     run_id = run.info.run_id
     cache_key = _series_key(client, run_id, key, max_points)
-    if run.info.status in ENDED and (cached := SERIES_CACHE.get(cache_key)) is not None:
+    if (cached := _kept(run, cache_key)) is not None:
         return cached
-    steps, values = (history or memo_history(client))(run_id, key)
+    steps, values = (history or HistoryMemo(client))(run_id, key)
     step_array, value_array = np.asarray(steps, dtype=np.int64), np.asarray(values, dtype=float)  # None: NaN
     usable = np.isfinite(value_array)
     if not usable.all():
@@ -229,11 +230,10 @@ def cell_sources(client: MlflowClient, runs: Sequence[Any]) -> list[str | None]:
 
     def read(run: Any) -> str | None:
         cache_key = (client.tracking_uri, run.info.run_id, CELL_ARTIFACT)
-        ended = run.info.status in ENDED
-        if ended and (cached := SERIES_CACHE.get(cache_key)) is not None:
+        if (cached := _kept(run, cache_key)) is not None:
             return str(cached["source"])
         source = read_artifact(client, run.info.run_id, CELL_ARTIFACT, run.info.artifact_uri)
-        if ended and source is not None:
+        if run.info.status in ENDED and source is not None:
             SERIES_CACHE.put(cache_key, {"source": source})
         return source
 
@@ -258,17 +258,14 @@ def compare_runs(
 
     metric_keys = _ordered_keys(set().union(*(r.data.metrics for r in runs)))
     final = {k: [finite(r.data.metrics.get(k)) for r in runs] for k in metric_keys}
-    history = memo_history(client)
+    history = HistoryMemo(client)
     history.prefetch(  # what no cached curve holds yet (a reopened comparison reads nothing)
         [
             (run.info.run_id, key)
             for run in runs
             for key in run.data.metrics
             if not key.startswith(SYSTEM_PREFIX)
-            and not (
-                run.info.status in ENDED
-                and SERIES_CACHE.get(_series_key(client, run.info.run_id, key, max_points))
-            )
+            and _kept(run, _series_key(client, run.info.run_id, key, max_points)) is None
         ]
     )
     curves = {
@@ -314,7 +311,7 @@ def band(
     ended = all(run.info.status in ENDED for run in runs)
     if ended and (cached := SERIES_CACHE.get(cache_key)) is not None:
         return cached
-    history = history or memo_history(client)
+    history = history or HistoryMemo(client)
     read = [_history_arrays(history, run.info.run_id, key) for run in runs if key in run.data.metrics]
     if read and len(read) > 1 and all(np.array_equal(s, read[0][0]) for s, _ in read):
         unique, stacked = read[0][0], np.vstack([v for _, v in read])  # the usual case: the same steps
@@ -398,7 +395,7 @@ def side_curves(
 ) -> dict[str, list[dict[str, Any]]]:
     """Each side's curve per metric: a group's mean ± sd band, a single run's own series (no band)."""
     check_max_points(max_points)
-    history = memo_history(client)
+    history = HistoryMemo(client)
     curves: dict[str, list[dict[str, Any]]] = {}
     for key in keys:
         found = []
