@@ -258,7 +258,7 @@ def plan_text(reproduction: Any) -> str:
 
     parts = [
         f"Reproducing {reproduction.original.name} ({reproduction.original_id}) in kernel {reproduction.kernel_name!r}",
-        f"The run was {provenance(reproduction.original).describe()}",
+        f"The run was {provenance(reproduction.original.run, reproduction.original.environment).describe()}",
     ]
     if reproduction.drift:
         parts.append("Drift:\n" + _table([d.row() for d in reproduction.drift], ("what", "recorded", "now")))

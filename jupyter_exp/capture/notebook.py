@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import generators, import_states
+from . import generators, import_states, rng_codec
 from .seeds import global_rng_states
 
 SESSION_ENV = "JPY_SESSION_NAME"
@@ -94,6 +93,16 @@ class HistoryEntry:
     seed: int | None = None  # set when the entry is a %%track cell that applied a seed
     deterministic: bool = False
     rng_states: dict[str, Any] = field(default_factory=dict, repr=False)
+    _rng_json: str | None = field(default=None, repr=False, compare=False)
+
+    def rng_json(self) -> str:
+        """The states as ``rng_codec`` JSON; kept once the cell has ended (its states no longer change)."""
+        if self._rng_json is not None:
+            return self._rng_json
+        text = rng_codec.dumps(self.rng_states)
+        if self.success is not None:
+            self._rng_json = text
+        return text
 
     def public(self) -> dict[str, Any]:
         """The ``history.json`` entry; ``seed``/``deterministic`` only on tracked cells that set them."""
@@ -174,7 +183,8 @@ class ExecutionHistory:
     def public(self) -> list[dict[str, Any]]:
         return [entry.public() for entry in self.entries]
 
-    def rng_by_execution_count(self) -> dict[int, bytes]:
-        """``rng_history.pkl``: each entry's states pickled on their own, so that a replay unpickles
-        (and imports numpy or torch for) only the states of the cell it is about to run."""
-        return {e.execution_count: pickle.dumps(e.rng_states) for e in self.entries if e.rng_states}
+    def rng_history_json(self) -> str:
+        """``rng_history.json``: each entry's states by execution count (``rng_codec``), encoded once per
+        entry, so that a replay decodes (and imports numpy or torch for) only the cell it is about to run."""
+        parts = (f'"{e.execution_count}":{e.rng_json()}' for e in self.entries if e.rng_states)
+        return f'{{"format":{rng_codec.FORMAT},"states":{{{",".join(parts)}}}}}'

@@ -148,6 +148,13 @@ def restore_rng_states(states: dict[str, Any]) -> None:
     if "torch" in states:
         import torch
 
-        torch.set_rng_state(states["torch"])
+        torch.set_rng_state(_byte_tensor(torch, states["torch"]))
         if "torch_cuda" in states and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(states["torch_cuda"])
+            torch.cuda.set_rng_state_all([_byte_tensor(torch, state) for state in states["torch_cuda"]])
+
+
+def _byte_tensor(torch: Any, state: Any) -> Any:
+    """torch's state as the byte tensor it takes: recorded states are read back as bytes (rng_codec)."""
+    if isinstance(state, (bytes, bytearray)):
+        return torch.frombuffer(bytearray(state), dtype=torch.uint8)
+    return state

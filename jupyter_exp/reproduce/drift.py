@@ -139,10 +139,18 @@ def inputs_drift(record: RunRecord, root: Path) -> list[Drift]:
         inputs = json.loads(record.text(schema.INPUTS) or "[]")
     except ValueError:
         return [Drift("input", schema.INPUTS, "corrupt: inputs not checked")]
-    found = []
+    if not isinstance(inputs, list):
+        return [Drift("input", schema.INPUTS, "corrupt: inputs not checked")]
+    found, base = [], root.resolve()
     for item in inputs:
-        path = root / item["path"]
-        recorded = f"{item['path']} ({item['size']} bytes)"
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            found.append(Drift("input", schema.INPUTS, "corrupt entry: not checked"))
+            continue
+        path = (base / item["path"]).resolve()
+        recorded = f"{item['path']} ({item.get('size')} bytes)"
+        if not path.is_relative_to(base):  # a record never makes us read files outside the project
+            found.append(Drift("input", recorded, "outside the project: not checked"))
+            continue
         if not path.is_file():
             found.append(Drift("input", recorded, "vanished"))
             continue

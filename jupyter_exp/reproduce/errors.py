@@ -19,6 +19,10 @@ class RecordIncomplete(ReproduceError):
     """The run exists but lacks what a replay needs (e.g. recorded by plain MLflow), or it is corrupt."""
 
 
+class LegacyRecord(RecordIncomplete):
+    """The run keeps generator states in the old pickle format, which is never loaded."""
+
+
 class KernelSpecMissing(ReproduceError):
     """The requested kernelspec is not installed."""
 

@@ -6,10 +6,8 @@ them, as they were imported at that point of the original session.
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import json
-import pickle
 import re
 import subprocess
 import sys
@@ -18,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import _active
-from ..capture import generators, import_states
+from ..capture import generators, import_states, rng_codec
 from ..capture.notebook import OBJECTS_KEY
 from ..capture.seeds import restore_rng_states
 
@@ -26,8 +24,12 @@ _armed: Any = None  # the import-time restorer for the cell about to run
 
 
 def decode_states(encoded: str) -> dict[str, Any]:
-    """States travel inline as base64 pickles, so that remote kernels need no access to our files."""
-    return pickle.loads(base64.b64decode(encoded))
+    """States travel inline as ``rng_codec`` JSON (remote kernels need no access to our files), decoded
+    with its shape check: never a pickle."""
+    states = rng_codec.loads(encoded)
+    if not isinstance(states, dict):
+        raise rng_codec.StateFormatError("generator states that are not a dict")
+    return states
 
 
 def set_path(namespace: dict[str, Any], dotted: str, value: Any) -> None:

@@ -1,18 +1,19 @@
 """Who recorded a run, where and when: reproducing it runs the code they recorded.
 
-``mlflow.user`` is only advisory (anyone who can write to the store can set it), so this is a guard
-against running somebody else's code by mistake, not a security boundary.
+``mlflow.user`` is only advisory (anyone who can write to the store can set it): this guard keeps a user
+from running somebody else's code by mistake. What makes reading a hostile record safe is elsewhere: the
+record is read as data only (JSON with shape checks, never a pickle) and nothing of it runs before a yes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from .. import record_schema as schema
 from ..tracking.identity import store_user
 from .errors import ReproduceError
-from .record import RunRecord
 
 
 class ForeignRecord(ReproduceError):
@@ -37,20 +38,27 @@ def current_user() -> str | None:
     return store_user()
 
 
-def provenance(record: RunRecord) -> Provenance:
-    tags = record.tags
-    host = tags.get(schema.KERNEL_HOST) or record.environment.get("hostname")
-    started = datetime.fromtimestamp(record.run.info.start_time / 1000, tz=timezone.utc)
+def provenance(run: Any, environment: dict[str, Any] | None = None) -> Provenance:
+    """Who recorded MLflow run ``run``, from its tags (and the record's environment when downloaded)."""
+    tags = run.data.tags
+    host = tags.get(schema.KERNEL_HOST) or (environment or {}).get("hostname")
+    started = datetime.fromtimestamp((run.info.start_time or 0) / 1000, tz=timezone.utc)
     return Provenance(tags.get(schema.USER), host, started.isoformat(timespec="seconds"))
 
 
-def check_recorder(record: RunRecord, confirmed: bool) -> None:
-    """Refuse to replay another user's recorded code unless ``confirmed``."""
-    origin = provenance(record)
-    if confirmed or origin.user is None or origin.user == current_user():
+def check_recorder(run: Any, confirmed: bool) -> None:
+    """Refuse to replay code recorded by anyone but the current user unless ``confirmed``.
+
+    Called on the run alone, before any artifact of its record is downloaded. A run whose recorder is
+    missing or unreadable (the tag deleted, or no current user to compare with) counts as someone else's.
+    """
+    if confirmed:
+        return
+    origin, me = provenance(run), current_user()
+    if origin.user and me and origin.user == me:
         return
     raise ForeignRecord(
-        f"run {record.run_id} was {origin.describe()}: reproducing it runs their recorded code. "
+        f"run {run.info.run_id} was {origin.describe()}: reproducing it runs their recorded code. "
         "Look at it first (--dry-run shows every cell that would run), then confirm with --yes "
         "(confirm_foreign in a REST request)"
     )

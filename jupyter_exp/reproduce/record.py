@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import pickle
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +14,10 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from .. import record_schema as schema
+from ..capture import rng_codec
 from ..capture.outputs import FIGURE_DIR
 from ..capture.seeds import parse_settings
-from .errors import RecordIncomplete, RecordNotFound
+from .errors import LegacyRecord, RecordIncomplete, RecordNotFound
 from .verify import Produced
 
 ARTIFACT_DIR = schema.ARTIFACT_DIR
@@ -33,7 +32,7 @@ class RunRecord:
     outputs: dict[str, Any] | None = None
     config: dict[str, Any] = field(default_factory=dict)
     environment: dict[str, Any] = field(default_factory=dict)
-    rng_history: dict[int, Any] = field(default_factory=dict)  # execution count -> pickled states
+    rng_history: dict[int, str] = field(default_factory=dict)  # execution count -> states (rng_codec JSON)
 
     @property
     def run_id(self) -> str:
@@ -63,13 +62,8 @@ class RunRecord:
         return parse_settings(self.tags.get(schema.DETERMINISM, ""))
 
     def rng_states(self, execution_count: int) -> str | None:
-        """The states recorded before that history entry, as the base64 pickle a replay kernel takes."""
-        states = self.rng_history.get(execution_count)
-        if not states:
-            return None
-        if not isinstance(states, bytes):  # records written before states were pickled one by one
-            states = pickle.dumps(states)
-        return base64.b64encode(states).decode("ascii")
+        """The states recorded before that history entry, as the ``rng_codec`` JSON a replay kernel takes."""
+        return self.rng_history.get(execution_count)
 
     def text(self, name: str) -> str | None:
         path = self.files / name
@@ -91,13 +85,20 @@ def _json(path: Path, run_id: str) -> Any:
         raise RecordIncomplete(f"run {run_id}: {ARTIFACT_DIR}/{path.name} is corrupt ({error})") from None
 
 
-def load_record(client: MlflowClient, run_id: str, workdir: Path | None = None) -> RunRecord:
-    """Fetch run ``run_id`` and its ``jupyter_exp/`` artifacts; a one-line error when it cannot replay."""
+def fetch_run(client: MlflowClient, run_id: str) -> Any:
+    """The run itself, tags included, and nothing of its artifacts: who recorded it is checked on this,
+    before anything of the record is downloaded."""
     run_id = run_id.strip()
     try:
-        run = client.get_run(run_id)
+        return client.get_run(run_id)
     except MlflowException:
         raise RecordNotFound(f"no run with id {run_id!r} in {client.tracking_uri}") from None
+
+
+def load_record(client: MlflowClient, run: Any, workdir: Path | None = None) -> RunRecord:
+    """Download ``run``'s ``jupyter_exp/`` artifacts (``fetch_run``) and read them as data: JSON with a
+    shape check, never a pickle; a one-line error when the run cannot be replayed."""
+    run_id = run.info.run_id
     files = Path(workdir or tempfile.mkdtemp(prefix="jupyter-exp-record-"))
     try:
         listed = {Path(a.path).name for a in client.list_artifacts(run_id, ARTIFACT_DIR)}
@@ -111,6 +112,12 @@ def load_record(client: MlflowClient, run_id: str, workdir: Path | None = None) 
         raise RecordIncomplete(
             f"run {run_id} has no {ARTIFACT_DIR}/{schema.HISTORY}: it was not recorded by %%track "
             "(e.g. by plain MLflow), so there is nothing to replay"
+        )
+    if schema.LEGACY_RNG_HISTORY in listed and schema.RNG_HISTORY not in listed:
+        raise LegacyRecord(
+            f"run {run_id} keeps its generator states as a pickle ({ARTIFACT_DIR}/{schema.LEGACY_RNG_HISTORY}, "
+            "written by an earlier jupyter-exp), which is never loaded because loading one can run code: "
+            "run the cell again to record a run that can be reproduced"
         )
     try:
         local = Path(client.download_artifacts(run_id, ARTIFACT_DIR, str(files)))
@@ -132,14 +139,26 @@ def load_record(client: MlflowClient, run_id: str, workdir: Path | None = None) 
         if (local / name).exists():
             setattr(record, attribute, _json(local / name, run_id))
     if (local / schema.RNG_HISTORY).exists():
-        try:
-            with open(local / schema.RNG_HISTORY, "rb") as handle:
-                record.rng_history = pickle.load(handle)
-        except Exception as error:
-            raise RecordIncomplete(
-                f"run {run_id}: {ARTIFACT_DIR}/{schema.RNG_HISTORY} is corrupt ({type(error).__name__}: {error})"
-            ) from None
+        record.rng_history = _rng_history(_json(local / schema.RNG_HISTORY, run_id), run_id)
     return record
+
+
+def _rng_history(document: Any, run_id: str) -> dict[int, str]:
+    """``rng_history.json`` checked entry by entry: execution count -> that entry's states as JSON text."""
+    where = f"run {run_id}: {ARTIFACT_DIR}/{schema.RNG_HISTORY}"
+    if not isinstance(document, dict) or document.get("format") != rng_codec.FORMAT:
+        raise RecordIncomplete(f"{where} is not generator states of format {rng_codec.FORMAT}")
+    states = document.get("states")
+    if not isinstance(states, dict):
+        raise RecordIncomplete(f"{where} is corrupt (no states)")
+    history = {}
+    for count, entry in states.items():
+        try:
+            rng_codec.decode(entry)  # the shape check; the replay kernel decodes it again to use it
+            history[int(count)] = json.dumps(entry, separators=(",", ":"))
+        except (rng_codec.StateFormatError, ValueError) as error:
+            raise RecordIncomplete(f"{where} is corrupt at entry {count!r} ({error})") from None
+    return history
 
 
 def _local_artifact_dir(artifact_uri: str | None) -> Path | None:

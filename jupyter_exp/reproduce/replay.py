@@ -41,7 +41,7 @@ from .observer import ReplayObserver
 from .outcome import ReproductionOutcome
 from .plan import ReplayStep, build_plan, vary_seed
 from .provenance import check_recorder
-from .record import RunRecord, load_record
+from .record import RunRecord, fetch_run, load_record
 from .replay_kernel import KernelLauncher, LocalKernelLauncher, ReplayKernel
 from .reproduction import ReproduceOptions, Reproduction
 from .worktree import recorded_worktree
@@ -95,13 +95,22 @@ class Replayer:
         try:  # store and git work runs on threads: a server's event loop must not wait on it
             reproduction, notebook = await asyncio.to_thread(self._prepare, client, workdir)
             outcome = ReproductionOutcome(client, reproduction)
+            if self.options.dry_run:  # what would run, read as data: no kernel, no checkout
+                reproduction.drift += await asyncio.to_thread(
+                    inputs_drift, reproduction.original, self.location.root
+                )
+                reproduction.drift.append(
+                    Drift("packages", "recorded", "not compared: a dry run starts no kernel")
+                )
+                self.observer.planned(reproduction)
+                reproduction.duration_s = time.perf_counter() - started
+                return reproduction
             with self._replay_root(reproduction.original) as root:
                 replayed_notebook = self._replayed_notebook(reproduction.original, notebook, root)
                 reproduction.drift += await asyncio.to_thread(inputs_drift, reproduction.original, root)
                 await self._replay(outcome, root, replayed_notebook)
             reproduction.duration_s = time.perf_counter() - started
-            if not self.options.dry_run:
-                await asyncio.to_thread(outcome.write_verdict)
+            await asyncio.to_thread(outcome.write_verdict)
             return reproduction
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -146,9 +155,10 @@ class Replayer:
     def _prepare(self, client: MlflowClient, workdir: Path) -> tuple[Reproduction, Path | None]:
         """Read the record, choose the kernel, plan the replay and list what drifted since the run."""
         options, root = self.options, self.location.root
-        record = load_record(client, self.run_id, workdir)
-        if not options.dry_run:
-            check_recorder(record, options.confirmed)
+        run = fetch_run(client, self.run_id)
+        if not options.dry_run:  # a dry run reads the record as data and starts no kernel
+            check_recorder(run, options.confirmed)
+        record = load_record(client, run, workdir)
         kernel_name, kernel_drift = self._choose_kernel(record)
         plan = build_plan(record, options.sets)
         if options.deterministic:
@@ -241,8 +251,7 @@ class Replayer:
             yield kernel
         finally:
             await kernel.shutdown()
-            if not self.options.dry_run:
-                await asyncio.to_thread(outcome.end_running, schema.KILLED)
+            await asyncio.to_thread(outcome.end_running, schema.KILLED)
 
     async def _replay(self, outcome: ReproductionOutcome, root: Path, notebook: Path | None) -> None:
         reproduction = outcome.reproduction
@@ -251,8 +260,6 @@ class Replayer:
                 found = await self._probe(kernel, reproduction.kernel_name)
                 reproduction.drift += environment_drift(reproduction.original, found)
                 self.observer.planned(reproduction)
-                if self.options.dry_run:
-                    return
                 await kernel.execute('get_ipython().run_line_magic("load_ext", "jupyter_exp")', silent=True)
                 await self._replay_steps(outcome, kernel)
         except (KernelDied, TimeoutError) as error:
@@ -348,11 +355,14 @@ class Replayer:
 
 
 def _notebook(record: RunRecord, root: Path) -> Path | None:
+    """The recorded notebook's path, resolved under the project root; ``None`` for a path that leads
+    elsewhere (absolute outside the root, or through ``..``): a record never chooses where a kernel runs."""
     name = record.tags.get(schema.SOURCE_NAME)
     if not name:
         return None
-    path = Path(name)
-    return path if path.is_absolute() else root / path
+    base = root.resolve()
+    path = (base / name).resolve()  # an absolute name replaces base here, and is checked like the rest
+    return path if path.is_relative_to(base) and path != base else None
 
 
 async def reproduce(

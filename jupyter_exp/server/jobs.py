@@ -19,7 +19,7 @@ from ..reproduce.errors import ReproduceError
 from ..reproduce.group import GroupPlan, plan_group
 from ..reproduce.plan import build_plan
 from ..reproduce.provenance import check_recorder
-from ..reproduce.record import load_record
+from ..reproduce.record import fetch_run, load_record
 from ..reproduce.replay import ReplayObserver, ReproduceOptions, reproduce
 from ..reproduce.replay_kernel import CellResult, KernelLauncher
 from ..tracking.store import client_for
@@ -144,10 +144,10 @@ def check_request(location: StoreLocation, run_id: str, options: ReproduceOption
     """Everything that would fail before a kernel starts: unknown run, incomplete record, bad
     override, missing kernelspec. Raises ``ReproduceError`` subclasses."""
     client = client_for(location)
+    run = fetch_run(client, run_id)
+    check_recorder(run, options.confirmed)  # before anything of the record is downloaded
     with tempfile.TemporaryDirectory(prefix="jupyter-exp-check-") as folder:
-        record = load_record(client, run_id, Path(folder))
-        check_recorder(record, options.confirmed)
-        build_plan(record, options.sets)
+        build_plan(load_record(client, run, Path(folder)), options.sets)
     if options.kernel_name:
         launcher.check(options.kernel_name)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import pickle
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from .. import _active
 from .. import record_schema as schema
 from .._version import __version__
 from ..capture import cell as cell_capture
-from ..capture import environment, kernel, seeds
+from ..capture import environment, kernel, rng_codec, seeds
 from ..capture.git import capture_git, git_state_note
 from ..capture.hidden_state import hidden_state
 from ..capture.inputs import with_hashes
@@ -127,9 +126,9 @@ class CellRecord:
         recorder.entry.merge("params.json", cell.params)
         recorder.stage_text(schema.CELL, cell.raw_cell)
         recorder.stage_json(schema.CONFIG, cell_capture.config_document(self.config))
-        recorder.stage_bytes(schema.RNG_STATE, pickle.dumps(rng_state))
+        recorder.stage_text(schema.RNG_STATE, rng_codec.dumps(rng_state))
         if cell.history is not None:
-            recorder.stage_bytes(schema.RNG_HISTORY, pickle.dumps(cell.history.rng_by_execution_count()))
+            recorder.stage_text(schema.RNG_HISTORY, cell.history.rng_history_json())
 
     def capture_in_background(self) -> threading.Thread:
         """Start the slow part of the record on a thread of its own, overlapping the user's code."""

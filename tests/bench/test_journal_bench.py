@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import pickle
 import random
 import statistics
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from mlflow import MlflowClient
 
+from jupyter_exp.capture import rng_codec
 from jupyter_exp.tracking.journal import EntryMeta, JournalEntry
 from jupyter_exp.tracking.metrics import MetricWriter
 
@@ -20,7 +20,9 @@ from .harness import Result, median_time, size
 
 def test_journal_writes_per_tracked_cell(bench, tmp_path: Path):
     root = tmp_path / "journal"
-    history_states = {n: pickle.dumps(random.getstate()) for n in range(50)}  # a 50-cell session's RNG states
+    history_states = {
+        str(n): rng_codec.encode(random.getstate()) for n in range(50)
+    }  # a 50-cell session's RNG states
     history = [
         {"execution_count": n, "cell_id": f"c{n}", "source": "x = 1\n" * 20, "success": True}
         for n in range(50)
@@ -38,7 +40,7 @@ def test_journal_writes_per_tracked_cell(bench, tmp_path: Path):
         entry.merge("params.json", {f"p{i}": str(i) for i in range(20)})
         entry.stage("cell.py", b"%%track\nx = 1\n" * 10)
         entry.stage("config.json", json.dumps({"lr": 0.1}).encode())
-        entry.stage("rng_history.pkl", pickle.dumps(history_states))
+        entry.stage("rng_history.json", json.dumps(history_states).encode())
         before_cell = time.perf_counter() - start
         writer = MetricWriter(lambda batch: None, flush_interval_s=3600, spool=entry)
         for step in range(points_per_cell):

@@ -16,7 +16,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.reproduce.kernel_run import execute_notebook
 from jupyter_exp.reproduce.plan import ReplayStep, build_plan
-from jupyter_exp.reproduce.record import load_record
+from jupyter_exp.reproduce.record import fetch_run, load_record
 from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce_blocking
 from tests.kernel.conftest import all_runs, init_repo, kernel_env, store
 
@@ -68,7 +68,9 @@ def test_reproduce_against_nbclient(bench, tmp_path):
 
     if not SMOKE:
         ours()  # warm: MLflow imported and the store open, as in the kernel where %reproduce is typed
-    steps = build_plan(load_record(store(tmp_path), original.info.run_id, tmp_path / "record")).steps
+    steps = build_plan(
+        load_record(store(tmp_path), fetch_run(store(tmp_path), original.info.run_id), tmp_path / "record")
+    ).steps
     as_recorded = nbclient_run(
         tmp_path, tmp_path / "as-recorded", ["%load_ext jupyter_exp", *(s.source for s in steps)]
     )

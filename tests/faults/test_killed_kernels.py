@@ -116,7 +116,7 @@ def test_a_kernel_killed_right_after_its_cell_is_completed_by_sync(project: Path
     assert run.data.params["lr"] == "0.1"
     assert stored_points(client, run.info.run_id) == POINTS  # none lost, none twice
     assert "system/wall_time_s" in run.data.metrics
-    for name in ("cell.py", "history.json", "outputs.json", "config.json", "rng_history.pkl"):
+    for name in ("cell.py", "history.json", "outputs.json", "config.json", "rng_history.json"):
         assert artifact(client, run.info.run_id, name).stat().st_size > 0
     if fails:
         assert "diverged at the end" in artifact(client, run.info.run_id, "traceback.txt").read_text()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import nbformat
 import pytest
 
+from jupyter_exp.capture import rng_codec
 from tests.deploy.harness import deploy_mode
 
 from .conftest import all_runs, artifact, artifact_json, git, make_project, run_notebook, store, texts
@@ -121,7 +121,9 @@ def test_the_seed_was_applied_and_rng_state_saved(record: dict[str, Any]) -> Non
     expected = random.Random(123)
     draws = [expected.random() for _ in range(3)]
     assert f"draws {draws}" in texts(record["executed"].cells[2])
-    states = pickle.loads(artifact(record["client"], record["run"].info.run_id, "rng_state.pkl").read_bytes())
+    states = rng_codec.loads(
+        artifact(record["client"], record["run"].info.run_id, "rng_state.json").read_text()
+    )
     assert states["random"] == random.Random(123).getstate()
     assert "numpy" in states
 
@@ -136,9 +138,12 @@ def test_cell_and_history_artifacts(record: dict[str, Any]) -> None:
     counts = [h["execution_count"] for h in history]
     assert counts == sorted(counts) and len(set(counts)) == 3
     assert "seed" not in history[1] and history[2]["seed"] == 123  # what a replay of the cell applies
-    rng_history = pickle.loads(artifact(client, run_id, "rng_history.pkl").read_bytes())
-    assert set(rng_history) == set(counts[1:])  # none for the cell that loaded the extension
-    assert pickle.loads(rng_history[counts[2]])["random"] != random.Random(123).getstate()
+    rng_history = artifact_json(client, run_id, "rng_history.json")
+    assert rng_history["format"] == rng_codec.FORMAT
+    states = {int(count): rng_codec.decode(entry) for count, entry in rng_history["states"].items()}
+    assert set(states) == set(counts[1:])  # none for the cell that loaded the extension
+    assert states[counts[2]]["random"] != random.Random(123).getstate()
+    assert isinstance(states[counts[2]]["random"], tuple)  # random.setstate takes it as it is
 
 
 def test_notebook_snapshot_is_in_sync(record: dict[str, Any]) -> None:
@@ -191,8 +196,8 @@ def test_artifacts_are_readable_with_stock_mlflow(record: dict[str, Any]) -> Non
         "history.json",
         "notebook.ipynb",
         "config.json",
-        "rng_state.pkl",
-        "rng_history.pkl",
+        "rng_state.json",
+        "rng_history.json",
         "environment.json",
         "requirements.txt",
         "git.diff",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import pickle
 import random
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from jupyter_exp.capture import rng_codec
 from jupyter_exp.reproduce.errors import OverrideError
 from jupyter_exp.reproduce.plan import build_plan
 from jupyter_exp.reproduce.record import RunRecord
@@ -23,7 +22,7 @@ def record(history: list[dict[str, Any]], config: dict[str, Any] | None = None, 
         info=SimpleNamespace(run_id="r1", run_name="t-1", experiment_id="1"),
         data=SimpleNamespace(tags={"jupyter_exp.seed": "5", **tags}),
     )
-    states = {e["execution_count"]: pickle.dumps({"random": random.getstate()}) for e in history[1:]}
+    states = {e["execution_count"]: rng_codec.dumps({"random": random.getstate()}) for e in history[1:]}
     return RunRecord(
         run=run, history=history, files=Path("/nonexistent"), config=config or {}, rng_history=states
     )
@@ -119,8 +118,8 @@ def test_bad_set_is_one_clear_error(sets: dict[str, Any], message: str) -> None:
         build_plan(record(HISTORY, CONFIG), sets)
 
 
-def test_recorded_states_travel_as_base64_pickles() -> None:
+def test_recorded_states_travel_as_checked_json() -> None:
     source = record(HISTORY, CONFIG)
-    decoded = pickle.loads(base64.b64decode(source.rng_states(2)))
+    decoded = rng_codec.loads(source.rng_states(2))
     assert decoded["random"] == random.getstate()
     assert source.rng_states(1) is None
