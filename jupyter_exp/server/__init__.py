@@ -3,12 +3,13 @@ the runs of dead kernels (``JupyterExpApp``, configured as ``c.JupyterExpApp.*``
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float
+from traitlets import Float, Int, TraitError, validate
 
 from ..config import ROOT_ENV
 
@@ -29,6 +30,23 @@ class JupyterExpApp(ExtensionApp):
         help="A RUNNING run whose heartbeat is older than this, of a kernel this server does not run, "
         "is ended (completed from the journal, else KILLED).",
     ).tag(config=True)
+
+    snapshot_max_mb = Float(
+        50.0,
+        help="Largest notebook snapshot (MB) that Open snapshot serves; a larger one is refused (413), "
+        "never parsed on the server.",
+    ).tag(config=True)
+    snapshot_slots = Int(2, help="Notebook snapshots parsed at the same time (each in a child process).").tag(
+        config=True
+    )
+
+    @validate("snapshot_max_mb", "snapshot_slots")
+    def _positive(self, proposal: Any) -> Any:
+        if proposal["value"] <= 0:
+            raise TraitError(
+                f"JupyterExpApp.{proposal['trait'].name} must be positive, got {proposal['value']}"
+            )
+        return proposal["value"]
 
     def initialize_settings(self) -> None:
         from ..config import JupyterExp, resolve_store
@@ -65,6 +83,8 @@ class JupyterExpApp(ExtensionApp):
             jupyter_exp_clients=clients,
             jupyter_exp_jobs=self.jobs,
             jupyter_exp_reaper=self.reaper,
+            jupyter_exp_snapshot_max_mb=self.snapshot_max_mb,
+            jupyter_exp_snapshot_slots=asyncio.Semaphore(self.snapshot_slots),
         )
         self.reaper.start(getattr(server, "event_logger", None))
         self.log.info("jupyter-exp: tracking root %s", os.environ[ROOT_ENV])

@@ -13,8 +13,10 @@ import base64
 import binascii
 import json
 import re
+import tempfile
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import tornado
@@ -29,17 +31,18 @@ from .._version import __version__
 from ..capture.secrets import redact_text
 from ..config import JupyterExp, StoreLocation, resolve_store
 from ..errors import JupyterExpError, StoreFailure
-from ..listing import QueryError, RunQuery, get_run, list_runs, run_detail, ui_url, user_filter
-from ..reproduce.record import ARTIFACT_DIR, read_artifact
+from ..listing import QueryError, RunQuery, list_runs, run_detail, ui_url, user_filter
 from ..reproduce.replay_kernel import ServerKernelLauncher
 from ..run_compare import compare_runs, run_series
 from ..tracking.store import client_for
 from .jobs import ReproductionJobs
+from .snapshot import DEFAULT_MAX_MB, locate_snapshot, write_untrusted
 
 T = TypeVar("T")
 RUN_ID = r"(?P<run_id>[^/]+)"
 JOB_ID = r"(?P<job_id>[0-9a-f]+)"
 AUTH_RESOURCE = "jupyter_exp"
+SNAPSHOT_CHUNK = 1 << 20
 SQLITE_INTEGERS = range(-(2**63), 2**63)
 _INTEGER = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|(?<![\w.])-?\d+(?![\w.])")
 
@@ -241,21 +244,31 @@ class MetricsHandler(BaseHandler):
 
 
 class SnapshotHandler(BaseHandler):
+    """The run's recorded notebook, every cell untrusted, at most ``c.JupyterExpApp.snapshot_max_mb``
+    (413 above), parsed in a child process (server/snapshot.py) and streamed from a file."""
+
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
-        def snapshot(client: MlflowClient) -> str | None:
-            run = get_run(client, run_id)  # 404 for an unknown run
-            return read_artifact(client, run_id, f"{ARTIFACT_DIR}/notebook.ipynb", run.info.artifact_uri)
-
-        text = await self.in_thread(snapshot)
-        if text is None:
-            raise tornado.web.HTTPError(404, f"run {run_id} has no notebook snapshot")
-        try:
-            document = json.loads(text)
-        except ValueError:
-            raise tornado.web.HTTPError(502, f"run {run_id}: its notebook snapshot is corrupt") from None
-        self.answer(document)
+        max_bytes = int(self.settings.get("jupyter_exp_snapshot_max_mb", DEFAULT_MAX_MB) * 1e6)
+        slots: asyncio.Semaphore = self.settings["jupyter_exp_snapshot_slots"]
+        with tempfile.TemporaryDirectory(prefix="jupyter-exp-snapshot-") as folder:
+            source = await self.in_thread(
+                lambda client: locate_snapshot(client, run_id, Path(folder), max_bytes)
+            )
+            served = Path(folder) / "served.json"
+            async with slots:  # a few at a time: each child holds a parsed notebook
+                try:
+                    await write_untrusted(run_id, source, served, max_bytes)
+                except JupyterExpError as error:
+                    raise _http_error(error) from None
+            self.set_header("Content-Type", "application/json")
+            self.set_header("Content-Length", str(served.stat().st_size))
+            with served.open("rb") as stream:
+                while chunk := await asyncio.to_thread(stream.read, SNAPSHOT_CHUNK):
+                    self.write(chunk)
+                    await self.flush()
+        self.finish()
 
 
 class CompareHandler(BaseHandler):
