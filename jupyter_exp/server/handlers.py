@@ -92,9 +92,16 @@ def check_page_token(token: str) -> str:
         document = json.loads(base64.b64decode(token, validate=True))
     except (binascii.Error, ValueError, RecursionError):
         document = None
-    if not isinstance(document, dict):
+    if not isinstance(document, dict) or not _plausible_offset(document.get("offset", 0)):
         raise QueryError("invalid page token: use a next_page_token this API returned, as it is")
     return token
+
+
+def _plausible_offset(offset: Any) -> bool:
+    """An offset a store can skip to: a whole number from 0 to 2**63 - 1 (MLflow's tokens hold one)."""
+    if isinstance(offset, str) and offset.isascii() and offset.isdigit() and len(offset) < 20:
+        offset = int(offset)
+    return isinstance(offset, int) and not isinstance(offset, bool) and 0 <= offset < 2**63
 
 
 def check_filter_integers(text: str) -> str:
