@@ -56,22 +56,38 @@ def curves_chart(curves: dict[str, list[dict[str, Any]]], width: int = 520, heig
     )
 
 
+VEGALITE_V5 = "application/vnd.vegalite.v5+json"  # the newest Vega-Lite JupyterLab 4 draws natively
+VEGALITE_V5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+
+
 def chart_bundle(chart: Any) -> dict[str, Any]:
-    """What a notebook shows for the chart: an SVG drawn here (JupyterLab 4 renders no Vega-Lite 6 spec, and
-    altair's HTML renderer fetches Vega from a CDN), with the spec beside it for front ends that draw it;
-    without ``vl-convert-python`` installed, altair's own bundle."""
-    try:
-        import vl_convert  # noqa: F401
-    except ImportError:
-        bundle = chart._repr_mimebundle_()
-        return dict(bundle[0] if isinstance(bundle, tuple) else bundle)
+    """What a notebook shows for the chart, never HTML: the chart's spec holds run and metric names from the
+    store, and altair's HTML bundle puts it inside a ``<script>`` (a run named ``</script><script>…`` ran, and
+    again on every reopen of the trusted notebook). With ``vl-convert-python`` installed: an SVG drawn here
+    (JupyterLab 4 renders no Vega-Lite 6 spec) with the spec beside it for front ends that draw it; without:
+    the spec as Vega-Lite 5, which JupyterLab draws itself."""
     import altair as alt
 
     spec = chart.to_dict()
+    try:
+        import vl_convert  # noqa: F401
+    except ImportError:
+        return {
+            VEGALITE_V5: {**spec, "$schema": VEGALITE_V5_SCHEMA},
+            "text/plain": "<metric curves (a Vega-Lite chart)>",
+        }
     return {
         "image/svg+xml": _svg(chart),
         f"application/vnd.vegalite.{alt.SCHEMA_VERSION.split('.')[0]}+json": spec,
         "text/plain": "<metric curves (an SVG and a Vega-Lite chart)>",
+    }
+
+
+def chart_metadata(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The display metadata of ``bundle``: Vega's renderers without their actions menu, whose *View Source*
+    writes the spec, unescaped, into a new window of the notebook's origin."""
+    return {
+        key: {"embed_options": {"actions": False}} for key in bundle if key.startswith("application/vnd.vega")
     }
 
 

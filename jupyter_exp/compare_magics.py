@@ -118,12 +118,13 @@ class CompareMagics(Magics):
         display(comparison)
         keys = [v.metric for index, v in comparison.verdicts if index == 1]
         if not args.no_chart and keys:
-            from .charts import chart_bundle, curves_chart
+            from .charts import chart_bundle, chart_metadata, curves_chart
 
             chart = curves_chart(side_curves(client, groups, keys, args.max_points))
             for path in args.save:
                 chart.save(path)
-            display(chart_bundle(chart), raw=True)
+            bundle = chart_bundle(chart)
+            display(bundle, raw=True, metadata=chart_metadata(bundle))
         display(HTML(self._differences(client, groups)))
 
     def _client(self) -> Any:

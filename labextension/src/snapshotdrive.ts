@@ -45,6 +45,35 @@ interface ISnapshot {
   fetched: string;
 }
 
+/**
+ * `content` with every cell marked untrusted, whatever the recorded file says: whoever writes to
+ * the store is untrusted, so JupyterLab sanitizes the snapshot's outputs (no script, no event
+ * handler) as it does for any notebook its notary does not know. The server does the same; this
+ * holds for a server that does not.
+ */
+export function untrustedNotebook(content: unknown): unknown {
+  const cells = (content as { cells?: unknown } | null)?.cells;
+  if (!Array.isArray(cells)) {
+    return content;
+  }
+  return {
+    ...(content as object),
+    cells: cells.map(cell => {
+      if (typeof cell !== 'object' || cell === null) {
+        return cell;
+      }
+      const metadata = (cell as { metadata?: unknown }).metadata;
+      const kept =
+        typeof metadata === 'object' &&
+        metadata !== null &&
+        !Array.isArray(metadata)
+          ? metadata
+          : {};
+      return { ...cell, metadata: { ...kept, trusted: false } };
+    })
+  };
+}
+
 function readOnlyError(): Error {
   return new Error(
     'Run snapshots are read-only: use "Save As…" to keep a copy, or reproduce the run.'
@@ -164,7 +193,7 @@ export class SnapshotDrive implements Contents.IDrive {
     let pending = this._cache.get(runId);
     if (!pending) {
       pending = this._fetchSnapshot(runId).then(content => ({
-        content,
+        content: untrustedNotebook(content),
         fetched: new Date().toISOString()
       }));
       this._cache.set(runId, pending);

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
 from PIL import Image
 
-from jupyter_exp.charts import chart_bundle, curves_chart, curves_frame
+from jupyter_exp.charts import VEGALITE_V5, chart_bundle, chart_metadata, curves_chart, curves_frame
 
 BLUE, ORANGE = "#4c78a8", "#f58518"  # Vega's first two category colours: the first and second side
 STEPS = list(range(0, 1000, 10))
@@ -89,6 +90,17 @@ def test_notebook_bundle_carries_an_svg_and_the_spec() -> None:
     )
     [spec] = [v for k, v in bundle.items() if k.startswith("application/vnd.vegalite")]
     assert spec["facet"]["row"]["field"] == "metric"
+
+
+def test_without_vl_convert_the_bundle_is_a_vega_lite_5_spec_never_html(monkeypatch) -> None:
+    """A plain ``pip install jupyter-exp``: altair's own bundle put the spec, run names included, in a
+    <script>; the bundle is the spec JupyterLab draws natively, without Vega's actions menu."""
+    monkeypatch.setitem(sys.modules, "vl_convert", None)  # `import vl_convert` raises ImportError
+    hostile = {"m": [{**CURVES["eval/acc"][0], "label": "</script><script>window.__pwned=1</script>"}]}
+    bundle = chart_bundle(curves_chart(hostile))
+    assert set(bundle) == {VEGALITE_V5, "text/plain"}
+    assert bundle[VEGALITE_V5]["$schema"].endswith("/vega-lite/v5.json")
+    assert chart_metadata(bundle) == {VEGALITE_V5: {"embed_options": {"actions": False}}}
 
 
 def test_nothing_to_draw_is_an_error() -> None:

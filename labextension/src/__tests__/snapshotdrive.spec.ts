@@ -56,6 +56,35 @@ describe('SnapshotDrive', () => {
     drive.dispose();
   });
 
+  it('serves every cell untrusted, whatever the recorded file says', async () => {
+    const recorded = {
+      ...NOTEBOOK,
+      cells: [
+        {
+          cell_type: 'code',
+          metadata: { trusted: true, tags: ['a'] },
+          source: ''
+        },
+        { cell_type: 'markdown', metadata: ['trusted'], source: '' },
+        { cell_type: 'raw', source: '' }
+      ]
+    };
+    const drive = new SnapshotDrive({
+      fetchSnapshot: async () => recorded,
+      serverSettings: settings
+    });
+    const model = await drive.get('r1/x.ipynb');
+    expect(
+      (model.content as typeof recorded).cells.map(cell => cell.metadata)
+    ).toEqual([
+      { trusted: false, tags: ['a'] },
+      { trusted: false },
+      { trusted: false }
+    ]);
+    expect(recorded.cells[0].metadata).toEqual({ trusted: true, tags: ['a'] });
+    drive.dispose();
+  });
+
   it('rejects every change with a clear error and does not cache failures', async () => {
     const fetchSnapshot = jest
       .fn()

@@ -102,7 +102,14 @@ export class CompareContent extends Widget {
     }
     const renderer = rendermime.createRenderer(VEGALITE_MIME);
     this._renderers.push(renderer);
-    const model = rendermime.createModel({ data, trusted: true });
+    // Run and metric names come from the store: the model is untrusted (Vega's renderer is safe
+    // for it) and has no actions menu, whose "View Source" writes the spec unescaped into a window
+    // of this origin.
+    const model = rendermime.createModel({
+      data,
+      trusted: false,
+      metadata: { [VEGALITE_MIME]: { embed_options: { actions: false } } }
+    });
     // The chart's container may not be in the document yet (the view is built detached, then
     // swapped in), so the renderer's node is placed directly: the Vega renderer needs no attach.
     const host = el(container.ownerDocument, 'div', 'jp-exp-chart-host');
