@@ -1,17 +1,32 @@
 """``jupyter-exp``: console commands. ``jupyter-exp sync`` delivers the local journal to the store and
-ends the runs whose kernels are gone."""
+ends the runs whose kernels are gone.
+
+It delivers only to the store the user resolved (``--tracking-uri``, ``--root``, as a kernel resolves it)
+unless ``--all``: an entry naming another store is listed, never acted on (the journal may sit in a
+folder others can write to, and the user's store credentials go to every store MLflow talks to). A store
+is looked at once, with the kernel's short probe, and never created."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .config import JupyterExp, resolve_store
-from .tracking.journal import JournalEntry, entries, journal_root, journaled_run_ids, user_journal_root
+from .config import JupyterExp, StoreLocation, resolve_store
+from .tracking.journal import (
+    entries,
+    journal_root,
+    journaled_run_ids,
+    same_store,
+    spool_folder,
+    strip_credentials,
+    user_journal_root,
+)
+from .tracking.journal_guard import folder_refusal
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -20,22 +35,24 @@ if TYPE_CHECKING:
 
 
 class Progress:
-    """A one-line progress bar on a terminal (nothing when the output is not one)."""
+    """A one-line progress bar on a terminal; elsewhere (a log, a pipe) one line per entry."""
 
     def __init__(self, total: int, stream: TextIO = sys.stderr, width: int = 30) -> None:
         self.total, self.done, self.stream, self.width = total, 0, stream, width
-        self.enabled = total > 0 and stream.isatty()
+        self.bar = total > 0 and stream.isatty()
 
     def step(self, label: str) -> None:
         self.done += 1
-        if self.enabled:
+        if self.bar:
             filled = self.width * self.done // self.total
             bar = "#" * filled + "-" * (self.width - filled)
             self.stream.write(f"\rsync [{bar}] {self.done}/{self.total} {label[:40]:<40}")
-            self.stream.flush()
+        else:
+            self.stream.write(f"sync {self.done}/{self.total} {label}\n")
+        self.stream.flush()
 
     def close(self) -> None:
-        if self.enabled:
+        if self.bar:
             self.stream.write("\n")
 
 
@@ -62,12 +79,43 @@ def _parser() -> argparse.ArgumentParser:
         help="end a RUNNING run whose heartbeat is older than this (default 300)",
     )
     sync.add_argument("--no-stale", action="store_true", help="only deliver the journal")
+    sync.add_argument(
+        "--all",
+        action="store_true",
+        help="also deliver the entries recorded for other stores than this one (each of those stores gets "
+        "your MLFLOW_TRACKING_* credentials)",
+    )
     sync.add_argument("--completed-by", default="jupyter-exp sync", help=argparse.SUPPRESS)  # end reason
     return parser
 
 
+def _roots(location: StoreLocation, journal: str | None) -> list[Path]:
+    roots = [journal_root(location, journal or "")]
+    if not journal and user_journal_root() not in roots:
+        roots.append(user_journal_root())
+    return roots
+
+
+def _survey(roots: list[Path], wanted: str | None) -> tuple[int, Counter[str]]:
+    """How many entries are this sync's to deliver, and how many each other store has."""
+    mine, others = 0, Counter[str]()
+    for root in roots:
+        for entry in entries(root):
+            try:
+                uri = entry.meta().tracking_uri
+            except (OSError, ValueError, TypeError):
+                mine += 1  # reported as unreadable by the delivery
+                continue
+            if wanted is None or same_store(uri, wanted):
+                mine += 1
+            else:
+                others[uri] += 1
+    return mine, others
+
+
 def sync(args: argparse.Namespace) -> int:
     from .tracking.completion import JournalReport, complete_journal
+    from .tracking.probe import is_remote, unavailable
     from .tracking.stale import DEFAULT_STALE_AFTER_S, end_stale_runs
     from .tracking.store import client_for
 
@@ -75,33 +123,49 @@ def sync(args: argparse.Namespace) -> int:
     if args.tracking_uri:
         os.environ.pop("MLFLOW_TRACKING_URI", None)  # the flag wins over the environment
     location = resolve_store(settings)
-    roots = [journal_root(location, args.journal or "")]
-    if not args.journal and user_journal_root() not in roots:
-        roots.append(user_journal_root())
+    store = strip_credentials(location.tracking_uri)
+    roots = _roots(location, args.journal)
+    wanted = None if args.all else location.tracking_uri
+    store_unavailable = functools.cache(unavailable)  # each store probed once
     clients: dict[str, MlflowClient] = {}
 
     def client_for_uri(uri: str) -> MlflowClient:
         if uri not in clients:
             from mlflow import MlflowClient
 
-            clients[uri] = client_for(location) if uri == location.tracking_uri else MlflowClient(uri)
+            clients[uri] = client_for(location) if same_store(uri, store) else MlflowClient(uri)
         return clients[uri]
 
-    todo: list[JournalEntry] = [entry for root in roots for entry in entries(root)]
-    progress = Progress(len(todo))
+    total, others = _survey(roots, wanted)
+    print(
+        f"jupyter-exp sync: {total} journal entries for {'every store' if args.all else store}",
+        file=sys.stderr,
+    )
+    progress = Progress(total)
     report = JournalReport()
+    spool = spool_folder(location)
+    if not args.journal and spool is not None and (why := folder_refusal(spool)) is not None:
+        report.refused.append((str(spool), f"the journal folder: {why}"))
     for root in roots:
-        part = complete_journal(
-            root, client_for_uri, args.completed_by, on_entry=lambda e: progress.step(e.path.name)
+        report.add(
+            complete_journal(
+                root,
+                client_for_uri,
+                args.completed_by,
+                wanted,
+                on_entry=lambda e: progress.step(e.path.name),
+                store_unavailable=store_unavailable,
+            )
         )
-        report.completed += part.completed
-        report.held += part.held
-        report.failed += part.failed
-        report.orphaned += part.orphaned
     progress.close()
     stale: list[tuple[str, str]] = []
     stale_error = None
-    if not args.no_stale:
+    away = store_unavailable(location.tracking_uri)
+    if args.no_stale:
+        pass
+    elif away is not None:
+        stale_error = away if is_remote(location.tracking_uri) else None  # no store: no runs (none created)
+    else:
         try:
             stale = end_stale_runs(
                 client_for_uri(location.tracking_uri),
@@ -110,19 +174,33 @@ def sync(args: argparse.Namespace) -> int:
             )
         except Exception as error:
             stale_error = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    print(summary(report, stale))
+    print(summary(report, stale, sum(others.values())))
+    _details(report, others, stale_error, away)
+    return 1 if report.failed or report.refused or stale_error else 0
+
+
+def _details(report: JournalReport, others: Counter[str], stale_error: str | None, away: str | None) -> None:
+    """What the summary counts, one line each, on stderr."""
+    err = sys.stderr
     for run_id, why in report.failed:
-        print(f"  not delivered: run {run_id}: {why}", file=sys.stderr)
+        print(f"  not delivered: run {run_id}: {why}", file=err)
     for run_id, where in report.orphaned:
+        print(f"  run {run_id} is no longer in the store: its journal entry is kept in {where}", file=err)
+    for path, why in report.refused:
+        print(f"  refused: {path}: {why}; nothing of it was sent or changed", file=err)
+    for uri, count in sorted(others.items()):
         print(
-            f"  run {run_id} is no longer in the store: its journal entry is kept in {where}", file=sys.stderr
+            f"  left for {uri}: {count} journal entries, not touched (deliver them with --tracking-uri {uri}, "
+            "or --all)",
+            file=err,
         )
     if stale_error:
-        print(f"  stale runs not checked: {stale_error}", file=sys.stderr)
-    return 1 if report.failed or stale_error else 0
+        print(f"  stale runs not checked: {stale_error}", file=err)
+    elif away:
+        print(f"  {away}: sync creates none", file=err)
 
 
-def summary(report: JournalReport, stale: list[tuple[str, str]]) -> str:
+def summary(report: JournalReport, stale: list[tuple[str, str]], other_stores: int = 0) -> str:
     statuses = Counter(done.status for done in report.completed)
     by_status = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
     points = sum(done.points for done in report.completed)
@@ -137,6 +215,10 @@ def summary(report: JournalReport, stale: list[tuple[str, str]]) -> str:
         parts.append(f"{report.held} still owned by a live kernel")
     if report.orphaned:
         parts.append(f"{len(report.orphaned)} set aside (their runs are gone from the store)")
+    if report.refused:
+        parts.append(f"{len(report.refused)} refused (not yours, or unsafe)")
+    if other_stores:
+        parts.append(f"{other_stores} for other stores left untouched")
     return "jupyter-exp sync: " + "; ".join(parts)
 
 

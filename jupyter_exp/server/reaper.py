@@ -6,7 +6,9 @@ Three ways a run's kernel goes away, three ways to notice:
 - a kernel of this server vanishes otherwise: the periodic sweep sees its id gone;
 - a kernel this server never knew (nbclient, papermill, another server, a machine that crashed): its
   process is gone from this host, or it stopped beating for ``stale_after_s``.
-Each time the journal comes first: a run whose cell had returned gets its true status from it.
+Each time the journal comes first: a run whose cell had returned gets its true status from it, by the
+journal's rules (``completion.complete_journal``: entries of this store only, all the user's own). A store
+that fails the kernel's short probe is not asked anything until the next sweep.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from tornado.ioloop import PeriodicCallback
 
 from ..tracking.completion import END_REASON_TAG, complete_journal
 from ..tracking.journal import journaled_run_ids
+from ..tracking.probe import unavailable
 from ..tracking.stale import KERNEL_ID_TAG, end_killed, end_stale_runs, running_runs
+from ..tracking.store import StoreError
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -31,6 +35,22 @@ __all__ = ["END_REASON_TAG", "KernelReaper", "kill_runs_of_kernel", "sweep"]
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 _REASONS = {"shutdown": "its kernel was shut down", "restart": "its kernel was restarted"}
 COMPLETED_BY = "the Jupyter server"
+_log = logging.getLogger(__name__)
+_told: set[str] = set()  # refused journal entries already logged by this server
+
+
+def _usable(client: MlflowClient) -> None:
+    """Raise ``StoreError`` at once when the store does not answer the probe (or is not there)."""
+    why = unavailable(client.tracking_uri)
+    if why is not None:
+        raise StoreError(why)
+
+
+def _tell_refused(refused: list[tuple[str, str]]) -> None:
+    for path, why in refused:
+        if path not in _told:
+            _told.add(path)
+            _log.warning("jupyter-exp: journal entry %s left alone: %s", path, why)
 
 
 def kill_runs_of_kernel(
@@ -38,12 +58,14 @@ def kill_runs_of_kernel(
 ) -> list[str]:
     """Complete the runs of ``kernel_id`` from the journal, and end the rest that started before the
     kernel went away KILLED."""
+    _usable(client)
     ended = []
     if journal is not None:
         report = complete_journal(
             journal, lambda _uri: client, COMPLETED_BY, client.tracking_uri, kernel_id, killed_reason=reason
         )
         ended += [done.run_id for done in report.completed]
+        _tell_refused(report.refused)
     for run in running_runs(client):
         if run.data.tags.get(KERNEL_ID_TAG) == kernel_id and run.info.start_time <= started_before_ms:
             end_killed(client, run.info.run_id, reason)
@@ -55,10 +77,12 @@ def sweep(
     client: MlflowClient, live: set[str], gone: set[str], stale_after_s: float, journal: Path | None = None
 ) -> list[str]:
     """Complete what the journal holds, then end KILLED the RUNNING runs whose kernel is gone."""
+    _usable(client)
     ended = []
     if journal is not None:
         report = complete_journal(journal, lambda _uri: client, COMPLETED_BY, client.tracking_uri)
         ended += [done.run_id for done in report.completed]
+        _tell_refused(report.refused)
     journaled = journaled_run_ids([journal]) if journal is not None else set()
     ended += [run_id for run_id, _ in end_stale_runs(client, stale_after_s, live, gone, journaled)]
     return ended
@@ -117,7 +141,7 @@ class KernelReaper:
             task.add_done_callback(self._acting.discard)
         try:
             ended = await asyncio.to_thread(
-                kill_runs_of_kernel, self.client(), kernel_id, reason, now_ms, self.journal()
+                lambda: kill_runs_of_kernel(self.client(), kernel_id, reason, now_ms, self.journal())
             )
         except Exception as error:  # the store may be unreachable: the next sweep tries again
             self.log.warning("jupyter-exp: could not end the runs of kernel %s: %s", kernel_id, error)
@@ -129,7 +153,9 @@ class KernelReaper:
         live = set(self.kernel_manager.list_kernel_ids())
         gone = self._known - live
         self._known = live
-        ended = await asyncio.to_thread(sweep, self.client(), live, gone, self.stale_after_s, self.journal())
+        ended = await asyncio.to_thread(  # the client too: opening a store may take a while
+            lambda: sweep(self.client(), live, gone, self.stale_after_s, self.journal())
+        )
         if ended:
             self.log.info("jupyter-exp: runs of dead kernels ended: %s", ", ".join(ended))
         return ended

@@ -4,7 +4,9 @@
 the status the cell really had, item by item: something the store refuses for good (an invalid key) is
 noted on the run as ``jupyter_exp.record.incomplete`` and does not block the rest; a store that cannot be
 reached leaves the entry as it is, for the next try. ``complete_journal`` does that for every entry of a
-journal that no live process holds.
+journal that no live process holds, of the one store its caller resolved (every store only when asked),
+and only for entries that are all the user's own (``journal_guard.py``); a store that is not there (a
+local one that does not exist, an HTTP one that fails the kernel's short probe) is skipped after one look.
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlflow.utils.validation import MAX_PARAMS_TAGS_PER_BATCH
+
 from .. import record_schema as schema
-from .journal import EntryMeta, JournalEntry, entries, host_name
+from .journal import EntryMeta, JournalEntry, host_name, same_store, scan
+from .journal_guard import entry_refusal
+from .probe import unavailable
 from .recorder import ARTIFACT_DIR, send_params, send_tags, upload_folder
 from .run_end import end_run
 
@@ -62,18 +68,32 @@ def _send_mapping(
     what: str,
     refused: list[str],
 ) -> None:
+    """Send ``values`` a batch at a time; a batch the store refuses is halved until the refused items are
+    found (every item the store takes is kept): about n/100 calls, plus a few per refused item."""
+    items = list(values.items())
+    for start in range(0, len(items), MAX_PARAMS_TAGS_PER_BATCH):
+        _send_halving(send, client, run_id, items[start : start + MAX_PARAMS_TAGS_PER_BATCH], what, refused)
+
+
+def _send_halving(
+    send: Callable[[MlflowClient, str, dict[str, str]], None],
+    client: MlflowClient,
+    run_id: str,
+    items: list[tuple[str, str]],
+    what: str,
+    refused: list[str],
+) -> None:
     try:
-        send(client, run_id, values)
+        send(client, run_id, dict(items))
     except Exception as error:
         if not is_refused(error):
             raise
-        for key, value in values.items():  # keep every item the store takes
-            try:
-                send(client, run_id, {key: value})
-            except Exception as item_error:
-                if not is_refused(item_error):
-                    raise
-                refused.append(f"{what} {key!r}: {str(item_error).splitlines()[0][:160]}")
+        if len(items) == 1:
+            refused.append(f"{what} {items[0][0]!r}: {str(error).splitlines()[0][:160]}")
+            return
+        half = len(items) // 2
+        _send_halving(send, client, run_id, items[:half], what, refused)
+        _send_halving(send, client, run_id, items[half:], what, refused)
 
 
 def deliver_spooled_points(client: MlflowClient, run_id: str, entry: JournalEntry) -> tuple[int, list[str]]:
@@ -130,9 +150,12 @@ def deliver_entry(
     status = end["status"] if end else "KILLED"
     result = Delivered(run_id, status, local_id=meta.run_id if meta.offline else None)
     params = entry.mapping("params.json")
-    _send_mapping(send_params, client, run_id, params, "param", result.refused)
+    stored = run.data.params  # sent by the kernel already: each batch costs the store all the run's params
+    unsent = {k: v for k, v in params.items() if stored.get(k) != v}
+    _send_mapping(send_params, client, run_id, unsent, "param", result.refused)
     result.params = len(params)
     tags = entry.mapping("tags.json")
+    noted = tags.pop(INCOMPLETE_TAG, None)  # what the kernel knew was left out (params over the cap)
     if end is None:
         tags[END_REASON_TAG] = killed_reason
     elif completed_by is not None:
@@ -142,7 +165,7 @@ def deliver_entry(
     _send_mapping(send_tags, client, run_id, tags, "tag", result.refused)
     result.points, refused_points = deliver_spooled_points(client, run_id, entry)
     result.refused += refused_points
-    incomplete = list(result.refused)
+    incomplete = ([noted] if noted else []) + result.refused
     kept_because = _deliver_artifacts(client, run_id, entry, result)
     if result.kept:
         incomplete.append(
@@ -215,53 +238,103 @@ class JournalReport:
     held: int = 0  # entries a live process still owns
     failed: list[tuple[str, str]] = field(default_factory=list)  # run id, why the store refused
     orphaned: list[tuple[str, str]] = field(default_factory=list)  # run id, where its entry was set aside
+    refused: list[tuple[str, str]] = field(default_factory=list)  # entry folder, why it is not trusted
 
     @property
     def left(self) -> int:
-        return self.held + len(self.failed)
+        return self.held + len(self.failed) + len(self.refused)
+
+    def add(self, other: JournalReport) -> None:
+        self.completed += other.completed
+        self.held += other.held
+        self.failed += other.failed
+        self.orphaned += other.orphaned
+        self.refused += other.refused
+
+
+def _memo(check: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    seen: dict[str, str | None] = {}
+
+    def memo(uri: str) -> str | None:
+        if uri not in seen:
+            seen[uri] = check(uri)
+        return seen[uri]
+
+    return memo
 
 
 def complete_journal(
     root: Path,
     client_for_uri: Callable[[str], MlflowClient],
     completed_by: str,
-    tracking_uri: str | None = None,
+    tracking_uri: str | None,
     kernel_id: str | None = None,
     on_entry: Callable[[JournalEntry], None] | None = None,
     killed_reason: str = "its kernel ended while the cell was running",
+    store_unavailable: Callable[[str], str | None] | None = None,
 ) -> JournalReport:
-    """Complete every entry under ``root`` that no live process holds (of one store and one kernel, when
-    given). Safe to run in several processes at once: an entry is completed by whoever holds it."""
-    from .journal import strip_credentials
-
+    """Complete every entry under ``root`` that no live process holds, of the store ``tracking_uri`` (of
+    every store when None: only ``jupyter-exp sync --all``) and of ``kernel_id`` when given; ``on_entry``
+    is called after each of them. A store is first checked with ``store_unavailable`` (``probe.unavailable``,
+    once per store in this call). Safe to run in several processes at once: an entry is completed by
+    whoever holds it."""
     report = JournalReport()
-    wanted_uri = strip_credentials(tracking_uri) if tracking_uri else None
-    for entry in entries(root):
-        if not entry.hold():
-            report.held += 1
+    found = scan(root)
+    report.refused += [(str(path), why) for path, why in found.refused]
+    check = _memo(store_unavailable or unavailable)
+    for entry in found.trusted:
+        try:
+            meta = entry.meta()
+        except (OSError, ValueError, TypeError) as error:
+            if entry.exists:  # else completed meanwhile by another process
+                report.failed.append((entry.path.name, f"unreadable journal entry: {one_line(error)}"))
+            continue
+        if (tracking_uri is not None and not same_store(meta.tracking_uri, tracking_uri)) or (
+            kernel_id and meta.kernel_id != kernel_id
+        ):
             continue
         try:
-            if not entry.exists:  # completed meanwhile by another process
-                continue
-            meta = entry.meta()
-            if (wanted_uri and meta.tracking_uri != wanted_uri) or (
-                kernel_id and meta.kernel_id != kernel_id
-            ):
-                continue
-            mine = meta.pid == os.getpid() and meta.host == host_name()  # a retry of this very process
-            try:
-                client = client_for_uri(meta.tracking_uri)
-                report.completed.append(
-                    deliver_entry(client, entry, None if mine else completed_by, killed_reason)
-                )
-            except Exception as error:
-                if getattr(error, "error_code", None) == "RESOURCE_DOES_NOT_EXIST" and not meta.offline:
-                    kept = entry.set_aside(ORPHANED)  # the run was deleted from the store: keep, say once
-                    report.orphaned.append((meta.run_id, str(kept)))
-                else:
-                    report.failed.append((meta.run_id, one_line(error)))
+            _complete_one(entry, meta, client_for_uri, completed_by, killed_reason, check, report)
         finally:
-            entry.release()
             if on_entry is not None:
                 on_entry(entry)
     return report
+
+
+def _complete_one(
+    entry: JournalEntry,
+    meta: EntryMeta,
+    client_for_uri: Callable[[str], MlflowClient],
+    completed_by: str,
+    killed_reason: str,
+    store_unavailable: Callable[[str], str | None],
+    report: JournalReport,
+) -> None:
+    why = store_unavailable(meta.tracking_uri)
+    if why is not None:
+        report.failed.append((meta.run_id, why))
+        return
+    if not entry.hold():
+        report.held += 1
+        return
+    try:
+        if not entry.exists:  # completed meanwhile by another process
+            return
+        why = entry_refusal(entry.path)  # again, now that it is held
+        if why is not None:
+            report.refused.append((str(entry.path), why))
+            return
+        mine = meta.pid == os.getpid() and meta.host == host_name()  # a retry of this very process
+        try:
+            client = client_for_uri(meta.tracking_uri)
+            report.completed.append(
+                deliver_entry(client, entry, None if mine else completed_by, killed_reason)
+            )
+        except Exception as error:
+            if getattr(error, "error_code", None) == "RESOURCE_DOES_NOT_EXIST" and not meta.offline:
+                kept = entry.set_aside(ORPHANED)  # the run was deleted from the store: keep, say once
+                report.orphaned.append((meta.run_id, str(kept)))
+            else:
+                report.failed.append((meta.run_id, one_line(error)))
+    finally:
+        entry.release()

@@ -13,7 +13,8 @@ One folder per run under the journal root (next to a SQLite store, else in the u
 The owner's lock is an OS file lock, released by the kernel's death whatever kills it: whoever can take
 it (the next kernel, the server's sweep, ``jupyter-exp sync``) may complete the run. An entry is removed
 only once the store holds all of it, so completing it twice, or at once from two processes, is safe.
-Framework-free: no MLflow import.
+The journal's folders are the user's alone (0700); only entries that are all the user's own plain files
+are listed for delivery, the others are reported (``journal_guard.py``). Framework-free: no MLflow import.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import os
 import shutil
 import socket
+import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -33,8 +35,18 @@ from typing import Any
 
 from ..capture.git import strip_credentials
 from ..config import StoreLocation
+from .journal_guard import PRIVATE, entry_refusal, folder_refusal, name_refusal, private_dir
 
-__all__ = ["EntryMeta", "JournalEntry", "entries", "journal_root", "strip_credentials"]
+__all__ = [
+    "EntryMeta",
+    "JournalEntry",
+    "Scan",
+    "entries",
+    "journal_root",
+    "same_store",
+    "scan",
+    "strip_credentials",
+]
 JOURNAL_ENV = "JUPYTER_EXP_JOURNAL_DIR"
 SPOOL_NAME = ".jupyter-exp-journal"
 ENTRY = "entry.json"
@@ -44,23 +56,40 @@ STAGED = "staged"
 METRICS = "metrics"
 
 
+def same_store(uri: str, other: str) -> bool:
+    """Whether two tracking URIs name the same store (credentials and an HTTP trailing slash aside)."""
+
+    def plain(value: str) -> str:
+        value = strip_credentials(value)
+        return value.rstrip("/") if value.startswith(("http://", "https://")) else value
+
+    return plain(uri) == plain(other)
+
+
 def user_journal_root() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("jupyter-exp", appauthor=False)) / "journal"
 
 
-def journal_root(location: StoreLocation, configured: str = "") -> Path:
-    """Where the runs of this store are journaled: ``JUPYTER_EXP_JOURNAL_DIR``, the configured folder,
-    a spool folder next to a SQLite store, else the user's data folder."""
+def spool_folder(location: StoreLocation) -> Path | None:
+    """The spool folder next to a SQLite store (None for any other store)."""
     from .store import sqlite_path
 
+    database = sqlite_path(location.tracking_uri)
+    return database.parent / SPOOL_NAME if database is not None else None
+
+
+def journal_root(location: StoreLocation, configured: str = "") -> Path:
+    """Where the runs of this store are journaled: ``JUPYTER_EXP_JOURNAL_DIR``, the configured folder,
+    a spool folder next to a SQLite store (unless someone else's, or a link: whoever can write to the
+    project folder may have put it there), else the user's data folder."""
     chosen = os.environ.get(JOURNAL_ENV) or configured
     if chosen:
         return Path(chosen).expanduser()
-    database = sqlite_path(location.tracking_uri)
-    if database is not None:
-        return database.parent / SPOOL_NAME
+    spool = spool_folder(location)
+    if spool is not None and folder_refusal(spool) is None:
+        return spool
     return user_journal_root()
 
 
@@ -106,9 +135,9 @@ class JournalEntry:
     @classmethod
     def create(cls, root: Path, meta: EntryMeta) -> JournalEntry:
         """A new entry, held by this process until it is removed or released."""
-        entry = cls(root / meta.run_id)
-        (entry.path / STAGED).mkdir(parents=True, exist_ok=True)
-        (entry.path / METRICS).mkdir(exist_ok=True)
+        entry = cls(private_dir(root) / meta.run_id)
+        for folder in (entry.path, entry.path / STAGED, entry.path / METRICS):
+            private_dir(folder)
         if not entry.hold():
             raise RuntimeError(f"journal entry {entry.path} is held by another process")
         document = {**meta.__dict__, "expected_artifacts": list(meta.expected_artifacts), "version": 1}
@@ -146,8 +175,7 @@ class JournalEntry:
 
     def set_aside(self, folder: str) -> Path:
         """Move the entry (held) under ``<root>/<folder>/``, out of every later pass; nothing is deleted."""
-        target = self.path.parent / folder / self.path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = private_dir(self.path.parent / folder) / self.path.name
         os.replace(self.path, target)
         return target
 
@@ -177,25 +205,32 @@ class JournalEntry:
         return _load(path) if path.exists() else {}
 
     def stage(self, name: str, data: bytes) -> None:
-        """A nested ``name`` (``figures/figure-1.png``) is staged flat and nested again in its upload."""
-        _write_atomically(self.path / STAGED / name.replace("/", "%2F"), data)
+        """A nested ``name`` (``figures/figure-1.png``) is staged flat and nested again in its upload; a
+        name that would land outside it (absolute, ``..``) is a ValueError."""
+        flat = name.replace("/", "%2F")
+        why = name_refusal(flat)
+        if why is not None:
+            raise ValueError(why)
+        _write_atomically(self.path / STAGED / flat, data)
 
     def take_staged(self) -> Path | None:
-        """Move what is staged into a new ``upload-N`` folder (None when nothing is staged)."""
-        files = [p for p in (self.path / STAGED).iterdir() if p.is_file() and not p.name.startswith(".")]
+        """Move what is staged into a new ``upload-N`` folder (None when nothing is staged). Only plain
+        files whose names stay inside the folder move: anything else is left where it is."""
+        files = [p for p in (self.path / STAGED).iterdir() if not p.name.startswith(".") and _stageable(p)]
         if not files:
             return None
         batch = self.path / f"upload-{time.time_ns()}-{next(self._sequence)}"
-        batch.mkdir()
+        batch.mkdir(mode=PRIVATE)
         for path in files:
             target = batch / path.name.replace("%2F", "/")
-            target.parent.mkdir(parents=True, exist_ok=True)
+            for folder in reversed(target.relative_to(batch).parents[:-1]):
+                (batch / folder).mkdir(mode=PRIVATE, exist_ok=True)
             os.replace(path, target)
         return batch
 
     def uploads(self) -> list[Path]:
-        """Upload folders left by a process that did not finish them, oldest first."""
-        return sorted(p for p in self.path.glob("upload-*") if p.is_dir())
+        """Upload folders left by a process that did not finish them, oldest first (folders, not links)."""
+        return sorted(p for p in self.path.glob("upload-*") if p.is_dir() and not p.is_symlink())
 
     def spool_points(self, points: list[Any]) -> Path:
         path = self.path / METRICS / f"{time.time_ns()}-{next(self._sequence)}.json"
@@ -249,13 +284,61 @@ def journaled_run_ids(roots: Iterable[Path]) -> set[str]:
     return held
 
 
-def entries(root: Path) -> list[JournalEntry]:
-    """The entries under a journal root, oldest first (an unreadable or missing root has none)."""
+def _stageable(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink() and name_refusal(path.name) is None
+
+
+@dataclass
+class Scan:
+    """A journal root's entries: those that are all the user's own, oldest first, and the others with
+    why each is refused (they are never delivered, moved or changed)."""
+
+    trusted: list[JournalEntry]
+    refused: list[tuple[Path, str]]
+
+
+def scan(root: Path) -> Scan:
+    """Look at every entry under ``root`` (a missing or unreadable root has none)."""
+    found = Scan([], [])
+    why = folder_refusal(root.resolve())
+    if why is not None:
+        found.refused.append((root, f"the journal folder: {why}"))
+        return found
     try:
-        folders = [p for p in root.iterdir() if (p / ENTRY).exists()]
+        children = [p for p in root.iterdir() if not p.name.startswith(".")]
     except OSError:
-        return []
-    return [JournalEntry(p) for p in sorted(folders, key=lambda p: p.stat().st_mtime)]
+        return found
+    kept: list[tuple[float, Path]] = []
+    for child in children:
+        try:
+            info = child.lstat()
+            if stat.S_ISREG(info.st_mode) or not (folder_refusal(child) or os.path.lexists(child / ENTRY)):
+                continue
+        except OSError:
+            continue
+        why = entry_refusal(child)
+        if why is not None:
+            found.refused.append((child, why))
+        else:
+            kept.append((info.st_mtime, child))
+    for folder in (root, *(child for _, child in kept)):
+        _tighten(folder)
+    found.trusted = [JournalEntry(child) for _, child in sorted(kept)]
+    return found
+
+
+def _tighten(folder: Path) -> None:
+    """A journal folder of the user's made before folders were private: 0700 now."""
+    try:
+        if stat.S_IMODE(folder.stat().st_mode) != PRIVATE:
+            os.chmod(folder, PRIVATE)
+    except OSError:
+        pass
+
+
+def entries(root: Path) -> list[JournalEntry]:
+    """The entries under a journal root that are all the user's own, oldest first (``scan``)."""
+    return scan(root).trusted
 
 
 def host_name() -> str:

@@ -5,7 +5,9 @@ errors are errors. Any HTTP answer, even 401 or 404, means the server is up. The
 connection can be made within ``CONNECT_TIMEOUT_S`` (refused, no route, a host that does not answer), or
 when it takes the request and gives no answer within ``ANSWER_TIMEOUT_S`` (hung). A server that is only
 busy (8 kernels logging into it on two cores answer /health in seconds) is there: its run is created in
-the store, not journaled offline under a local id.
+the store, not journaled offline under a local id. ``unavailable`` is what delivering a journal asks
+first (``jupyter-exp sync``, the next ``%load_ext``, the server's sweep): the probe, and whether a local
+store exists at all (a delivery never creates one).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from .journal import strip_credentials
 
@@ -70,3 +73,23 @@ def store_reachable(
 def forget(uri: str) -> None:
     """The store failed a request: probe it again next time."""
     _up_until.pop(uri, None)
+
+
+def unavailable(uri: str) -> str | None:
+    """Why the store at ``uri`` cannot take a delivery now, or None when it can; it is neither created nor
+    waited for: a local store (SQLite file, folder) that does not exist, an HTTP store that fails the probe."""
+    from .store import sqlite_path
+
+    database = sqlite_path(uri)
+    if database is not None:
+        present = database.is_file() and database.stat().st_size > 0
+        return None if present else f"no MLflow store at {database}"
+    if uri.startswith(("file:", "/", "./", "../")):
+        folder = Path(unquote(urlsplit(uri).path) if uri.startswith("file:") else uri)
+        return None if folder.is_dir() else f"no MLflow store at {folder}"
+    if is_remote(uri) and not store_reachable(uri):
+        return (
+            f"the MLflow store {strip_credentials(uri)} does not answer (no connection within "
+            f"{CONNECT_TIMEOUT_S:g} s, or no answer within {ANSWER_TIMEOUT_S:g} s)"
+        )
+    return None

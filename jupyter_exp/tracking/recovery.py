@@ -1,7 +1,9 @@
 """At ``%load_ext``: complete what earlier kernels on this machine left behind, off the user's path.
 
 Only a look at the journal folder and, for a SQLite store, one read-only query happen in the kernel (no
-MLflow import); when there is something to do, a ``jupyter-exp sync`` process does it.
+MLflow import); when there is something to do, a ``jupyter-exp sync`` process does it, for this kernel's
+store only and by the journal's rules (``completion.complete_journal``). Entries of other stores, and
+entries that are not all the user's own, start nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from .. import record_schema as schema
 from ..capture.kernel import process_gone
 from ..config import JupyterExp, resolve_store
-from .journal import entries, host_name, journal_root
+from .journal import JournalEntry, entries, host_name, journal_root, same_store
 from .store import sqlite_path
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,13 @@ def dead_runs_here(database: Path) -> list[str]:
     return [run_id for run_id, start_time, pid in rows if process_gone(pid, start_time)]
 
 
+def _of_store(entry: JournalEntry, tracking_uri: str) -> bool:
+    try:
+        return same_store(entry.meta().tracking_uri, tracking_uri)
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 def recover_in_background(settings: JupyterExp) -> subprocess.Popen[bytes] | None:
     """Start completing this store's journal and ending its dead runs, when there is any of that.
 
@@ -53,7 +62,7 @@ def recover_in_background(settings: JupyterExp) -> subprocess.Popen[bytes] | Non
         location = resolve_store(settings)
         root = journal_root(location, settings.journal_dir)
         database = sqlite_path(location.tracking_uri)
-        pending = bool(entries(root)) or (
+        pending = any(_of_store(entry, location.tracking_uri) for entry in entries(root)) or (
             database is not None and database.exists() and bool(dead_runs_here(database))
         )
         if not pending:

@@ -94,6 +94,10 @@ def ensure_store(location: StoreLocation) -> None:
             else:
                 from mlflow import MlflowClient
 
+                from .probe import store_reachable
+
+                if not store_reachable(uri):  # the short probe, not MLflow's minutes of retries
+                    raise StoreError(f"Cannot use the MLflow store {redact_text(uri)}: it does not answer")
                 MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
         except StoreError:
             raise
