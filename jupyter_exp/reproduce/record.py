@@ -85,23 +85,24 @@ def _json(path: Path, run_id: str) -> Any:
         raise RecordIncomplete(f"run {run_id}: {ARTIFACT_DIR}/{path.name} is corrupt ({error})") from None
 
 
-def fetch_run(client: MlflowClient, run_id: str) -> Any:
-    """The run itself, tags included, and nothing of its artifacts: who recorded it is checked on this,
-    before anything of the record is downloaded."""
+@dataclass(frozen=True)
+class StoredRun:
+    """A run as the store lists it: the run with its tags, and the names of its ``jupyter_exp/`` artifacts."""
+
+    run: Any
+    artifacts: frozenset[str]
+
+
+def fetch_run(client: MlflowClient, run_id: str) -> StoredRun:
+    """The run and the names of its record's artifacts, nothing downloaded: who recorded it is checked on
+    this before any artifact is read; a one-line error when it holds no record to replay."""
     run_id = run_id.strip()
     try:
-        return client.get_run(run_id)
+        run = client.get_run(run_id)
     except MlflowException:
         raise RecordNotFound(f"no run with id {run_id!r} in {client.tracking_uri}") from None
-
-
-def load_record(client: MlflowClient, run: Any, workdir: Path | None = None) -> RunRecord:
-    """Download ``run``'s ``jupyter_exp/`` artifacts (``fetch_run``) and read them as data: JSON with a
-    shape check, never a pickle; a one-line error when the run cannot be replayed."""
-    run_id = run.info.run_id
-    files = Path(workdir or tempfile.mkdtemp(prefix="jupyter-exp-record-"))
     try:
-        listed = {Path(a.path).name for a in client.list_artifacts(run_id, ARTIFACT_DIR)}
+        listed = frozenset(Path(a.path).name for a in client.list_artifacts(run_id, ARTIFACT_DIR))
     except Exception as error:
         raise RecordIncomplete(f"run {run_id}: its artifacts cannot be read ({error})") from None
     if schema.HISTORY not in listed:
@@ -113,7 +114,15 @@ def load_record(client: MlflowClient, run: Any, workdir: Path | None = None) -> 
             f"run {run_id} has no {ARTIFACT_DIR}/{schema.HISTORY}: it was not recorded by %%track "
             "(e.g. by plain MLflow), so there is nothing to replay"
         )
-    if schema.LEGACY_RNG_HISTORY in listed and schema.RNG_HISTORY not in listed:
+    return StoredRun(run, listed)
+
+
+def load_record(client: MlflowClient, stored: StoredRun, workdir: Path | None = None) -> RunRecord:
+    """Download the run's ``jupyter_exp/`` artifacts (``fetch_run`` first) and read them as data: JSON
+    with a shape check, never a pickle; a one-line error when the run cannot be replayed."""
+    run, run_id = stored.run, stored.run.info.run_id
+    files = Path(workdir or tempfile.mkdtemp(prefix="jupyter-exp-record-"))
+    if schema.LEGACY_RNG_HISTORY in stored.artifacts and schema.RNG_HISTORY not in stored.artifacts:
         raise LegacyRecord(
             f"run {run_id} keeps its generator states as a pickle ({ARTIFACT_DIR}/{schema.LEGACY_RNG_HISTORY}, "
             "written by an earlier jupyter-exp), which is never loaded because loading one can run code: "

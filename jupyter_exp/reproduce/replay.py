@@ -155,10 +155,10 @@ class Replayer:
     def _prepare(self, client: MlflowClient, workdir: Path) -> tuple[Reproduction, Path | None]:
         """Read the record, choose the kernel, plan the replay and list what drifted since the run."""
         options, root = self.options, self.location.root
-        run = fetch_run(client, self.run_id)
+        stored = fetch_run(client, self.run_id)
         if not options.dry_run:  # a dry run reads the record as data and starts no kernel
-            check_recorder(run, options.confirmed)
-        record = load_record(client, run, workdir)
+            check_recorder(stored.run, options.confirmed)
+        record = load_record(client, stored, workdir)
         kernel_name, kernel_drift = self._choose_kernel(record)
         plan = build_plan(record, options.sets)
         if options.deterministic:

@@ -144,10 +144,10 @@ def check_request(location: StoreLocation, run_id: str, options: ReproduceOption
     """Everything that would fail before a kernel starts: unknown run, incomplete record, bad
     override, missing kernelspec. Raises ``ReproduceError`` subclasses."""
     client = client_for(location)
-    run = fetch_run(client, run_id)
-    check_recorder(run, options.confirmed)  # before anything of the record is downloaded
+    stored = fetch_run(client, run_id)
+    check_recorder(stored.run, options.confirmed)  # before anything of the record is downloaded
     with tempfile.TemporaryDirectory(prefix="jupyter-exp-check-") as folder:
-        build_plan(load_record(client, run, Path(folder)), options.sets)
+        build_plan(load_record(client, stored, Path(folder)), options.sets)
     if options.kernel_name:
         launcher.check(options.kernel_name)
 

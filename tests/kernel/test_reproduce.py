@@ -15,6 +15,7 @@ import pytest
 from jupyter_exp.config import JupyterExp, StoreLocation, resolve_store
 from jupyter_exp.reproduce.errors import RecordIncomplete
 from jupyter_exp.reproduce.replay import ReproduceOptions, Reproduction, reproduce_blocking
+from jupyter_exp.tracking.identity import store_user
 
 from .conftest import (
     KernelSession,
@@ -354,7 +355,11 @@ def test_bad_input_is_one_usage_error_each(recorded: dict[str, Any], tmp_path: P
     client = store(root)
     plain = client.create_run(recorded["runs"]["fit"].info.experiment_id, run_name="plain-mlflow")
     client.set_terminated(plain.info.run_id)
-    corrupt = client.create_run(recorded["runs"]["fit"].info.experiment_id, run_name="corrupt")
+    corrupt = (
+        client.create_run(  # the user's own (a run of nobody's is refused before its artifacts are read)
+            recorded["runs"]["fit"].info.experiment_id, run_name="corrupt", tags={"mlflow.user": store_user()}
+        )
+    )
     broken = tmp_path / "jupyter_exp"
     broken.mkdir()
     (broken / "history.json").write_text("{not json")
