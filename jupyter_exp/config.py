@@ -45,6 +45,12 @@ class JupyterExp(Configurable):
     max_output_bytes = Int(1_000_000, help="Cap on the saved text outputs of a cell, in bytes.").tag(
         config=True
     )
+    max_params = Int(
+        1000,
+        min=1,
+        help="Cap on the params logged from one cell (seed and --param first, then in capture order); "
+        "what is cut is named in jupyter_exp.record.incomplete and on the card, and stays in config.json.",
+    ).tag(config=True)
     quiet = Bool(False, help="Do not show the inline run card.").tag(config=True)
     finish_in_background = Bool(
         True,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _active
+from . import record_schema as schema
 from .capture import cell as cell_capture
 from .capture import seeds
 from .capture.entropy import EntropyWatch
@@ -24,6 +25,7 @@ from .capture.execution import Outcome, execute
 from .capture.inputs import InputWatch
 from .capture.notebook import ExecutionHistory, notebook_path, relative_to_root
 from .capture.outputs import OutputRecorder
+from .capture.secrets import assigned_secrets, secret_values_in
 from .cell_code import CompiledCell, compile_body
 from .config import JupyterExp, StoreLocation, resolve_store
 from .errors import BadRequest
@@ -97,6 +99,8 @@ class PreparedCell:
     client: MlflowClient | None  # None: the store is away, the run is journaled under a local id
     experiment_id: str | None
     warnings: tuple[str, ...] = ()  # for the card
+    secrets: tuple[str, ...] = ()  # values masked wherever they appear in the record
+    params_cut: str = ""  # what JupyterExp.max_params cut, for jupyter_exp.record.incomplete
 
 
 CardFactory = Callable[[PreparedCell, str, "str | None"], Any]  # (cell, run id, experiment id) -> card
@@ -154,8 +158,13 @@ class TrackedCell:
         config = cell_capture.capture_config(self.body, namespace, options.config_names, options.params)
         params = cell_capture.config_to_params(config)
         params["seed"] = str(seed)
+        explicit = [k for k in params if k.split(".", 1)[0] in options.params]
+        params, params_cut = cell_capture.cap_params(params, settings.max_params, ["seed", *explicit])
+        if params_cut:
+            warnings.append(params_cut)
         stem = Path(notebook_rel).stem if notebook_rel else "ipython"
-        values = {k: cell_capture.mask_secrets(e.value, k) for k, e in config.items()}
+        redactor = cell_capture.config_redactor(config)
+        values = {k: cell_capture.mask_secrets(e.value, k, redactor) for k, e in config.items()}
         values.update({k: v for k, v in params.items() if k not in values})
         values["seed"] = seed
         run_name = render_run_name(options.name or f"{stem}-{execution_count}", values)
@@ -182,6 +191,8 @@ class TrackedCell:
             client=client,
             experiment_id=experiment_id,
             warnings=tuple(warnings),
+            secrets=(*redactor.values, *assigned_secrets(self.raw_cell)),
+            params_cut=params_cut,
         )
 
     # -- the run ----------------------------------------------------------------------------
@@ -198,6 +209,9 @@ class TrackedCell:
 
         meter = SystemMeter()
         recorder, experiment_id = start_run(cell)
+        recorder.add_secrets([*cell.secrets, *_secrets_around(cell)])
+        if cell.params_cut:
+            recorder.set_tags({schema.RECORD_INCOMPLETE: cell.params_cut})
         if started is not None:
             started(recorder.run_id)
         current = cell.history.current if cell.history is not None else None
@@ -235,11 +249,24 @@ class TrackedCell:
         finally:
             _active.writer = None
             end_time_ms = now_ms()
+            recorder.add_secrets(_secrets_around(cell))  # and those the cell bound
             end = CellEnd(outcome, end_time_ms, meter.read(), determinism, outputs, entropy, inputs)
             record.finish(end, writer, background)
         if outcome.error is not None:
             raise outcome.error
         return outcome.value
+
+
+def _secrets_around(cell: PreparedCell) -> list[str]:
+    """Strings bound to secret names in the namespace, and secret literals of the history's sources."""
+    entries = cell.history.entries if cell.history is not None else []
+    try:
+        return [
+            *secret_values_in(cell.shell.user_ns),
+            *(s for e in entries for s in assigned_secrets(e.source)),
+        ]
+    except Exception:  # an odd namespace: the environment's secrets and token shapes are masked anyway
+        return []
 
 
 def _open_store(location: StoreLocation, experiment: str) -> tuple[MlflowClient | None, str | None]:

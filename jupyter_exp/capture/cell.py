@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .secrets import MASK, is_secret_name, redact_text
+from .secrets import MASK, Redactor, is_secret_value, secret_values
 
 CONVENTIONAL_CONFIG_NAMES = ("config", "cfg", "params", "hparams", "args")
 SCALARS = (bool, int, float, str, type(None))
@@ -217,17 +217,24 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def mask_secrets(value: Any, name: str = "") -> Any:
-    """Replace every value whose (dotted) name looks secret, and credentials inside strings, at any depth."""
-    if name and is_secret_name(name.rsplit(".", 1)[-1]):
+def mask_secrets(value: Any, name: str = "", redactor: Redactor | None = None) -> Any:
+    """Replace every value whose (dotted) name looks secret, and secrets inside strings (credentials,
+    token shapes, secret environment values), at any depth."""
+    redactor = redactor or Redactor.from_environment()
+    if name and is_secret_value(name.rsplit(".", 1)[-1], value):
         return MASK
     if isinstance(value, str):
-        return redact_text(value)
+        return redactor.text(value)
     if isinstance(value, dict):
-        return {k: mask_secrets(v, str(k)) for k, v in value.items()}
+        return {k: mask_secrets(v, str(k), redactor) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(mask_secrets(item) for item in value)
+        return type(value)(mask_secrets(item, "", redactor) for item in value)
     return value
+
+
+def config_redactor(config: Mapping[str, ConfigValue]) -> Redactor:
+    """Masks the secret environment values and the strings the config holds under secret names."""
+    return Redactor.from_environment(secret_values({name: entry.value for name, entry in config.items()}))
 
 
 def capture_config(
@@ -271,18 +278,39 @@ def config_objects_bound_by_cell(
 
 def config_to_params(config: Mapping[str, ConfigValue]) -> dict[str, str]:
     """Flattened, masked, stringified params as MLflow stores them."""
+    redactor = config_redactor(config)
     params: dict[str, str] = {}
     for name, entry in config.items():
-        masked = mask_secrets({name: entry.value})
+        masked = mask_secrets({name: entry.value}, "", redactor)
         for key, value in flatten(masked).items():
             params[key] = str(value)
     return params
 
 
+def cap_params(params: dict[str, str], limit: int, keep: Iterable[str] = ()) -> tuple[dict[str, str], str]:
+    """At most ``limit`` params: ``keep`` (``seed``, ``--param`` ones) first, then the rest in capture order;
+    what was cut, in one line (empty when nothing was)."""
+    if len(params) <= limit:
+        return params, ""
+    kept = {k: params[k] for k in keep if k in params}
+    for key, value in params.items():
+        if len(kept) >= limit:
+            break
+        kept.setdefault(key, value)
+    cut = [k for k in params if k not in kept]
+    shown = ", ".join(cut[:5]) + (", ..." if len(cut) > 5 else "")
+    note = (
+        f"params: {len(params)} captured, {len(kept)} logged (JupyterExp.max_params = {limit}); "
+        f"{len(cut)} cut ({shown}), every value is in config.json"
+    )
+    return kept, note
+
+
 def config_document(config: Mapping[str, ConfigValue]) -> dict[str, Any]:
     """``config.json``: the whole masked config, unflattened, with each value's source."""
+    redactor = config_redactor(config)
     return {
-        name: {"value": mask_secrets({name: entry.value})[name], "source": entry.source}
+        name: {"value": mask_secrets({name: entry.value}, "", redactor)[name], "source": entry.source}
         for name, entry in config.items()
     }
 

@@ -21,6 +21,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH, MAX_PARAMS_TAGS_PER_BATCH, MAX_TAG_VAL_LENGTH
 
 from .. import record_schema as schema
+from ..capture.secrets import MIN_SECRET_LENGTH, Redactor
 from .journal import EntryMeta, JournalEntry, host_name, strip_credentials
 from .store import refusal
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 ARTIFACT_DIR = schema.ARTIFACT_DIR
 HEARTBEAT_TAG = schema.HEARTBEAT
 HEARTBEAT_INTERVAL_S = 30.0
+UNMASKED = (".png", ".jpg", ".jpeg", ".pkl")  # images and pickles: bytes, never masked
+JSON_ARTIFACTS = (".json", ".ipynb")
 
 
 def utc_now_iso() -> str:
@@ -51,6 +54,7 @@ class RunRecorder:
         self.entry = entry
         self._upload_lock = threading.Lock()
         self._stop_heartbeat = threading.Event()
+        self._secrets: set[str] = set()
         if client is not None:
             threading.Thread(target=self._beat, name="jupyter-exp-heartbeat", daemon=True).start()
 
@@ -71,7 +75,9 @@ class RunRecorder:
     ) -> RunRecorder:
         """Create the run (``experiment`` is its id and name) and its journal entry; offline, only the entry."""
         experiment_id, experiment_name = experiment
-        tags = _clip_tags({**tags, HEARTBEAT_TAG: utc_now_iso()})
+        redactor = Redactor.from_environment()
+        run_name = redactor.text(run_name)
+        tags = _clip_tags(redactor.document({**tags, HEARTBEAT_TAG: utc_now_iso()}))
         run = None
         if client is not None and experiment_id is not None:
             try:
@@ -110,27 +116,56 @@ class RunRecorder:
             except Exception:
                 pass
 
+    def add_secrets(self, values: Any) -> None:
+        """Values masked, from now on, wherever they appear in what this run records (besides the
+        secret environment variables' values and token shapes, always masked)."""
+        self._secrets.update(v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH)
+
+    def redactor(self) -> Redactor:
+        """Masks what the record holds: read now, so that a secret the cell put in the environment counts."""
+        return Redactor.from_environment(self._secrets)
+
     def set_tags(self, tags: dict[str, Any]) -> None:
-        clipped = _clip_tags(tags)
+        clipped = _clip_tags(self.redactor().document(tags))
         self.entry.merge("tags.json", clipped)
         if self.client is not None:
             send_tags(self.client, self.run_id, clipped)
 
     def log_params(self, params: dict[str, Any]) -> None:
-        clipped = {k: str(v)[:MAX_PARAM_VAL_LENGTH] for k, v in params.items()}
+        masked = self.redactor().document({k: str(v) for k, v in params.items()})
+        clipped = {k: v[:MAX_PARAM_VAL_LENGTH] for k, v in masked.items()}
         self.entry.merge("params.json", clipped)
         if self.client is not None:
             send_params(self.client, self.run_id, clipped)
 
     def stage_text(self, name: str, text: str) -> None:
-        self.stage_bytes(name, text.encode("utf-8", "backslashreplace"))
+        if not _unmasked(name):
+            text = self.redactor().text(text)
+        self.entry.stage(name, text.encode("utf-8", "backslashreplace"))
 
     def stage_json(self, name: str, document: Any) -> None:
-        self.stage_text(name, json.dumps(document, indent=1, default=str, ensure_ascii=False))
+        if not _unmasked(name):
+            document = self.redactor().document(document)
+        text = json.dumps(document, indent=1, default=str, ensure_ascii=False)
+        self.entry.stage(name, text.encode("utf-8", "backslashreplace"))
 
     def stage_bytes(self, name: str, data: bytes) -> None:
-        """Put an artifact aside in the journal for the next upload (atomically)."""
-        self.entry.stage(name, data)
+        """Put an artifact aside in the journal for the next upload (atomically), its text masked."""
+        if _unmasked(name) or name.endswith(UNMASKED):
+            self.entry.stage(name, data)
+            return
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:  # not text: nothing a secret could be found in as such
+            self.entry.stage(name, data)
+            return
+        if name.endswith(JSON_ARTIFACTS):
+            try:
+                self.stage_json(name, json.loads(text))
+                return
+            except ValueError:
+                pass
+        self.stage_text(name, text)
 
     def upload_staged(self) -> None:
         """Send what is staged so far to ``jupyter_exp/`` in the run's artifacts."""
@@ -182,6 +217,11 @@ def _remove_partial_files(client: MlflowClient, run_id: str, folder: Path) -> No
                 target.unlink()
         except OSError:
             pass
+
+
+def _unmasked(name: str) -> bool:
+    """Generator states are numbers the record needs exactly (``rng_state.json``, ``rng_history.json``)."""
+    return name.rsplit("/", 1)[-1].startswith("rng_")
 
 
 def _clip_tags(tags: dict[str, Any]) -> dict[str, str]:
