@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING, TextIO
 from .config import JupyterExp, StoreLocation, resolve_store
 from .tracking.journal import (
     entries,
+    journal_refusal,
     journal_root,
     journaled_run_ids,
     same_store,
-    spool_folder,
     strip_credentials,
     user_journal_root,
 )
-from .tracking.journal_guard import folder_refusal
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -138,14 +137,11 @@ def sync(args: argparse.Namespace) -> int:
 
     total, others = _survey(roots, wanted)
     print(
-        f"jupyter-exp sync: {total} journal entries for {'every store' if args.all else store}",
+        f"jupyter-exp sync: {_entries(total)} for {'every store' if args.all else store}",
         file=sys.stderr,
     )
     progress = Progress(total)
     report = JournalReport()
-    spool = spool_folder(location)
-    if not args.journal and spool is not None and (why := folder_refusal(spool)) is not None:
-        report.refused.append((str(spool), f"the journal folder: {why}"))
     for root in roots:
         report.add(
             complete_journal(
@@ -161,10 +157,11 @@ def sync(args: argparse.Namespace) -> int:
     stale: list[tuple[str, str]] = []
     stale_error = None
     away = store_unavailable(location.tracking_uri)
-    if args.no_stale:
+    missing = None if away is None or is_remote(location.tracking_uri) else away  # no store: no runs
+    if args.no_stale or missing is not None:
         pass
     elif away is not None:
-        stale_error = away if is_remote(location.tracking_uri) else None  # no store: no runs (none created)
+        stale_error = away
     else:
         try:
             stale = end_stale_runs(
@@ -175,11 +172,23 @@ def sync(args: argparse.Namespace) -> int:
         except Exception as error:
             stale_error = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     print(summary(report, stale, sum(others.values())))
-    _details(report, others, stale_error, away)
+    _details(report, others, stale_error, missing)
+    passed_over = journal_refusal(location, args.journal or "")
+    if passed_over is not None:
+        print(
+            f"  journal folder {passed_over[0]} not used ({passed_over[1]}): yours is {roots[0]}",
+            file=sys.stderr,
+        )
     return 1 if report.failed or report.refused or stale_error else 0
 
 
-def _details(report: JournalReport, others: Counter[str], stale_error: str | None, away: str | None) -> None:
+def _entries(count: int) -> str:
+    return f"{count} journal {'entry' if count == 1 else 'entries'}"
+
+
+def _details(
+    report: JournalReport, others: Counter[str], stale_error: str | None, missing: str | None
+) -> None:
     """What the summary counts, one line each, on stderr."""
     err = sys.stderr
     for run_id, why in report.failed:
@@ -190,14 +199,14 @@ def _details(report: JournalReport, others: Counter[str], stale_error: str | Non
         print(f"  refused: {path}: {why}; nothing of it was sent or changed", file=err)
     for uri, count in sorted(others.items()):
         print(
-            f"  left for {uri}: {count} journal entries, not touched (deliver them with --tracking-uri {uri}, "
+            f"  left for {uri}: {_entries(count)}, not touched (deliver them with --tracking-uri {uri}, "
             "or --all)",
             file=err,
         )
     if stale_error:
         print(f"  stale runs not checked: {stale_error}", file=err)
-    elif away:
-        print(f"  {away}: sync creates none", file=err)
+    if missing:
+        print(f"  {missing}: sync creates none", file=err)
 
 
 def summary(report: JournalReport, stale: list[tuple[str, str]], other_stores: int = 0) -> str:

@@ -80,17 +80,32 @@ def spool_folder(location: StoreLocation) -> Path | None:
     return database.parent / SPOOL_NAME if database is not None else None
 
 
-def journal_root(location: StoreLocation, configured: str = "") -> Path:
-    """Where the runs of this store are journaled: ``JUPYTER_EXP_JOURNAL_DIR``, the configured folder,
-    a spool folder next to a SQLite store (unless someone else's, or a link: whoever can write to the
-    project folder may have put it there), else the user's data folder."""
+def journal_refusal(location: StoreLocation, configured: str = "") -> tuple[Path, str] | None:
+    """The journal folder asked for (``JUPYTER_EXP_JOURNAL_DIR``, the configured folder, a spool folder
+    next to a SQLite store) and why it is not used, when it is not: someone else's, or a spool that is a
+    link (whoever can write to the project folder may have put it there)."""
     chosen = os.environ.get(JOURNAL_ENV) or configured
     if chosen:
+        folder = Path(chosen).expanduser()
+        why = folder_refusal(folder.resolve())
+    else:
+        spool = spool_folder(location)
+        if spool is None:
+            return None
+        folder, why = spool, folder_refusal(spool)
+    return (folder, why) if why is not None else None
+
+
+def journal_root(location: StoreLocation, configured: str = "") -> Path:
+    """Where the runs of this store are journaled: ``JUPYTER_EXP_JOURNAL_DIR``, the configured folder,
+    a spool folder next to a SQLite store, else (and instead of any of those that ``journal_refusal``
+    refuses) the user's data folder."""
+    chosen = os.environ.get(JOURNAL_ENV) or configured
+    if journal_refusal(location, configured) is not None:
+        return user_journal_root()
+    if chosen:
         return Path(chosen).expanduser()
-    spool = spool_folder(location)
-    if spool is not None and folder_refusal(spool) is None:
-        return spool
-    return user_journal_root()
+    return spool_folder(location) or user_journal_root()
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

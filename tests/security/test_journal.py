@@ -342,10 +342,30 @@ def test_an_entry_of_another_user_is_skipped_and_reported(project: Project) -> N
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a folder to another user")
 def test_a_spool_folder_of_another_user_is_not_the_journal(project: Project) -> None:
-    project.spool.mkdir()
-    os.chown(project.spool, NOBODY, NOBODY)
+    entry = plant(project.spool, project.run_id, project.uri, staged={"cell.py": b"x = 1"})
+    for path in [project.spool, entry, *entry.rglob("*")]:
+        os.lchown(path, NOBODY, NOBODY)
 
     assert journal_root(resolve_store(JupyterExp(root=str(project.root)))) == user_journal_root()
+    done = run_sync(project)
+
+    assert run_status(project) == "RUNNING", "an entry in another user's spool folder was delivered"
+    assert re.search(rf"journal folder {re.escape(str(project.spool))} not used \(.*{NOBODY}", done.stderr), (
+        done.stderr
+    )
+
+
+def test_a_staged_name_that_leaves_its_folder_is_not_staged(tmp_path: Path) -> None:
+    entry = JournalEntry.create(
+        tmp_path / "journal", EntryMeta("r1", "sqlite:///x.db", "0", host_name(), 1, None, 0)
+    )
+    try:
+        for name in ("../escaped.txt", "/etc/escaped", "figures/../../escaped"):
+            with pytest.raises(ValueError, match="outside its folder"):
+                entry.stage(name, b"x")
+        assert not list((entry.path / "staged").iterdir())
+    finally:
+        entry.release()
 
 
 # -- folders -----------------------------------------------------------------------------------------
