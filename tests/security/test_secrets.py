@@ -19,6 +19,8 @@ import nbformat
 import pytest
 from mlflow import MlflowClient
 
+from jupyter_exp.capture.cell import ConfigValue, config_redactor, config_to_params
+from jupyter_exp.capture.secrets import Redactor, assigned_secrets
 from tests.deploy.harness import deploy_mode
 from tests.kernel.conftest import KernelSession, all_runs, make_project, store, write_notebook
 
@@ -170,3 +172,61 @@ def test_a_client_reads_nothing_secret_either(recorded: dict[str, Any]) -> None:
     client: MlflowClient = recorded["client"]
     run = client.get_run(recorded["run"].info.run_id)
     assert leaks(json.dumps(run.to_dictionary())) == []
+
+
+# -- the rules, without a kernel ------------------------------------------------------------------
+
+SHAPES = [
+    HF,
+    "glpat-" + _random(ALNUM, 20),
+    "AIza" + _random(ALNUM, 35),
+    "npm_" + _random(ALNUM, 36),
+    "pypi-AgEIcHlwaS5vcmc" + _random(ALNUM, 50),
+    "sk_live_" + _random(ALNUM, 24),
+    "dapi" + _random("0123456789abcdef", 32),
+    "eyJ" + _random(ALNUM, 20) + ".eyJ" + _random(ALNUM, 30) + "." + _random(ALNUM, 30),
+    "-----BEGIN RSA PRIVATE KEY-----\n" + _random(ALNUM, 64) + "\n-----END RSA PRIVATE KEY-----",
+]
+
+
+@pytest.mark.parametrize("token", SHAPES, ids=lambda t: t[:6])
+def test_token_shapes_are_masked_in_any_text(token: str) -> None:
+    text = f"log: {token} rejected"
+    assert Redactor().text(text) == "log: *** rejected"
+
+
+def test_secret_environment_values_are_masked_and_ordinary_ones_kept() -> None:
+    environ = {
+        "HF_TOKEN": HF,
+        "AWS_SECRET_ACCESS_KEY": AWS,
+        "WANDB_API_KEY": WANDB,
+        "PGPASSWORD": "hunter2hunter2",
+        "TOKENIZERS_PARALLELISM": "false",
+        "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/identity",
+        "HOME": "/home/someone-long",
+    }
+    redactor = Redactor.from_environment(environ=environ)
+    text = " ".join(environ.values())
+    assert redactor.text(text) == "*** *** *** *** false /var/run/identity /home/someone-long"
+
+
+def test_key_names_mask_strings_and_keep_numbers() -> None:
+    config = {
+        "config": ConfigValue({"wandb_key": WANDB, "primary_key": 3, "hubKey": "k" * 12}, "cell"),
+        "tokenizer": ConfigValue("bert-base-uncased", "cell"),
+    }
+    params = config_to_params(config)
+    assert params["config.wandb_key"] == "***" and params["config.hubKey"] == "***"
+    assert params["config.primary_key"] == "3"
+    # a ``token`` substring masks the param as before, but its value is no secret to mask everywhere
+    assert params["tokenizer"] == "***"
+    assert "bert-base-uncased" not in config_redactor(config).values
+    assert WANDB in config_redactor(config).values
+
+
+def test_literals_assigned_to_secret_names_are_found_in_source() -> None:
+    source = (
+        f'api_key = "{AWS}"\nconfig = {{"wandb_key": "{WANDB}", "name": "resnet50-long-name"}}\n'
+        f'login(token="{HF}")\ntokenizer = "bert-base-uncased"\n'
+    )
+    assert sorted(assigned_secrets(source)) == sorted([AWS, WANDB, HF])
