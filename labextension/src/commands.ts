@@ -7,6 +7,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { refreshIcon } from '@jupyterlab/ui-components';
 
 import type { ExpActions } from './actions';
+import { refreshAll } from './coordination';
 import { runsIcon } from './icons';
 import {
   CommandIDs,
@@ -31,7 +32,7 @@ export function addCommands(
 ): void {
   const { commands } = app;
   const { models, actions, trans, palette } = options;
-  const { store, runs, detail } = models;
+  const { runs, detail } = models;
 
   commands.addCommand(CommandIDs.openSidebar, {
     label: trans.__('Show Experiment Runs'),
@@ -45,9 +46,7 @@ export function addCommands(
     label: trans.__('Refresh Experiment Runs'),
     caption: trans.__('Reload the runs listed in the Runs panel'),
     icon: refreshIcon,
-    execute: async () => {
-      await Promise.all([store.refresh(), runs.refresh(), detail.reload()]);
-    }
+    execute: () => refreshAll(models)
   });
   commands.addCommand(CommandIDs.compareRuns, {
     label: args => {

@@ -12,6 +12,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { ExpActions } from './actions';
 import { ExpClient } from './api';
 import { addCommands } from './commands';
+import { ModelCoordinator } from './coordination';
 import { DetailModel } from './detailmodel';
 import { JobsModel } from './jobsmodel';
 import { StoreModel } from './model';
@@ -22,7 +23,7 @@ import { SnapshotDrive, isSnapshotPath } from './snapshotdrive';
 import { IExpModels, PLUGIN_ID, SIDEBAR_ID } from './tokens';
 import { RunsSidebar } from './widgets/sidebar';
 
-/** The models, following the settings (poll intervals, default scope). */
+/** The models, kept consistent with each other (and with the settings) by a ModelCoordinator. */
 function createModels(client: ExpClient): IExpModels {
   const settings = new SettingsModel();
   const initial = settings.state;
@@ -35,21 +36,14 @@ function createModels(client: ExpClient): IExpModels {
     scope: initial.defaultScope,
     pollInterval: initial.pollInterval
   });
-  let defaultScope = initial.defaultScope;
-  settings.changed.connect((_, next) => {
-    store.setPollInterval(next.pollInterval);
-    runs.setPollInterval(next.pollInterval);
-    if (next.defaultScope !== defaultScope) {
-      defaultScope = next.defaultScope;
-      runs.setScope(next.defaultScope);
-    }
-  });
   const detail = new DetailModel({
     fetchRun: runId => client.getRun(runId),
     fetchMetrics: (runId, maxPoints) => client.getMetrics(runId, { maxPoints })
   });
   const jobs = new JobsModel({ client });
-  return { store, runs, detail, jobs, settings };
+  const models = { store, runs, detail, jobs, settings };
+  new ModelCoordinator(models); // for the application's lifetime
+  return models;
 }
 
 /** The notebook in focus decides the `notebook` and `experiment` scopes. */

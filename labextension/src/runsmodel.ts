@@ -1,11 +1,20 @@
 /**
  * State of the run list, kept apart from the view: scope, filters, sort, the loaded pages,
- * the selection (for compare), and a poll that keeps running runs' status current.
+ * the selection (for compare), and a poll that keeps running runs' status current. The filter
+ * and sort vocabulary is in runfilters.ts and runsort.ts.
  */
+import { JSONExt, type ReadonlyPartialJSONValue } from '@lumino/coreutils';
+
 import { describeError } from './errors';
-import { isSystemMetric } from './formatvalue';
+import { NO_FILTERS, filtersQuery, type IRunFilters } from './runfilters';
+import {
+  DEFAULT_SORT,
+  sortByField,
+  sortInDirection,
+  type SortDirection
+} from './runsort';
 import { DEFAULT_SETTINGS } from './settings';
-import { PolledModel, deepEqual } from './statemodel';
+import { PolledModel } from './statemodel';
 import type {
   IRunQuery,
   IRunsPage,
@@ -18,63 +27,6 @@ import type {
 export type EmptyReason = 'no-notebook' | 'no-experiment' | null;
 
 export type RunsStatus = 'idle' | 'loading' | 'ready' | 'error';
-
-/**
- * The filters of the list. Each one adds its parameters to the query in `FILTER_QUERY`; a new
- * filter is a field here, its default in `NO_FILTERS` and its entry there.
- */
-export interface IRunFilters {
-  /** MLflow filter string, sent as `filter`. */
-  readonly search: string;
-  /** '' for all statuses. */
-  readonly status: RunStatus | '';
-  /**
-   * Whose runs, sent as `user`: `mine`, `all` or a user name; '' sends nothing, so the server's
-   * default applies (mine on a shared store, everyone's on a local one).
-   */
-  readonly user: string;
-}
-
-export const NO_FILTERS: IRunFilters = { search: '', status: '', user: '' };
-
-/** How each filter narrows the query. */
-const FILTER_QUERY: {
-  [K in keyof IRunFilters]: (value: IRunFilters[K]) => Partial<IRunQuery>;
-} = {
-  search: value => (value.trim() ? { filter: value.trim() } : {}),
-  status: value => (value ? { status: [value] } : {}),
-  user: value => (value.trim() ? { user: value.trim() } : {})
-};
-
-/** The `user` values that are no user name. */
-export const USER_MINE = 'mine';
-export const USER_ALL = 'all';
-
-/** Whether the list holds other users' runs too (then each row shows its user). */
-export function listsOthersRuns(filters: IRunFilters): boolean {
-  const user = filters.user.trim();
-  return user !== '' && user !== USER_MINE;
-}
-
-/** Whether any filter narrows the list (`mine` and `all` do not: they are whose runs). */
-export function isFiltered(filters: IRunFilters): boolean {
-  return (Object.keys(FILTER_QUERY) as (keyof IRunFilters)[]).some(key =>
-    key === 'user'
-      ? listsOthersRuns(filters) && filters.user.trim() !== USER_ALL
-      : Object.keys(FILTER_QUERY[key](filters[key] as never)).length > 0
-  );
-}
-
-/** The users who recorded the loaded runs, sorted (for the user filter's choices). */
-export function runUsers(runs: readonly IRunSummary[]): string[] {
-  const users = new Set<string>();
-  for (const run of runs) {
-    if (run.user) {
-      users.add(run.user);
-    }
-  }
-  return [...users].sort((a, b) => a.localeCompare(b));
-}
 
 /** What the view renders. */
 export interface IRunsState {
@@ -97,75 +49,12 @@ export interface IRunsState {
   readonly loadingMore: boolean;
 }
 
-export type SortDirection = 'ASC' | 'DESC';
-
-/** The attributes the list sorts by, with the direction picked with them. */
-export const SORT_FIELDS: readonly {
-  value: string;
-  label: string;
-  direction: SortDirection;
-}[] = [
-  { value: 'start_time', label: 'Start time', direction: 'DESC' },
-  { value: 'end_time', label: 'End time', direction: 'DESC' },
-  { value: 'run_name', label: 'Name', direction: 'ASC' },
-  { value: 'status', label: 'Status', direction: 'ASC' }
-];
-
-export const DEFAULT_SORT = 'start_time DESC';
-
-/** `metrics.loss ASC` -> `{field: 'metrics.loss', direction: 'ASC'}` (DESC when not given). */
-export function parseSort(sort: string): {
-  field: string;
-  direction: SortDirection;
-} {
-  const text = sort.trim() || DEFAULT_SORT;
-  const match = /^(.*\S)\s+(ASC|DESC)$/i.exec(text);
-  return match
-    ? {
-        field: match[1],
-        direction: match[2].toUpperCase() as SortDirection
-      }
-    : { field: text, direction: 'DESC' };
-}
-
-/** The metric a sort orders by (`metrics.loss DESC` -> `loss`), or null. */
-export function sortMetric(sort: string): string | null {
-  const { field } = parseSort(sort);
-  return field.startsWith('metrics.') ? field.slice('metrics.'.length) : null;
-}
-
-/**
- * The metrics the list can sort by: those of the loaded runs (user metrics first, then
- * `system/` ones, each by name) and the one sorted by now.
- */
-export function sortableMetrics(
-  runs: readonly IRunSummary[],
-  sort: string
-): string[] {
-  const keys = new Set<string>();
-  for (const run of runs) {
-    Object.keys(run.metrics ?? {}).forEach(key => keys.add(key));
-  }
-  const current = sortMetric(sort);
-  if (current) {
-    keys.add(current);
-  }
-  return [...keys].sort(
-    (a, b) =>
-      Number(isSystemMetric(a)) - Number(isSystemMetric(b)) ||
-      a.localeCompare(b)
-  );
-}
-
-export const STATUS_OPTIONS: readonly RunStatus[] = [
-  'RUNNING',
-  'FINISHED',
-  'FAILED',
-  'KILLED',
-  'SCHEDULED'
-];
-
 const MAX_PAGE = 1000;
+
+/** A query as the JSON value it is sent as (for `JSONExt.deepEqual`). */
+function asJSON(query: IRunQuery | null): ReadonlyPartialJSONValue {
+  return query as ReadonlyPartialJSONValue;
+}
 
 export class RunsModel extends PolledModel<IRunsState> {
   constructor(options: RunsModel.IOptions) {
@@ -222,7 +111,7 @@ export class RunsModel extends PolledModel<IRunsState> {
    * (scope `notebook` without a notebook in focus).
    */
   query(state: IRunsState = this.state): IRunQuery | null {
-    let query: IRunQuery = { order: state.sort };
+    const query: IRunQuery = { order: state.sort };
     if (state.scope === 'notebook') {
       if (!state.notebookPath) {
         return null;
@@ -235,13 +124,7 @@ export class RunsModel extends PolledModel<IRunsState> {
       }
       query.experiment = experiment;
     }
-    for (const key of Object.keys(FILTER_QUERY) as (keyof IRunFilters)[]) {
-      query = {
-        ...query,
-        ...FILTER_QUERY[key](state.filters[key] as never)
-      };
-    }
-    return query;
+    return { ...query, ...filtersQuery(state.filters) };
   }
 
   setScope(scope: RunScope): void {
@@ -281,14 +164,11 @@ export class RunsModel extends PolledModel<IRunsState> {
 
   /** Sort by an attribute (with its usual direction) or by `metrics.KEY` (direction kept). */
   setSortField(field: string): void {
-    const current = parseSort(this.state.sort);
-    const attribute = SORT_FIELDS.find(f => f.value === field);
-    const direction = attribute ? attribute.direction : current.direction;
-    this.setSort(`${field} ${direction}`);
+    this.setSort(sortByField(this.state.sort, field));
   }
 
   setSortDirection(direction: SortDirection): void {
-    this.setSort(`${parseSort(this.state.sort).field} ${direction}`);
+    this.setSort(sortInDirection(this.state.sort, direction));
   }
 
   isSelected(runId: string): boolean {
@@ -349,7 +229,7 @@ export class RunsModel extends PolledModel<IRunsState> {
   private _requery(change: Partial<IRunsState>): void {
     const next = { ...this.state, ...change };
     const after = this.query(next);
-    if (deepEqual(this.query(), after)) {
+    if (JSONExt.deepEqual(asJSON(this.query()), asJSON(after))) {
       // Same query (e.g. the notebook changed while listing all runs): nothing to reload.
       this.setState(next);
       return;

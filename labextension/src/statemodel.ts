@@ -1,48 +1,13 @@
 /**
- * The base of the frontend's models: one immutable state, a `changed` signal that fires only
- * when the state really changed (deep equality), a generation counter that drops answers of
- * requests made for an outdated state, and polls that are disposed with the model.
+ * The base of the frontend's models: one immutable JSON state, a `changed` signal that fires
+ * only when the state really changed (`JSONExt.deepEqual`: a key holding `undefined` counts as
+ * absent), a generation counter that drops answers of requests made for an outdated state, and
+ * polls that are disposed with the model.
  */
+import { JSONExt, type ReadonlyPartialJSONValue } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
-
-/**
- * Whether two JSON-like values are equal: primitives by `Object.is`, arrays element by element,
- * plain objects key by key (a key holding `undefined` counts as absent).
- */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) {
-    return true;
-  }
-  if (
-    typeof a !== 'object' ||
-    typeof b !== 'object' ||
-    a === null ||
-    b === null
-  ) {
-    return false;
-  }
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) {
-      return false;
-    }
-    return a.every((item, i) => deepEqual(item, b[i]));
-  }
-  const left = a as Record<string, unknown>;
-  const right = b as Record<string, unknown>;
-  const keys = new Set(
-    [...Object.keys(left), ...Object.keys(right)].filter(
-      key => left[key] !== undefined || right[key] !== undefined
-    )
-  );
-  for (const key of keys) {
-    if (!deepEqual(left[key], right[key])) {
-      return false;
-    }
-  }
-  return true;
-}
 
 /** Backoff ceiling of a poll while the server keeps failing. */
 export const MAX_POLL_INTERVAL = 60_000;
@@ -87,7 +52,13 @@ export abstract class StateModel<S> implements IDisposable {
 
   /** Replace the state; emits `changed` unless disposed or deep-equal. Returns whether it changed. */
   protected setState(next: S): boolean {
-    if (this._isDisposed || deepEqual(this._state, next)) {
+    if (
+      this._isDisposed ||
+      JSONExt.deepEqual(
+        this._state as ReadonlyPartialJSONValue,
+        next as ReadonlyPartialJSONValue
+      )
+    ) {
       return false;
     }
     this._state = next;

@@ -1,15 +1,9 @@
 /**
  * @jest-environment jsdom
  */
-import {
-  RunsModel,
-  isFiltered,
-  listsOthersRuns,
-  parseSort,
-  runUsers,
-  sortMetric,
-  sortableMetrics
-} from '../runsmodel';
+import { isFiltered, listsOthersRuns, runUsers } from '../runfilters';
+import { RunsModel } from '../runsmodel';
+import { parseSort, sortMetric, sortableMetrics } from '../runsort';
 import type { IRunQuery, IRunsPage } from '../types';
 import { makeRun, waitFor } from './fixtures';
 

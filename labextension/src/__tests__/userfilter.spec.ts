@@ -1,7 +1,8 @@
 /**
  * @jest-environment jsdom
  */
-import { NO_FILTERS, type IRunsState } from '../runsmodel';
+import { NO_FILTERS } from '../runfilters';
+import type { IRunsState } from '../runsmodel';
 import { OTHER_USER, UserFilterView } from '../widgets/userfilter';
 import { makeRun } from './fixtures';
 

@@ -10,7 +10,8 @@ import {
   runDuration
 } from '../formattime';
 import { formatMetricValue, keyMetrics, shortHash } from '../formatvalue';
-import { isFiltered, listsOthersRuns, type IRunsState } from '../runsmodel';
+import { isFiltered, listsOthersRuns } from '../runfilters';
+import type { IRunsState } from '../runsmodel';
 import type { IRunSummary, Verdict } from '../types';
 import { ExpClass } from './classes';
 import { button, el, untranslated, type Trans } from './dom';

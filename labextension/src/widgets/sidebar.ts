@@ -4,44 +4,32 @@
  * run list and the detail of the run clicked (which replaces the list until "back").
  *
  * Model signals only request an update; the panel renders what changed once per frame in
- * `onUpdateRequest`.
+ * `onUpdateRequest`. The controls are the FilterBar's (filterbar.ts), laid out by toolbars.ts;
+ * what one model's change means for another is coordination.ts's, not the panel's.
  */
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import {
-  CommandToolbarButton,
-  SidePanel,
-  Toolbar,
-  ToolbarButton,
-  moveDownIcon,
-  moveUpIcon,
-  refreshIcon
-} from '@jupyterlab/ui-components';
+import { SidePanel } from '@jupyterlab/ui-components';
 import type { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { refreshAll } from '../coordination';
 import type { DetailModel } from '../detailmodel';
 import { runsIcon } from '../icons';
 import type { JobsModel } from '../jobsmodel';
 import type { StoreModel } from '../model';
-import {
-  SORT_FIELDS,
-  STATUS_OPTIONS,
-  parseSort,
-  sortableMetrics,
-  type IRunsState,
-  type RunsModel
-} from '../runsmodel';
-import { CommandIDs, SIDEBAR_ID } from '../tokens';
-import type { IRunDetail, IRunSummary, RunScope, RunStatus } from '../types';
+import type { IRunsState, RunsModel } from '../runsmodel';
+import { SIDEBAR_ID } from '../tokens';
+import type { IRunDetail } from '../types';
 import { PendingParts } from './batch';
 import { ExpClass } from './classes';
 import { renderRunDetail } from './detailview';
-import { el, select, type Trans } from './dom';
+import { el, type Trans } from './dom';
+import { FilterBar } from './filterbar';
 import { renderJobs } from './jobsview';
 import { RunListView } from './runlist';
 import { renderStoreLine } from './storeview';
-import { UserFilterView } from './userfilter';
+import { FilterPanel, nodeWidget, populateRunsToolbar } from './toolbars';
 
 /** What the sidebar asks the application to do. */
 export interface ISidebarActions {
@@ -51,28 +39,6 @@ export interface ISidebarActions {
   openSnapshot(run: IRunDetail): void;
   copyRunId(runId: string): void;
   reproduce(runId: string): void;
-}
-
-/** Stable key of what the detail depends on in a run's summary. */
-function summaryKey(run: IRunSummary | undefined): string {
-  return run
-    ? JSON.stringify([
-        run.status,
-        run.end_time,
-        run.metrics,
-        run.verdict,
-        run.note
-      ])
-    : '';
-}
-
-/** A widget around a plain DOM node (a toolbar item or a section of the panel). */
-function nodeWidget(node: HTMLElement, className = ''): Widget {
-  const widget = new Widget({ node });
-  if (className) {
-    widget.addClass(className);
-  }
-  return widget;
 }
 
 type Part = 'store' | 'runs' | 'detail' | 'jobs';
@@ -100,8 +66,15 @@ export class RunsSidebar extends SidePanel {
     );
     this._storeNode = el(doc, 'div', ExpClass.store);
 
-    this._buildToolbar(doc, options.commands);
-    this._filters = this._buildFilters(doc);
+    this._filters = new FilterBar(doc, { model: this.runs, trans });
+    populateRunsToolbar(this.toolbar, {
+      filters: this._filters,
+      commands: options.commands,
+      selected: () => this.runs.state.selection.length,
+      onRefresh: () => void this.refresh(),
+      trans
+    });
+    this._filtersWidget = new FilterPanel(this._filters, trans);
     this._errorNode = el(doc, 'div', ExpClass.error);
     this._errorNode.setAttribute('role', 'alert');
     this._jobsNode = el(doc, 'div', ExpClass.jobs);
@@ -120,7 +93,6 @@ export class RunsSidebar extends SidePanel {
     this._detailNode.hidden = true;
 
     this.content.addClass('jp-exp-content');
-    this._filtersWidget = this._filters.panel;
     this._listWidget = nodeWidget(listNode);
     for (const widget of [
       nodeWidget(this._storeNode),
@@ -137,7 +109,6 @@ export class RunsSidebar extends SidePanel {
     this.runs.changed.connect(this._onRunsChanged, this);
     this.detail.changed.connect(this._onDetailChanged, this);
     this.jobs.changed.connect(this._onJobsChanged, this);
-    this.jobs.jobEnded.connect(this._onJobEnded, this);
     this._render(new Set<Part>(['store', 'runs', 'detail', 'jobs']));
   }
 
@@ -153,11 +124,7 @@ export class RunsSidebar extends SidePanel {
 
   /** Reload everything shown. */
   refresh(): Promise<void> {
-    return Promise.all([
-      this.store.refresh(),
-      this.runs.refresh(),
-      this.detail.reload()
-    ]).then(() => undefined);
+    return refreshAll(this);
   }
 
   dispose(): void {
@@ -169,7 +136,6 @@ export class RunsSidebar extends SidePanel {
     this.runs.changed.disconnect(this._onRunsChanged, this);
     this.detail.changed.disconnect(this._onDetailChanged, this);
     this.jobs.changed.disconnect(this._onJobsChanged, this);
-    this.jobs.jobEnded.disconnect(this._onJobEnded, this);
     super.dispose();
   }
 
@@ -212,20 +178,9 @@ export class RunsSidebar extends SidePanel {
 
   private _onRunsChanged(): void {
     this._pending.request('runs');
-    // Reload the detail when its run changed in the list (e.g. RUNNING -> FINISHED).
-    const runId = this.detail.runId;
-    if (runId) {
-      const key = summaryKey(this.runs.run(runId));
-      if (key && this._detailKey && key !== this._detailKey) {
-        void this.detail.reload();
-      }
-      this._detailKey = key;
-    }
   }
 
   private _onDetailChanged(): void {
-    const runId = this.detail.runId;
-    this._detailKey = runId ? summaryKey(this.runs.run(runId)) : '';
     this._pending.request('detail');
   }
 
@@ -233,17 +188,10 @@ export class RunsSidebar extends SidePanel {
     this._pending.request('jobs');
   }
 
-  private _onJobEnded(): void {
-    void this.runs.refresh();
-    if (this.detail.runId) {
-      void this.detail.reload();
-    }
-  }
-
   private _render(parts: ReadonlySet<Part>): void {
     if (parts.has('store')) {
       renderStoreLine(this._storeNode, this.store.state, this._bundle);
-      this._syncUser(this.runs.state);
+      this._filtersWidget.renderUser(this.runs.state, this._shared);
     }
     if (parts.has('runs') || parts.has('detail')) {
       this._renderRuns(this.runs.state);
@@ -267,7 +215,7 @@ export class RunsSidebar extends SidePanel {
 
   private _renderRuns(state: IRunsState): void {
     const open = this.detail.runId !== null;
-    this._syncFilters(state);
+    this._filtersWidget.render(state, this._shared);
     this._errorNode.textContent = state.error
       ? this._bundle.__('Error: %1', state.error)
       : '';
@@ -302,213 +250,9 @@ export class RunsSidebar extends SidePanel {
     });
   }
 
-  /** The panel's toolbar: scope, refresh, compare (the compare command's own button). */
-  private _buildToolbar(doc: Document, commands: CommandRegistry): void {
-    const trans = this._bundle;
-    const scope = select(
-      doc,
-      ExpClass.scope,
-      [
-        { value: 'notebook', label: trans.__('This notebook') },
-        { value: 'experiment', label: trans.__('Experiment') },
-        { value: 'all', label: trans.__('All runs') }
-      ],
-      this.runs.state.scope,
-      trans.__('Scope')
-    );
-    scope.addEventListener('change', () =>
-      this.runs.setScope(scope.value as RunScope)
-    );
-    this._scope = scope;
-    this.toolbar.addItem('scope', nodeWidget(scope));
-    this.toolbar.addItem(
-      'refresh',
-      new ToolbarButton({
-        icon: refreshIcon,
-        className: ExpClass.refresh,
-        tooltip: trans.__('Refresh the runs'),
-        onClick: () => void this.refresh()
-      })
-    );
-    this.toolbar.addItem(
-      'compare',
-      new CommandToolbarButton({
-        commands,
-        id: CommandIDs.compareRuns,
-        label: () => trans.__('Compare (%1)', this.runs.state.selection.length)
-      })
-    );
-  }
-
-  /**
-   * The filter toolbar: experiment (scope `experiment`), filter string, whose runs (on a shared
-   * store), status, sort.
-   */
-  private _buildFilters(doc: Document): RunsSidebar.IFilters {
-    const trans = this._bundle;
-    const state = this.runs.state;
-    const experiment = el(doc, 'input', `jp-mod-styled ${ExpClass.experiment}`);
-    experiment.type = 'text';
-    experiment.setAttribute('aria-label', trans.__('Experiment name or id'));
-    experiment.title = trans.__(
-      'Experiment name or id (Enter applies); empty: the experiment of the notebook in focus'
-    );
-    experiment.addEventListener('keydown', event => {
-      if (event.key === 'Enter') {
-        this.runs.setExperiment(experiment.value);
-      }
-    });
-    experiment.addEventListener('change', () =>
-      this.runs.setExperiment(experiment.value)
-    );
-
-    const search = el(doc, 'input', `jp-mod-styled ${ExpClass.search}`);
-    search.type = 'search';
-    search.placeholder = trans.__(
-      "Filter, e.g. metrics.loss < 0.5 and params.lr = '0.1'"
-    );
-    search.title = trans.__('MLflow filter string (Enter applies)');
-    search.setAttribute('aria-label', trans.__('Filter runs'));
-    search.addEventListener('keydown', event => {
-      if (event.key === 'Enter') {
-        this.runs.setSearch(search.value);
-      } else if (event.key === 'Escape' && search.value) {
-        search.value = '';
-        this.runs.setSearch('');
-      }
-    });
-    // The clear button of a search input fires "search" with an empty value.
-    search.addEventListener('search', () => {
-      if (!search.value) {
-        this.runs.setSearch('');
-      }
-    });
-
-    const status = select(
-      doc,
-      ExpClass.statusFilter,
-      [
-        { value: '', label: trans.__('Any status') },
-        ...STATUS_OPTIONS.map(s => ({ value: s, label: s.toLowerCase() }))
-      ],
-      state.filters.status,
-      trans.__('Status')
-    );
-    status.addEventListener('change', () =>
-      this.runs.setStatusFilter(status.value as RunStatus | '')
-    );
-
-    const user = new UserFilterView(doc, {
-      trans,
-      onChange: value => this.runs.setUserFilter(value)
-    });
-
-    const sort = el(doc, 'select', `jp-mod-styled ${ExpClass.sort}`);
-    sort.setAttribute('aria-label', trans.__('Sort by'));
-    sort.title = trans.__('Sort by');
-    sort.addEventListener('change', () => this.runs.setSortField(sort.value));
-    const direction = new ToolbarButton({
-      className: ExpClass.sortDirection,
-      icon: moveDownIcon,
-      tooltip: trans.__('Descending (click for ascending)'),
-      pressedIcon: moveUpIcon,
-      pressedTooltip: trans.__('Ascending (click for descending)'),
-      pressed: parseSort(state.sort).direction === 'ASC',
-      onClick: () =>
-        this.runs.setSortDirection(
-          parseSort(this.runs.state.sort).direction === 'ASC' ? 'DESC' : 'ASC'
-        )
-    });
-    const userRow = new Toolbar();
-    userRow.addClass('jp-exp-toolbar-row');
-    userRow.addItem('user', nodeWidget(user.select));
-    userRow.addItem('user-name', nodeWidget(user.input));
-    userRow.node.appendChild(user.list);
-    userRow.hide();
-    const row = new Toolbar();
-    row.addClass('jp-exp-toolbar-row');
-    row.addItem('status', nodeWidget(status));
-    row.addItem('sort', nodeWidget(sort));
-    row.addItem('direction', direction);
-
-    const panel = new Panel();
-    panel.addClass(ExpClass.toolbar);
-    panel.addClass('jp-exp-filters');
-    panel.addWidget(nodeWidget(experiment));
-    panel.addWidget(nodeWidget(search));
-    panel.addWidget(userRow);
-    panel.addWidget(row);
-    return {
-      panel,
-      experiment,
-      search,
-      userRow,
-      user,
-      status,
-      sort,
-      direction
-    };
-  }
-
-  /** The inputs show the state (an input being typed in keeps what the user typed). */
-  private _syncFilters(state: IRunsState): void {
-    const t = this._filters;
-    const doc = this.node.ownerDocument;
-    const trans = this._bundle;
-    if (this._scope && this._scope.value !== state.scope) {
-      this._scope.value = state.scope;
-    }
-    t.experiment.hidden = state.scope !== 'experiment';
-    t.experiment.placeholder = state.notebookPath
-      ? trans.__('Experiment (default: %1)', state.notebookPath)
-      : trans.__('Experiment name or id');
-    if (doc.activeElement !== t.experiment) {
-      t.experiment.value = state.experiment ?? '';
-    }
-    if (doc.activeElement !== t.search) {
-      t.search.value = state.filters.search;
-    }
-    t.status.value = state.filters.status;
-    this._syncUser(state);
-    this._syncSort(state);
-  }
-
-  /** The user filter, shown on a shared store (or once a user was picked). */
-  private _syncUser(state: IRunsState): void {
-    const t = this._filters;
-    t.userRow.setHidden(!t.user.render(state, !!this.store.info?.shared));
-  }
-
-  /** The sort field options (attributes, then the metrics of the rows) and the direction. */
-  private _syncSort(state: IRunsState): void {
-    const t = this._filters;
-    const trans = this._bundle;
-    const doc = this.node.ownerDocument;
-    const { field, direction } = parseSort(state.sort);
-    const metrics = sortableMetrics(state.runs, state.sort);
-    const key = JSON.stringify(metrics);
-    if (key !== this._sortKey) {
-      this._sortKey = key;
-      const options: HTMLElement[] = SORT_FIELDS.map(f => {
-        const option = el(doc, 'option', '', trans.__(f.label));
-        option.value = f.value;
-        return option;
-      });
-      if (metrics.length > 0) {
-        const group = el(doc, 'optgroup');
-        group.label = trans.__('Metric');
-        for (const metric of metrics) {
-          const option = el(doc, 'option', '', metric);
-          option.value = `metrics.${metric}`;
-          group.appendChild(option);
-        }
-        options.push(group);
-      }
-      t.sort.replaceChildren(...options);
-    }
-    t.sort.value = field;
-    t.direction.pressed = direction === 'ASC';
-    t.direction.node.dataset.direction = direction;
+  /** Whether the store is shared (then the user filter shows). */
+  private get _shared(): boolean {
+    return !!this.store.info?.shared;
   }
 
   private _startTimer(): void {
@@ -528,17 +272,14 @@ export class RunsSidebar extends SidePanel {
 
   private _bundle: Trans;
   private _actions: ISidebarActions;
-  private _scope: HTMLSelectElement | null = null;
-  private _filters: RunsSidebar.IFilters;
-  private _filtersWidget: Widget;
+  private _filters: FilterBar;
+  private _filtersWidget: FilterPanel;
   private _listWidget: Widget;
   private _storeNode: HTMLElement;
   private _errorNode: HTMLElement;
   private _jobsNode: HTMLElement;
   private _list: RunListView;
   private _detailNode: HTMLElement;
-  private _detailKey = '';
-  private _sortKey = '';
   private _pending = new PendingParts<Part>(this);
   private _timer: number | null = null;
 }
@@ -553,17 +294,5 @@ export namespace RunsSidebar {
     /** Runs the toolbar's commands (compare). */
     commands: CommandRegistry;
     translator?: ITranslator;
-  }
-
-  export interface IFilters {
-    panel: Panel;
-    experiment: HTMLInputElement;
-    search: HTMLInputElement;
-    /** The user filter's row, hidden on a local store. */
-    userRow: Toolbar;
-    user: UserFilterView;
-    status: HTMLSelectElement;
-    sort: HTMLSelectElement;
-    direction: ToolbarButton;
   }
 }

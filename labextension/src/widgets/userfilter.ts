@@ -2,7 +2,8 @@
  * The runs panel's user filter: whose runs the list shows on a shared store (mine, all users, or
  * one user picked from those seen in the listings or typed). Plain DOM, no JupyterLab imports.
  */
-import { USER_ALL, USER_MINE, runUsers, type IRunsState } from '../runsmodel';
+import { USER_ALL, USER_MINE, runUsers } from '../runfilters';
+import type { IRunsState } from '../runsmodel';
 import { ExpClass } from './classes';
 import { el, untranslated, type Trans } from './dom';
 
