@@ -9,8 +9,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from . import _active
-from ._version import __version__
+from jupyter_exp._version import __version__
+from jupyter_exp.track import active as _active
 
 __all__ = [
     "__version__",
@@ -44,22 +44,22 @@ def log(step: int | None = None, **metrics: float) -> None:
 
 def runs(experiment: str | None = None, notebook: str | None = None, filter_string: str = "") -> Any:
     """The store's runs as a pandas DataFrame shaped like ``mlflow.search_runs`` (fast on SQLite)."""
-    from .runs_table import runs as runs_frame
+    from jupyter_exp.query.runs_table import runs as runs_frame
 
     return runs_frame(experiment, notebook, filter_string)
 
 
 def _settings() -> Any:
     """The settings of the loaded extension (``%config JupyterExp...``), else the defaults."""
-    from .config import JupyterExp
+    from jupyter_exp.config import JupyterExp
 
     return next((settings for settings, _, _ in _loaded.values()), None) or JupyterExp()
 
 
 def _client(settings: Any) -> Any:
-    from .config import resolve_store
-    from .tracking.finisher import wait_for_runs as wait
-    from .tracking.store import client_for
+    from jupyter_exp.config import resolve_store
+    from jupyter_exp.tracking.finisher import wait_for_runs as wait
+    from jupyter_exp.tracking.store import client_for
 
     wait()  # this kernel's last runs are complete before they are compared
     return client_for(resolve_store(settings))
@@ -79,7 +79,7 @@ def compare(
     bootstrap interval (paired by seed when both sides ran the same seeds), Cohen's d, a permutation test,
     Benjamini-Hochberg across metrics and a verdict. ``lower_is_better``: a regular expression or metric names
     (default: losses, errors, times). Returns a ``Comparison`` (``.to_frame()``, ``.verdict(metric)``)."""
-    from .comparison import compare_sides
+    from jupyter_exp.query.comparison import compare_sides
 
     settings = _settings()
     pattern = lower_is_better if lower_is_better is not None else (settings.lower_is_better or None)
@@ -90,7 +90,7 @@ def group(run_or_params: Any, experiment: str | None = None) -> Any:
     """Runs of one configuration over seeds: a run id gives the finished runs of its experiment whose params
     minus the seed equal its own (a ``%%track --seeds`` parent: its children); a dict of params gives the
     finished runs that have them (they must agree on every other param). One run per seed, the newest."""
-    from .groups import group_by_params, group_of_run
+    from jupyter_exp.query.groups import group_by_params, group_of_run
 
     client = _client(_settings())
     if isinstance(run_or_params, dict):
@@ -101,16 +101,16 @@ def group(run_or_params: Any, experiment: str | None = None) -> Any:
 def wait_for_runs(timeout: float | None = None) -> bool:
     """Block until the runs of tracked cells that already returned are completely recorded (they are
     completed in the background); False when ``timeout`` seconds ran out first."""
-    from .tracking.finisher import wait_for_runs as wait
+    from jupyter_exp.tracking.finisher import wait_for_runs as wait
 
     return wait(timeout)
 
 
 def load_ipython_extension(shell: Any) -> None:
-    from .capture.notebook import ExecutionHistory
-    from .compare_magics import CompareMagics
-    from .config import JupyterExp
-    from .magics import ReproduceMagics, TrackMagics
+    from jupyter_exp.capture.notebook import ExecutionHistory
+    from jupyter_exp.config import JupyterExp
+    from jupyter_exp.ipython.compare_magics import CompareMagics
+    from jupyter_exp.ipython.magics import ReproduceMagics, TrackMagics
 
     settings = JupyterExp(parent=shell)
     shell.configurables.append(settings)
@@ -124,7 +124,7 @@ def load_ipython_extension(shell: Any) -> None:
     for instance in magics:
         shell.register_magics(instance)
     _loaded[id(shell)] = (settings, history, magics)
-    from .tracking.recovery import recover_in_background
+    from jupyter_exp.tracking.recovery import recover_in_background
 
     recover_in_background(settings)  # runs earlier kernels on this machine left behind
 
@@ -150,6 +150,6 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    from .server import JupyterExpApp  # only the server imports server/
+    from jupyter_exp.server import JupyterExpApp  # only the server imports server/
 
     return [{"module": "jupyter_exp.server", "app": JupyterExpApp}]

@@ -16,8 +16,8 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from .config import JupyterExp, StoreLocation, resolve_store
-from .tracking.journal import (
+from jupyter_exp.config import JupyterExp, StoreLocation, resolve_store
+from jupyter_exp.tracking.journal import (
     entries,
     journal_refusal,
     journal_root,
@@ -30,7 +30,7 @@ from .tracking.journal import (
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-    from .tracking.completion import JournalReport
+    from jupyter_exp.tracking.completion import JournalReport
 
 
 class Progress:
@@ -113,10 +113,10 @@ def _survey(roots: list[Path], wanted: str | None) -> tuple[int, Counter[str]]:
 
 
 def sync(args: argparse.Namespace) -> int:
-    from .tracking.completion import JournalReport, complete_journal
-    from .tracking.probe import is_remote, unavailable
-    from .tracking.stale import DEFAULT_STALE_AFTER_S, end_stale_runs
-    from .tracking.store import client_for
+    from jupyter_exp.tracking.completion import JournalReport, complete_journal
+    from jupyter_exp.tracking.probe import is_remote, unavailable
+    from jupyter_exp.tracking.stale import DEFAULT_STALE_AFTER_S, end_stale_runs
+    from jupyter_exp.tracking.store import client_for
 
     settings = JupyterExp(root=args.root or "", tracking_uri=args.tracking_uri or "")
     if args.tracking_uri:

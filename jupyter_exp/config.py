@@ -1,6 +1,6 @@
 """The one place that resolves where runs are stored and which defaults apply.
 
-Resolution order for the tracking URI (RUN_RECORD.md, "Where"):
+Resolution order for the tracking URI (docs/run-record.md, "Where"):
 ``MLFLOW_TRACKING_URI`` > configured value (``%config JupyterExp.tracking_uri``, Jupyter config)
 > ``sqlite:///<root>/mlflow.db``. The root is the directory the Jupyter server serves (exported to its
 kernels as ``JUPYTER_EXP_ROOT`` by the server extension), else the git work tree of the working
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from traitlets import Bool, Float, Int, Unicode
 from traitlets.config import Configurable
@@ -26,7 +27,8 @@ class JupyterExp(Configurable):
 
     tracking_uri = Unicode(
         "",
-        help="MLflow tracking URI. Empty: MLFLOW_TRACKING_URI, else sqlite:///<root>/mlflow.db.",
+        help="MLflow tracking URI, used when MLFLOW_TRACKING_URI is not set (that variable wins). "
+        "Empty: sqlite:///<root>/mlflow.db.",
     ).tag(config=True)
     root = Unicode(
         "",
@@ -34,7 +36,9 @@ class JupyterExp(Configurable):
         "work tree of the working directory, else the working directory.",
     ).tag(config=True)
     default_experiment = Unicode(
-        "", help="Experiment for runs without --experiment. Empty: the notebook path, else 'Default'."
+        "",
+        help="Experiment for runs without --experiment. Empty: the notebook's path relative to the root, "
+        "else 'Default'.",
     ).tag(config=True)
     notebook_path = Unicode(
         "", help="Path of the notebook when the kernel cannot tell (no __session__ / JPY_SESSION_NAME)."
@@ -118,3 +122,15 @@ def resolve_store(settings: JupyterExp | None = None, cwd: Path | None = None) -
         artifact_root=str(root / ARTIFACTS_DIR),
         root=root,
     )
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:`` tracking URI (``None`` for other stores and in-memory ones)."""
+    if not uri.startswith("sqlite:"):
+        return None
+    path = urlsplit(uri).path
+    if uri.startswith("sqlite:////"):
+        path = "/" + path.lstrip("/")
+    elif path.startswith("/"):
+        path = path[1:]
+    return Path(path) if path and path != ":memory:" else None

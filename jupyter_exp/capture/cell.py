@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .secrets import MASK, Redactor, is_secret_value, secret_values
+from jupyter_exp.capture.secrets import MASK, Redactor, is_secret_value, secret_values
 
 CONVENTIONAL_CONFIG_NAMES = ("config", "cfg", "params", "hparams", "args")
 SCALARS = (bool, int, float, str, type(None))

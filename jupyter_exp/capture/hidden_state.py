@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from .cell import names_bound, names_read, parse_python
+from jupyter_exp.capture.cell import names_bound, names_read, parse_python
 
 
 @lru_cache(maxsize=1024)

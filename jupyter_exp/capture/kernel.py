@@ -9,7 +9,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from .. import record_schema as schema
+from jupyter_exp import record_schema as schema
 
 KERNEL_NAME_ENV = "JUPYTER_EXP_KERNEL_NAME"
 KERNEL_ID_ENV = "JUPYTER_EXP_KERNEL_ID"

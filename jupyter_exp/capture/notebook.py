@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import generators, import_states, rng_codec
-from .seeds import global_rng_states
+from jupyter_exp.capture import generators, import_states, rng_codec
+from jupyter_exp.capture.seeds import global_rng_states
 
 SESSION_ENV = "JPY_SESSION_NAME"
 VSCODE_NAME = "__vsc_ipynb_file__"  # VS Code and Cursor set it in the namespace

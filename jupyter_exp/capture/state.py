@@ -20,7 +20,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cell import names_bound, parse_python
+from jupyter_exp.capture.cell import names_bound, parse_python
 
 MAX_BYTES = 256 * 2**20  # of array data per cell: copied on the cell path, hashed after it
 MAX_ITEMS = 100_000  # container elements per value

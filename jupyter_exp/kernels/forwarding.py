@@ -16,11 +16,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from ..capture.git import strip_credentials
-from ..capture.kernel import KERNEL_ID_ENV, KERNEL_NAME_ENV
-from ..capture.notebook import SESSION_ENV
-from ..capture.seeds import CUBLAS_ENV
-from ..config import ROOT_ENV
+from jupyter_exp.capture.git import strip_credentials
+from jupyter_exp.capture.kernel import KERNEL_ID_ENV, KERNEL_NAME_ENV
+from jupyter_exp.capture.notebook import SESSION_ENV
+from jupyter_exp.capture.seeds import CUBLAS_ENV
+from jupyter_exp.config import ROOT_ENV
 
 PREFIX = "KERNEL_"
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"

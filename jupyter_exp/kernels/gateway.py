@@ -10,38 +10,23 @@ environment say (auth token, headers, certificates, ``JUPYTER_GATEWAY_WS_URL``).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
 import os
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from ..reproduce.errors import ReproduceError
-from ..reproduce.replay_kernel import check_kernelspec
-from .forwarding import WORKING_DIR_ENV, to_kernel_env
+from jupyter_core.utils import run_sync
+
+from jupyter_exp.kernels.forwarding import WORKING_DIR_ENV, to_kernel_env
+from jupyter_exp.reproduce.errors import ReproduceError
+from jupyter_exp.reproduce.replay_kernel import check_kernelspec
 
 GATEWAY_URL_ENV = "JUPYTER_GATEWAY_URL"  # GatewayClient's own variable
-T = TypeVar("T")
 
 
 class GatewayUnavailable(ReproduceError):
     """The gateway could not be reached or refused a request."""
 
     http_status = 502
-
-
-def run_sync(make: Callable[[], Awaitable[T]]) -> T:
-    """Await ``make()`` from synchronous code, on this thread or, under a running loop, on a helper one."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(_awaited(make))
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(_awaited(make))).result()
-
-
-async def _awaited(make: Callable[[], Awaitable[T]]) -> T:
-    return await make()
 
 
 def is_gateway_manager(kernel_manager: Any) -> bool:
@@ -123,7 +108,7 @@ class GatewayKernelLauncher:
 
     def names(self) -> list[str]:
         client = _client(self.url)
-        found = run_sync(lambda: _request(self.url, client.kernelspecs_endpoint, method="GET"))
+        found = run_sync(_request)(self.url, client.kernelspecs_endpoint, method="GET")
         return sorted(found.get("kernelspecs", {}))
 
     def check(self, kernel_name: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .forwarding import from_kernel_env, working_dir
+from jupyter_exp.kernels.forwarding import from_kernel_env, working_dir
 
 
 def main(argv: list[str] | None = None) -> None:

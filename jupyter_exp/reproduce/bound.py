@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import record_schema as schema
+from jupyter_exp import record_schema as schema
 
 # names that hold a clock reading, like the timing words the output masks go by: not compared
 CLOCK_NAME = re.compile(

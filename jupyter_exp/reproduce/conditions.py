@@ -3,9 +3,9 @@ starts (the ``str`` hash seed) or before CUDA initialises (cuBLAS's workspace, f
 
 from __future__ import annotations
 
-from .. import record_schema as schema
-from ..capture.seeds import CUBLAS_DETERMINISTIC, CUBLAS_ENV
-from .record import RunRecord
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.seeds import CUBLAS_DETERMINISTIC, CUBLAS_ENV
+from jupyter_exp.reproduce.record import RunRecord
 
 
 def replay_environment(record: RunRecord, deterministic: bool) -> dict[str, str]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import record_schema as schema
-from ..capture.seeds import parse_settings
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.seeds import parse_settings
 
 COMPARED_LIBRARIES = ("torch", "numpy", "scipy", "scikit-learn", "pandas", "jax", "jaxlib", "tensorflow")
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import record_schema as schema
-from ..capture.git import capture_git
-from ..capture.inputs import file_sha256
-from .plan import ReplayPlan
-from .record import RunRecord
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.git import capture_git
+from jupyter_exp.capture.inputs import file_sha256
+from jupyter_exp.reproduce.plan import ReplayPlan
+from jupyter_exp.reproduce.record import RunRecord
 
 MAX_PACKAGES_LISTED = 8
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import BadRequest
+from jupyter_exp.errors import BadRequest
 
 
 class ReproduceError(BadRequest):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from .. import record_schema as schema
+from jupyter_exp import record_schema as schema
 
 _INDEX = re.compile(r"(\d+)")
 _SVG_NOISE = re.compile(r"<metadata>.*?</metadata>|<!--.*?-->|<\?xml.*?\?>|<!DOCTYPE.*?>", re.DOTALL)

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import record_schema as schema
-from ..config import StoreLocation
-from .errors import ReproduceError
+from jupyter_exp import record_schema as schema
+from jupyter_exp.config import StoreLocation
+from jupyter_exp.reproduce.errors import ReproduceError
+from jupyter_exp.text_table import text_table
 
 # worst last: one diverged child makes the group diverged; unverified ranks above close (a match proves less)
 RANK = (schema.EXACT, schema.CLOSE, schema.VARIED, schema.UNVERIFIED, schema.DIVERGED, schema.FAILED)
@@ -45,14 +46,13 @@ class GroupReproduction:
         return text + ("; " + "; ".join(self.left_out) if self.left_out else "")
 
     def __repr__(self) -> str:
-        from ..widgets import _table  # the verdict table's layout
 
         rows = [
             (str(seed), r.original_id, str(r.run_id), r.verdict.verdict if r.verdict else schema.UNVERIFIED)
             for seed, r in zip(self.seeds, self.reproductions, strict=True)
         ]
         head = f"[jupyter-exp] {self.verdict.upper()}: group {self.name} ({self.parent_id}): {self.summary}"
-        return head + "\n" + _table(rows, ("seed", "original", "reproduction", "verdict"))
+        return head + "\n" + text_table(rows, ("seed", "original", "reproduction", "verdict"))
 
     def _repr_html_(self) -> str:
         import html
@@ -120,7 +120,7 @@ def reproduce_group(
 ) -> GroupReproduction | None:
     """Replay every FINISHED child of the group with ``replay_one(run_id)`` (the replay's public entry with
     the caller's options); None when ``parent_id`` is not a group's parent."""
-    from ..tracking.store import StoreError, client_for
+    from jupyter_exp.tracking.store import StoreError, client_for
 
     try:
         client = client_for(location)

@@ -12,8 +12,8 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 
-from ..capture.kernel import KERNEL_ID_ENV
-from ..capture.notebook import SESSION_ENV
+from jupyter_exp.capture.kernel import KERNEL_ID_ENV
+from jupyter_exp.capture.notebook import SESSION_ENV
 
 
 def send_execute_request(

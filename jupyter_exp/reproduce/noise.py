@@ -20,10 +20,11 @@ from typing import Any
 
 from scipy import stats
 
-from .. import record_schema as schema
-from ..capture.seeds import draw_seed
-from ..stats.summary import DEFAULT_CONFIDENCE, Summary, summarize
-from .errors import ReproduceError
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.seeds import draw_seed
+from jupyter_exp.reproduce.errors import ReproduceError
+from jupyter_exp.stats.summary import DEFAULT_CONFIDENCE, Summary, summarize
+from jupyter_exp.text_table import text_table
 
 MIN_NOISE_SEEDS = 2
 MAX_NOISE_SEEDS = 100
@@ -100,13 +101,12 @@ class NoiseCheck:
         ]
 
     def __repr__(self) -> str:
-        from ..widgets import _table  # the verdict table's layout
 
         seeds = ", ".join(str(s) for s in self.seeds)
         head = f"[jupyter-exp] seed noise ({len(self.seeds)} other seeds: {seeds}): {self.line}"
         rows = self.table()
         header = ("metric", "original", "reproduced", "difference", "band", "")
-        return head + ("\n" + _table(rows, header) if rows else "")
+        return head + ("\n" + text_table(rows, header) if rows else "")
 
     def _repr_html_(self) -> str:
         return f"<pre class='jp-exp-noise'>{html.escape(repr(self))}</pre>"
@@ -179,7 +179,7 @@ def check_noise(
 
 def record_line(check: NoiseCheck, location: Any) -> None:
     """The line goes on the reproduction's run (``jupyter_exp.reproduction.noise``) beside its verdict."""
-    from ..tracking.store import client_for
+    from jupyter_exp.tracking.store import client_for
 
     run_id = check.reproduction.run_id
     if run_id is not None and check.rows:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .plan import ReplayStep
-    from .replay_kernel import CellResult
-    from .reproduction import Reproduction
+    from jupyter_exp.reproduce.plan import ReplayStep
+    from jupyter_exp.reproduce.replay_kernel import CellResult
+    from jupyter_exp.reproduce.reproduction import Reproduction
 
 
 class ReplayObserver:

@@ -9,16 +9,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .. import record_schema as schema
-from ..tracking.run_end import end_run
-from .drift import changed_inputs
-from .record import read_produced
-from .verify import Tolerance, explain_inputs, failed_verdict, verdict_from
+from jupyter_exp import record_schema as schema
+from jupyter_exp.reproduce.drift import changed_inputs
+from jupyter_exp.reproduce.record import read_produced
+from jupyter_exp.reproduce.verify import Tolerance, explain_inputs, failed_verdict, verdict_from
+from jupyter_exp.tracking.run_end import end_run
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-    from .reproduction import Reproduction
+    from jupyter_exp.reproduce.reproduction import Reproduction
 
 
 class ReproductionOutcome:

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import record_schema as schema
-from ..capture.cell import parse_python
-from .errors import OverrideError
-from .record import RunRecord
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.cell import parse_python
+from jupyter_exp.reproduce.errors import OverrideError
+from jupyter_exp.reproduce.record import RunRecord
 
 INSTALL_LINE = re.compile(r"^\s*[!%]{1,2}\s*(pip|pip3|conda|mamba|uv\s+pip)\s+(install|uninstall)\b")
 LOAD_EXT = re.compile(r"^\s*%(load_ext|reload_ext)\s+(\S+)\s*$")

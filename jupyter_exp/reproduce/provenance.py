@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from .. import record_schema as schema
-from ..tracking.identity import store_user
-from .errors import ReproduceError
+from jupyter_exp import record_schema as schema
+from jupyter_exp.reproduce.errors import ReproduceError
+from jupyter_exp.tracking.identity import store_user
 
 
 class ForeignRecord(ReproduceError):

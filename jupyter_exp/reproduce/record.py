@@ -7,21 +7,16 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from .. import record_schema as schema
-from ..capture import rng_codec
-from ..capture.outputs import FIGURE_DIR
-from ..capture.seeds import parse_settings
-from .errors import LegacyRecord, RecordIncomplete, RecordNotFound
-from .verify import Produced
-
-ARTIFACT_DIR = schema.ARTIFACT_DIR
-SYSTEM_PREFIX = schema.SYSTEM_PREFIX
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture import rng_codec
+from jupyter_exp.capture.seeds import parse_settings
+from jupyter_exp.reproduce.errors import LegacyRecord, RecordIncomplete, RecordNotFound
+from jupyter_exp.reproduce.verify import Produced
+from jupyter_exp.tracking.artifacts import read_artifact, read_figures
 
 
 @dataclass
@@ -82,7 +77,9 @@ def _json(path: Path, run_id: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise RecordIncomplete(f"run {run_id}: {ARTIFACT_DIR}/{path.name} is corrupt ({error})") from None
+        raise RecordIncomplete(
+            f"run {run_id}: {schema.ARTIFACT_DIR}/{path.name} is corrupt ({error})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -102,7 +99,7 @@ def fetch_run(client: MlflowClient, run_id: str) -> StoredRun:
     except MlflowException:
         raise RecordNotFound(f"no run with id {run_id!r} in {client.tracking_uri}") from None
     try:
-        listed = frozenset(Path(a.path).name for a in client.list_artifacts(run_id, ARTIFACT_DIR))
+        listed = frozenset(Path(a.path).name for a in client.list_artifacts(run_id, schema.ARTIFACT_DIR))
     except Exception as error:
         raise RecordIncomplete(f"run {run_id}: its artifacts cannot be read ({error})") from None
     if schema.HISTORY not in listed:
@@ -111,7 +108,7 @@ def fetch_run(client: MlflowClient, run_id: str) -> StoredRun:
                 f"run {run_id} was recorded by %%track but its artifacts are missing from {run.info.artifact_uri}"
             )
         raise RecordIncomplete(
-            f"run {run_id} has no {ARTIFACT_DIR}/{schema.HISTORY}: it was not recorded by %%track "
+            f"run {run_id} has no {schema.ARTIFACT_DIR}/{schema.HISTORY}: it was not recorded by %%track "
             "(e.g. by plain MLflow), so there is nothing to replay"
         )
     return StoredRun(run, listed)
@@ -124,12 +121,12 @@ def load_record(client: MlflowClient, stored: StoredRun, workdir: Path | None = 
     files = Path(workdir or tempfile.mkdtemp(prefix="jupyter-exp-record-"))
     if schema.LEGACY_RNG_HISTORY in stored.artifacts and schema.RNG_HISTORY not in stored.artifacts:
         raise LegacyRecord(
-            f"run {run_id} keeps its generator states as a pickle ({ARTIFACT_DIR}/{schema.LEGACY_RNG_HISTORY}, "
+            f"run {run_id} keeps its generator states as a pickle ({schema.ARTIFACT_DIR}/{schema.LEGACY_RNG_HISTORY}, "
             "written by an earlier jupyter-exp), which is never loaded because loading one can run code: "
             "run the cell again to record a run that can be reproduced"
         )
     try:
-        local = Path(client.download_artifacts(run_id, ARTIFACT_DIR, str(files)))
+        local = Path(client.download_artifacts(run_id, schema.ARTIFACT_DIR, str(files)))
     except Exception as error:
         raise RecordIncomplete(f"run {run_id}: downloading its artifacts failed ({error})") from None
     history = _json(local / schema.HISTORY, run_id)
@@ -138,7 +135,9 @@ def load_record(client: MlflowClient, stored: StoredRun, workdir: Path | None = 
         or not history
         or not all(isinstance(e, dict) and isinstance(e.get("source"), str) for e in history)
     ):
-        raise RecordIncomplete(f"run {run_id}: {ARTIFACT_DIR}/{schema.HISTORY} is corrupt (no list of cells)")
+        raise RecordIncomplete(
+            f"run {run_id}: {schema.ARTIFACT_DIR}/{schema.HISTORY} is corrupt (no list of cells)"
+        )
     record = RunRecord(run=run, history=history, files=local)
     for name, attribute in (
         (schema.OUTPUTS, "outputs"),
@@ -154,7 +153,7 @@ def load_record(client: MlflowClient, stored: StoredRun, workdir: Path | None = 
 
 def _rng_history(document: Any, run_id: str) -> dict[int, str]:
     """``rng_history.json`` checked entry by entry: execution count -> that entry's states as JSON text."""
-    where = f"run {run_id}: {ARTIFACT_DIR}/{schema.RNG_HISTORY}"
+    where = f"run {run_id}: {schema.ARTIFACT_DIR}/{schema.RNG_HISTORY}"
     if not isinstance(document, dict) or document.get("format") != rng_codec.FORMAT:
         raise RecordIncomplete(f"{where} is not generator states of format {rng_codec.FORMAT}")
     states = document.get("states")
@@ -170,75 +169,15 @@ def _rng_history(document: Any, run_id: str) -> dict[int, str]:
     return history
 
 
-def _local_artifact_dir(artifact_uri: str | None) -> Path | None:
-    if not artifact_uri:
-        return None
-    parts = urlsplit(artifact_uri)
-    if parts.scheme == "file":
-        return Path(url2pathname(parts.path))
-    if not parts.scheme and Path(artifact_uri).is_absolute():
-        return Path(artifact_uri)
-    return None
-
-
-def read_artifact_bytes(
-    client: MlflowClient, run_id: str, path: str, artifact_uri: str | None = None
-) -> bytes | None:
-    """One artifact of a run, ``None`` when it has none (or it cannot be read).
-
-    With the run's ``artifact_uri`` at hand and local, the file is read in place (``download_artifacts``
-    costs a run lookup and a copy, ~40 ms); otherwise MLflow downloads it, from the run's artifact
-    repository when ``artifact_uri`` is known (one request fewer: the run is not looked up).
-    """
-    local = _local_artifact_dir(artifact_uri)
-    if local is not None:
-        try:
-            return (local / path).read_bytes()
-        except OSError:
-            return None
-    with tempfile.TemporaryDirectory(prefix="jupyter-exp-artifact-") as folder:
-        try:
-            if artifact_uri:  # the run's repository at once: no request for the run itself
-                from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
-
-                repository = get_artifact_repository(artifact_uri, tracking_uri=client.tracking_uri)
-                return Path(repository.download_artifacts(path, folder)).read_bytes()
-            return Path(client.download_artifacts(run_id, path, folder)).read_bytes()
-        except Exception:
-            return None
-
-
-def read_artifact(
-    client: MlflowClient, run_id: str, path: str, artifact_uri: str | None = None
-) -> str | None:
-    """One text artifact of a run, ``None`` when it has none (or it cannot be read)."""
-    data = read_artifact_bytes(client, run_id, path, artifact_uri)
-    return data.decode("utf-8") if data is not None else None
-
-
-def read_figures(client: MlflowClient, run_id: str, artifact_uri: str | None = None) -> dict[str, bytes]:
-    """A run's ``figures/``: artifact name (``figures/figure-1.png``) -> file content."""
-    try:
-        listed = client.list_artifacts(run_id, f"{ARTIFACT_DIR}/{FIGURE_DIR}")
-    except Exception:
-        return {}
-    figures = {}
-    for item in listed:
-        data = None if item.is_dir else read_artifact_bytes(client, run_id, item.path, artifact_uri)
-        if data is not None:
-            figures[item.path.removeprefix(f"{ARTIFACT_DIR}/")] = data
-    return figures
-
-
 def read_json(client: MlflowClient, run_id: str, name: str, artifact_uri: str | None = None) -> Any:
     """A run's ``jupyter_exp/<name>`` JSON document, ``None`` when it has none."""
-    text = read_artifact(client, run_id, f"{ARTIFACT_DIR}/{name}", artifact_uri)
+    text = read_artifact(client, run_id, f"{schema.ARTIFACT_DIR}/{name}", artifact_uri)
     if text is None:
         return None
     try:
         return json.loads(text)
     except ValueError as error:
-        raise RecordIncomplete(f"run {run_id}: {ARTIFACT_DIR}/{name} is corrupt ({error})") from None
+        raise RecordIncomplete(f"run {run_id}: {schema.ARTIFACT_DIR}/{name} is corrupt ({error})") from None
 
 
 def metric_series(client: MlflowClient, run: Any) -> dict[str, list[tuple[int, float]]]:
@@ -246,7 +185,7 @@ def metric_series(client: MlflowClient, run: Any) -> dict[str, list[tuple[int, f
     run_id = run.info.run_id
     series = {}
     for key in sorted(run.data.metrics):
-        if key.startswith(SYSTEM_PREFIX):
+        if key.startswith(schema.SYSTEM_PREFIX):
             continue
         history = client.get_metric_history(run_id, key)
         series[key] = [(m.step, m.value) for m in sorted(history, key=lambda m: (m.step, m.timestamp))]

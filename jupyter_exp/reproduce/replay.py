@@ -22,12 +22,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import record_schema as schema
-from ..capture.kernel import KERNEL_ID_ENV, KERNEL_NAME_ENV
-from ..capture.notebook import SESSION_ENV
-from ..config import ROOT_ENV, StoreLocation, git_toplevel
-from .conditions import replay_environment
-from .drift import (
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.kernel import KERNEL_ID_ENV, KERNEL_NAME_ENV
+from jupyter_exp.capture.notebook import SESSION_ENV
+from jupyter_exp.config import ROOT_ENV, StoreLocation, git_toplevel
+from jupyter_exp.reproduce.conditions import replay_environment
+from jupyter_exp.reproduce.drift import (
     Drift,
     environment_drift,
     git_drift,
@@ -36,15 +36,15 @@ from .drift import (
     notebook_drift,
     replay_drift,
 )
-from .errors import KernelDied, ReproduceError
-from .observer import ReplayObserver
-from .outcome import ReproductionOutcome
-from .plan import ReplayStep, build_plan, vary_seed
-from .provenance import check_recorder
-from .record import RunRecord, fetch_run, load_record
-from .replay_kernel import KernelLauncher, LocalKernelLauncher, ReplayKernel
-from .reproduction import ReproduceOptions, Reproduction
-from .worktree import recorded_worktree
+from jupyter_exp.reproduce.errors import KernelDied, ReproduceError
+from jupyter_exp.reproduce.observer import ReplayObserver
+from jupyter_exp.reproduce.outcome import ReproductionOutcome
+from jupyter_exp.reproduce.plan import ReplayStep, build_plan, vary_seed
+from jupyter_exp.reproduce.provenance import check_recorder
+from jupyter_exp.reproduce.record import RunRecord, fetch_run, load_record
+from jupyter_exp.reproduce.replay_kernel import KernelLauncher, LocalKernelLauncher, ReplayKernel
+from jupyter_exp.reproduce.reproduction import ReproduceOptions, Reproduction
+from jupyter_exp.reproduce.worktree import recorded_worktree
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -84,7 +84,7 @@ class Replayer:
     # -- the entries --------------------------------------------------------------------------------
     async def async_run(self) -> Reproduction:
         """Replay and verify; raises ``ReproduceError`` on bad input (before any kernel starts)."""
-        from ..tracking.store import StoreError, client_for
+        from jupyter_exp.tracking.store import StoreError, client_for
 
         started = time.perf_counter()
         try:

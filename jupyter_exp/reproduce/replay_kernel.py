@@ -1,7 +1,7 @@
 """A fresh kernel for a replay, driven message by message like JupyterLab drives one.
 
 Kernels are started by a launcher: ``LocalKernelLauncher`` starts any installed kernelspec with
-jupyter_client; the server passes its own kernel manager (``ServerKernelLauncher``), which is a gateway
+jupyter_client; the server passes its own kernel manager (``jupyter_exp.server.kernel_launcher.ServerKernelLauncher``), which is a gateway
 to remote kernels when the Jupyter server is configured with one; ``%reproduce --gateway`` starts them on
 an Enterprise Gateway itself (``jupyter_exp.kernels.gateway.GatewayKernelLauncher``).
 """
@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..capture.kernel import KERNEL_ID_ENV
-from .errors import KernelDied, KernelSpecMissing
-from .kernel_run import send_execute_request
+from jupyter_exp.capture.kernel import KERNEL_ID_ENV
+from jupyter_exp.reproduce.errors import KernelDied, KernelSpecMissing
+from jupyter_exp.reproduce.kernel_run import send_execute_request
 
 ALIVE_CHECK_S = 1.0
 
@@ -83,41 +83,6 @@ class LocalKernelLauncher:
 
     async def shutdown(self, manager: Any) -> None:
         await manager.shutdown_kernel(now=True)
-
-
-class ServerKernelLauncher:
-    """Kernels started by the Jupyter server's kernel manager (local or, with a gateway, remote)."""
-
-    def __init__(self, kernel_manager: Any) -> None:
-        self.kernel_manager = kernel_manager
-
-    def names(self) -> list[str]:
-        specs = self.kernel_manager.kernel_spec_manager.get_all_specs
-        if inspect.iscoroutinefunction(specs):  # a gateway's kernelspec manager asks it over HTTP
-            from ..kernels.gateway import run_sync
-
-            return sorted(run_sync(specs))
-        return sorted(specs())
-
-    def check(self, kernel_name: str) -> None:
-        from ..kernels.gateway import is_gateway_manager
-
-        where = "on the gateway" if is_gateway_manager(self.kernel_manager) else "available"
-        check_kernelspec(kernel_name, self.names(), where)
-
-    async def start(self, kernel_name: str, cwd: str, env: dict[str, str]) -> tuple[Any, Any]:
-        where: dict[str, str] = {"cwd": cwd}
-        try:  # the server places kernels by API path, relative to its root
-            root = Path(self.kernel_manager.root_dir).expanduser().resolve()
-            where = {"path": Path(cwd).resolve().relative_to(root).as_posix()}
-        except (AttributeError, ValueError):
-            pass
-        kernel_id = await self.kernel_manager.start_kernel(kernel_name=kernel_name, env=env, **where)
-        manager = self.kernel_manager.get_kernel(kernel_id)
-        return manager, manager.client()
-
-    async def shutdown(self, manager: Any) -> None:
-        await self.kernel_manager.shutdown_kernel(manager.kernel_id, now=True)
 
 
 class ReplayKernel:

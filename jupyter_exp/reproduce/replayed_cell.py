@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .. import _active
-from ..capture import seeds
-from ..capture.entropy import EntropyWatch
-from ..cell_code import compile_body, run_compiled
+from jupyter_exp.capture import seeds
+from jupyter_exp.capture.entropy import EntropyWatch
+from jupyter_exp.track import active as _active
+from jupyter_exp.track.cell_code import compile_body, run_compiled
 
 if TYPE_CHECKING:
-    from ..tracked_cell import TrackOptions
+    from jupyter_exp.track.prepared import TrackOptions
 
 
 class _DiscardingWriter:

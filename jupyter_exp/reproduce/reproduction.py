@@ -7,10 +7,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from .drift import Drift
-from .plan import ReplayPlan
-from .record import RunRecord
-from .verify import Verdict
+from jupyter_exp.reproduce.drift import Drift
+from jupyter_exp.reproduce.plan import ReplayPlan
+from jupyter_exp.reproduce.record import RunRecord
+from jupyter_exp.reproduce.verify import Verdict
 
 
 @dataclass

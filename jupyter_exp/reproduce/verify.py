@@ -15,11 +15,11 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .. import record_schema as schema
-from .bound import CLOCK_NAME, BoundComparison, compare_bound
-from .context import conditions, differences
-from .figures import FigureComparison, compare_figures
-from .masks import as_displayed, mask
+from jupyter_exp import record_schema as schema
+from jupyter_exp.reproduce.bound import CLOCK_NAME, BoundComparison, compare_bound
+from jupyter_exp.reproduce.context import conditions, differences
+from jupyter_exp.reproduce.figures import FigureComparison, compare_figures
+from jupyter_exp.reproduce.masks import as_displayed, mask
 
 SEVERITY = {schema.EXACT: 0, schema.CLOSE: 1, schema.DIVERGED: 2}
 NOTHING_COMPARED = "nothing to compare: no metrics, outputs, figures or bound values"

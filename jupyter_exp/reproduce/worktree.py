@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .. import record_schema as schema
-from .errors import CheckoutError
-from .record import RunRecord
+from jupyter_exp import record_schema as schema
+from jupyter_exp.reproduce.errors import CheckoutError
+from jupyter_exp.reproduce.record import RunRecord
 
 
 def _git(cwd: Path, *args: str, stdin: str | None = None) -> str:

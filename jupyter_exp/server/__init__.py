@@ -11,7 +11,7 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Float, Int, TraitError, validate
 
-from ..config import ROOT_ENV
+from jupyter_exp.config import ROOT_ENV
 
 DEPRECATED_SETTINGS = ("reaper_interval_s", "stale_after_s")  # were c.JupyterExp.*, the kernel's config
 
@@ -49,13 +49,13 @@ class JupyterExpApp(ExtensionApp):
         return proposal["value"]
 
     def initialize_settings(self) -> None:
-        from ..config import JupyterExp, resolve_store
-        from ..tracking.journal import journal_root
-        from .gateway import forward_to_gateway
-        from .handlers import StoreClients
-        from .hashseed import draw_hash_seeds
-        from .jobs import ReproductionJobs
-        from .reaper import KernelReaper
+        from jupyter_exp.config import JupyterExp, resolve_store
+        from jupyter_exp.server.gateway_env import forward_to_gateway
+        from jupyter_exp.server.handlers import StoreClients
+        from jupyter_exp.server.hashseed import draw_hash_seeds
+        from jupyter_exp.server.jobs import ReproductionJobs
+        from jupyter_exp.server.reaper import KernelReaper
+        from jupyter_exp.tracking.journal import journal_root
 
         server = self.serverapp
         assert server is not None  # set by jupyter_server before it initializes the extension
@@ -104,7 +104,7 @@ class JupyterExpApp(ExtensionApp):
                     setattr(self, name, getattr(settings, name))
 
     def initialize_handlers(self) -> None:
-        from .handlers import routes
+        from jupyter_exp.server.handlers import routes
 
         self.handlers.extend(routes())
 

@@ -27,16 +27,16 @@ from jupyter_server.utils import url_path_join
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from .._version import __version__
-from ..capture.secrets import redact_text
-from ..config import JupyterExp, StoreLocation, resolve_store
-from ..errors import JupyterExpError, StoreFailure
-from ..listing import QueryError, RunQuery, list_runs, run_detail, ui_url, user_filter
-from ..reproduce.replay_kernel import ServerKernelLauncher
-from ..run_compare import compare_runs, run_series
-from ..tracking.store import client_for
-from .jobs import ReproductionJobs
-from .snapshot import DEFAULT_MAX_MB, locate_snapshot, write_untrusted
+from jupyter_exp._version import __version__
+from jupyter_exp.capture.secrets import redact_text
+from jupyter_exp.config import JupyterExp, StoreLocation, resolve_store
+from jupyter_exp.errors import JupyterExpError, StoreFailure
+from jupyter_exp.query.compare_document import compare_runs, run_series
+from jupyter_exp.query.listing import QueryError, RunQuery, list_runs, run_detail, ui_url, user_filter
+from jupyter_exp.server.jobs import ReproductionJobs
+from jupyter_exp.server.kernel_launcher import ServerKernelLauncher
+from jupyter_exp.server.snapshot import DEFAULT_MAX_MB, locate_snapshot, write_untrusted
+from jupyter_exp.tracking.store import client_for
 
 T = TypeVar("T")
 RUN_ID = r"(?P<run_id>[^/]+)"

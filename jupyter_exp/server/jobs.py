@@ -12,17 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..capture.cell import parse_key_value
-from ..config import StoreLocation
-from ..errors import BadRequest, Conflict, NotFound
-from ..reproduce.errors import ReproduceError
-from ..reproduce.group import GroupPlan, plan_group
-from ..reproduce.plan import build_plan
-from ..reproduce.provenance import check_recorder
-from ..reproduce.record import fetch_run, load_record
-from ..reproduce.replay import ReplayObserver, ReproduceOptions, reproduce
-from ..reproduce.replay_kernel import CellResult, KernelLauncher
-from ..tracking.store import client_for
+from jupyter_exp.capture.cell import parse_key_value
+from jupyter_exp.config import StoreLocation
+from jupyter_exp.errors import BadRequest, Conflict, NotFound
+from jupyter_exp.reproduce.errors import ReproduceError
+from jupyter_exp.reproduce.group import GroupPlan, plan_group
+from jupyter_exp.reproduce.plan import build_plan
+from jupyter_exp.reproduce.provenance import check_recorder
+from jupyter_exp.reproduce.record import fetch_run, load_record
+from jupyter_exp.reproduce.replay import ReplayObserver, ReproduceOptions, reproduce
+from jupyter_exp.reproduce.replay_kernel import CellResult, KernelLauncher
+from jupyter_exp.tracking.store import client_for
 
 MAX_KEPT_JOBS = 100
 ENDED = ("finished", "failed", "cancelled")

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from tornado.ioloop import PeriodicCallback
 
-from ..tracking.completion import END_REASON_TAG, complete_journal
-from ..tracking.journal import journaled_run_ids
-from ..tracking.probe import unavailable
-from ..tracking.stale import KERNEL_ID_TAG, end_killed, end_stale_runs, running_runs
-from ..tracking.store import StoreError
+from jupyter_exp.tracking.completion import END_REASON_TAG, complete_journal
+from jupyter_exp.tracking.journal import journaled_run_ids
+from jupyter_exp.tracking.probe import unavailable
+from jupyter_exp.tracking.stale import KERNEL_ID_TAG, end_killed, end_stale_runs, running_runs
+from jupyter_exp.tracking.store import StoreError
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient

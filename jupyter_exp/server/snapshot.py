@@ -16,10 +16,10 @@ from typing import Any
 
 from mlflow import MlflowClient
 
-from ..errors import JupyterExpError, NotFound
-from ..listing import get_run
-from ..record_schema import ARTIFACT_DIR, NOTEBOOK
-from . import snapshot_worker
+from jupyter_exp.errors import JupyterExpError, NotFound
+from jupyter_exp.query.listing import get_run
+from jupyter_exp.record_schema import ARTIFACT_DIR, NOTEBOOK
+from jupyter_exp.server import snapshot_worker
 
 SNAPSHOT = f"{ARTIFACT_DIR}/{NOTEBOOK}"
 WORKER = Path(snapshot_worker.__file__)

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from .direction import lower_is_better, lower_is_better_rule
-from .inference import SampleTest, compare_samples
-from .summary import Summary, summarize
+from jupyter_exp.stats.direction import lower_is_better, lower_is_better_rule
+from jupyter_exp.stats.inference import SampleTest, compare_samples
+from jupyter_exp.stats.summary import Summary, summarize
 
 FEW_SEEDS = 5
 BETTER, WORSE, NO_EVIDENCE, NO_STATISTICS = "better", "worse", "no evidence", "no statistics"

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from mlflow.utils.validation import MAX_PARAMS_TAGS_PER_BATCH
 
-from .. import record_schema as schema
-from .journal import EntryMeta, JournalEntry, host_name, same_store, scan
-from .journal_guard import entry_refusal
-from .probe import unavailable
-from .recorder import ARTIFACT_DIR, send_params, send_tags, upload_folder
-from .run_end import end_run
+from jupyter_exp import record_schema as schema
+from jupyter_exp.tracking.journal import EntryMeta, JournalEntry, host_name, same_store, scan
+from jupyter_exp.tracking.journal_guard import entry_refusal
+from jupyter_exp.tracking.probe import unavailable
+from jupyter_exp.tracking.recorder import ARTIFACT_DIR, send_params, send_tags, upload_folder
+from jupyter_exp.tracking.run_end import end_run
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -98,7 +98,7 @@ def _send_halving(
 
 def deliver_spooled_points(client: MlflowClient, run_id: str, entry: JournalEntry) -> tuple[int, list[str]]:
     """Send the entry's spooled metric points; each file goes once the store has its points."""
-    from .metric_sink import metric_sink
+    from jupyter_exp.tracking.metric_sink import metric_sink
 
     sink = metric_sink(client, run_id)
     sent, refused = 0, []
@@ -204,8 +204,8 @@ def _deliver_artifacts(client: MlflowClient, run_id: str, entry: JournalEntry, r
 
 def _create_offline_run(client: MlflowClient, entry: JournalEntry, meta: EntryMeta) -> str:
     """Create in the store the run recorded offline (once: a run already tagged with its local id is it)."""
-    from ..config import StoreLocation
-    from .store import experiment_id_for
+    from jupyter_exp.config import StoreLocation
+    from jupyter_exp.tracking.store import experiment_id_for
 
     location = StoreLocation(tracking_uri=meta.tracking_uri, artifact_root=None, root=Path.cwd())
     experiment_id = experiment_id_for(client, location, meta.experiment_name or "Default")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..config import StoreLocation
+    from jupyter_exp.config import StoreLocation
 
 log = logging.getLogger(__name__)
 EXIT_TIMEOUT_S = 60.0
@@ -79,7 +79,7 @@ class RunFinisher:
         """Deliver this store's journal, with backoff, until the store takes all of it.
 
         ``on_delivered`` maps an offline run's local id to what to call with its id in the store."""
-        from .journal import journal_root
+        from jupyter_exp.tracking.journal import journal_root
 
         root = journal_root(location, journal_dir)
         with self._idle:
@@ -92,9 +92,9 @@ class RunFinisher:
         ).start()
 
     def _retry(self, location: StoreLocation, root: Path, at_once: bool) -> None:
-        from .completion import complete_journal
-        from .probe import store_reachable
-        from .store import client_for
+        from jupyter_exp.tracking.completion import complete_journal
+        from jupyter_exp.tracking.probe import store_reachable
+        from jupyter_exp.tracking.store import client_for
 
         attempt = 0 if not at_once else -1
         stop = threading.Event()

@@ -33,9 +33,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..capture.git import strip_credentials
-from ..config import StoreLocation
-from .journal_guard import PRIVATE, entry_refusal, folder_refusal, name_refusal, private_dir
+from jupyter_exp.capture.git import strip_credentials
+from jupyter_exp.config import StoreLocation
+from jupyter_exp.tracking.journal_guard import (
+    PRIVATE,
+    entry_refusal,
+    folder_refusal,
+    name_refusal,
+    private_dir,
+)
 
 __all__ = [
     "EntryMeta",
@@ -74,7 +80,7 @@ def user_journal_root() -> Path:
 
 def spool_folder(location: StoreLocation) -> Path | None:
     """The spool folder next to a SQLite store (None for any other store)."""
-    from .store import sqlite_path
+    from jupyter_exp.config import sqlite_path
 
     database = sqlite_path(location.tracking_uri)
     return database.parent / SPOOL_NAME if database is not None else None

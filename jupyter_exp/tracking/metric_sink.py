@@ -25,8 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .metrics import Point
-from .sqlite_store import forget_database, mlflow_sqlite_database
+from jupyter_exp.tracking.metrics import Point
+from jupyter_exp.tracking.sqlite_store import forget_database, mlflow_sqlite_database
 
 _MAX_FLOAT = 1.7976931348623157e308  # MLflow stores +-inf as +-max float
 

@@ -20,10 +20,10 @@ from mlflow.entities import Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH, MAX_PARAMS_TAGS_PER_BATCH, MAX_TAG_VAL_LENGTH
 
-from .. import record_schema as schema
-from ..capture.secrets import MIN_SECRET_LENGTH, Redactor
-from .journal import EntryMeta, JournalEntry, host_name, strip_credentials
-from .store import refusal
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.secrets import MIN_SECRET_LENGTH, Redactor
+from jupyter_exp.tracking.journal import EntryMeta, JournalEntry, host_name, strip_credentials
+from jupyter_exp.tracking.store import refusal
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient

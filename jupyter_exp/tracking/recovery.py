@@ -16,11 +16,10 @@ import sys
 import threading
 from pathlib import Path
 
-from .. import record_schema as schema
-from ..capture.kernel import process_gone
-from ..config import JupyterExp, resolve_store
-from .journal import JournalEntry, entries, host_name, journal_root, same_store
-from .store import sqlite_path
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.kernel import process_gone
+from jupyter_exp.config import JupyterExp, resolve_store, sqlite_path
+from jupyter_exp.tracking.journal import JournalEntry, entries, host_name, journal_root, same_store
 
 log = logging.getLogger(__name__)
 

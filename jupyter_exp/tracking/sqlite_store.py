@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .store import sqlite_path
+from jupyter_exp.config import sqlite_path
 
 REQUIRED_COLUMNS = {
     "metrics": {"key", "value", "timestamp", "run_uuid", "step", "is_nan"},

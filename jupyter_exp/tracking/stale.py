@@ -11,12 +11,12 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .. import record_schema as schema
-from ..capture import kernel
-from .completion import END_REASON_TAG
-from .journal import host_name
-from .recorder import HEARTBEAT_INTERVAL_S, HEARTBEAT_TAG
-from .run_end import end_run
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture import kernel
+from jupyter_exp.tracking.completion import END_REASON_TAG
+from jupyter_exp.tracking.journal import host_name
+from jupyter_exp.tracking.recorder import HEARTBEAT_INTERVAL_S, HEARTBEAT_TAG
+from jupyter_exp.tracking.run_end import end_run
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -29,7 +29,7 @@ def running_runs(client: MlflowClient) -> list[Any]:
     """RUNNING runs recorded by ``%%track`` (they carry a heartbeat) in every active experiment."""
     from mlflow.entities import ViewType
 
-    from ..listing import experiments
+    from jupyter_exp.tracking.experiments import experiments
 
     ids = list(experiments(client))
     found: list[Any] = []

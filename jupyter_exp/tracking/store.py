@@ -16,14 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
-from .. import record_schema as schema
-from ..capture.git import strip_credentials
-from ..capture.secrets import redact_text
-from ..config import StoreLocation
-from ..errors import StoreFailure
-from .identity import store_user
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.git import strip_credentials
+from jupyter_exp.capture.secrets import redact_text
+from jupyter_exp.config import StoreLocation, sqlite_path
+from jupyter_exp.errors import StoreFailure
+from jupyter_exp.tracking.identity import store_user
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -62,17 +61,6 @@ def refusal(error: BaseException, tracking_uri: str, doing: str) -> StoreRefused
     )
 
 
-def sqlite_path(uri: str) -> Path | None:
-    if not uri.startswith("sqlite:"):
-        return None
-    path = urlsplit(uri).path
-    if uri.startswith("sqlite:////"):
-        path = "/" + path.lstrip("/")
-    elif path.startswith("/"):
-        path = path[1:]
-    return Path(path) if path and path != ":memory:" else None
-
-
 def _short_reason(error: BaseException) -> str:
     """The most specific one-line reason in an exception chain (SQLAlchemy's message is noisy)."""
     while error.__cause__ is not None or getattr(error, "orig", None) is not None:
@@ -94,7 +82,7 @@ def ensure_store(location: StoreLocation) -> None:
             else:
                 from mlflow import MlflowClient
 
-                from .probe import store_reachable
+                from jupyter_exp.tracking.probe import store_reachable
 
                 if not store_reachable(uri):  # the short probe, not MLflow's minutes of retries
                     raise StoreError(f"Cannot use the MLflow store {redact_text(uri)}: it does not answer")

@@ -6,8 +6,8 @@ import resource
 import sys
 import time
 
-from .. import record_schema as schema
-from ..capture.seeds import cuda_torch
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.seeds import cuda_torch
 
 
 class PeakMemory:

@@ -17,9 +17,9 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 
-from jupyter_exp import run_compare as compare_module
-from jupyter_exp.listing import RunQuery, list_runs
-from jupyter_exp.run_compare import compare_runs
+from jupyter_exp.query import compare_document as compare_module
+from jupyter_exp.query.compare_document import compare_runs
+from jupyter_exp.query.listing import RunQuery, list_runs
 from jupyter_exp.tracking.metric_sink import RestMetricSink, metric_sink
 from jupyter_exp.tracking.metrics import MetricWriter
 from tests.deploy.harness import Deployment, shared_deployment

@@ -11,9 +11,9 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Param, RunTag
 
-from jupyter_exp import run_compare as compare_module
-from jupyter_exp.listing import RunQuery, list_runs
-from jupyter_exp.run_compare import compare_runs
+from jupyter_exp.query import compare_document as compare_module
+from jupyter_exp.query.compare_document import compare_runs
+from jupyter_exp.query.listing import RunQuery, list_runs
 from jupyter_exp.tracking.metric_sink import SqliteMetricSink
 from jupyter_exp.tracking.metrics import MetricWriter
 

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from jupyter_exp.listing import get_run, get_runs
+from jupyter_exp.query.compare_document import compare_runs
+from jupyter_exp.query.listing import get_run, get_runs
 from jupyter_exp.reproduce.errors import RecordNotFound
-from jupyter_exp.run_compare import compare_runs
 
 
 def _same(a, b) -> bool:

@@ -118,7 +118,7 @@ def test_refused_items_stop_the_cell_or_leave_the_rest_recorded(project: Path) -
 
 
 CARD_TEXTS = (
-    "import gc\nfrom jupyter_exp.widgets import RunCard\n"
+    "import gc\nfrom jupyter_exp.ipython.widgets import RunCard\n"
     "print([c.text() for c in gc.get_objects() if isinstance(c, RunCard)])"
 )
 

@@ -84,7 +84,7 @@ def test_a_cell_runs_at_once_when_the_store_is_down_and_its_run_arrives_later(pr
         assert "trained" in "".join(o.get("text", "") for o in outputs)
         assert not any("error" in o.get("ename", "").lower() or o.get("traceback") for o in outputs)
         assert cell_seconds < 30, f"the cell waited {cell_seconds:.0f} s for the store"
-        local_id = value_of(kernel, "jupyter_exp._active.last_run_id")
+        local_id = value_of(kernel, "jupyter_exp.track.active.last_run_id")
         assert local_id.startswith("offline-")
 
         server.start()
@@ -106,7 +106,7 @@ def test_a_cell_runs_at_once_when_the_store_is_down_and_its_run_arrives_later(pr
         names = {Path(a.path).name for a in store.list_artifacts(run.info.run_id, "jupyter_exp")}
         assert {"cell.py", "history.json", "outputs.json", "config.json", "environment.json"} <= names
         wait_until(
-            lambda: value_of(kernel, "jupyter_exp._active.last_run_id") == run.info.run_id,
+            lambda: value_of(kernel, "jupyter_exp.track.active.last_run_id") == run.info.run_id,
             what="the kernel to know the run's id in the store",
         )
         frame = value_of(kernel, "list(jupyter_exp.runs()['run_id'])")

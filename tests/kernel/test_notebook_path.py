@@ -11,7 +11,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from nbformat.v4 import new_code_cell, new_notebook
 
-from jupyter_exp import tracked_cell
+from jupyter_exp.track import tracked_cell
 
 from .conftest import KernelSession, all_runs, artifact, store
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_exp.ipython.widgets import plan_text
 from jupyter_exp.reproduce.provenance import ForeignRecord
-from jupyter_exp.widgets import plan_text
 
 from .conftest import KernelSession, all_runs, store
 from .test_reproduce import reproduce

@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from jupyter_exp.comparison import compare_groups
-from jupyter_exp.groups import resolve
+from jupyter_exp.query.comparison import compare_groups
+from jupyter_exp.query.groups import resolve
 
 from .conftest import KernelSession, all_runs, store, write_notebook
 

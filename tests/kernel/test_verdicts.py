@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_exp.widgets import ReproductionReport
+from jupyter_exp.ipython.widgets import ReproductionReport
 
 from .conftest import artifact, artifact_json, init_repo, store
 from .test_reproduce import location, record_session, reproduce

@@ -55,7 +55,7 @@ async def test_a_page_token_with_an_impossible_offset_is_a_400_with_a_message(jp
 # -- params: a cap, and each sent once in batches ---------------------------------------------------
 
 CARD_TEXTS = (
-    "import gc\nfrom jupyter_exp.widgets import RunCard\n"
+    "import gc\nfrom jupyter_exp.ipython.widgets import RunCard\n"
     "print([c.text() for c in gc.get_objects() if isinstance(c, RunCard)])"
 )
 ASSIGNMENTS = 5000

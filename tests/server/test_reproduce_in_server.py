@@ -11,7 +11,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.reproduce.kernel_run import CellIdNotebookClient
 from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce
-from jupyter_exp.reproduce.replay_kernel import ServerKernelLauncher
+from jupyter_exp.server.kernel_launcher import ServerKernelLauncher
 
 SOURCES = [
     "%load_ext jupyter_exp",

@@ -9,7 +9,7 @@ import pytest
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.config import StoreLocation
-from jupyter_exp.widgets import CARD_CSS, STATUS_COLOURS, VERDICT_COLOURS, RunCard, store_label
+from jupyter_exp.ipython.widgets import CARD_CSS, STATUS_COLOURS, VERDICT_COLOURS, RunCard, store_label
 
 
 def _card(uri: str, root: Path, status: str = "FINISHED") -> RunCard:

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from PIL import Image
 
-from jupyter_exp.charts import VEGALITE_V5, chart_bundle, chart_metadata, curves_chart, curves_frame
+from jupyter_exp.ipython.charts import VEGALITE_V5, chart_bundle, chart_metadata, curves_chart, curves_frame
 
 BLUE, ORANGE = "#4c78a8", "#f58518"  # Vega's first two category colours: the first and second side
 STEPS = list(range(0, 1000, 10))

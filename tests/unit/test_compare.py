@@ -9,7 +9,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 
-from jupyter_exp.run_compare import SeriesCache, lttb, metric_history, series
+from jupyter_exp.query.compare_document import SeriesCache, lttb, metric_history, series
 from jupyter_exp.tracking.sqlite_store import forget_database, mlflow_sqlite_database
 
 

@@ -1,6 +1,6 @@
 """``make demo``'s run table: a ``--seeds`` parent's statistics read as mean ± std over n."""
 
-from jupyter_exp.demo import _metric_text
+from tools.demo import _metric_text
 
 
 def test_a_parent_shows_mean_spread_and_n_and_other_runs_their_values() -> None:

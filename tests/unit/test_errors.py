@@ -7,12 +7,12 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST
 
 from jupyter_exp.errors import JupyterExpError
-from jupyter_exp.listing import QueryError
+from jupyter_exp.query.listing import QueryError
 from jupyter_exp.reproduce.errors import KernelSpecMissing, RecordNotFound, ReproduceError
 from jupyter_exp.reproduce.provenance import ForeignRecord
 from jupyter_exp.server.handlers import _http_error
 from jupyter_exp.server.jobs import JobConflict, JobNotFound, JobRequestError
-from jupyter_exp.tracked_cell import TrackingError
+from jupyter_exp.track.prepared import TrackingError
 from jupyter_exp.tracking.store import StoreError
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from jupyter_exp.kernels.forwarding import from_kernel_env, remote_store_uri, to_kernel_env, working_dir
 from jupyter_exp.kernels.gateway import request_env
-from jupyter_exp.server.gateway import gateway_launch_env
+from jupyter_exp.server.gateway_env import gateway_launch_env
 
 STORE = "https://mlflow.example.org:5443/prefix"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from jupyter_exp.config import JupyterExp, resolve_store
-from jupyter_exp.group_card import GroupCard, summary_rows
-from jupyter_exp.seed_group import ChildResult, SeedGroup, plan_seeds, summarize_children
-from jupyter_exp.tracked_cell import TrackOptions
+from jupyter_exp.ipython.group_card import GroupCard, summary_rows
+from jupyter_exp.track.prepared import TrackOptions
+from jupyter_exp.track.seed_group import ChildResult, SeedGroup, plan_seeds, summarize_children
 
 
 def a_group(tmp_path: Path) -> SeedGroup:

@@ -11,7 +11,7 @@ import pytest
 from mlflow import MlflowClient
 
 import jupyter_exp
-from jupyter_exp import _active
+from jupyter_exp.track import active as _active
 from jupyter_exp.tracking.metric_sink import LogBatchSink
 from jupyter_exp.tracking.metrics import MetricWriter
 

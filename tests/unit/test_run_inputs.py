@@ -6,7 +6,7 @@ import json
 
 from mlflow import MlflowClient
 
-from jupyter_exp.listing import run_detail
+from jupyter_exp.query.listing import run_detail
 
 
 def test_run_detail_lists_the_inputs(tmp_path):

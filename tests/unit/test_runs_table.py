@@ -12,7 +12,7 @@ import pytest
 from mlflow import MlflowClient
 
 import jupyter_exp
-from jupyter_exp.listing import QueryError
+from jupyter_exp.query.listing import QueryError
 from jupyter_exp.tracking.sqlite_store import read_runs_frame
 
 

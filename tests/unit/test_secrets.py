@@ -9,7 +9,7 @@ import pytest
 from jupyter_exp.capture.cell import ConfigValue, capture_config, config_document, config_to_params
 from jupyter_exp.capture.secrets import MASK, redact_text
 from jupyter_exp.config import StoreLocation
-from jupyter_exp.widgets import RunCard
+from jupyter_exp.ipython.widgets import RunCard
 
 GITHUB = "ghp_" + "a1B2c3D4e5F6g7H8i9J0" * 2  # built here: no token-shaped literal in the repository
 FINE_GRAINED = "github_pat_" + "11ABCDEFG0" * 4

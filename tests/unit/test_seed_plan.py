@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from jupyter_exp.seed_group import plan_seeds, summarize_children, summary_metrics
+from jupyter_exp.track.seed_group import plan_seeds, summarize_children, summary_metrics
 
 
 def test_seeds_keep_their_order() -> None:

@@ -8,12 +8,12 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 
-from jupyter_exp.comparison import compare_sides
-from jupyter_exp.groups import GROUP_TAG, group_by_params, group_of_run, resolve
-from jupyter_exp.listing import QueryError
+from jupyter_exp.query.compare_document import band, compare_runs
+from jupyter_exp.query.comparison import compare_sides
+from jupyter_exp.query.groups import GROUP_TAG, group_by_params, group_of_run, resolve
+from jupyter_exp.query.listing import QueryError
+from jupyter_exp.query.runs_table import overview, runs
 from jupyter_exp.reproduce.errors import RecordNotFound
-from jupyter_exp.run_compare import band, compare_runs
-from jupyter_exp.runs_table import overview, runs
 
 GOOD = [0.90, 0.91, 0.89, 0.92, 0.90, 0.91]  # accuracy of lr=0.05 by seed 0..5
 SEEDS = range(6)

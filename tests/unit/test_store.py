@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_exp.config import StoreLocation
-from jupyter_exp.tracking.store import StoreError, client_for, ensure_store, experiment_id_for, sqlite_path
+from jupyter_exp.config import StoreLocation, sqlite_path
+from jupyter_exp.tracking.store import StoreError, client_for, ensure_store, experiment_id_for
 
 
 def location_at(root: Path) -> StoreLocation:

@@ -1,5 +1,5 @@
-"""Fewer and side-by-side store reads: experiment names remembered (``listing.experiment_names``) and
-``parallel_reads.read_all``, on real stores (SQLite here; the team server in tests/bench and tests/deploy)."""
+"""Fewer and side-by-side store reads: experiment names remembered (``tracking.experiments.experiment_names``) and
+``query.reads.read_all``, on real stores (SQLite here; the team server in tests/bench and tests/deploy)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import time
 import pytest
 from mlflow import MlflowClient
 
-from jupyter_exp import listing
-from jupyter_exp.parallel_reads import read_all
+from jupyter_exp.query import listing
+from jupyter_exp.query.reads import read_all
+from jupyter_exp.tracking import experiments as names
 
 
 class CountingClient(MlflowClient):
@@ -26,18 +27,18 @@ class CountingClient(MlflowClient):
 def test_names_are_read_once_until_one_is_missing_or_they_are_old(store_uri, monkeypatch):
     client = CountingClient(store_uri)
     first = client.create_experiment("first")
-    assert listing.experiments(client)[first] == "first" and client.searches == 1
-    assert listing.experiment_names(client, [first])[first] == "first"
-    assert listing.experiment_names(client, ["first"])[first] == "first"
+    assert names.experiments(client)[first] == "first" and client.searches == 1
+    assert names.experiment_names(client, [first])[first] == "first"
+    assert names.experiment_names(client, ["first"])[first] == "first"
     assert client.searches == 1  # remembered: no request
     second = client.create_experiment("second")
-    assert listing.experiment_names(client, [second])[second] == "second"  # not held: read again
+    assert names.experiment_names(client, [second])[second] == "second"  # not held: read again
     assert client.searches == 2
     client.rename_experiment(first, "renamed")
-    assert listing.experiment_names(client, [first])[first] == "first"  # within the time it is kept
-    monkeypatch.setattr(listing, "NAMES_TTL_S", 0.0)
-    listing.experiments(client)
-    assert listing.experiment_names(client, [first])[first] == "renamed" and client.searches == 4
+    assert names.experiment_names(client, [first])[first] == "first"  # within the time it is kept
+    monkeypatch.setattr(names, "NAMES_TTL_S", 0.0)
+    names.experiments(client)
+    assert names.experiment_names(client, [first])[first] == "renamed" and client.searches == 4
 
 
 def test_listing_one_experiment_asks_for_names_once(store_uri):

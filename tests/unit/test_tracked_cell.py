@@ -11,7 +11,8 @@ from mlflow import MlflowClient
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.config import JupyterExp
-from jupyter_exp.tracked_cell import PreparedCell, TrackedCell, TrackingError, TrackOptions
+from jupyter_exp.track.prepared import PreparedCell, TrackingError, TrackOptions
+from jupyter_exp.track.tracked_cell import TrackedCell
 from jupyter_exp.tracking.finisher import wait_for_runs
 
 

@@ -8,9 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import record_schema as schema
-from .config import ROOT_ENV, resolve_store
-from .reproduce.kernel_run import execute_notebook
+from jupyter_exp import record_schema as schema
+from jupyter_exp.config import ROOT_ENV, resolve_store
+from jupyter_exp.reproduce.kernel_run import execute_notebook
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from .tracking.probe import is_remote
+from jupyter_exp.tracking.probe import is_remote
 
 MAX_IN_FLIGHT = 8
 

@@ -16,27 +16,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .. import _active
-from .. import record_schema as schema
-from .._version import __version__
-from ..capture import cell as cell_capture
-from ..capture import environment, kernel, rng_codec, seeds
-from ..capture.git import capture_git, git_state_note
-from ..capture.hidden_state import hidden_state
-from ..capture.inputs import with_hashes
-from ..capture.notebook import snapshot
-from ..capture.state import StateSnapshot
-from ..capture.state import snapshot as snapshot_bound
-from .identity import store_user
+from jupyter_exp import record_schema as schema
+from jupyter_exp._version import __version__
+from jupyter_exp.capture import cell as cell_capture
+from jupyter_exp.capture import environment, kernel, rng_codec, seeds
+from jupyter_exp.capture.git import capture_git, git_state_note
+from jupyter_exp.capture.hidden_state import hidden_state
+from jupyter_exp.capture.inputs import with_hashes
+from jupyter_exp.capture.notebook import snapshot
+from jupyter_exp.capture.state import StateSnapshot
+from jupyter_exp.capture.state import snapshot as snapshot_bound
+from jupyter_exp.track import active as _active
+from jupyter_exp.tracking.identity import store_user
 
 if TYPE_CHECKING:
-    from ..capture.entropy import EntropyWatch
-    from ..capture.execution import Outcome
-    from ..capture.inputs import InputWatch
-    from ..capture.outputs import OutputRecorder
-    from ..tracked_cell import PreparedCell
-    from .metrics import MetricWriter
-    from .recorder import RunRecorder
+    from jupyter_exp.capture.entropy import EntropyWatch
+    from jupyter_exp.capture.inputs import InputWatch
+    from jupyter_exp.capture.outputs import OutputRecorder
+    from jupyter_exp.track.execution import Outcome
+    from jupyter_exp.track.prepared import PreparedCell
+    from jupyter_exp.tracking.metrics import MetricWriter
+    from jupyter_exp.tracking.recorder import RunRecorder
 
 
 def start_run(cell: PreparedCell) -> tuple[RunRecorder, str | None]:
@@ -44,7 +44,7 @@ def start_run(cell: PreparedCell) -> tuple[RunRecorder, str | None]:
     (an experiment deleted since this process remembered it is looked up again)."""
     from mlflow.exceptions import MlflowException
 
-    from .store import forget_experiment, remembered_experiment_id
+    from jupyter_exp.tracking.store import forget_experiment, remembered_experiment_id
 
     try:
         return _start_recorder(cell, cell.experiment_id), cell.experiment_id
@@ -56,8 +56,8 @@ def start_run(cell: PreparedCell) -> tuple[RunRecorder, str | None]:
 
 
 def _start_recorder(cell: PreparedCell, experiment_id: str | None) -> RunRecorder:
-    from .journal import journal_root
-    from .recorder import RunRecorder
+    from jupyter_exp.tracking.journal import journal_root
+    from jupyter_exp.tracking.recorder import RunRecorder
 
     expected = [schema.CELL, schema.CONFIG, schema.HISTORY, schema.OUTPUTS, schema.ENVIRONMENT]
     if cell.settings.snapshot and cell.notebook is not None:
@@ -142,7 +142,7 @@ class CellRecord:
             try:
                 recorder.log_params(cell.params)
             except Exception as error:  # refused items: sent one by one (the rest kept) on delivery
-                from .completion import is_refused
+                from jupyter_exp.tracking.completion import is_refused
 
                 if not is_refused(error):
                     raise
@@ -200,7 +200,7 @@ class CellRecord:
         """What needs the cell's state is taken now and, with the true outcome, put in the run's journal
         entry before the cell returns; the rest of the record is written after the cell returned
         (``FINISHER``), unless ``finish_in_background`` is off."""
-        from .finisher import FINISHER
+        from jupyter_exp.tracking.finisher import FINISHER
 
         cell, recorder = self.cell, self.recorder
         entry, journaled, outcome = recorder.entry, self._journaled, end.outcome
@@ -297,8 +297,8 @@ class CellRecord:
     ) -> None:
         """Deliver the run from its journal entry (what this process holds in memory is there too, so
         the kernel and whoever completes a run it left behind go the same way)."""
-        from .completion import deliver_entry, one_line
-        from .finisher import FINISHER
+        from jupyter_exp.tracking.completion import deliver_entry, one_line
+        from jupyter_exp.tracking.finisher import FINISHER
 
         cell, recorder = self.cell, self.recorder
         try:
@@ -342,7 +342,7 @@ class CellRecord:
     def _deliver_offline(self) -> None:
         """Hand an offline run's entry to the finisher's retries; the card shows the store's id once the
         run is there."""
-        from .finisher import FINISHER
+        from jupyter_exp.tracking.finisher import FINISHER
 
         local_id = self.recorder.run_id
         self.recorder.entry.release()

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from .. import record_schema as schema
-from ..cell_code import CompiledCell, run_compiled
+from jupyter_exp import record_schema as schema
+from jupyter_exp.track.cell_code import CompiledCell, run_compiled
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 

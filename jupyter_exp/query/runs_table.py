@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .capture.notebook import recorded_names
-from .config import JupyterExp, resolve_store
-from .record_schema import GROUP_SEEDS, GROUP_STATISTICS
+from jupyter_exp.capture.notebook import recorded_names
+from jupyter_exp.config import JupyterExp, resolve_store
+from jupyter_exp.record_schema import GROUP_SEEDS, GROUP_STATISTICS
 
 
 def runs(
@@ -25,10 +25,11 @@ def runs(
     """
     from mlflow import MlflowClient
 
-    from .listing import QueryError, experiments, quote_key, quote_value
-    from .tracking.finisher import wait_for_runs
-    from .tracking.sqlite_store import mlflow_sqlite_database, read_runs_frame
-    from .tracking.store import client_for
+    from jupyter_exp.query.listing import QueryError, quote_key, quote_value
+    from jupyter_exp.tracking.experiments import experiments
+    from jupyter_exp.tracking.finisher import wait_for_runs
+    from jupyter_exp.tracking.sqlite_store import mlflow_sqlite_database, read_runs_frame
+    from jupyter_exp.tracking.store import client_for
 
     wait_for_runs()  # this kernel's last runs are complete before they are read
     location = resolve_store(settings)

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .groups import Group, resolve, seed_of
-from .reproduce.record import SYSTEM_PREFIX
-from .stats.summary import Summary
-from .stats.verdicts import MetricSamples, MetricVerdict, judge
+from jupyter_exp import record_schema as schema
+from jupyter_exp.query.groups import Group, resolve, seed_of
+from jupyter_exp.stats.summary import Summary
+from jupyter_exp.stats.verdicts import MetricSamples, MetricVerdict, judge
+from jupyter_exp.text_table import text_table
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -118,9 +119,7 @@ class Comparison:
                 + "; ".join(f"{k}: {' | '.join(_text(v) for v in vs)}" for k, vs in self.params.items())
             )
         header = ["metric", "A", "B", f"B - A [{self.confidence:.0%} CI]", "d", "p", "p (BH)", "verdict"]
-        table = [header] + [_cells(row, self.groups) for row in self.rows()]
-        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
+        lines.append(text_table([_cells(row, self.groups) for row in self.rows()], header, rule=False))
         lines += [f"note: {n}" for n in self.notes] + [
             f"{row['metric']}: {note}" for row in self.rows() for note in row["notes"]
         ]
@@ -227,7 +226,7 @@ def default_metrics(groups: Sequence[Group]) -> list[str]:
     correction across metrics)."""
     per_side = [{k for run in g.runs for k in run.data.metrics} for g in groups]
     common = set.intersection(*per_side) if per_side else set()
-    return sorted(k for k in common if not k.startswith(SYSTEM_PREFIX))
+    return sorted(k for k in common if not k.startswith(schema.SYSTEM_PREFIX))
 
 
 def samples(metric: str, base: Group, other: Group) -> MetricSamples:

@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
-import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,14 +17,15 @@ from mlflow import MlflowClient
 from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 
-from . import record_schema as schema
-from .capture.git import strip_credentials
-from .errors import BadRequest
-from .parallel_reads import read_all
-from .reproduce.errors import RecordNotFound
-from .reproduce.record import ARTIFACT_DIR, read_artifact
-from .tracking.identity import is_shared_store, store_user
-from .tracking.probe import is_remote
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.git import strip_credentials
+from jupyter_exp.errors import BadRequest
+from jupyter_exp.query.reads import read_all
+from jupyter_exp.reproduce.errors import RecordNotFound
+from jupyter_exp.tracking.artifacts import read_artifact
+from jupyter_exp.tracking.experiments import experiment_names, experiments
+from jupyter_exp.tracking.identity import is_shared_store, store_user
+from jupyter_exp.tracking.probe import is_remote
 
 STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 ATTRIBUTE_ORDERS = ("start_time", "end_time", "run_name", "status")
@@ -120,39 +119,6 @@ def order_by(order: str) -> list[str]:
             )
         clause = f"{kind}.{quote_key(key)} {direction}"
     return [clause] if field_name == "start_time" else [clause, "attributes.start_time DESC"]
-
-
-NAMES_TTL_S = 30.0
-_names: dict[str, tuple[float, dict[str, str]]] = {}  # tracking URI -> (good until, id -> name)
-_names_lock = threading.Lock()
-
-
-def experiments(client: MlflowClient) -> dict[str, str]:
-    """Active experiments, id -> name, read now (and remembered for ``experiment_names``)."""
-    found: dict[str, str] = {}
-    token = None
-    while True:
-        page = client.search_experiments(ViewType.ACTIVE_ONLY, max_results=1000, page_token=token)
-        found.update({e.experiment_id: e.name for e in page})
-        token = page.token
-        if not token:
-            break
-    with _names_lock:
-        _names[str(client.tracking_uri)] = (time.monotonic() + NAMES_TTL_S, found)
-    return found
-
-
-def experiment_names(client: MlflowClient, wanted: Iterable[str] = ()) -> dict[str, str]:
-    """``experiments`` as read in the last ``NAMES_TTL_S`` seconds, read again when older or when it does
-    not hold one of ``wanted`` (ids or names). On a tracking server this saves a list or a comparison one
-    request of two; a renamed experiment shows its new name within half a minute."""
-    with _names_lock:
-        good_until, names = _names.get(str(client.tracking_uri), (0.0, {}))
-    if good_until > time.monotonic():
-        known = set(names) | set(names.values())
-        if all(w in known for w in wanted):
-            return names
-    return experiments(client)
 
 
 def _experiment_ids(client: MlflowClient, experiment: str | None, known: dict[str, str]) -> list[str]:
@@ -301,7 +267,7 @@ def run_detail(client: MlflowClient, run_id: str) -> dict[str, Any]:
         "params": dict(sorted(run.data.params.items())),
         "tags": dict(sorted(run.data.tags.items())),
         "artifacts": artifacts,
-        "cell_source": read_artifact(client, run_id, f"{ARTIFACT_DIR}/cell.py", run.info.artifact_uri),
+        "cell_source": read_artifact(client, run_id, f"{schema.ARTIFACT_DIR}/cell.py", run.info.artifact_uri),
         "inputs": run_inputs(client, run_id, run.info.artifact_uri),
         "ui_url": ui_url(client.tracking_uri, run.info.experiment_id, run_id),
     }
@@ -309,7 +275,7 @@ def run_detail(client: MlflowClient, run_id: str) -> dict[str, Any]:
 
 def run_inputs(client: MlflowClient, run_id: str, artifact_uri: str | None) -> list[dict[str, Any]]:
     """The files the cell read (``inputs.json``): path, size, sha256; [] for a run without the record."""
-    text = read_artifact(client, run_id, f"{ARTIFACT_DIR}/inputs.json", artifact_uri)
+    text = read_artifact(client, run_id, f"{schema.ARTIFACT_DIR}/inputs.json", artifact_uri)
     try:
         document = json.loads(text) if text else []
     except ValueError:

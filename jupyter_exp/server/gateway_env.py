@@ -14,9 +14,9 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from ..capture.kernel import KERNEL_NAME_ENV
-from ..kernels.forwarding import PREFIX, TRACKING_URI_ENV, remote_store_uri, to_kernel_env
-from ..kernels.gateway import is_gateway_manager
+from jupyter_exp.capture.kernel import KERNEL_NAME_ENV
+from jupyter_exp.kernels.forwarding import PREFIX, TRACKING_URI_ENV, remote_store_uri, to_kernel_env
+from jupyter_exp.kernels.gateway import is_gateway_manager
 
 
 def gateway_launch_env(env: dict[str, str], store_uri: str, kernel_name: str | None) -> dict[str, str]:

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from mlflow import MlflowClient
 
-from . import record_schema as schema
-from .comparison import compare_groups, default_metrics, summary_dict
-from .groups import Group, is_parent, partition
-from .listing import QueryError, experiment_names, finite, get_run, get_runs, run_summary
-from .parallel_reads import read_all
-from .reproduce.record import ARTIFACT_DIR, SYSTEM_PREFIX, read_artifact
-from .tracking.sqlite_store import forget_database, mlflow_sqlite_database, read_metric_history
+from jupyter_exp import record_schema as schema
+from jupyter_exp.query.comparison import compare_groups, default_metrics, summary_dict
+from jupyter_exp.query.groups import Group, is_parent, partition
+from jupyter_exp.query.listing import QueryError, finite, get_run, get_runs, run_summary
+from jupyter_exp.query.reads import read_all
+from jupyter_exp.tracking.artifacts import read_artifact
+from jupyter_exp.tracking.experiments import experiment_names
+from jupyter_exp.tracking.sqlite_store import forget_database, mlflow_sqlite_database, read_metric_history
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 MAX_COMPARED = 20
 MAX_POINTS_LIMIT = 10_000
 ENDED = ("FINISHED", "FAILED", "KILLED")
-CELL_ARTIFACT = f"{ARTIFACT_DIR}/{schema.CELL}"
+CELL_ARTIFACT = f"{schema.ARTIFACT_DIR}/{schema.CELL}"
 
 
 class SeriesCache:
@@ -202,7 +203,7 @@ def run_series(
 
 def _ordered_keys(keys: set[str]) -> list[str]:
     """The user's metrics first, ``system/`` ones last."""
-    return sorted(keys, key=lambda k: (k.startswith(SYSTEM_PREFIX), k))
+    return sorted(keys, key=lambda k: (k.startswith(schema.SYSTEM_PREFIX), k))
 
 
 def cell_diffs(sources: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
@@ -264,7 +265,7 @@ def compare_runs(
             (run.info.run_id, key)
             for run in runs
             for key in run.data.metrics
-            if not key.startswith(SYSTEM_PREFIX)
+            if not key.startswith(schema.SYSTEM_PREFIX)
             and _kept(run, _series_key(client, run.info.run_id, key, max_points)) is None
         ]
     )
@@ -275,7 +276,7 @@ def compare_runs(
             if key in run.data.metrics
         ]
         for key in metric_keys
-        if not key.startswith(SYSTEM_PREFIX)
+        if not key.startswith(schema.SYSTEM_PREFIX)
     }
     cells = cell_sources(client, runs)
     sources = [(r.info.run_id, cell) for r, cell in zip(runs, cells, strict=True)]
@@ -340,7 +341,7 @@ def band(
 
 
 def _summary_json(values: list[float]) -> dict[str, Any] | None:
-    from .stats.summary import summarize
+    from jupyter_exp.stats.summary import summarize
 
     finite_values = [v for v in values if finite(v) is not None]
     return summary_dict(summarize(finite_values)) if finite_values else None
@@ -373,7 +374,7 @@ def group_statistics(
                 if any(key in run.data.metrics for run in g.runs)
             ]
             for key in metric_keys
-            if not key.startswith(SYSTEM_PREFIX)
+            if not key.startswith(schema.SYSTEM_PREFIX)
         },
     }
 

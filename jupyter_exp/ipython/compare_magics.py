@@ -1,4 +1,4 @@
-"""``%runs`` and ``%compare``: thin shells over runs_table, groups, comparison, run_compare and charts."""
+"""``%runs`` and ``%compare``: thin shells over query (runs_table, groups, comparison, compare_document) and charts."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from . import _active
-from .config import JupyterExp
-from .errors import JupyterExpError
+from jupyter_exp import record_schema as schema
+from jupyter_exp.config import JupyterExp
+from jupyter_exp.errors import JupyterExpError
+from jupyter_exp.track import active as _active
 
 
 def _argv(line: str, magic: str) -> list[str]:
@@ -49,10 +50,10 @@ class CompareMagics(Magics):
     @line_magic
     def runs(self, line: str) -> Any:
         """This notebook's latest runs as a table (name, id, status, seed, differing params, metrics)."""
-        from .capture.notebook import notebook_path
-        from .listing import RunQuery, filter_string
-        from .runs_table import overview
-        from .runs_table import runs as runs_frame
+        from jupyter_exp.capture.notebook import notebook_path
+        from jupyter_exp.query.listing import RunQuery, filter_string
+        from jupyter_exp.query.runs_table import overview
+        from jupyter_exp.query.runs_table import runs as runs_frame
 
         args = self.runs.parser.parse_args(_argv(line, "runs"))
         if args.limit < 1:
@@ -86,10 +87,10 @@ class CompareMagics(Magics):
     def compare(self, line: str) -> None:
         """Compare runs or groups: differing params, final metrics with statistics and a verdict, the curves
         (mean and band for groups), the diff of the tracked cells and the git/environment differences."""
-        from .comparison import compare_groups
-        from .groups import resolve
-        from .run_compare import check_max_points, side_curves
-        from .tracking.finisher import wait_for_runs
+        from jupyter_exp.query.compare_document import check_max_points, side_curves
+        from jupyter_exp.query.comparison import compare_groups
+        from jupyter_exp.query.groups import resolve
+        from jupyter_exp.tracking.finisher import wait_for_runs
 
         args = self.compare.parser.parse_args(_argv(line, "compare"))
         if len(args.sides) < 2:
@@ -118,7 +119,7 @@ class CompareMagics(Magics):
         display(comparison)
         keys = [v.metric for index, v in comparison.verdicts if index == 1]
         if not args.no_chart and keys:
-            from .charts import chart_bundle, chart_metadata, curves_chart
+            from jupyter_exp.ipython.charts import chart_bundle, chart_metadata, curves_chart
 
             chart = curves_chart(side_curves(client, groups, keys, args.max_points))
             for path in args.save:
@@ -128,8 +129,8 @@ class CompareMagics(Magics):
         display(HTML(self._differences(client, groups)))
 
     def _client(self) -> Any:
-        from .config import resolve_store
-        from .tracking.store import client_for
+        from jupyter_exp.config import resolve_store
+        from jupyter_exp.tracking.store import client_for
 
         return client_for(resolve_store(self.settings))
 
@@ -147,15 +148,15 @@ class CompareMagics(Magics):
         return token
 
     def _differences(self, client: Any, groups: list[Any]) -> str:
-        from .reproduce.record import ARTIFACT_DIR, read_artifact
-        from .run_compare import cell_diffs
-        from .side_context import context_differences
+        from jupyter_exp.query.compare_document import cell_diffs
+        from jupyter_exp.query.context import context_differences
+        from jupyter_exp.tracking.artifacts import read_artifact
 
         firsts = [g.runs[0] for g in groups]
         sources = [
             (
                 r.info.run_id,
-                read_artifact(client, r.info.run_id, f"{ARTIFACT_DIR}/cell.py", r.info.artifact_uri),
+                read_artifact(client, r.info.run_id, f"{schema.ARTIFACT_DIR}/cell.py", r.info.artifact_uri),
             )
             for r in firsts
         ]

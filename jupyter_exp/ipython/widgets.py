@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import html
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import record_schema as schema
-from .capture.secrets import redact_text
-from .config import StoreLocation
-from .reproduce.observer import ReplayObserver
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.secrets import redact_text
+from jupyter_exp.config import StoreLocation
+from jupyter_exp.reproduce.observer import ReplayObserver
+from jupyter_exp.text_table import text_table
 
 
 def _theme_colour(jupyterlab: str, vscode: str, light: str = "") -> str:
@@ -86,7 +86,7 @@ def _in_kernel() -> bool:
 
 def ui_link(location: StoreLocation, experiment_id: str, run_id: str) -> str | None:
     """The run's page in the MLflow UI when the store is an MLflow server (without credentials)."""
-    from .listing import ui_url
+    from jupyter_exp.query.listing import ui_url
 
     return ui_url(location.tracking_uri, experiment_id, run_id)
 
@@ -241,27 +241,19 @@ class ReplayProgress(ReplayObserver):
             print(file=sys.stderr)
 
 
-def _table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *rows]
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def plan_text(reproduction: Any) -> str:
     """The drift table and the replay plan, as printed before anything runs (and by --dry-run)."""
     plan = reproduction.plan
-    from .reproduce.provenance import provenance
+    from jupyter_exp.reproduce.provenance import provenance
 
     parts = [
         f"Reproducing {reproduction.original.name} ({reproduction.original_id}) in kernel {reproduction.kernel_name!r}",
         f"The run was {provenance(reproduction.original.run, reproduction.original.environment).describe()}",
     ]
     if reproduction.drift:
-        parts.append("Drift:\n" + _table([d.row() for d in reproduction.drift], ("what", "recorded", "now")))
+        parts.append(
+            "Drift:\n" + text_table([d.row() for d in reproduction.drift], ("what", "recorded", "now"))
+        )
     else:
         parts.append("Drift: none (same commit, diff, packages, device and notebook)")
     replayed = ", ".join(f"[{s.execution_count}]" for s in plan.steps)
@@ -330,7 +322,7 @@ class ReproductionReport:
         head = f"[jupyter-exp] {r.verdict.verdict.upper()}: {r.verdict.summary}\n"
         head += f"original {r.original_id} → reproduction {r.run_id} (kernel {r.kernel_name}, {r.duration_s:.1f} s)"
         rows = self._rows()
-        return head + ("\n" + _table(rows, ("", "original", "reproduced", "verdict")) if rows else "")
+        return head + ("\n" + text_table(rows, ("", "original", "reproduced", "verdict")) if rows else "")
 
     def _repr_html_(self) -> str:
         r = self.reproduction

@@ -8,9 +8,10 @@ import sys
 import threading
 from typing import Any
 
-from .seed_group import ChildResult, GroupObserver, SeedGroup
-from .stats.summary import Summary
-from .widgets import CARD_STYLE, _in_kernel, _run_html
+from jupyter_exp.ipython.widgets import CARD_STYLE, _in_kernel, _run_html
+from jupyter_exp.stats.summary import Summary
+from jupyter_exp.text_table import text_table
+from jupyter_exp.track.seed_group import ChildResult, GroupObserver, SeedGroup
 
 
 def _num(value: float | None) -> str:
@@ -98,13 +99,12 @@ class GroupCard(GroupObserver):
         return text + (f" · running {self.running}" if self.running and self.status == "RUNNING" else "")
 
     def text(self) -> str:
-        from .widgets import _table
 
         head = (
             f"[jupyter-exp] group {self.group.name} ({self.group.run_id}) {self.status}: {self._progress()}"
         )
         rows = summary_rows(self.summaries)
-        body = "\n" + _table(rows, ("metric", "mean", "std", "95% CI", "n")) if rows else ""
+        body = "\n" + text_table(rows, ("metric", "mean", "std", "95% CI", "n")) if rows else ""
         return head + body + "".join(f"\n⚠ {w}" for w in self.warnings)
 
     def html(self) -> str:

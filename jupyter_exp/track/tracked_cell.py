@@ -4,7 +4,7 @@ Framework-free apart from the IPython shell it is handed (for the namespace, the
 display formatter). ``TrackedCell.prepare()`` does everything that can fail on user input or an unusable
 store, before a run exists and before the cell runs, and returns a frozen ``PreparedCell``;
 ``TrackedCell.run(prepared)`` starts the run, executes the cell exactly as untracked and leaves the
-record to ``tracking.cell_record`` (slow capture on a thread while the user's code runs).
+record to ``track.cell_record`` (slow capture on a thread while the user's code runs).
 """
 
 from __future__ import annotations
@@ -12,23 +12,22 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import _active
-from . import record_schema as schema
-from .capture import cell as cell_capture
-from .capture import seeds
-from .capture.entropy import EntropyWatch
-from .capture.execution import Outcome, execute
-from .capture.inputs import InputWatch
-from .capture.notebook import ExecutionHistory, notebook_path, relative_to_root
-from .capture.outputs import OutputRecorder
-from .capture.secrets import assigned_secrets, secret_values_in
-from .cell_code import CompiledCell, compile_body
-from .config import JupyterExp, StoreLocation, resolve_store
-from .errors import BadRequest
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture import cell as cell_capture
+from jupyter_exp.capture import seeds
+from jupyter_exp.capture.entropy import EntropyWatch
+from jupyter_exp.capture.inputs import InputWatch
+from jupyter_exp.capture.notebook import ExecutionHistory, notebook_path, relative_to_root
+from jupyter_exp.capture.outputs import OutputRecorder
+from jupyter_exp.capture.secrets import assigned_secrets, secret_values_in
+from jupyter_exp.config import JupyterExp, StoreLocation, resolve_store
+from jupyter_exp.track import active as _active
+from jupyter_exp.track.cell_code import compile_body
+from jupyter_exp.track.execution import Outcome, execute
+from jupyter_exp.track.prepared import PreparedCell, TrackingError, TrackOptions
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -37,24 +36,6 @@ _FIELD = re.compile(r"\{([A-Za-z_][\w.]*)(?::([^{}]*))?\}")
 
 
 _said_no_notebook = False  # the card says once per kernel that no notebook path is known
-
-
-class TrackingError(BadRequest):
-    """A user mistake or an unusable store, found before anything was written or run."""
-
-
-@dataclass
-class TrackOptions:
-    name: str | None = None
-    experiment: str | None = None
-    tags: dict[str, str] = field(default_factory=dict)
-    note: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    seed: int | None = None
-    no_seed: bool = False
-    deterministic: bool = False
-    config_names: list[str] = field(default_factory=list)
-    quiet: bool = False
 
 
 def render_run_name(template: str, values: dict[str, Any]) -> str:
@@ -73,34 +54,6 @@ def render_run_name(template: str, values: dict[str, Any]) -> str:
             raise TrackingError(f"--name: cannot format {{{key}:{spec}}}: {error}") from None
 
     return _FIELD.sub(replace, template)
-
-
-@dataclass(frozen=True)
-class PreparedCell:
-    """A tracked cell checked and captured before anything was written or run: all a run needs."""
-
-    shell: Any
-    raw_cell: str  # the cell as the user wrote it, magic line included
-    body: str  # what runs: the cell without its magic line
-    options: TrackOptions
-    settings: JupyterExp
-    history: ExecutionHistory | None
-    cell_id: str | None
-    execution_count: int
-    compiled: CompiledCell
-    location: StoreLocation
-    notebook: Path | None
-    notebook_rel: str | None  # the notebook's path relative to the root
-    seed: int | None
-    config: dict[str, cell_capture.ConfigValue]
-    params: dict[str, str]
-    run_name: str
-    experiment: str
-    client: MlflowClient | None  # None: the store is away, the run is journaled under a local id
-    experiment_id: str | None
-    warnings: tuple[str, ...] = ()  # for the card
-    secrets: tuple[str, ...] = ()  # values masked wherever they appear in the record
-    params_cut: str = ""  # what JupyterExp.max_params cut, for jupyter_exp.record.incomplete
 
 
 CardFactory = Callable[[PreparedCell, str, "str | None"], Any]  # (cell, run id, experiment id) -> card
@@ -200,12 +153,12 @@ class TrackedCell:
         """Start the run, execute the cell as untracked, record it; the cell's value or exception.
         ``started`` hears the run's id as soon as the run exists (before the cell runs)."""
         __tracebackhide__ = True
-        from .tracking.cell_record import CellEnd, CellRecord, start_run
-        from .tracking.fluent import ActiveRunScope
-        from .tracking.metric_sink import metric_sink
-        from .tracking.metrics import MetricWriter
-        from .tracking.recorder import now_ms
-        from .tracking.system_metrics import SystemMeter
+        from jupyter_exp.track.cell_record import CellEnd, CellRecord, start_run
+        from jupyter_exp.tracking.fluent import ActiveRunScope
+        from jupyter_exp.tracking.metric_sink import metric_sink
+        from jupyter_exp.tracking.metrics import MetricWriter
+        from jupyter_exp.tracking.recorder import now_ms
+        from jupyter_exp.tracking.system_metrics import SystemMeter
 
         meter = SystemMeter()
         recorder, experiment_id = start_run(cell)
@@ -274,8 +227,8 @@ def _open_store(location: StoreLocation, experiment: str) -> tuple[MlflowClient 
     (the cell runs at once, its run is journaled under a local id)."""
     from mlflow.exceptions import MlflowException
 
-    from .tracking.probe import store_reachable
-    from .tracking.store import StoreError, client_for, refusal, remembered_experiment_id
+    from jupyter_exp.tracking.probe import store_reachable
+    from jupyter_exp.tracking.store import StoreError, client_for, refusal, remembered_experiment_id
 
     if not store_reachable(location.tracking_uri):
         return None, None

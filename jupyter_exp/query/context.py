@@ -11,10 +11,10 @@ from typing import Any
 
 from mlflow import MlflowClient
 
-from . import record_schema as schema
-from .groups import Group
-from .reproduce.context import conditions
-from .reproduce.record import read_json
+from jupyter_exp import record_schema as schema
+from jupyter_exp.query.groups import Group
+from jupyter_exp.reproduce.context import conditions
+from jupyter_exp.reproduce.record import read_json
 
 TAGS = (
     ("git commit", schema.GIT_COMMIT),

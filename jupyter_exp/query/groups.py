@@ -15,9 +15,10 @@ from typing import Any
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
 
-from . import record_schema as schema
-from .listing import QueryError, experiments, get_run, quote_key, quote_value
-from .reproduce.errors import RecordNotFound
+from jupyter_exp import record_schema as schema
+from jupyter_exp.query.listing import QueryError, get_run, quote_key, quote_value
+from jupyter_exp.reproduce.errors import RecordNotFound
+from jupyter_exp.tracking.experiments import experiments
 
 SEED_PARAM = "seed"
 GROUP_TAG = schema.GROUP  # on a --seeds parent and its children: the parent's run id

@@ -19,15 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import _active
-from . import record_schema as schema
-from ._version import __version__
-from .capture import kernel, seeds
-from .capture.notebook import ExecutionHistory, cell_rng_states
-from .config import JupyterExp
-from .stats.summary import Summary, summarize
-from .tracked_cell import TrackingError, TrackOptions
-from .tracking.identity import store_user
+from jupyter_exp import record_schema as schema
+from jupyter_exp._version import __version__
+from jupyter_exp.capture import kernel, seeds
+from jupyter_exp.capture.notebook import ExecutionHistory, cell_rng_states
+from jupyter_exp.config import JupyterExp
+from jupyter_exp.stats.summary import Summary, summarize
+from jupyter_exp.track import active as _active
+from jupyter_exp.track.prepared import TrackingError, TrackOptions
+from jupyter_exp.tracking.identity import store_user
 
 MAX_GROUP_SIZE = 1000
 SEED_LIMIT = 2**32
@@ -181,8 +181,8 @@ class SeedGroup:
     # -- the group ------------------------------------------------------------------------------
     def run(self) -> Any:
         __tracebackhide__ = True
-        from .tracking.finisher import FINISHER
-        from .tracking.recorder import now_ms
+        from jupyter_exp.tracking.finisher import FINISHER
+        from jupyter_exp.tracking.recorder import now_ms
 
         self.recorder = self._start_parent()
         self.run_id: str = self.recorder.run_id
@@ -210,7 +210,7 @@ class SeedGroup:
 
     def _run_child(self, seed: int) -> Any:
         __tracebackhide__ = True
-        from .tracking.finisher import FINISHER
+        from jupyter_exp.tracking.finisher import FINISHER
 
         tags = {**self.options.tags, schema.PARENT_RUN_ID: self.run_id, schema.GROUP: self.run_id}
         options = replace(self.options, seed=seed, name=self._child_template, tags=tags, quiet=True)
@@ -233,8 +233,8 @@ class SeedGroup:
             current.rng_states = {**(current.rng_states or {}), **cell_rng_states(shell_ns)}
 
     def _start_parent(self) -> Any:
-        from .tracking.journal import journal_root
-        from .tracking.recorder import RunRecorder
+        from jupyter_exp.tracking.journal import journal_root
+        from jupyter_exp.tracking.recorder import RunRecorder
 
         probe = self._probe
         tags: dict[str, Any] = {
@@ -280,7 +280,7 @@ class SeedGroup:
     def _log_summaries(self, step: int) -> None:
         from mlflow.entities import Metric
 
-        from .tracking.recorder import now_ms
+        from jupyter_exp.tracking.recorder import now_ms
 
         stamp = now_ms()
         points = [(key, value, stamp, step) for key, value in summary_metrics(self.summaries).items()]
@@ -292,7 +292,7 @@ class SeedGroup:
             self.recorder.entry.spool_points(points)
 
     def _complete(self, status: str) -> None:
-        from .tracking.completion import deliver_entry, one_line
+        from jupyter_exp.tracking.completion import deliver_entry, one_line
 
         recorder = self.recorder
         finished = sum(c.status == schema.FINISHED for c in self.children)
@@ -305,7 +305,7 @@ class SeedGroup:
                     "the store refused part of the parent run: " + "; ".join(delivered.refused)
                 )
         except Exception as error:  # the journal keeps it; the finisher's retries deliver it
-            from .tracking.finisher import FINISHER
+            from jupyter_exp.tracking.finisher import FINISHER
 
             recorder.entry.release()
             self.warnings.append(

@@ -1,0 +1,178 @@
+"""The import direction of docs/design.md, read from the source (an AST walk: every import, at the top, in a
+function or under TYPE_CHECKING):
+
+    ipython, server, kernels, cli  ->  track, reproduce, query  ->  tracking  ->  capture, stats  ->  app-wide
+
+No module imports one of a layer above it, no two modules import each other through any path, and only the
+shells touch IPython's display and magic machinery, ipywidgets, tornado or jupyter_server.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "jupyter_exp"
+APP_WIDE = {"config", "errors", "record_schema", "text_table", "_version"}
+LAYERS = {  # a unit may import its own layer's other units (no cycles) and every layer below
+    "capture": 1,
+    "stats": 1,
+    "tracking": 2,
+    "track": 3,
+    "reproduce": 3,
+    "query": 3,
+    "ipython": 4,
+    "server": 4,
+    "kernels": 4,
+    "cli": 4,
+    "__init__": 5,
+}
+SHELL_ONLY = {  # third-party modules only the shells import
+    "IPython.display": {"ipython"},
+    "IPython.core.magic": {"ipython"},
+    "IPython.core.magic_arguments": {"ipython"},
+    "ipywidgets": {"ipython"},
+    "tornado": {"server"},
+    "jupyter_server": {"server", "kernels"},
+}
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "labextension" in path.parts:
+            continue
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+MODULES = modules()
+
+
+def imported(name: str, path: Path) -> Iterator[str]:
+    """Every module ``name`` imports: absolute names (the project writes no relative imports)."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{name}: relative import of {node.module} (write it absolute)"
+            assert node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+def own(target: str) -> str | None:
+    """The project module ``target`` names (``jupyter_exp.query.listing.get_run`` -> its module)."""
+    while target not in MODULES:
+        if "." not in target:
+            return None
+        target = target.rsplit(".", 1)[0]
+    return target
+
+
+def unit(module: str) -> str:
+    """The unit a module belongs to: its subpackage, or the root module itself."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "__init__"
+    return parts[1]
+
+
+def edges() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {name: set() for name in MODULES}
+    for name, path in MODULES.items():
+        for target in imported(name, path):
+            module = own(target)
+            if module is not None and module != name:
+                graph[name].add(module)
+    return graph
+
+
+GRAPH = edges()
+
+
+def layer(module: str) -> int:
+    name = unit(module)
+    return 0 if name in APP_WIDE else LAYERS[name]
+
+
+def test_every_unit_has_a_layer() -> None:
+    unknown = {unit(m) for m in MODULES} - set(LAYERS) - APP_WIDE
+    assert not unknown, f"add {sorted(unknown)} to LAYERS (and to docs/design.md's import direction)"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_module_imports_a_layer_above_it(module: str) -> None:
+    upward = sorted(t for t in GRAPH[module] if layer(t) > layer(module))
+    assert not upward, f"{module} (layer {layer(module)}) imports {upward}"
+
+
+def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Tarjan's algorithm: the cycles of ``graph`` as its components of more than one node."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycles_between_modules() -> None:
+    assert strongly_connected(GRAPH) == []
+
+
+def test_no_import_cycles_between_units() -> None:
+    units: dict[str, set[str]] = {}
+    for module, targets in GRAPH.items():
+        units.setdefault(unit(module), set()).update(unit(t) for t in targets if unit(t) != unit(module))
+    assert strongly_connected(units) == []
+
+
+@pytest.mark.parametrize("library", sorted(SHELL_ONLY))
+def test_only_the_shells_use_display_and_server_machinery(library: str) -> None:
+    users = sorted(
+        name
+        for name, path in MODULES.items()
+        if unit(name) not in SHELL_ONLY[library]
+        and any(t == library or t.startswith(f"{library}.") for t in imported(name, path))
+    )
+    assert not users, f"{library} imported outside {sorted(SHELL_ONLY[library])}: {users}"
+
+
+def test_the_check_sees_a_violation() -> None:
+    """The walk finds what it is for: a capture module importing the magics would be caught."""
+    graph = {
+        **GRAPH,
+        "jupyter_exp.capture.cell": {*GRAPH["jupyter_exp.capture.cell"], "jupyter_exp.ipython.magics"},
+    }
+    assert layer("jupyter_exp.ipython.magics") > layer("jupyter_exp.capture.cell")
+    assert strongly_connected({"a": {"b"}, "b": {"a"}}) == [["a", "b"]]
+    assert "jupyter_exp.ipython.magics" in graph["jupyter_exp.capture.cell"]
