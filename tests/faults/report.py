@@ -1,4 +1,4 @@
-"""One line per injected fault, printed at the end of the run (and kept for the README's table)."""
+"""One line per injected fault, printed at the end of the run (and kept for the table of docs/failures.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A notebook executed in a real kernel leaves a run holding every field of RUN_RECORD.md."""
+"""A notebook executed in a real kernel leaves a run holding every field of docs/run-record.md."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The stock MLflow UI (`mlflow ui` on the store jupyter-exp writes) lists our runs: the experiments
 jupyter-exp creates are tagged ``mlflow.experimentKind = custom_model_development``. MLflow 3.17's UI decides
 the view by its own GenAI / Model training switch (kept in the browser, default GenAI; ``workflowType`` in
-the URL sets it), so the link the README gives carries ``workflowType=machine_learning``."""
+the URL sets it), so the link docs/tracking.md gives carries ``workflowType=machine_learning``."""
 
 from __future__ import annotations
 

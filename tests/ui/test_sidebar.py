@@ -44,7 +44,7 @@ SNAPSHOT_TABS = (
 
 
 def shoot(page, lab: Lab, path: Path) -> None:
-    """A screenshot for the README: it must not show the test's temporary paths."""
+    """A screenshot for the README and docs/sidebar.md: it must not show the test's temporary paths."""
     shown = page.evaluate("document.body.innerText")
     assert str(lab.root.parent) not in shown, [
         line for line in shown.splitlines() if str(lab.root.parent) in line

@@ -32,7 +32,9 @@ def test_every_setting_is_on_the_page():
     text = PAGE.read_text(encoding="utf-8")
     for cls in (JupyterExp, JupyterExpApp):
         for name in cls.class_own_traits(config=True):
-            assert f"`{cls.__name__}.{name}`" in text, f"{cls.__name__}.{name} is missing from docs/settings.md"
+            assert f"`{cls.__name__}.{name}`" in text, (
+                f"{cls.__name__}.{name} is missing from docs/settings.md"
+            )
 
 
 def test_check_mode_says_when_the_page_is_stale(tmp_path, capsys):
