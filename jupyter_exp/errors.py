@@ -2,7 +2,11 @@
 
 Each class says which HTTP status the REST API answers with (``http_status``), so the server maps errors
 by what they mean instead of by Python's built-in types: a stray ``KeyError`` is a bug (500), not a 404.
-The magics turn the same errors into one-line ``UsageError`` messages.
+A class answers what it means, and inherits from the class that means it: a missing run is a ``NotFound``,
+a dead kernel is no ``BadRequest`` (500, like nbclient's ``DeadKernelError(RuntimeError)``), an unreachable
+gateway or store an ``UpstreamFailure`` (502). A feature's own base class (``ReproduceError``) sits beside
+these, so ``except ReproduceError`` still catches every reproduction error and ``except BadRequest`` only
+the caller's mistakes. The magics turn the same errors into one-line ``UsageError`` messages.
 """
 
 from __future__ import annotations
@@ -32,7 +36,12 @@ class Conflict(JupyterExpError):
     http_status = 409
 
 
-class StoreFailure(JupyterExpError):
-    """The tracking store failed or cannot be used: not the caller's fault."""
+class UpstreamFailure(JupyterExpError):
+    """A service this one depends on (the tracking store, its artifact store, a kernel gateway) failed or
+    could not be reached: not the caller's fault."""
 
     http_status = 502
+
+
+class StoreFailure(UpstreamFailure):
+    """The tracking store (or its artifact store) failed or cannot be used: not the caller's fault."""

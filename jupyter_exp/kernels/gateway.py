@@ -16,6 +16,7 @@ from typing import Any
 
 from jupyter_core.utils import run_sync
 
+from jupyter_exp.errors import UpstreamFailure
 from jupyter_exp.kernels.forwarding import WORKING_DIR_ENV, to_kernel_env
 from jupyter_exp.reproduce.errors import ReproduceError
 from jupyter_exp.reproduce.replay_kernel import check_kernelspec
@@ -23,10 +24,8 @@ from jupyter_exp.reproduce.replay_kernel import check_kernelspec
 GATEWAY_URL_ENV = "JUPYTER_GATEWAY_URL"  # GatewayClient's own variable
 
 
-class GatewayUnavailable(ReproduceError):
-    """The gateway could not be reached or refused a request."""
-
-    http_status = 502
+class GatewayUnavailable(ReproduceError, UpstreamFailure):
+    """The gateway could not be reached or refused a request (502)."""
 
 
 def is_gateway_manager(kernel_manager: Any) -> bool:

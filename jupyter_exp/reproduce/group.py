@@ -9,7 +9,7 @@ from typing import Any
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.config import StoreLocation
-from jupyter_exp.reproduce.errors import ReproduceError
+from jupyter_exp.reproduce.errors import InvalidReproduction, ReproduceStoreFailure
 from jupyter_exp.text_table import text_table
 
 # worst last: one diverged child makes the group diverged; unverified ranks above close (a match proves less)
@@ -109,7 +109,7 @@ def plan_group(client: Any, parent_id: str) -> GroupPlan | None:
     ]
     finished = [c for c in children if c.info.status == schema.FINISHED]
     if not finished:
-        raise ReproduceError(f"group {parent_id} has no finished child run to reproduce")
+        raise InvalidReproduction(f"group {parent_id} has no finished child run to reproduce")
     return GroupPlan(parent_id, parent.info.run_name or parent_id, finished, left_out)
 
 
@@ -125,7 +125,7 @@ def reproduce_group(
     try:
         client = client_for(location)
     except StoreError as error:
-        raise ReproduceError(str(error)) from None
+        raise ReproduceStoreFailure(str(error)) from None
     plan = plan_group(client, parent_id)
     if plan is None:
         return None

@@ -22,7 +22,7 @@ from scipy import stats
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.seeds import draw_seed
-from jupyter_exp.reproduce.errors import ReproduceError
+from jupyter_exp.reproduce.errors import InvalidReproduction
 from jupyter_exp.stats.summary import DEFAULT_CONFIDENCE, Summary, summarize
 from jupyter_exp.text_table import text_table
 
@@ -162,13 +162,15 @@ def check_noise(
     """Reproduce ``run_id`` with ``replay(run_id, options)`` (the replay's public entry), then once per other
     seed with ``options.seed`` set, and weigh the difference against the band."""
     if not MIN_NOISE_SEEDS <= n <= MAX_NOISE_SEEDS:
-        raise ReproduceError(f"--noise takes {MIN_NOISE_SEEDS} to {MAX_NOISE_SEEDS} other seeds, got {n}")
+        raise InvalidReproduction(
+            f"--noise takes {MIN_NOISE_SEEDS} to {MAX_NOISE_SEEDS} other seeds, got {n}"
+        )
     if recorded_seed is None:
-        raise ReproduceError(
+        raise InvalidReproduction(
             "--noise: the run was recorded without a seed (--no-seed): there is no seed to vary"
         )
     if getattr(options, "dry_run", False):
-        raise ReproduceError("--noise replays the cell; it cannot be combined with --dry-run")
+        raise InvalidReproduction("--noise replays the cell; it cannot be combined with --dry-run")
     check = NoiseCheck(replay(run_id, options), other_seeds(recorded_seed, n))
     if check.verdict in (None, schema.FAILED):
         return check  # nothing to weigh: the other seeds are not replayed

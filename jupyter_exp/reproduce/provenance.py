@@ -12,14 +12,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from jupyter_exp import record_schema as schema
+from jupyter_exp.errors import Conflict
 from jupyter_exp.reproduce.errors import ReproduceError
 from jupyter_exp.tracking.identity import store_user
 
 
-class ForeignRecord(ReproduceError):
+class ForeignRecord(ReproduceError, Conflict):
     """The run was recorded by another user: its code runs only when the caller confirms."""
-
-    http_status = 409
 
 
 @dataclass(frozen=True)

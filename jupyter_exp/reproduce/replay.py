@@ -36,7 +36,12 @@ from jupyter_exp.reproduce.drift import (
     notebook_drift,
     replay_drift,
 )
-from jupyter_exp.reproduce.errors import KernelDied, ReproduceError
+from jupyter_exp.reproduce.errors import (
+    InvalidReproduction,
+    KernelDied,
+    KernelSpecMissing,
+    ReproduceStoreFailure,
+)
 from jupyter_exp.reproduce.observer import ReplayObserver
 from jupyter_exp.reproduce.outcome import ReproductionOutcome
 from jupyter_exp.reproduce.plan import ReplayStep, build_plan, vary_seed
@@ -90,7 +95,7 @@ class Replayer:
         try:
             client = await asyncio.to_thread(client_for, self.location)
         except StoreError as error:
-            raise ReproduceError(str(error)) from None
+            raise ReproduceStoreFailure(str(error)) from None
         workdir = Path(tempfile.mkdtemp(prefix="jupyter-exp-reproduce-"))
         try:  # store and git work runs on threads: a server's event loop must not wait on it
             reproduction, notebook = await asyncio.to_thread(self._prepare, client, workdir)
@@ -188,7 +193,7 @@ class Replayer:
         try:
             launcher.check(recorded)
             return recorded, []
-        except ReproduceError:
+        except KernelSpecMissing:
             launcher.check(DEFAULT_KERNEL)
             return DEFAULT_KERNEL, [
                 Drift("kernel", recorded, f"not installed here: {DEFAULT_KERNEL} (pass --kernel)")
@@ -203,7 +208,7 @@ class Replayer:
             return
         repo = git_toplevel(root)
         if repo is None:
-            raise ReproduceError(f"--checkout: {root} is not in a git work tree")
+            raise InvalidReproduction(f"--checkout: {root} is not in a git work tree")
         with recorded_worktree(record, repo) as tree:
             yield tree / root.relative_to(repo)
 
@@ -279,7 +284,7 @@ class Replayer:
             why = (
                 f"{probe.ename}: {probe.evalue}" if probe.status != "ok" else "no answer to the replay probe"
             )
-            raise ReproduceError(
+            raise InvalidReproduction(
                 f"kernel {kernel_name!r} cannot run a replay ({why}); it must be a Python kernel "
                 "with jupyter-exp installed"
             )
@@ -297,7 +302,7 @@ class Replayer:
             )
             prepared = await kernel.execute(setup, silent=True)
             if prepared.status != "ok":
-                raise ReproduceError(
+                raise InvalidReproduction(
                     f"cell [{step.execution_count}]: restoring its state failed ({prepared.ename}: {prepared.evalue})"
                 )
             try:
