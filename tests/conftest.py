@@ -1,5 +1,6 @@
-"""What every suite shares: no network from MLflow, no idle MLflow job runners, and each module's store
-settings its own."""
+"""What every suite shares: no network from MLflow, no idle MLflow job runners, each module's store
+settings its own, and the fixtures of tests/support/plugin.py (``project``, ``kernel_session``, ``browser``);
+the helpers are imported from tests/support, never from another suite's conftest or test module."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
+
+# Only the rootdir conftest may name plugins (pytest refuses pytest_plugins further down).
+pytest_plugins = ["tests.support.plugin"]
 
 # Set in the environment, not per test: kernels, servers and subprocesses the tests start inherit it.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")

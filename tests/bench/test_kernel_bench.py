@@ -7,8 +7,7 @@ import statistics
 import time
 from pathlib import Path
 
-from tests.kernel.conftest import KernelSession
-from tests.kernel.conftest import project as project  # the fixture, shared with the kernel tests
+from tests.support.kernels import KernelSession
 
 from .harness import Result, size
 

@@ -31,8 +31,7 @@ from jupyter_exp.query import compare_document as compare_module
 from jupyter_exp.query.compare_document import compare_runs
 from jupyter_exp.query.listing import RunQuery, list_runs
 from tests.deploy.harness import Deployment, shared_deployment
-from tests.kernel.conftest import KernelSession
-from tests.kernel.conftest import project as project  # the fixture: a git repository for the kernels
+from tests.support.kernels import KernelSession
 
 from .harness import Result, size
 

@@ -18,7 +18,8 @@ from jupyter_exp.reproduce.kernel_run import execute_notebook
 from jupyter_exp.reproduce.plan import ReplayStep, build_plan
 from jupyter_exp.reproduce.record import fetch_run, load_record
 from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce_blocking
-from tests.kernel.conftest import all_runs, init_repo, kernel_env, store
+from tests.support.git import init_repo
+from tests.support.kernels import all_runs, kernel_env, store
 
 from .harness import ROOT, SMOKE, Result, size
 

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 import pytest
 
 from tests.deploy.harness import Deployment, shared_deployment, stop_shared_deployment
-from tests.kernel.conftest import project  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.deploy
 

@@ -11,7 +11,7 @@ import pytest
 from mlflow.exceptions import MlflowException
 
 from tests.deploy.harness import Deployment, User
-from tests.kernel.conftest import KernelSession, all_runs, make_project
+from tests.support.kernels import KernelSession, all_runs, make_project
 
 STEPS = 300
 

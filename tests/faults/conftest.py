@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from tests.faults.report import recorded, write_lines
-from tests.kernel.conftest import project  # noqa: F401 (a fixture)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

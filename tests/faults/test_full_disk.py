@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.faults.report import FaultLine, record_fault
-from tests.faults.test_killed_kernels import JOURNAL, sync, wait_until
-from tests.kernel.conftest import KernelSession, all_runs, store
+from tests.support.journal import JOURNAL, sync, wait_until
+from tests.support.kernels import KernelSession, all_runs, store
 
 pytestmark = pytest.mark.kernel
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.faults.report import FaultLine, record_fault
-from tests.kernel.conftest import KernelSession, all_runs, artifact, store
+from tests.support.kernels import KernelSession, all_runs, artifact, store
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -152,7 +152,7 @@ def test_unborn_repository_is_recorded_and_shown(make_unborn: Path) -> None:
 
 @pytest.fixture
 def make_unborn(tmp_path: Path) -> Path:
-    from tests.kernel.conftest import git
+    from tests.support.git import git
 
     root = tmp_path / "unborn"
     root.mkdir()

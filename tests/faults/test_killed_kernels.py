@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +14,11 @@ import pytest
 from mlflow import MlflowClient
 
 from tests.faults.report import FaultLine, record_fault
-from tests.kernel.conftest import KernelSession, all_runs, artifact, store
+from tests.support.journal import JOURNAL, KILL_AFTER_TRACKED_CELL, ended_by_the_next_kernel, sync, wait_until
+from tests.support.kernels import KernelSession, all_runs, artifact, store
 
 pytestmark = pytest.mark.kernel
 POINTS = 3000
-JOURNAL = ".jupyter-exp-journal"
-
-# After the next %%track cell returns (its run is journaled, its delivery just begun), the kernel
-# holds the store's write lock, so that nothing more reaches it, and is SIGKILLed: what a kernel
-# killed at once after its last cell leaves behind.
-KILL_AFTER_TRACKED_CELL = """
-import os, signal, sqlite3
-def _kill_after_tracked(result):
-    if result.info.raw_cell.startswith("%%track"):
-        hold = sqlite3.connect(os.environ["JUPYTER_EXP_ROOT"] + "/mlflow.db", timeout=60)
-        hold.execute("BEGIN EXCLUSIVE")
-        os.kill(os.getpid(), signal.SIGKILL)
-get_ipython().events.register("post_run_cell", _kill_after_tracked)
-"""
 
 
 def tracked_cell(fails: bool) -> str:
@@ -41,29 +27,6 @@ def tracked_cell(fails: bool) -> str:
         "%%track --name victim\nimport jupyter_exp\nlr = 0.1\n"
         f"for step in range({POINTS}):\n    jupyter_exp.log(step=step, loss=1.0 / (step + 1))\n{last}"
     )
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 120, what: str = "the condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
-def ended_by_the_next_kernel(project: Path, client: MlflowClient, run_id: str) -> Any:
-    """A new kernel on the host loads the extension; the run it found RUNNING, once it has ended."""
-    session = KernelSession(project)
-    try:
-        session.run("%load_ext jupyter_exp")
-        return wait_until(
-            lambda: (r := client.get_run(run_id)).info.status != "RUNNING" and r,
-            what="the next kernel to end the run",
-        )
-    finally:
-        session.close()
 
 
 def stored_points(client: MlflowClient, run_id: str, key: str = "loss") -> int:
@@ -87,17 +50,6 @@ def run_killed_after_its_cell(project: Path, fails: bool) -> tuple[MlflowClient,
     assert (project / JOURNAL / run.info.run_id / "end.json").exists()
     assert pid is not None
     return client, run
-
-
-def sync(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    return subprocess.run(
-        [sys.executable, "-m", "jupyter_exp.cli", "sync", "--root", str(project), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 @pytest.mark.parametrize("fails", [False, True], ids=["finished", "failed"])

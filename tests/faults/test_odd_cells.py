@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.faults.report import FaultLine, record_fault
-from tests.faults.test_killed_kernels import ended_by_the_next_kernel, wait_until
-from tests.kernel.conftest import KernelSession, all_runs, artifact_json, store
+from tests.support.journal import ended_by_the_next_kernel, wait_until
+from tests.support.kernels import KernelSession, all_runs, artifact_json, store
 
 pytestmark = pytest.mark.kernel
 

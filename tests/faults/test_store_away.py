@@ -17,7 +17,7 @@ from mlflow import MlflowClient
 from jupyter_exp.reproduce.kernel_run import send_execute_request
 from tests.faults.mlflow_server import MlflowServer
 from tests.faults.report import FaultLine, record_fault
-from tests.faults.test_killed_kernels import wait_until
+from tests.support.journal import wait_until
 
 pytestmark = pytest.mark.kernel
 POINTS = 2000

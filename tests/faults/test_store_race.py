@@ -23,8 +23,8 @@ from jupyter_exp.config import StoreLocation
 from jupyter_exp.tracking import store as store_module
 from jupyter_exp.tracking.store import StoreError, ensure_store
 from tests.faults.report import FaultLine, record_fault
-from tests.kernel.conftest import KernelSession, all_runs
-from tests.kernel.conftest import store as kernel_store
+from tests.support.kernels import KernelSession, all_runs
+from tests.support.kernels import store as kernel_store
 
 ROUNDS = 4
 OPENERS = 3

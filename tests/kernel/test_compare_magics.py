@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import KernelSession, all_runs, make_project, store, write_notebook
+from tests.support.kernels import KernelSession, all_runs, make_project, store, write_notebook
 
 pytestmark = pytest.mark.kernel
 

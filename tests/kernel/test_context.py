@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import artifact_json, make_project, store
-from .test_reproduce import record_session, reproduce
+from tests.support.kernels import artifact_json, make_project, store
+from tests.support.reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
 

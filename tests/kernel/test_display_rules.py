@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import KernelSession
+from tests.support.kernels import KernelSession
 
 pytestmark = pytest.mark.kernel
 

@@ -14,8 +14,7 @@ import pytest
 from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.reproduce.kernel_run import execute_notebook
 from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce_blocking
-
-from .conftest import all_runs, kernel_env, store
+from tests.support.kernels import all_runs, kernel_env, store
 
 pytestmark = pytest.mark.kernel
 

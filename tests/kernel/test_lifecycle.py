@@ -10,8 +10,7 @@ import pytest
 
 from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.tracking.store import client_for
-
-from .conftest import KernelSession, all_runs, artifact, artifact_json, run_notebook, store, texts
+from tests.support.kernels import KernelSession, all_runs, artifact, artifact_json, run_notebook, store, texts
 
 pytestmark = pytest.mark.kernel
 

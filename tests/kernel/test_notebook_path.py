@@ -12,8 +12,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from nbformat.v4 import new_code_cell, new_notebook
 
 from jupyter_exp.track import tracked_cell
-
-from .conftest import KernelSession, all_runs, artifact, store
+from tests.support.kernels import KernelSession, all_runs, artifact, store
 
 pytestmark = pytest.mark.kernel
 

@@ -9,9 +9,8 @@ import pytest
 
 from jupyter_exp.ipython.widgets import plan_text
 from jupyter_exp.reproduce.provenance import ForeignRecord
-
-from .conftest import KernelSession, all_runs, store
-from .test_reproduce import reproduce
+from tests.support.kernels import KernelSession, all_runs, store
+from tests.support.reproduce import reproduce
 
 pytestmark = pytest.mark.kernel
 

@@ -10,8 +10,7 @@ import pytest
 
 from jupyter_exp.query.comparison import compare_groups
 from jupyter_exp.query.groups import resolve
-
-from .conftest import KernelSession, all_runs, store, write_notebook
+from tests.support.kernels import KernelSession, all_runs, store, write_notebook
 
 pytestmark = pytest.mark.kernel
 

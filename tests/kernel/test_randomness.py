@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import KernelSession, all_runs, make_project, store
-from .test_reproduce import record_session, reproduce
+from tests.support.kernels import KernelSession, all_runs, make_project, store
+from tests.support.reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
 

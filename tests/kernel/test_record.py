@@ -12,8 +12,8 @@ import pytest
 
 from jupyter_exp.capture import rng_codec
 from tests.deploy.harness import deploy_mode
-
-from .conftest import all_runs, artifact, artifact_json, git, make_project, run_notebook, store, texts
+from tests.support.git import git
+from tests.support.kernels import all_runs, artifact, artifact_json, make_project, run_notebook, store, texts
 
 pytestmark = pytest.mark.kernel
 

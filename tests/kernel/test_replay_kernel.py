@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import make_project
-from .test_reproduce import record_session, reproduce
+from tests.support.kernels import make_project
+from tests.support.reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
 

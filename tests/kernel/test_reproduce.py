@@ -12,20 +12,11 @@ from typing import Any
 import psutil
 import pytest
 
-from jupyter_exp.config import JupyterExp, StoreLocation, resolve_store
 from jupyter_exp.reproduce.errors import RecordIncomplete
-from jupyter_exp.reproduce.replay import ReproduceOptions, Reproduction, reproduce_blocking
 from jupyter_exp.tracking.identity import store_user
-
-from .conftest import (
-    KernelSession,
-    all_runs,
-    artifact_json,
-    git,
-    make_project,
-    store,
-    write_notebook,
-)
+from tests.support.git import git
+from tests.support.kernels import KernelSession, all_runs, artifact_json, make_project, store, write_notebook
+from tests.support.reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
 
@@ -47,39 +38,6 @@ SOURCES = [
     "%%track --no-seed --name unseeded\nprint([random.random() for _ in range(3)])",
 ]
 ORDER = [0, 1, 3, 2, 4, 5]  # out of order: the replay must end with scale == 2.0, not 3.0
-
-
-def location(root: Path) -> StoreLocation:
-    return resolve_store(JupyterExp(root=str(root)))
-
-
-def replay_kernels() -> set[int]:
-    me = psutil.Process()
-    return {p.pid for p in me.children(recursive=True) if "ipykernel_launcher" in " ".join(p.cmdline())}
-
-
-def reproduce(root: Path, run_id: str, **options: Any) -> Reproduction:
-    before = replay_kernels()
-    result = reproduce_blocking(run_id, location(root), ReproduceOptions(**options))
-    assert replay_kernels() <= before, "the replay kernel was left running"
-    return result
-
-
-def record_session(
-    root: Path, sources: list[str], order: list[int], name: str = "train.ipynb"
-) -> dict[str, Any]:
-    notebook = root / "nb" / name
-    ids = write_notebook(notebook, sources)
-    session = KernelSession(root, notebook)
-    try:
-        outputs = {}
-        for index in order:
-            reply, outputs[index] = session.run(sources[index], ids[index])
-            assert reply["status"] == "ok", (index, reply)
-    finally:
-        session.close()
-    runs = {r.info.run_name: r for r in all_runs(store(root))}
-    return {"root": root, "notebook": notebook, "ids": ids, "outputs": outputs, "runs": runs}
 
 
 @pytest.fixture(scope="module")

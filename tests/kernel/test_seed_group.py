@@ -16,8 +16,7 @@ from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.reproduce.group import reproduce_group
 from jupyter_exp.reproduce.noise import BEYOND, MATCHED, WITHIN, check_noise
 from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce_blocking
-
-from .conftest import KernelSession, all_runs, artifact_json, make_project, store, write_notebook
+from tests.support.kernels import KernelSession, all_runs, artifact_json, make_project, store, write_notebook
 
 pytestmark = pytest.mark.kernel
 

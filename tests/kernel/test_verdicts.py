@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from jupyter_exp.ipython.widgets import ReproductionReport
-
-from .conftest import artifact, artifact_json, init_repo, store
-from .test_reproduce import location, record_session, reproduce
+from tests.support.git import init_repo
+from tests.support.kernels import artifact, artifact_json, store
+from tests.support.reproduce import location, record_session, reproduce
 
 pytestmark = pytest.mark.kernel
 

@@ -9,4 +9,3 @@ from __future__ import annotations
 
 from tests.server.conftest import *  # noqa: F403 (pytest-jupyter's fixtures and coroutine-test hooks)
 from tests.server.conftest import _clean_store_env  # noqa: F401 (autouse)
-from tests.ui.conftest import browser  # noqa: F401 (a fixture)

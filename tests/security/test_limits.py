@@ -19,7 +19,7 @@ from jupyter_exp import record_schema as schema
 from jupyter_exp.tracking.completion import deliver_entry
 from jupyter_exp.tracking.journal import EntryMeta, JournalEntry, host_name
 from jupyter_exp.tracking.recorder import send_params
-from tests.kernel.conftest import KernelSession, all_runs, artifact_json, make_project, store
+from tests.support.kernels import KernelSession, all_runs, artifact_json, make_project, store
 
 # -- page tokens ------------------------------------------------------------------------------------
 

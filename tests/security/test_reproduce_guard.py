@@ -23,8 +23,8 @@ from urllib.request import url2pathname
 import pytest
 from mlflow import MlflowClient
 
-from tests.kernel.conftest import KernelSession, all_runs, make_project, store
-from tests.ui.conftest import Lab, start_lab, stop_lab
+from tests.support.kernels import KernelSession, all_runs, make_project, store
+from tests.support.lab import Lab, start_lab, stop_lab
 
 pytestmark = pytest.mark.kernel
 

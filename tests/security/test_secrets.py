@@ -22,7 +22,7 @@ from mlflow import MlflowClient
 from jupyter_exp.capture.cell import ConfigValue, config_redactor, config_to_params
 from jupyter_exp.capture.secrets import Redactor, assigned_secrets
 from tests.deploy.harness import deploy_mode
-from tests.kernel.conftest import KernelSession, all_runs, make_project, store, write_notebook
+from tests.support.kernels import KernelSession, all_runs, make_project, store, write_notebook
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 ALNUM = string.ascii_letters + string.digits

@@ -15,7 +15,7 @@ import pytest
 from mlflow import MlflowClient
 from tornado.httpclient import HTTPClientError
 
-from tests.server.conftest import JupyterExpAPI
+from tests.support.server import JupyterExpAPI
 
 CAP_MB = 48  # c.JupyterExpApp.snapshot_max_mb of the server under test
 LARGE_CELLS = 250_000  # ~46 MB of small objects: json needs seconds to parse and write it

@@ -9,7 +9,8 @@ from mlflow import MlflowClient
 
 from jupyter_exp.tracking.identity import store_user
 from tests.deploy.harness import deploy_mode, shared_deployment
-from tests.kernel.conftest import all_runs, init_repo, run_notebook, store
+from tests.support.git import init_repo
+from tests.support.kernels import all_runs, run_notebook, store
 
 NOTEBOOK = "nb/train.ipynb"
 STEPS = 50

@@ -15,9 +15,9 @@ from tornado.httpclient import HTTPClientError
 
 from jupyter_exp.server import JupyterExpApp
 from jupyter_exp.server.handlers import AUTH_RESOURCE, ROUTES
-from tests.kernel.conftest import all_runs, init_repo, run_notebook, store
-
-from .conftest import wait_for
+from tests.support.git import init_repo
+from tests.support.kernels import all_runs, run_notebook, store
+from tests.support.server import wait_for
 
 HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete")
 

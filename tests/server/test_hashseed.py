@@ -6,8 +6,7 @@ import os
 import queue
 
 from jupyter_exp.reproduce.kernel_run import send_execute_request
-
-from .conftest import ready_kernel
+from tests.support.server import ready_kernel
 
 
 async def hash_seed_of(manager, **start) -> str:

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from tests.kernel.conftest import all_runs
-
-from .conftest import JupyterExpAPI, wait_for
+from tests.support.kernels import all_runs
+from tests.support.server import JupyterExpAPI, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -138,7 +137,7 @@ async def test_a_seed_groups_parent_replays_every_child(api, seeded):
     ]
     notebook = seeded.root / "nb" / "group.ipynb"
     record = (  # nbclient in a process of its own: its blocking client wants the event loop this test runs on
-        "import json, sys; from pathlib import Path; from tests.kernel.conftest import run_notebook; "
+        "import json, sys; from pathlib import Path; from tests.support.kernels import run_notebook; "
         "run_notebook(Path(sys.argv[1]), json.loads(sys.argv[2]), Path(sys.argv[3]))"
     )
     recording = await asyncio.create_subprocess_exec(

@@ -13,8 +13,7 @@ from mlflow import MlflowClient
 from jupyter_exp.reproduce.kernel_run import send_execute_request
 from jupyter_exp.server.reaper import END_REASON_TAG, sweep
 from jupyter_exp.tracking.recorder import HEARTBEAT_TAG
-
-from .conftest import ready_kernel, wait_for
+from tests.support.server import ready_kernel, wait_for
 
 SLEEPING_CELL = "%%track --name sleeper\nimport time\nfor _ in range(600):\n    time.sleep(0.1)"
 
@@ -102,7 +101,7 @@ async def test_a_crashed_kernel_restarted_by_the_server_kills_its_run(jp_servera
 async def test_a_kernel_killed_after_its_cell_gets_its_true_status_from_the_journal(
     jp_serverapp, served_root
 ):
-    from tests.faults.test_killed_kernels import KILL_AFTER_TRACKED_CELL
+    from tests.support.journal import KILL_AFTER_TRACKED_CELL
 
     manager = jp_serverapp.kernel_manager
     kernel_id, client = await ready_kernel(manager, path="")

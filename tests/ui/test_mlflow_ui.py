@@ -11,8 +11,7 @@ import pytest
 
 from jupyter_exp.config import StoreLocation
 from jupyter_exp.tracking.store import client_for, experiment_id_for
-
-from .conftest import mlflow_web
+from tests.support.lab import mlflow_web
 
 pytestmark = pytest.mark.ui
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import collect_errors, notebook_lab, open_notebook, open_runs_panel
+from tests.support.lab import collect_errors, notebook_lab, open_notebook, open_runs_panel
 
 pytestmark = pytest.mark.ui
 

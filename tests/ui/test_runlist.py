@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import collect_errors, open_runs_panel, start_lab, stop_lab
+from tests.support.lab import collect_errors, open_runs_panel, start_lab, stop_lab
 
 pytestmark = pytest.mark.ui
 

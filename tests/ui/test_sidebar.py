@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Lab, collect_errors, luminance, notebook_lab, open_notebook, open_runs_panel
+from tests.support.lab import Lab, collect_errors, luminance, notebook_lab, open_notebook, open_runs_panel
 
 # a chart on a dark background has light labels and lines; an empty dark box has none of them
 BRIGHT_SHARE = 0.001

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import collect_errors, mlflow_web, open_runs_panel, start_lab, stop_lab
+from tests.support.lab import collect_errors, mlflow_web, open_runs_panel, start_lab, stop_lab
 
 pytestmark = pytest.mark.ui
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gitrepo import git as run_git
+from tests.support.git import git as run_git
 
 
 @pytest.fixture

@@ -1,0 +1,63 @@
+"""The fixtures every suite gets, registered by ``pytest_plugins`` in tests/conftest.py (as jupyter_server
+ships its ``pytest_plugin``): a project to run kernels in, kernels closed after the test, Chromium."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.support.lab import CHROMIUM, CHROMIUM_ARGS
+
+if TYPE_CHECKING:  # imported in the fixtures: the unit tier starts no kernel and need not import MLflow
+    from tests.support.kernels import KernelSession
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """``tmp_path/project``: an empty git repository with one commit, for the kernels of the test."""
+    from tests.support.kernels import make_project
+
+    return make_project(tmp_path)
+
+
+@pytest.fixture
+def kernel_session() -> Iterator[Callable[..., KernelSession]]:
+    """``kernel_session(root, notebook=None, extra_env=None)``: a started ``KernelSession``; every session
+    the test opened is closed after it, passed or failed (``KernelSession.close`` does nothing twice)."""
+    from tests.support.kernels import KernelSession
+
+    sessions: list[KernelSession] = []
+
+    def open_session(
+        root: Path, notebook: Path | None = None, extra_env: dict[str, str] | None = None
+    ) -> KernelSession:
+        session = KernelSession(root, notebook, extra_env)
+        sessions.append(session)
+        return session
+
+    yield open_session
+    errors: list[BaseException] = []
+    for session in reversed(sessions):
+        try:
+            session.close()
+        except Exception as error:  # close the others all the same
+            errors.append(error)
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Chromium is required, not optional: a missing browser fails the suite (`make test` installs it)."""
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
