@@ -21,7 +21,7 @@ import { goToCell } from './navigation';
 import { openRunSnapshot } from './snapshot';
 import { SIDEBAR_ID, type IExpModels } from './tokens';
 import type { IJobRequest, IRunDetail } from './types';
-import { createCompareWidget } from './widgets/comparewidget';
+import { createCompareWidget } from './widgets/compare/widget';
 import {
   ReproduceBody,
   kernelChoices,
@@ -154,7 +154,8 @@ export class ExpActions {
     const widget = createCompareWidget({
       runIds: [...runIds],
       fetchComparison: ids => client.compare(ids),
-      rendermime
+      rendermime,
+      trans
     });
     widget.toolbar.addItem(
       'refresh',

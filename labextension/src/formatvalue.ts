@@ -1,5 +1,6 @@
 /**
- * Metric values, commits, metric order and sizes as the views show them. No JupyterLab imports.
+ * Metric values, commits, metric order, sizes and run labels as the views show them. No
+ * JupyterLab imports.
  */
 
 /** A metric value, compact: `0.1235`, `1234`, `1.23e-5`, `2.5e+7`. */
@@ -66,4 +67,12 @@ export function formatBytes(size: number | null | undefined): string {
     unit++;
   }
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** `name (abcd1234)`: how a run is labelled in the compare view's tables and legends. */
+export function runLabel(
+  run: { run_name?: string | null; run_id: string },
+  unnamed = 'run'
+): string {
+  return `${run.run_name || unnamed} (${run.run_id.slice(0, 8)})`;
 }

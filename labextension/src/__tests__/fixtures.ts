@@ -1,5 +1,11 @@
 /** Shared test data and helpers (not a test file: no `.spec`). */
-import type { IReproductionJob, IRunSummary } from '../types';
+import type {
+  ICompareGroups,
+  IComparison,
+  IGroupStatistic,
+  IReproductionJob,
+  IRunSummary
+} from '../types';
 import { untranslated, type Trans } from '../widgets/dom';
 
 /** A translator that brackets every message, so a test sees which strings went through it. */
@@ -68,3 +74,74 @@ export async function waitFor(
     await new Promise(resolve => setTimeout(resolve, 10));
   }
 }
+
+/** Two runs compared: one param differs, one metric (final value of the second missing). */
+export const COMPARISON: IComparison = {
+  runs: [
+    makeRun({ run_id: 'aaaaaaaa1', run_name: 'one' }),
+    makeRun({ run_id: 'bbbbbbbb2', run_name: 'two' })
+  ],
+  params: {
+    keys: ['lr', 'seed'],
+    differing: ['lr'],
+    values: { lr: ['0.1', '0.2'], seed: ['7', '7'] }
+  },
+  metrics: { keys: ['train/loss'], final: { 'train/loss': [0.12, null] } },
+  series: {
+    'train/loss': [
+      { run_id: 'aaaaaaaa1', steps: [0, 1, 2], values: [0.9, 0.5, 0.12] },
+      { run_id: 'bbbbbbbb2', steps: [0, 1], values: [0.8, 0.3] }
+    ]
+  },
+  cells: [
+    { run_id: 'aaaaaaaa1', source: 'x = 1', diff: null },
+    {
+      run_id: 'bbbbbbbb2',
+      source: 'x = 2',
+      diff: '--- a\n+++ b\n@@ -1 +1 @@\n-x = 1\n+x = 2'
+    }
+  ]
+};
+
+/** Two groups of seeds, the second better on eval/acc. */
+const STATISTIC: IGroupStatistic = {
+  metric: 'eval/acc',
+  side: 1,
+  baseline: 'lr=0.05',
+  label: 'lr=0.2',
+  lower_is_better: false,
+  a: { mean: 0.9, std: 0.01, n: 6, ci_low: 0.89, ci_high: 0.91 },
+  b: { mean: 0.95, std: 0.01, n: 6, ci_low: 0.94, ci_high: 0.96 },
+  difference: 0.05,
+  ci_low: 0.04,
+  ci_high: 0.06,
+  ci_method: 'BCa',
+  paired: true,
+  cohens_d: 5,
+  test: 'paired permutation',
+  p_value: 0.03125,
+  p_adjusted: 0.03125,
+  outcome: 'better' as const,
+  verdict: 'better',
+  notes: ['paired by seed']
+};
+export const GROUPS: ICompareGroups = {
+  groups: [
+    {
+      label: 'lr=0.05',
+      run_ids: ['a1', 'a2'],
+      seeds: ['0', '1'],
+      summaries: {}
+    },
+    {
+      label: 'lr=0.2',
+      run_ids: ['b1', 'b2'],
+      seeds: ['0', null],
+      summaries: {}
+    }
+  ],
+  metrics: ['eval/acc'],
+  statistics: [STATISTIC],
+  notes: ['paired by seed: both sides ran the same seeds'],
+  series: {}
+};

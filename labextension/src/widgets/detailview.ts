@@ -13,7 +13,7 @@ import {
   shortHash
 } from '../format';
 import type { IRunDetail } from '../types';
-import { renderSparkline } from './charts';
+import { renderSparkline } from './charts/svg';
 import { ExpClass } from './classes';
 import { button, el, keyedRow, kvTable, untranslated, type Trans } from './dom';
 import { renderStatus, renderVerdict } from './runlist';
@@ -66,7 +66,9 @@ function metricsSection(
     const curve = el(doc, 'td');
     const series = state.series[key];
     if (series && series.values.length > 1) {
-      const svg = renderSparkline(doc, series.steps, series.values);
+      const svg = renderSparkline(doc, series.steps, series.values, {
+        trans
+      });
       if (series.downsampled) {
         svg.setAttribute('data-total-points', String(series.total_points));
       }

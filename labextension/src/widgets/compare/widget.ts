@@ -5,21 +5,16 @@
  */
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import type { ReadonlyJSONObject } from '@lumino/coreutils';
 import { Widget } from '@lumino/widgets';
 
-import { describeError } from '../errors';
-import { runsIcon } from '../icons';
-import type { IComparison } from '../types';
-import { onThemeChange, readChartTheme } from './charts';
-import { ExpClass } from './classes';
-import {
-  VEGALITE_MIME,
-  renderComparison,
-  renderSvgChart,
-  type ChartRenderer
-} from './compareview';
-import { el } from './dom';
+import { describeError } from '../../errors';
+import { runsIcon } from '../../icons';
+import type { IComparison } from '../../types';
+import { RendermimeCharts } from '../charts/rendermime';
+import { onThemeChange, readChartTheme } from '../charts/theme';
+import { ExpClass } from '../classes';
+import { el, untranslated, type Trans } from '../dom';
+import { renderComparison } from './comparison';
 
 /** Content of the compare tab (`.jp-exp-compare`). */
 export class CompareContent extends Widget {
@@ -28,7 +23,8 @@ export class CompareContent extends Widget {
     this.addClass(ExpClass.compare);
     this._runIds = options.runIds;
     this._fetch = options.fetchComparison;
-    this._rendermime = options.rendermime ?? null;
+    this._charts = new RendermimeCharts(options.rendermime ?? null);
+    this._trans = options.trans ?? untranslated;
     this.node.dataset.runIds = options.runIds.join(',');
     // Charts take the theme's colours as values: draw again when it changes.
     this._stopWatchingTheme = onThemeChange(this.node.ownerDocument, () =>
@@ -48,9 +44,15 @@ export class CompareContent extends Widget {
   /** (Re)load the comparison. Never rejects: a failure shows inline. */
   async load(): Promise<void> {
     const doc = this.node.ownerDocument;
-    this._disposeRenderers();
+    const trans = this._trans;
+    this._charts.clear();
     this.node.replaceChildren(
-      el(doc, 'div', ExpClass.status, `Comparing ${this._runIds.length} runs…`)
+      el(
+        doc,
+        'div',
+        ExpClass.status,
+        trans.__('Comparing %1 runs…', this._runIds.length)
+      )
     );
     try {
       this._comparison = await this._fetch(this._runIds);
@@ -60,7 +62,7 @@ export class CompareContent extends Widget {
         doc,
         'div',
         ExpClass.error,
-        `Error: ${describeError(error)}`
+        trans.__('Error: %1', describeError(error))
       );
       line.setAttribute('role', 'alert');
       this.node.replaceChildren(line);
@@ -69,7 +71,7 @@ export class CompareContent extends Widget {
 
   dispose(): void {
     this._stopWatchingTheme();
-    this._disposeRenderers();
+    this._charts.dispose();
     super.dispose();
   }
 
@@ -77,63 +79,25 @@ export class CompareContent extends Widget {
     if (!this._comparison || this.isDisposed) {
       return;
     }
-    this._disposeRenderers();
+    this._charts.clear();
     renderComparison(this.node, this._comparison, {
       showAll: this._showAll,
       onToggleShowAll: showAll => {
         this._showAll = showAll;
         this._render();
       },
-      renderChart: this._renderChart,
-      chartTheme: readChartTheme(this.node.ownerDocument.body)
+      renderChart: this._charts.render,
+      chartTheme: readChartTheme(this.node.ownerDocument.body),
+      trans: this._trans
     });
-  }
-
-  /** Vega-Lite through the rendermime registry, SVG when it has no renderer for it. */
-  private _renderChart: ChartRenderer = (container, metric, spec, curves) => {
-    const rendermime = this._rendermime;
-    const data = { [VEGALITE_MIME]: spec as ReadonlyJSONObject };
-    if (
-      !rendermime ||
-      rendermime.preferredMimeType(data, 'any') !== VEGALITE_MIME
-    ) {
-      renderSvgChart(container, metric, spec, curves);
-      return;
-    }
-    const renderer = rendermime.createRenderer(VEGALITE_MIME);
-    this._renderers.push(renderer);
-    // Run and metric names come from the store: the model is untrusted (Vega's renderer is safe
-    // for it) and has no actions menu, whose "View Source" writes the spec unescaped into a window
-    // of this origin.
-    const model = rendermime.createModel({
-      data,
-      trusted: false,
-      metadata: { [VEGALITE_MIME]: { embed_options: { actions: false } } }
-    });
-    // The chart's container may not be in the document yet (the view is built detached, then
-    // swapped in), so the renderer's node is placed directly: the Vega renderer needs no attach.
-    const host = el(container.ownerDocument, 'div', 'jp-exp-chart-host');
-    container.appendChild(host);
-    host.appendChild(renderer.node);
-    renderer.renderModel(model).catch(() => {
-      renderer.dispose();
-      renderSvgChart(container, metric, spec, curves);
-    });
-  };
-
-  private _disposeRenderers(): void {
-    for (const renderer of this._renderers) {
-      renderer.dispose();
-    }
-    this._renderers = [];
   }
 
   private _runIds: string[];
   private _fetch: (runIds: string[]) => Promise<IComparison>;
-  private _rendermime: IRenderMimeRegistry | null;
+  private _charts: RendermimeCharts;
+  private _trans: Trans;
   private _comparison: IComparison | null = null;
   private _showAll = false;
-  private _renderers: Widget[] = [];
   private _stopWatchingTheme: () => void;
 }
 
@@ -142,6 +106,7 @@ export namespace CompareContent {
     runIds: string[];
     fetchComparison: (runIds: string[]) => Promise<IComparison>;
     rendermime?: IRenderMimeRegistry | null;
+    trans?: Trans;
   }
 }
 
@@ -149,10 +114,11 @@ export namespace CompareContent {
 export function createCompareWidget(
   options: CompareContent.IOptions
 ): MainAreaWidget<CompareContent> {
+  const trans = options.trans ?? untranslated;
   const content = new CompareContent(options);
   const widget = new MainAreaWidget({ content });
   widget.id = `jupyter-exp-compare-${Date.now()}`;
-  widget.title.label = `Compare ${options.runIds.length} runs`;
+  widget.title.label = trans.__('Compare %1 runs', options.runIds.length);
   widget.title.caption = options.runIds.join('\n');
   widget.title.icon = runsIcon;
   widget.title.closable = true;

@@ -1,101 +1,14 @@
 /**
- * Inline SVG curves: the detail's sparklines and the compare view's fallback chart.
+ * Inline SVG curves: the detail's sparklines and the compare view's chart without Vega.
  * No JupyterLab imports; colours come from theme variables.
  */
-import { formatMetricValue } from '../format';
-import { ExpClass } from './classes';
+import { formatMetricValue } from '../../formatvalue';
+import { ExpClass } from '../classes';
+import { el, untranslated, type Trans } from '../dom';
+import { SERIES_COLORS } from './theme';
+import type { ChartRenderer, IChartCurve } from './vegalite';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
-
-/** The theme variables of overlaid curves' colours, in order. */
-const SERIES_VARIABLES = [
-  '--jp-brand-color1',
-  '--jp-warn-color1',
-  '--jp-success-color1',
-  '--jp-error-color1',
-  '--jp-info-color1',
-  '--jp-brand-color3',
-  '--jp-warn-color3',
-  '--jp-success-color3'
-];
-
-/** Colours of overlaid curves, from the theme (for SVG, which resolves `var()` itself). */
-export const SERIES_COLORS = SERIES_VARIABLES.map(name => `var(${name})`);
-
-/**
- * A chart's colours as the theme has them now. Vega draws on a canvas or in an SVG of its own,
- * so it needs values, not `var()`: they are read from the computed CSS variables, and the chart is
- * drawn again when the theme changes. Empty where the page defines no JupyterLab theme.
- */
-export interface IChartTheme {
-  background: string;
-  text: string;
-  muted: string;
-  grid: string;
-  domain: string;
-  font: string;
-  series: string[];
-}
-
-/** The chart colours from the theme variables in effect at `node` (the document body by default). */
-export function readChartTheme(node: Element): IChartTheme {
-  const style = node.ownerDocument.defaultView?.getComputedStyle(node);
-  const read = (name: string): string =>
-    style?.getPropertyValue(name).trim() ?? '';
-  return {
-    background: read('--jp-layout-color0'),
-    text: read('--jp-ui-font-color1'),
-    muted: read('--jp-ui-font-color2'),
-    grid: read('--jp-border-color2'),
-    domain: read('--jp-border-color1'),
-    font: read('--jp-ui-font-family'),
-    series: SERIES_VARIABLES.map(read).filter(Boolean)
-  };
-}
-
-/**
- * Call `callback` after each theme change; returns the function that stops it. JupyterLab's theme
- * manager marks the body with the theme's name once its CSS is in (in its `themeChanged` handler),
- * so watching that attribute is `IThemeManager.themeChanged` without wiring the token through.
- */
-export function onThemeChange(doc: Document, callback: () => void): () => void {
-  const Observer = doc.defaultView?.MutationObserver;
-  if (!Observer) {
-    return () => undefined;
-  }
-  const observer = new Observer(() => callback());
-  observer.observe(doc.body, {
-    attributes: true,
-    attributeFilter: ['data-jp-theme-name', 'data-jp-theme-light']
-  });
-  return () => observer.disconnect();
-}
-
-/** The Vega-Lite `config` drawing a chart in `theme`'s colours (empty values left to Vega). */
-export function vegaThemeConfig(theme: IChartTheme): {
-  [key: string]: unknown;
-} {
-  const some = (entries: { [key: string]: string }) =>
-    Object.fromEntries(Object.entries(entries).filter(([, value]) => value));
-  const config: { [key: string]: unknown } = some({
-    background: theme.background,
-    font: theme.font
-  });
-  config.view = some({ stroke: theme.grid });
-  config.axis = some({
-    domainColor: theme.domain,
-    tickColor: theme.domain,
-    gridColor: theme.grid,
-    labelColor: theme.muted,
-    titleColor: theme.text
-  });
-  config.legend = some({ labelColor: theme.muted, titleColor: theme.text });
-  config.title = some({ color: theme.text });
-  if (theme.series.length > 0) {
-    config.range = { category: theme.series };
-  }
-  return config;
-}
 
 interface IBox {
   width: number;
@@ -112,7 +25,7 @@ interface IRange {
 
 /** The range of finite points of several curves; null when there is none. */
 function rangeOf(
-  curves: { steps: number[]; values: number[] }[]
+  curves: readonly { steps: number[]; values: number[] }[]
 ): IRange | null {
   let range: IRange | null = null;
   for (const { steps, values } of curves) {
@@ -205,15 +118,22 @@ export function renderSparkline(
   doc: Document,
   steps: number[],
   values: number[],
-  box: IBox = { width: 120, height: 28, pad: 2 }
+  options: { box?: IBox; trans?: Trans } = {}
 ): SVGSVGElement {
+  const box = options.box ?? { width: 120, height: 28, pad: 2 };
+  const trans = options.trans ?? untranslated;
   const node = svg(doc, ExpClass.sparkline, box);
   node.setAttribute('role', 'img');
   const range = rangeOf([{ steps, values }]);
   const title = doc.createElementNS(SVG_NS, 'title');
   title.textContent = range
-    ? `${values.length} points, min ${formatMetricValue(range.y0)}, max ${formatMetricValue(range.y1)}`
-    : 'no points';
+    ? trans.__(
+        '%1 points, min %2, max %3',
+        values.length,
+        formatMetricValue(range.y0),
+        formatMetricValue(range.y1)
+      )
+    : trans.__('no points');
   node.appendChild(title);
   node.appendChild(
     polyline(doc, polylinePoints(steps, values, box, range), SERIES_COLORS[0])
@@ -224,7 +144,7 @@ export function renderSparkline(
 /** Several curves on shared axes, with the y range labelled (the compare view's fallback). */
 export function renderLineChart(
   doc: Document,
-  curves: { label: string; steps: number[]; values: number[] }[],
+  curves: readonly IChartCurve[],
   box: IBox = { width: 360, height: 160, pad: 8 }
 ): SVGSVGElement {
   const node = svg(doc, 'jp-exp-line-chart', box);
@@ -257,3 +177,26 @@ export function renderLineChart(
   }
   return node;
 }
+
+/** The chart renderer without Vega: an SVG line chart with a legend. */
+export const renderSvgChart: ChartRenderer = (
+  container,
+  metric,
+  _spec,
+  curves
+) => {
+  const doc = container.ownerDocument;
+  container.replaceChildren();
+  container.appendChild(el(doc, 'div', 'jp-exp-chart-title', metric));
+  container.appendChild(renderLineChart(doc, curves));
+  const legend = el(doc, 'div', ExpClass.legend);
+  curves.forEach((curve, i) => {
+    const item = el(doc, 'span', 'jp-exp-legend-item', curve.label);
+    item.style.setProperty(
+      '--jp-exp-series-color',
+      SERIES_COLORS[i % SERIES_COLORS.length]
+    );
+    legend.appendChild(item);
+  });
+  container.appendChild(legend);
+};
