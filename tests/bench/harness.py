@@ -2,7 +2,8 @@
 
 ``JUPYTER_EXP_BENCH=smoke`` (what ``make test`` runs) shrinks every size so the benchmarks cannot rot:
 they then only assert that the results are right. ``make bench`` runs the full sizes, prints the table and
-writes ``bench-results.json``.
+writes ``bench-results.json``, and each benchmark also asserts its ratio against the target it states
+(``meets``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,17 @@ class Result:
         if self.higher_is_better:
             return self.ours / self.baseline if self.baseline else float("inf")
         return self.baseline / self.ours if self.ours else float("inf")
+
+
+def meets(result: Result, at_least: float, target: str) -> Result:
+    """Assert ``result.ratio >= at_least`` (below 1: ours may be that much slower than the baseline) at full
+    size; at smoke size the figures are too small to mean anything and only correctness is asserted."""
+    if not SMOKE:
+        assert result.ratio >= at_least, (
+            f"x{result.ratio:.2f} against the target x{at_least:g} ({target}): ours {result.ours:.4g}, "
+            f"baseline {result.baseline:.4g} {result.unit}"
+        )
+    return result
 
 
 @dataclass

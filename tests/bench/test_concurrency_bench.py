@@ -11,7 +11,7 @@ from pathlib import Path
 from mlflow import MlflowClient
 
 from .concurrent_logger import log_steps
-from .harness import Result, size
+from .harness import Result, meets, size
 
 KERNELS = size(4, 2)
 
@@ -49,7 +49,7 @@ def test_kernels_logging_at_once(bench, tmp_path):
         return max(c for r in results for c in r["costs"])
 
     label = f"{KERNELS} kernels logging into one store"
-    bench.record(
+    p99_result = bench.record(
         f"{label}: logging call p99",
         Result(
             p99(ours) * 1e6,
@@ -58,7 +58,7 @@ def test_kernels_logging_at_once(bench, tmp_path):
             note="log() vs mlflow.log_metrics, 2 metrics a step, caller side",
         ),
     )
-    bench.record(
+    worst_result = bench.record(
         f"{label}: slowest logging call",
         Result(worst(ours) * 1e3, worst(theirs) * 1e3, "ms", note="the longest the loop waited on the store"),
     )
@@ -67,7 +67,7 @@ def test_kernels_logging_at_once(bench, tmp_path):
         points = sum(2 * len(r["costs"]) for r in results)
         return points / (max(r["stored"] for r in results) - min(r["loop_start"] for r in results))
 
-    bench.record(
+    rate_result = bench.record(
         f"{label}: points stored per second, together",
         Result(
             rate(ours),
@@ -77,3 +77,7 @@ def test_kernels_logging_at_once(bench, tmp_path):
             note="all kernels, loop start to last point stored",
         ),
     )
+    # measured (docs/performance.md, 4 kernels on 2 cores): p99 x4700, slowest call x24, rate x30
+    meets(p99_result, 100, "the loop does not wait on the others' writes: p99 a hundredth of log_metrics'")
+    meets(worst_result, 5, "the longest wait a fifth of log_metrics' longest at most")
+    meets(rate_result, 10, "points reach the store together at ten times log_metrics' rate")

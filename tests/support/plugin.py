@@ -1,5 +1,6 @@
 """The fixtures every suite gets, registered by ``pytest_plugins`` in tests/conftest.py (as jupyter_server
-ships its ``pytest_plugin``): a project to run kernels in, kernels closed after the test, Chromium."""
+ships its ``pytest_plugin``): a project to run kernels in, kernels closed after the test, real migrated
+MLflow SQLite stores, Chromium."""
 
 from __future__ import annotations
 
@@ -48,6 +49,27 @@ def kernel_session() -> Iterator[Callable[..., KernelSession]]:
             errors.append(error)
     if errors:
         raise errors[0]
+
+
+@pytest.fixture(scope="session")
+def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One freshly migrated MLflow SQLite store per session (migrations take seconds)."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    folder = tmp_path_factory.mktemp("template-store")
+    db = folder / "mlflow.db"
+    store = SqlAlchemyStore(f"sqlite:///{db}", str(folder / "mlartifacts"))
+    store.engine.dispose()
+    return db
+
+
+@pytest.fixture
+def store_uri(template_store: Path, tmp_path: Path) -> str:
+    """A real, migrated MLflow SQLite store of this test (a copy of the session's template)."""
+    db = tmp_path / "store" / "mlflow.db"
+    db.parent.mkdir()
+    shutil.copyfile(template_store, db)
+    return f"sqlite:///{db}"
 
 
 @pytest.fixture(scope="session")

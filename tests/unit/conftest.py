@@ -1,8 +1,8 @@
-"""Shared pieces of the unit tests: real git repositories and real MLflow SQLite stores in tmp dirs."""
+"""Shared pieces of the unit tests: real git repositories (the real MLflow SQLite stores in tmp dirs,
+``template_store`` and ``store_uri``, are tests/support/plugin.py's)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,24 +33,3 @@ def make_repo() -> Callable[..., Path]:
         return path
 
     return make
-
-
-@pytest.fixture(scope="session")
-def template_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One freshly migrated MLflow SQLite store per session (migrations take seconds)."""
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-    folder = tmp_path_factory.mktemp("template-store")
-    db = folder / "mlflow.db"
-    store = SqlAlchemyStore(f"sqlite:///{db}", str(folder / "mlartifacts"))
-    store.engine.dispose()
-    return db
-
-
-@pytest.fixture
-def store_uri(template_store: Path, tmp_path: Path) -> str:
-    """A real, migrated MLflow SQLite store of this test (a copy of the session's template)."""
-    db = tmp_path / "store" / "mlflow.db"
-    db.parent.mkdir()
-    shutil.copyfile(template_store, db)
-    return f"sqlite:///{db}"

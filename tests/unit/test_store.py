@@ -1,16 +1,9 @@
-"""jupyter_exp.tracking.store: creating and opening real MLflow SQLite stores, alone and in a race."""
+"""jupyter_exp.tracking.store: creating and opening real MLflow SQLite stores (the race of several processes
+opening one empty store is tests/faults/test_store_race.py)."""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import signal
-import sqlite3
-import subprocess
-import sys
-import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,27 +11,13 @@ import pytest
 
 from jupyter_exp.config import StoreLocation, sqlite_path
 from jupyter_exp.tracking.store import StoreError, client_for, ensure_store, experiment_id_for
+from tests.support.stores import assert_schema_ok
 
 
 def location_at(root: Path) -> StoreLocation:
     return StoreLocation(
         tracking_uri=f"sqlite:///{root / 'mlflow.db'}", artifact_root=str(root / "mlartifacts"), root=root
     )
-
-
-def assert_schema_ok(uri: str) -> None:
-    """The store has every table at MLflow's head revision (checked before anything could repair it)."""
-    import sqlalchemy
-    from mlflow.store.db.utils import _all_tables_exist, _verify_schema
-
-    engine = sqlalchemy.create_engine(uri)
-    try:
-        assert _all_tables_exist(engine)
-        _verify_schema(engine)
-    finally:
-        engine.dispose()
-    with sqlite3.connect(sqlite_path(uri)) as connection:
-        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 def assert_one_line_store_error(error: pytest.ExceptionInfo[StoreError]) -> str:
@@ -182,132 +161,6 @@ def test_unreachable_server_gives_store_error(tmp_path, monkeypatch):
         ensure_store(StoreLocation(f"http://127.0.0.1:{port}", None, tmp_path))
     message = assert_one_line_store_error(error)
     assert f"127.0.0.1:{port}" in message
-
-
-# -- the race: several processes open the same empty store at the same moment -----------------
-
-RACE_WORKERS = 8
-RACE_ROUNDS = 3
-
-# One interpreter imports MLflow once (seconds of CPU: eight spawned interpreters would cost ~20 s on
-# two cores), then forks RACE_WORKERS fresh processes per round. The workers block on one pipe; a
-# single write of RACE_WORKERS bytes releases them together. No database of a round is opened before.
-RACE_SCRIPT = textwrap.dedent(
-    """
-    import json, os, sys, threading, traceback
-    from pathlib import Path
-
-    from mlflow import MlflowClient  # noqa: F401  (imported once, before forking)
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore  # noqa: F401
-
-    from jupyter_exp.config import StoreLocation
-    from jupyter_exp.tracking.store import client_for, experiment_id_for
-
-    roots = [Path(p) for p in json.loads(sys.argv[1])]
-    workers = int(sys.argv[2])
-    # Warm SQLAlchemy/alembic on another, already migrated store (saves seconds per round), then
-    # close it: the children share no connection and no thread with this process.
-    warm = SqlAlchemyStore("sqlite:///" + sys.argv[3], sys.argv[4])
-    warm.search_experiments()
-    warm.engine.dispose()
-    del warm
-    assert threading.active_count() == 1, threading.enumerate()
-
-
-    def work(index, root, ready_fd, go_fd):
-        uri = "sqlite:///" + str(root / "mlflow.db")
-        location = StoreLocation(uri, str(root / "mlartifacts"), root)
-        os.write(ready_fd, b"r")
-        os.read(go_fd, 1)
-        client = client_for(location)
-        experiment_id = experiment_id_for(client, location, "race")
-        run = client.create_run(experiment_id, run_name=f"worker-{index}")
-        client.set_terminated(run.info.run_id)
-        record = {"run_id": run.info.run_id, "pid": os.getpid(), "experiment_id": experiment_id}
-        (root / f"worker-{index}.json").write_text(json.dumps(record))
-
-
-    report = []
-    for root in roots:
-        ready_r, ready_w = os.pipe()
-        go_r, go_w = os.pipe()
-        pids = []
-        for index in range(workers):
-            pid = os.fork()
-            if pid == 0:
-                code = 0
-                try:
-                    work(index, root, ready_w, go_r)
-                except BaseException:
-                    traceback.print_exc()
-                    code = 1
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-            pids.append(pid)
-        for _ in range(workers):
-            os.read(ready_r, 1)
-        os.write(go_w, b"g" * workers)
-        report.append([os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids])
-        for fd in (ready_r, ready_w, go_r, go_w):
-            os.close(fd)
-    print("RESULT " + json.dumps(report))
-    """
-)
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(120)
-def test_race_on_empty_store(tmp_path, template_store):
-    roots = [tmp_path / f"round-{i}" for i in range(RACE_ROUNDS)]
-    for root in roots:
-        root.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")
-    warm_db = tmp_path / "warm" / "mlflow.db"
-    warm_db.parent.mkdir()
-    shutil.copyfile(template_store, warm_db)
-    started = time.monotonic()
-    args = [json.dumps([str(r) for r in roots]), str(RACE_WORKERS), str(warm_db), str(warm_db.parent / "a")]
-    process = subprocess.Popen(
-        [sys.executable, "-c", RACE_SCRIPT, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=100)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        stdout, stderr = process.communicate()
-        pytest.fail(f"the race did not finish in time:\n{stderr[-3000:]}")
-    assert process.returncode == 0, stderr[-3000:]
-    result_lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
-    assert result_lines, stderr[-3000:]
-    exit_codes = json.loads(result_lines[-1].removeprefix("RESULT "))
-    assert exit_codes == [[0] * RACE_WORKERS] * RACE_ROUNDS, stderr[-3000:]
-
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-    for root in roots:
-        uri = f"sqlite:///{root / 'mlflow.db'}"
-        assert_schema_ok(uri)
-        records = [json.loads((root / f"worker-{i}.json").read_text()) for i in range(RACE_WORKERS)]
-        assert len({r["pid"] for r in records}) == RACE_WORKERS  # separate processes
-        experiment_ids = {r["experiment_id"] for r in records}
-        assert len(experiment_ids) == 1  # all found the same experiment
-        store = SqlAlchemyStore(uri, str(root / "mlartifacts"))
-        try:
-            assert [e.name for e in store.search_experiments() if e.name == "race"] == ["race"]
-            runs = store.search_runs(list(experiment_ids), filter_string="", run_view_type=1, max_results=100)
-            assert sorted(run.info.run_id for run in runs) == sorted(r["run_id"] for r in records)
-            assert sorted(run.info.run_name for run in runs) == [f"worker-{i}" for i in range(RACE_WORKERS)]
-            assert {run.info.status for run in runs} == {"FINISHED"}
-        finally:
-            store.engine.dispose()
-    assert time.monotonic() - started < 100
 
 
 def test_store_at_head_is_checked_without_lock_or_migration(migrated):
