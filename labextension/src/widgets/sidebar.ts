@@ -66,15 +66,16 @@ export class RunsSidebar extends SidePanel {
     );
     this._storeNode = el(doc, 'div', ExpClass.store);
 
-    this._filters = new FilterBar(doc, { model: this.runs, trans });
+    // The query's controls: the scope in the panel's toolbar, the others in the filter panel.
+    const filters = new FilterBar(doc, { model: this.runs, trans });
     populateRunsToolbar(this.toolbar, {
-      filters: this._filters,
+      filters,
       commands: options.commands,
       selected: () => this.runs.state.selection.length,
       onRefresh: () => void this.refresh(),
       trans
     });
-    this._filtersWidget = new FilterPanel(this._filters, trans);
+    this._filtersWidget = new FilterPanel(filters, trans);
     this._errorNode = el(doc, 'div', ExpClass.error);
     this._errorNode.setAttribute('role', 'alert');
     this._jobsNode = el(doc, 'div', ExpClass.jobs);
@@ -272,7 +273,6 @@ export class RunsSidebar extends SidePanel {
 
   private _bundle: Trans;
   private _actions: ISidebarActions;
-  private _filters: FilterBar;
   private _filtersWidget: FilterPanel;
   private _listWidget: Widget;
   private _storeNode: HTMLElement;
