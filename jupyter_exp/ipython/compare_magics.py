@@ -10,7 +10,6 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from jupyter_exp import record_schema as schema
 from jupyter_exp.config import JupyterExp
 from jupyter_exp.errors import JupyterExpError
 from jupyter_exp.track import active as _active
@@ -148,26 +147,26 @@ class CompareMagics(Magics):
         return token
 
     def _differences(self, client: Any, groups: list[Any]) -> str:
-        from jupyter_exp.query.compare_document import cell_diffs
+        from jupyter_exp.query.compare_document import run_cells
         from jupyter_exp.query.context import context_differences
-        from jupyter_exp.tracking.artifacts import read_artifact
+        from jupyter_exp.tracking.artifacts import ArtifactStoreError
 
-        firsts = [g.runs[0] for g in groups]
-        sources = [
-            (
-                r.info.run_id,
-                read_artifact(client, r.info.run_id, f"{schema.ARTIFACT_DIR}/cell.py", r.info.artifact_uri),
-            )
-            for r in firsts
-        ]
         parts = []
-        for label, cell in zip([g.label for g in groups[1:]], cell_diffs(sources)[1:], strict=True):
+        try:
+            cells = run_cells(client, [g.runs[0] for g in groups])[1:]
+        except ArtifactStoreError as error:  # said, never shown as cells that were not recorded
+            parts.append(f"<p>Tracked cells not compared: {html.escape(str(error))}</p>")
+            cells = [{"diff": None}] * (len(groups) - 1)
+        for label, cell in zip([g.label for g in groups[1:]], cells, strict=True):
             if cell["diff"]:
                 parts.append(f"<p>Tracked cell, {html.escape(groups[0].label)} → {html.escape(label)}:</p>")
                 parts.append(f"<pre>{html.escape(cell['diff'])}</pre>")
             elif cell["diff"] == "":
                 parts.append(f"<p>Tracked cell: the same in {html.escape(label)}.</p>")
-        found = context_differences(client, groups)
+        try:
+            found = context_differences(client, groups)
+        except ArtifactStoreError as error:
+            return "".join([*parts, f"<p>Environments not compared: {html.escape(str(error))}</p>"])
         if found:
             head = "".join(f"<th>{html.escape(g.label)}</th>" for g in groups)
             rows = "".join(

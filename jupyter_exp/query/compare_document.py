@@ -241,6 +241,13 @@ def cell_sources(client: MlflowClient, runs: Sequence[Any]) -> list[str | None]:
     return read_all(client, read, runs)
 
 
+def run_cells(client: MlflowClient, runs: Sequence[Any]) -> list[dict[str, Any]]:
+    """``cell_diffs`` of the runs' tracked cells (``cell_sources``: an ended run's kept); ``ArtifactStoreError``
+    when an artifact store cannot be read."""
+    cells = cell_sources(client, runs)
+    return cell_diffs([(r.info.run_id, cell) for r, cell in zip(runs, cells, strict=True)])
+
+
 def compare_runs(
     client: MlflowClient, run_ids: list[str], max_points: int = 500, lower_is_better: str | None = None
 ) -> dict[str, Any]:
@@ -278,14 +285,12 @@ def compare_runs(
         for key in metric_keys
         if not key.startswith(schema.SYSTEM_PREFIX)
     }
-    cells = cell_sources(client, runs)
-    sources = [(r.info.run_id, cell) for r, cell in zip(runs, cells, strict=True)]
     return {
         "runs": [run_summary(r, known) for r in runs],
         "params": {"keys": param_keys, "differing": differing, "values": param_values},
         "metrics": {"keys": metric_keys, "final": final},
         "series": curves,
-        "cells": cell_diffs(sources),
+        "cells": run_cells(client, runs),
         "groups": group_statistics(client, runs, max_points, history, lower_is_better),
     }
 

@@ -22,7 +22,7 @@ from jupyter_exp.capture.git import strip_credentials
 from jupyter_exp.errors import BadRequest
 from jupyter_exp.query.reads import read_all
 from jupyter_exp.reproduce.errors import RecordNotFound
-from jupyter_exp.tracking.artifacts import read_artifact
+from jupyter_exp.tracking.artifacts import ArtifactStoreError, read_artifact
 from jupyter_exp.tracking.experiments import experiment_names, experiments
 from jupyter_exp.tracking.identity import is_shared_store, store_user
 from jupyter_exp.tracking.probe import is_remote
@@ -260,8 +260,8 @@ def run_detail(client: MlflowClient, run_id: str) -> dict[str, Any]:
     known = {experiment_id: client.get_experiment(experiment_id).name}  # one lookup, not every experiment
     try:
         artifacts = _artifacts(client, run_id)
-    except Exception:  # an unreachable artifact store must not hide the run
-        artifacts = []
+    except Exception as error:  # an artifact store away is said (502), never shown as a run without any
+        raise ArtifactStoreError.reading(run_id, "its artifact list", error) from None
     return {
         **run_summary(run, known),
         "params": dict(sorted(run.data.params.items())),

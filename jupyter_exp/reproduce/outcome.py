@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 from jupyter_exp import record_schema as schema
 from jupyter_exp.reproduce.drift import changed_inputs
 from jupyter_exp.reproduce.record import read_produced
-from jupyter_exp.reproduce.verify import Tolerance, explain_inputs, failed_verdict, verdict_from
+from jupyter_exp.reproduce.verify import (
+    Tolerance,
+    explain_inputs,
+    failed_verdict,
+    unverified_verdict,
+    verdict_from,
+)
+from jupyter_exp.tracking.artifacts import ArtifactStoreError
 from jupyter_exp.tracking.run_end import end_run
 
 if TYPE_CHECKING:
@@ -84,12 +91,17 @@ class ReproductionOutcome:
         if run_id is None:
             return  # the replay recorded no run: nothing to compare, nothing to write on
         if reproduction.verdict is None:
-            reproduction.verdict = verdict_from(
-                read_produced(client, reproduction.original_id),
-                read_produced(client, run_id),
-                self.tolerance,
-                self.overrides,
-            )
+            try:
+                original, reproduced = (
+                    read_produced(client, reproduction.original_id),
+                    read_produced(client, run_id),
+                )
+            except ArtifactStoreError as error:  # not "nothing recorded": nothing could be compared
+                reproduction.verdict = unverified_verdict(
+                    f"not compared: {error}", self.tolerance, self.overrides
+                )
+            else:
+                reproduction.verdict = verdict_from(original, reproduced, self.tolerance, self.overrides)
         explain_inputs(reproduction.verdict, changed_inputs(reproduction.drift))
         client.log_text(
             run_id,

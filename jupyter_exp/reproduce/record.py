@@ -9,19 +9,20 @@ from pathlib import Path
 from typing import Any
 
 from mlflow import MlflowClient
+from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture import rng_codec
 from jupyter_exp.capture.seeds import parse_settings
-from jupyter_exp.reproduce.errors import LegacyRecord, RecordIncomplete, RecordNotFound
+from jupyter_exp.reproduce.errors import LegacyRecord, RecordIncomplete, RecordNotFound, ReproduceStoreFailure
 from jupyter_exp.reproduce.verify import Produced
 from jupyter_exp.tracking.artifacts import read_artifact, read_figures
 
 
 @dataclass
 class RunRecord:
-    run: Any
+    run: Run
     history: list[dict[str, Any]]
     files: Path  # the downloaded jupyter_exp/ artifacts
     outputs: dict[str, Any] | None = None
@@ -31,7 +32,8 @@ class RunRecord:
 
     @property
     def run_id(self) -> str:
-        return self.run.info.run_id
+        run_id: str = self.run.info.run_id
+        return run_id
 
     @property
     def tags(self) -> dict[str, str]:
@@ -86,7 +88,7 @@ def _json(path: Path, run_id: str) -> Any:
 class StoredRun:
     """A run as the store lists it: the run with its tags, and the names of its ``jupyter_exp/`` artifacts."""
 
-    run: Any
+    run: Run
     artifacts: frozenset[str]
 
 
@@ -101,7 +103,7 @@ def fetch_run(client: MlflowClient, run_id: str) -> StoredRun:
     try:
         listed = frozenset(Path(a.path).name for a in client.list_artifacts(run_id, schema.ARTIFACT_DIR))
     except Exception as error:
-        raise RecordIncomplete(f"run {run_id}: its artifacts cannot be read ({error})") from None
+        raise ReproduceStoreFailure(f"run {run_id}: its artifacts cannot be read ({error})") from None
     if schema.HISTORY not in listed:
         if schema.VERSION in run.data.tags:
             raise RecordIncomplete(
@@ -128,7 +130,7 @@ def load_record(client: MlflowClient, stored: StoredRun, workdir: Path | None = 
     try:
         local = Path(client.download_artifacts(run_id, schema.ARTIFACT_DIR, str(files)))
     except Exception as error:
-        raise RecordIncomplete(f"run {run_id}: downloading its artifacts failed ({error})") from None
+        raise ReproduceStoreFailure(f"run {run_id}: downloading its artifacts failed ({error})") from None
     history = _json(local / schema.HISTORY, run_id)
     if (
         not isinstance(history, list)
@@ -170,7 +172,8 @@ def _rng_history(document: Any, run_id: str) -> dict[int, str]:
 
 
 def read_json(client: MlflowClient, run_id: str, name: str, artifact_uri: str | None = None) -> Any:
-    """A run's ``jupyter_exp/<name>`` JSON document, ``None`` when it has none."""
+    """A run's ``jupyter_exp/<name>`` JSON document, ``None`` when it has none; ``ArtifactStoreError`` when
+    its artifact store cannot be read."""
     text = read_artifact(client, run_id, f"{schema.ARTIFACT_DIR}/{name}", artifact_uri)
     if text is None:
         return None
@@ -180,7 +183,7 @@ def read_json(client: MlflowClient, run_id: str, name: str, artifact_uri: str | 
         raise RecordIncomplete(f"run {run_id}: {schema.ARTIFACT_DIR}/{name} is corrupt ({error})") from None
 
 
-def metric_series(client: MlflowClient, run: Any) -> dict[str, list[tuple[int, float]]]:
+def metric_series(client: MlflowClient, run: Run) -> dict[str, list[tuple[int, float]]]:
     """Every non-system metric of a run as ``(step, value)`` in step order."""
     run_id = run.info.run_id
     series = {}
@@ -193,7 +196,8 @@ def metric_series(client: MlflowClient, run: Any) -> dict[str, list[tuple[int, f
 
 
 def read_produced(client: MlflowClient, run_id: str) -> Produced:
-    """What a run produced, as the verdict compares it."""
+    """What a run produced, as the verdict compares it; ``ArtifactStoreError`` when its artifact store cannot
+    be read (never read as a run that recorded nothing)."""
     run = client.get_run(run_id)
     uri = run.info.artifact_uri
     return Produced(

@@ -318,3 +318,9 @@ def failed_verdict(where: str, ename: str, evalue: str, tol: Tolerance, override
         overrides=overrides,
         failure={"cell": where, "ename": ename, "evalue": evalue},
     )
+
+
+def unverified_verdict(reason: str, tol: Tolerance, overrides: list[str]) -> Verdict:
+    """Nothing could be compared, for ``reason`` (an artifact store that cannot be read): ``unverified``,
+    saying why, never a comparison of records that only seemed empty."""
+    return Verdict(schema.UNVERIFIED, reason, tolerance=tol, overrides=overrides)
