@@ -4,6 +4,7 @@ MLflow SQLite stores, Chromium."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +16,26 @@ from tests.support.lab import CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:  # imported in the fixtures: the unit tier starts no kernel and need not import MLflow
     from tests.support.kernels import KernelSession
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # the controller, or a run without xdist
+        from tests.faults.report import forget_worker_lines
+
+        forget_worker_lines()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault suite's lines (tests/faults/report.py), every worker's under pytest-xdist."""
+    from tests.faults.report import recorded, write_lines
+
+    lines = recorded()
+    if not lines:
+        return
+    terminalreporter.section("jupyter-exp fault suite")
+    for line in lines:
+        terminalreporter.write_line(line.render())
+    write_lines()
 
 
 @pytest.fixture
