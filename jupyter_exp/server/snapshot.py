@@ -60,8 +60,10 @@ def locate_snapshot(client: MlflowClient, run_id: str, folder: Path, max_bytes: 
     missing = NotFound(f"run {run_id} has no notebook snapshot")
     repository: Any = get_artifact_repository(run.info.artifact_uri, tracking_uri=client.tracking_uri)
     if isinstance(repository, LocalArtifactRepository):
-        path = Path(repository.artifact_dir) / SNAPSHOT
-        if not path.is_file():  # not a device, a FIFO or a folder planted there
+        folder_of_run = Path(repository.artifact_dir).resolve()
+        path = folder_of_run / SNAPSHOT
+        # not a device, a FIFO or a folder planted there, nor a link to a file outside the run's artifacts
+        if path.is_symlink() or not path.is_file() or not path.resolve().is_relative_to(folder_of_run):
             raise missing
         _check_size(run_id, path.stat().st_size, max_bytes)
         return path

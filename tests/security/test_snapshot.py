@@ -19,6 +19,7 @@ from tests.support.server import JupyterExpAPI
 
 CAP_MB = 48  # c.JupyterExpApp.snapshot_max_mb of the server under test
 LARGE_CELLS = 250_000  # ~46 MB of small objects: json needs seconds to parse and write it
+SECRET = "a notebook of the server's own, outside every run"
 PAYLOAD = '<img src=x onerror="window.__pwned=(window.__pwned||0)+1"><script>window.__pwned=1</script>'
 
 
@@ -99,6 +100,14 @@ def store(tmp_path_factory) -> Store:
     }
     folder = root / "planted"
     ids = {name: plant(client, experiment, name, content, folder) for name, content in snapshots.items()}
+    # a link where the snapshot belongs, to a notebook outside the run's artifacts (the server's own files)
+    outside = root / "outside" / "private.ipynb"
+    outside.parent.mkdir()
+    outside.write_text(json.dumps(notebook([{"cell_type": "raw", "metadata": {}, "source": SECRET}])))
+    ids["linked"] = plant(client, experiment, "linked", None, folder)
+    artifacts = Path(client.get_run(ids["linked"]).info.artifact_uri.removeprefix("file://")) / "jupyter_exp"
+    artifacts.mkdir(parents=True)
+    (artifacts / "notebook.ipynb").symlink_to(outside)
     return Store(root, client, ids)
 
 
@@ -151,6 +160,7 @@ async def test_snapshot_over_the_cap_is_a_413_with_a_message(api, store):
         ("not-a-notebook", 502, "corrupt (not a version 4 notebook)"),
         ("nan", 502, "corrupt"),
         ("none", 404, "has no notebook snapshot"),
+        ("linked", 404, "has no notebook snapshot"),  # the link is not followed
     ],
 )
 async def test_bad_snapshots_are_one_line(api, store, name, status, words):
