@@ -12,7 +12,7 @@ import pytest
 
 from tests.faults.report import FaultLine, record_fault
 from tests.support.journal import JOURNAL, sync, wait_until
-from tests.support.kernels import KernelSession, all_runs, store
+from tests.support.kernels import OpenKernel, all_runs, store
 
 pytestmark = pytest.mark.kernel
 
@@ -39,31 +39,31 @@ def full_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def test_a_full_artifact_disk_loses_nothing(project: Path, full_disk: Path) -> None:
-    session = KernelSession(project)
-    try:
-        session.run("%load_ext jupyter_exp")
-        session.run(
-            "from mlflow import MlflowClient\n"
-            f"MlflowClient('sqlite:///{project / 'mlflow.db'}').create_experiment("
-            f"'full', artifact_location='{full_disk / 'artifacts'}')"
-        )
-        session.run(
-            "%%track --experiment full --name on-a-full-disk\nimport jupyter_exp\n"
-            "for step in range(100):\n    jupyter_exp.log(step=step, loss=1.0)\nprint('x' * 50000)"
-        )
-        client = store(project)
-        run = wait_until(
-            lambda: (
-                (r := [r for r in all_runs(client) if r.info.run_name == "on-a-full-disk"])
-                and r[0].info.status != "RUNNING"
-                and r[0]
-            ),
-            what="the run to end",
-        )
-        _, after = session.run("print('next cell')")
-    finally:
-        session.close()
+def test_a_full_artifact_disk_loses_nothing(
+    project: Path, full_disk: Path, kernel_session: OpenKernel
+) -> None:
+    session = kernel_session(project)
+    session.run("%load_ext jupyter_exp")
+    session.run(
+        "from mlflow import MlflowClient\n"
+        f"MlflowClient('sqlite:///{project / 'mlflow.db'}').create_experiment("
+        f"'full', artifact_location='{full_disk / 'artifacts'}')"
+    )
+    session.run(
+        "%%track --experiment full --name on-a-full-disk\nimport jupyter_exp\n"
+        "for step in range(100):\n    jupyter_exp.log(step=step, loss=1.0)\nprint('x' * 50000)"
+    )
+    client = store(project)
+    run = wait_until(
+        lambda: (
+            (r := [r for r in all_runs(client) if r.info.run_name == "on-a-full-disk"])
+            and r[0].info.status != "RUNNING"
+            and r[0]
+        ),
+        what="the run to end",
+    )
+    _, after = session.run("print('next cell')")
+    session.close()
     assert run.info.status == "FINISHED"
     assert len(client.get_metric_history(run.info.run_id, "loss")) == 100
     incomplete = run.data.tags["jupyter_exp.record.incomplete"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.faults.report import FaultLine, record_fault
-from tests.support.kernels import KernelSession, all_runs, artifact, store
+from tests.support.kernels import OpenKernel, all_runs, artifact, store
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -24,21 +24,19 @@ def texts(outputs: list[dict[str, Any]]) -> str:
 
 
 @pytest.mark.timeout(300)
-def test_credentials_in_values_never_reach_the_record(project: Path) -> None:
+def test_credentials_in_values_never_reach_the_record(project: Path, kernel_session: OpenKernel) -> None:
     started = time.monotonic()
-    session = KernelSession(project)
-    try:
-        assert session.run("%load_ext jupyter_exp")[0]["status"] == "ok"
-        assert session.run(f'cache = "redis://:{PASSWORD}@cache:6379/0"')[0]["status"] == "ok"
-        reply, outputs = session.run(
-            f"%%track --name db-{{db_url}} --tag remote=https://bot:{PASSWORD}@git.example/r.git "
-            f'--note "uses {GITHUB}" --param dsn=mysql://root:{PASSWORD}@db/x\n'
-            f'db_url = "postgresql://user:{PASSWORD}@host/db"\n'
-            f'settings = {{"hub": "{GITHUB}", "lr": 0.1}}\n'
-            "print(len(db_url), len(cache))"
-        )
-    finally:
-        session.close()
+    session = kernel_session(project)
+    assert session.run("%load_ext jupyter_exp")[0]["status"] == "ok"
+    assert session.run(f'cache = "redis://:{PASSWORD}@cache:6379/0"')[0]["status"] == "ok"
+    reply, outputs = session.run(
+        f"%%track --name db-{{db_url}} --tag remote=https://bot:{PASSWORD}@git.example/r.git "
+        f'--note "uses {GITHUB}" --param dsn=mysql://root:{PASSWORD}@db/x\n'
+        f'db_url = "postgresql://user:{PASSWORD}@host/db"\n'
+        f'settings = {{"hub": "{GITHUB}", "lr": 0.1}}\n'
+        "print(len(db_url), len(cache))"
+    )
+    session.close()
     assert reply["status"] == "ok", outputs
     client = store(project)
     (run,) = all_runs(client)
@@ -80,22 +78,22 @@ REFUSED_UP_FRONT = [
 
 
 @pytest.mark.timeout(300)
-def test_refused_items_stop_the_cell_or_leave_the_rest_recorded(project: Path) -> None:
+def test_refused_items_stop_the_cell_or_leave_the_rest_recorded(
+    project: Path, kernel_session: OpenKernel
+) -> None:
     started = time.monotonic()
-    session = KernelSession(project)
-    try:
-        assert session.run("%load_ext jupyter_exp")[0]["status"] == "ok"
-        for line, message in REFUSED_UP_FRONT:
-            reply, outputs = session.run(f"%%track {line}\nran = True")
-            assert reply["status"] == "error" and reply["ename"] == "UsageError", outputs
-            assert message in reply["evalue"] and "\n" not in reply["evalue"]
-            assert session.run("assert 'ran' not in dir()")[0]["status"] == "ok"  # the cell did not run
-        # params MLflow refuses, from the cell's own config: the others and the whole record are kept
-        assert session.run("config = {'lr': 0.1, 'odd key!': 1, 'k' * 300: 2}")[0]["status"] == "ok"
-        reply, outputs = session.run("%%track\nprint(config['lr'])")
-        assert reply["status"] == "ok", outputs
-    finally:
-        session.close()
+    session = kernel_session(project)
+    assert session.run("%load_ext jupyter_exp")[0]["status"] == "ok"
+    for line, message in REFUSED_UP_FRONT:
+        reply, outputs = session.run(f"%%track {line}\nran = True")
+        assert reply["status"] == "error" and reply["ename"] == "UsageError", outputs
+        assert message in reply["evalue"] and "\n" not in reply["evalue"]
+        assert session.run("assert 'ran' not in dir()")[0]["status"] == "ok"  # the cell did not run
+    # params MLflow refuses, from the cell's own config: the others and the whole record are kept
+    assert session.run("config = {'lr': 0.1, 'odd key!': 1, 'k' * 300: 2}")[0]["status"] == "ok"
+    reply, outputs = session.run("%%track\nprint(config['lr'])")
+    assert reply["status"] == "ok", outputs
+    session.close()
     client = store(project)
     (run,) = all_runs(client)  # none for the refused lines
     assert run.info.status == "FINISHED"
@@ -124,15 +122,13 @@ CARD_TEXTS = (
 
 
 @pytest.mark.timeout(300)
-def test_unborn_repository_is_recorded_and_shown(make_unborn: Path) -> None:
+def test_unborn_repository_is_recorded_and_shown(make_unborn: Path, kernel_session: OpenKernel) -> None:
     started = time.monotonic()
-    session = KernelSession(make_unborn)
-    try:
-        assert session.run("%load_ext jupyter_exp")[0]["status"] == "ok"
-        assert session.run("%%track\nlr = 0.1")[0]["status"] == "ok"
-        _, outputs = session.run(CARD_TEXTS)
-    finally:
-        session.close()
+    session = kernel_session(make_unborn)
+    assert session.run("%load_ext jupyter_exp")[0]["status"] == "ok"
+    assert session.run("%%track\nlr = 0.1")[0]["status"] == "ok"
+    _, outputs = session.run(CARD_TEXTS)
+    session.close()
     (run,) = all_runs(store(make_unborn))
     assert run.data.tags["jupyter_exp.git.state"] == "unborn"
     assert "mlflow.source.git.commit" not in run.data.tags

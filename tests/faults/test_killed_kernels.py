@@ -15,7 +15,7 @@ from mlflow import MlflowClient
 
 from tests.faults.report import FaultLine, record_fault
 from tests.support.journal import JOURNAL, KILL_AFTER_TRACKED_CELL, ended_by_the_next_kernel, sync, wait_until
-from tests.support.kernels import KernelSession, all_runs, artifact, store
+from tests.support.kernels import KernelSession, OpenKernel, all_runs, artifact, store
 
 pytestmark = pytest.mark.kernel
 POINTS = 3000
@@ -185,24 +185,22 @@ def test_sync_says_when_the_store_cannot_take_the_journal(project: Path) -> None
     assert stored_points(client, run.info.run_id) == POINTS
 
 
-def test_the_next_kernels_first_tracked_cell_runs_while_it_completes_the_last_one(project: Path) -> None:
+def test_the_next_kernels_first_tracked_cell_runs_while_it_completes_the_last_one(
+    project: Path, kernel_session: OpenKernel
+) -> None:
     """Completing what a dead kernel left must not get in the way of the new kernel's own first cell
     (both import MLflow at that moment)."""
     client, run = run_killed_after_its_cell(project, fails=False)
-    session = KernelSession(project)
-    try:
-        reply, outputs = session.run(
-            "%load_ext jupyter_exp\nget_ipython().run_cell_magic('track', '', 'x = 1')"
-        )
-        assert reply["status"] == "ok", outputs
-        assert not [o for o in outputs if o.get("name") == "stderr"], outputs
-        wait_until(
-            lambda: client.get_run(run.info.run_id).info.status == "FINISHED",
-            what="the left-behind run to be completed",
-        )
-        session.settle()  # the new cell's own run, completed after it returned
-    finally:
-        session.close()
+    session = kernel_session(project)
+    reply, outputs = session.run("%load_ext jupyter_exp\nget_ipython().run_cell_magic('track', '', 'x = 1')")
+    assert reply["status"] == "ok", outputs
+    assert not [o for o in outputs if o.get("name") == "stderr"], outputs
+    wait_until(
+        lambda: client.get_run(run.info.run_id).info.status == "FINISHED",
+        what="the left-behind run to be completed",
+    )
+    session.settle()  # the new cell's own run, completed after it returned
+    session.close()
     assert all(r.info.status == "FINISHED" for r in all_runs(client))
     assert len(all_runs(client)) == 2
 

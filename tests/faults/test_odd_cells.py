@@ -11,19 +11,19 @@ import pytest
 
 from tests.faults.report import FaultLine, record_fault
 from tests.support.journal import ended_by_the_next_kernel, wait_until
-from tests.support.kernels import KernelSession, all_runs, artifact_json, store
+from tests.support.kernels import KernelSession, OpenKernel, all_runs, artifact_json, store
 
 pytestmark = pytest.mark.kernel
 
 
-def test_undecodable_text_is_recorded_and_stays_in_its_cell(project: Path) -> None:
-    session = KernelSession(project)
-    try:
-        session.run("%load_ext jupyter_exp")
-        session.run("%%track --name odd-text\nprint('bad \\udcff text')\nx = 1")
-        _, after = session.run("print('next cell')")
-    finally:
-        session.close()
+def test_undecodable_text_is_recorded_and_stays_in_its_cell(
+    project: Path, kernel_session: OpenKernel
+) -> None:
+    session = kernel_session(project)
+    session.run("%load_ext jupyter_exp")
+    session.run("%%track --name odd-text\nprint('bad \\udcff text')\nx = 1")
+    _, after = session.run("print('next cell')")
+    session.close()
     client = store(project)
     [run] = all_runs(client)
     assert run.info.status == "FINISHED"

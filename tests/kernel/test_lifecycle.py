@@ -10,7 +10,15 @@ import pytest
 
 from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.tracking.store import client_for
-from tests.support.kernels import KernelSession, all_runs, artifact, artifact_json, run_notebook, store, texts
+from tests.support.kernels import (
+    OpenKernel,
+    all_runs,
+    artifact,
+    artifact_json,
+    run_notebook,
+    store,
+    texts,
+)
 
 pytestmark = pytest.mark.kernel
 
@@ -71,32 +79,29 @@ def test_outputs_are_the_same_as_untracked(project: Path) -> None:
     assert [r.info.status for r in runs] == ["FINISHED"] * 3
 
 
-def test_interrupt_marks_the_run_killed(project: Path) -> None:
+def test_interrupt_marks_the_run_killed(project: Path, kernel_session: OpenKernel) -> None:
     # create the store the way the kernel would, so that polling it below never creates it first
     # (MLflow would give its Default experiment an artifact root relative to this process's cwd)
     client_for(resolve_store(JupyterExp(root=str(project))))
-    session = KernelSession(project)
-    try:
-        session.run("%load_ext jupyter_exp")
-        msg_id = session.send("%%track --quiet\nimport time\nfor _ in range(600):\n    time.sleep(0.1)")
-        client = store(project)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if client.search_experiments() and all_runs(client):
-                break
-            time.sleep(0.2)
-        (run,) = all_runs(client)
-        assert run.info.status == "RUNNING"
-        time.sleep(0.5)
-        session.km.interrupt_kernel()
-        reply, _ = session.wait(msg_id)
-        assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
-        session.settle()  # the run is ended after the cell returned
-        assert client.get_run(run.info.run_id).info.status == "KILLED"
-        reply, outputs = session.run("print('alive')")  # the kernel goes on
-        assert reply["status"] == "ok" and outputs[0]["text"] == "alive\n"
-    finally:
-        session.close()
+    session = kernel_session(project)
+    session.run("%load_ext jupyter_exp")
+    msg_id = session.send("%%track --quiet\nimport time\nfor _ in range(600):\n    time.sleep(0.1)")
+    client = store(project)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if client.search_experiments() and all_runs(client):
+            break
+        time.sleep(0.2)
+    (run,) = all_runs(client)
+    assert run.info.status == "RUNNING"
+    time.sleep(0.5)
+    session.km.interrupt_kernel()
+    reply, _ = session.wait(msg_id)
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
+    session.settle()  # the run is ended after the cell returned
+    assert client.get_run(run.info.run_id).info.status == "KILLED"
+    reply, outputs = session.run("print('alive')")  # the kernel goes on
+    assert reply["status"] == "ok" and outputs[0]["text"] == "alive\n"
 
 
 def test_user_runs_nest_and_stale_runs_never_block(project: Path) -> None:
@@ -124,19 +129,17 @@ def test_user_runs_nest_and_stale_runs_never_block(project: Path) -> None:
     assert runs["second"].data.metrics == {**runs["second"].data.metrics, "m": 2.0}
 
 
-def test_history_is_in_execution_order(project: Path) -> None:
+def test_history_is_in_execution_order(project: Path, kernel_session: OpenKernel) -> None:
     notebook = project / "order.ipynb"
-    session = KernelSession(project, notebook)
-    try:
-        session.run("%load_ext jupyter_exp", "load")
-        session.run("x = 1", "cell-a")
-        session.run("x = x * 10", "cell-b")
-        session.run("x = x + 5", "cell-a2")
-        session.run("x = x * 10", "cell-b")  # re-executed out of order
-        reply, outputs = session.run("%%track --quiet\ny = x + 1\nprint(y)", "cell-t")
-        assert reply["status"] == "ok" and outputs[-1]["text"] == "151\n"
-    finally:
-        session.close()
+    session = kernel_session(project, notebook)
+    session.run("%load_ext jupyter_exp", "load")
+    session.run("x = 1", "cell-a")
+    session.run("x = x * 10", "cell-b")
+    session.run("x = x + 5", "cell-a2")
+    session.run("x = x * 10", "cell-b")  # re-executed out of order
+    reply, outputs = session.run("%%track --quiet\ny = x + 1\nprint(y)", "cell-t")
+    assert reply["status"] == "ok" and outputs[-1]["text"] == "151\n"
+    session.close()
     (run,) = all_runs(store(project))
     history = artifact_json(store(project), run.info.run_id, "history.json")
     # the cell that loads the extension runs before its hook exists: known by source, not by id
@@ -160,26 +163,26 @@ BAD_LINES = [
 ]
 
 
-def test_bad_input_is_a_usage_error_with_no_run_and_no_execution(project: Path) -> None:
-    session = KernelSession(project)
-    try:
-        session.run("%load_ext jupyter_exp\nwidth = 3")
-        for line, message in BAD_LINES:
-            reply, outputs = session.run(f"%%track {line}\nexecuted = True")
-            assert reply["status"] == "error" and reply["ename"] == "UsageError", line
-            shown = "".join(o.get("evalue", "") + o.get("text", "") for o in outputs)
-            assert message in shown, (line, shown)
-            assert "\n" not in reply["evalue"].strip(), line
-            reply, outputs = session.run("print('executed' in globals())")
-            assert "".join(o.get("text", "") for o in outputs) == "False\n", line  # however it is chunked
-        (project / "corrupt.db").write_bytes(b"this is not a database at all")
-        session.run(f"%config JupyterExp.tracking_uri = 'sqlite:///{project / 'corrupt.db'}'")
-        reply, outputs = session.run("%%track\nexecuted = True")
-        assert reply["ename"] == "UsageError" and "not an SQLite database" in reply["evalue"]
+def test_bad_input_is_a_usage_error_with_no_run_and_no_execution(
+    project: Path, kernel_session: OpenKernel
+) -> None:
+    session = kernel_session(project)
+    session.run("%load_ext jupyter_exp\nwidth = 3")
+    for line, message in BAD_LINES:
+        reply, outputs = session.run(f"%%track {line}\nexecuted = True")
+        assert reply["status"] == "error" and reply["ename"] == "UsageError", line
+        shown = "".join(o.get("evalue", "") + o.get("text", "") for o in outputs)
+        assert message in shown, (line, shown)
+        assert "\n" not in reply["evalue"].strip(), line
         reply, outputs = session.run("print('executed' in globals())")
-        assert "".join(o.get("text", "") for o in outputs) == "False\n"
-    finally:
-        session.close()
+        assert "".join(o.get("text", "") for o in outputs) == "False\n", line  # however it is chunked
+    (project / "corrupt.db").write_bytes(b"this is not a database at all")
+    session.run(f"%config JupyterExp.tracking_uri = 'sqlite:///{project / 'corrupt.db'}'")
+    reply, outputs = session.run("%%track\nexecuted = True")
+    assert reply["ename"] == "UsageError" and "not an SQLite database" in reply["evalue"]
+    reply, outputs = session.run("print('executed' in globals())")
+    assert "".join(o.get("text", "") for o in outputs) == "False\n"
+    session.close()
     assert not (project / "mlflow.db").exists() or all_runs(store(project)) == []
 
 
@@ -211,25 +214,24 @@ def test_plain_ipython_without_a_notebook(project: Path) -> None:
     assert "notebook.ipynb" not in names and "history.json" in names
 
 
-def test_runs_complete_after_the_cell_and_a_deleted_experiment_comes_back(project: Path) -> None:
-    session = KernelSession(project)
-    try:
-        session.run("%load_ext jupyter_exp")
-        reply, _ = session.run("%%track --name first --experiment exp\nx = 1")
-        assert reply["status"] == "ok"
-        client = store(project)
-        (first,) = all_runs(client)
-        assert first.info.status == "FINISHED"  # completed in the background, waited for by the harness
-        assert {a.path for a in client.list_artifacts(first.info.run_id, "jupyter_exp")} >= {
-            "jupyter_exp/cell.py",
-            "jupyter_exp/outputs.json",
-            "jupyter_exp/history.json",
-        }
-        client.delete_experiment(first.info.experiment_id)  # the kernel still remembers its id
-        reply, _ = session.run("%%track --name second --experiment exp\nx = 2")
-        assert reply["status"] == "ok"
-        second = client.search_runs([first.info.experiment_id], "attributes.run_name = 'second'")[0]
-        assert second.info.status == "FINISHED"
-        assert client.get_experiment(first.info.experiment_id).lifecycle_stage == "active"
-    finally:
-        session.close()
+def test_runs_complete_after_the_cell_and_a_deleted_experiment_comes_back(
+    project: Path, kernel_session: OpenKernel
+) -> None:
+    session = kernel_session(project)
+    session.run("%load_ext jupyter_exp")
+    reply, _ = session.run("%%track --name first --experiment exp\nx = 1")
+    assert reply["status"] == "ok"
+    client = store(project)
+    (first,) = all_runs(client)
+    assert first.info.status == "FINISHED"  # completed in the background, waited for by the harness
+    assert {a.path for a in client.list_artifacts(first.info.run_id, "jupyter_exp")} >= {
+        "jupyter_exp/cell.py",
+        "jupyter_exp/outputs.json",
+        "jupyter_exp/history.json",
+    }
+    client.delete_experiment(first.info.experiment_id)  # the kernel still remembers its id
+    reply, _ = session.run("%%track --name second --experiment exp\nx = 2")
+    assert reply["status"] == "ok"
+    second = client.search_runs([first.info.experiment_id], "attributes.run_name = 'second'")[0]
+    assert second.info.status == "FINISHED"
+    assert client.get_experiment(first.info.experiment_id).lifecycle_stage == "active"

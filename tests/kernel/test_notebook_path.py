@@ -12,27 +12,25 @@ from IPython.core.interactiveshell import InteractiveShell
 from nbformat.v4 import new_code_cell, new_notebook
 
 from jupyter_exp.track import tracked_cell
-from tests.support.kernels import KernelSession, all_runs, artifact, store
+from tests.support.kernels import OpenKernel, all_runs, artifact, store
 
 pytestmark = pytest.mark.kernel
 
 
-def test_a_vscode_kernel_records_the_notebook_it_names(project: Path) -> None:
+def test_a_vscode_kernel_records_the_notebook_it_names(project: Path, kernel_session: OpenKernel) -> None:
     notebook = project / "nbs" / "train.ipynb"
     notebook.parent.mkdir()
     source = "%%track --name vsc\nlr = 0.1"
     nbformat.write(new_notebook(cells=[new_code_cell(source)]), notebook)
-    session = KernelSession(project)  # no JPY_SESSION_NAME, no __session__: only VS Code's hint
-    try:
-        session.run("%load_ext jupyter_exp")
-        session.run(f"__vsc_ipynb_file__ = {str(notebook)!r}")  # what VS Code sets at kernel start
-        session.run(source)
-        _, outputs = session.run(
-            "import jupyter_exp\n"
-            f"print(len(jupyter_exp.runs(notebook='nbs/train.ipynb')), len(jupyter_exp.runs(notebook={str(notebook)!r})))"
-        )
-    finally:
-        session.close()
+    session = kernel_session(project)  # no JPY_SESSION_NAME, no __session__: only VS Code's hint
+    session.run("%load_ext jupyter_exp")
+    session.run(f"__vsc_ipynb_file__ = {str(notebook)!r}")  # what VS Code sets at kernel start
+    session.run(source)
+    _, outputs = session.run(
+        "import jupyter_exp\n"
+        f"print(len(jupyter_exp.runs(notebook='nbs/train.ipynb')), len(jupyter_exp.runs(notebook={str(notebook)!r})))"
+    )
+    session.close()
     client = store(project)
     [run] = all_runs(client)
     assert run.data.tags["mlflow.source.name"] == "nbs/train.ipynb"
@@ -41,18 +39,18 @@ def test_a_vscode_kernel_records_the_notebook_it_names(project: Path) -> None:
     assert [o["text"] for o in outputs if o["type"] == "stream"] == ["1 1\n"]  # relative to root, absolute
 
 
-def test_runs_takes_a_path_relative_to_the_working_directory(project: Path) -> None:
+def test_runs_takes_a_path_relative_to_the_working_directory(
+    project: Path, kernel_session: OpenKernel
+) -> None:
     notebook = project / "nbs" / "train.ipynb"
     notebook.parent.mkdir()
-    session = KernelSession(project, notebook)  # JupyterLab's way: the session names the notebook
-    try:
-        session.run("%load_ext jupyter_exp")
-        session.run("%%track --name lab\nx = 1")
-        _, outputs = session.run(  # the kernel's working directory is the notebook's folder
-            "import os, jupyter_exp\nprint(os.getcwd().endswith('nbs'), len(jupyter_exp.runs(notebook='train.ipynb')))"
-        )
-    finally:
-        session.close()
+    session = kernel_session(project, notebook)  # JupyterLab's way: the session names the notebook
+    session.run("%load_ext jupyter_exp")
+    session.run("%%track --name lab\nx = 1")
+    _, outputs = session.run(  # the kernel's working directory is the notebook's folder
+        "import os, jupyter_exp\nprint(os.getcwd().endswith('nbs'), len(jupyter_exp.runs(notebook='train.ipynb')))"
+    )
+    session.close()
     assert [o["text"] for o in outputs if o["type"] == "stream"] == ["True 1\n"]
 
 

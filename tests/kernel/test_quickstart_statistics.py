@@ -10,7 +10,7 @@ import pytest
 
 from jupyter_exp.query.comparison import compare_groups
 from jupyter_exp.query.groups import resolve
-from tests.support.kernels import KernelSession, all_runs, store, write_notebook
+from tests.support.kernels import OpenKernel, all_runs, store, write_notebook
 
 pytestmark = pytest.mark.kernel
 
@@ -24,7 +24,9 @@ def quickstart_setup() -> list[str]:
     return [s for s in cells if s.startswith("import torch") or s.startswith("def train")]
 
 
-def test_same_config_is_no_evidence_and_a_zero_learning_rate_is_worse(project: Path) -> None:
+def test_same_config_is_no_evidence_and_a_zero_learning_rate_is_worse(
+    project: Path, kernel_session: OpenKernel
+) -> None:
     setup = quickstart_setup()
     assert len(setup) == 2
     groups = {
@@ -38,13 +40,11 @@ def test_same_config_is_no_evidence_and_a_zero_learning_rate_is_worse(project: P
     ]
     notebook = project / "statistics.ipynb"
     ids = write_notebook(notebook, cells)
-    session = KernelSession(project, notebook)
-    try:
-        for source, cell_id in zip(cells, ids, strict=True):
-            outputs = session.run(source, cell_id)[1]
-            assert not [o for o in outputs if o["type"] == "error"], (source, outputs)
-    finally:
-        session.close()
+    session = kernel_session(project, notebook)
+    for source, cell_id in zip(cells, ids, strict=True):
+        outputs = session.run(source, cell_id)[1]
+        assert not [o for o in outputs if o["type"] == "error"], (source, outputs)
+    session.close()
     client = store(project)
     parents = {
         r.info.run_name: r.info.run_id for r in all_runs(client) if "jupyter_exp.group.seeds" in r.data.tags

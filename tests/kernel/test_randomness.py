@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.kernels import KernelSession, all_runs, make_project, store
+from tests.support.kernels import OpenKernel, all_runs, make_project, store
 from tests.support.reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
@@ -61,16 +61,16 @@ URANDOM_CELL = (
 )
 
 
-def test_entropy_a_replay_cannot_reproduce_is_said_at_record_time_and_in_the_verdict(tmp_path: Path) -> None:
+def test_entropy_a_replay_cannot_reproduce_is_said_at_record_time_and_in_the_verdict(
+    tmp_path: Path, kernel_session: OpenKernel
+) -> None:
     root = make_project(tmp_path)
-    session = KernelSession(root)
-    try:
-        session.run("%load_ext jupyter_exp")
-        reply, _ = session.run(URANDOM_CELL)
-        assert reply["status"] == "ok", reply
-        _, shown = session.run(CARD_TEXT)
-    finally:
-        session.close()
+    session = kernel_session(root)
+    session.run("%load_ext jupyter_exp")
+    reply, _ = session.run(URANDOM_CELL)
+    assert reply["status"] == "ok", reply
+    _, shown = session.run(CARD_TEXT)
+    session.close()
     assert "the cell read entropy a replay cannot reproduce: os.urandom (1 call)" in shown[0]["text"]
     (run,) = all_runs(store(root))
     assert run.data.tags["jupyter_exp.entropy.unreplayable"] == "os.urandom (1 call)"

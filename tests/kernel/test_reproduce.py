@@ -15,7 +15,14 @@ import pytest
 from jupyter_exp.reproduce.errors import RecordIncomplete
 from jupyter_exp.tracking.identity import store_user
 from tests.support.git import git
-from tests.support.kernels import KernelSession, all_runs, artifact_json, make_project, store, write_notebook
+from tests.support.kernels import (
+    OpenKernel,
+    all_runs,
+    artifact_json,
+    make_project,
+    store,
+    write_notebook,
+)
 from tests.support.reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
@@ -84,33 +91,28 @@ def test_a_cell_without_any_seed_reproduces_from_the_recorded_states(recorded: d
     assert new == {result.run_id}  # the replayed earlier %%track cell recorded no run of its own
 
 
-def test_reproduce_magic_in_a_kernel_shows_the_verdict_table(recorded: dict[str, Any]) -> None:
+def test_reproduce_magic_in_a_kernel_shows_the_verdict_table(
+    recorded: dict[str, Any], kernel_session: OpenKernel
+) -> None:
     root, run_id = recorded["root"], recorded["runs"]["fit"].info.run_id
-    session = KernelSession(root, recorded["notebook"])
-    try:
-        session.run("%load_ext jupyter_exp")
-        reply, outputs = session.run(f"result = %reproduce {run_id}\nresult")
-        assert reply["status"] == "ok", reply
-        shown = next(o for o in outputs if o["type"] == "execute_result")["data"]
-        assert "exact" in shown["text/html"] and run_id in shown["text/html"]
-        assert shown["text/plain"].startswith(
-            "[jupyter-exp] EXACT: 1 metric, the outputs and 3 bound values identical"  # lr, noise, step
-        )
-        printed = "".join(
-            o.get("text", "") for o in outputs if o["type"] == "stream" and o["name"] == "stdout"
-        )
-        assert (
-            "Drift: none" in printed and "Replay: 4 cells in execution order: [2], [3], [4], [5]" in printed
-        )
-        widgets = [o for o in outputs if o["type"] == "display_data"]
-        assert any(
-            "IntProgress" in json.dumps(w) or "application/vnd.jupyter.widget-view+json" in w["data"]
-            for w in widgets
-        )
-        reply, outputs = session.run(f"result.verdict, result.run_id != {run_id!r}")
-        assert "('exact', True)" in outputs[0]["data"]["text/plain"]
-    finally:
-        session.close()
+    session = kernel_session(root, recorded["notebook"])
+    session.run("%load_ext jupyter_exp")
+    reply, outputs = session.run(f"result = %reproduce {run_id}\nresult")
+    assert reply["status"] == "ok", reply
+    shown = next(o for o in outputs if o["type"] == "execute_result")["data"]
+    assert "exact" in shown["text/html"] and run_id in shown["text/html"]
+    assert shown["text/plain"].startswith(
+        "[jupyter-exp] EXACT: 1 metric, the outputs and 3 bound values identical"  # lr, noise, step
+    )
+    printed = "".join(o.get("text", "") for o in outputs if o["type"] == "stream" and o["name"] == "stdout")
+    assert "Drift: none" in printed and "Replay: 4 cells in execution order: [2], [3], [4], [5]" in printed
+    widgets = [o for o in outputs if o["type"] == "display_data"]
+    assert any(
+        "IntProgress" in json.dumps(w) or "application/vnd.jupyter.widget-view+json" in w["data"]
+        for w in widgets
+    )
+    reply, outputs = session.run(f"result.verdict, result.run_id != {run_id!r}")
+    assert "('exact', True)" in outputs[0]["data"]["text/plain"]
 
 
 def test_set_makes_a_deliberate_variation_linked_to_the_original(recorded: dict[str, Any]) -> None:
@@ -271,7 +273,7 @@ def test_a_kernel_that_dies_mid_replay_leaves_a_killed_run(fragile: dict[str, An
     assert not [r for r in all_runs(client) if r.info.status == "RUNNING"]
 
 
-def test_interrupting_reproduce_shuts_the_replay_down(tmp_path: Path) -> None:
+def test_interrupting_reproduce_shuts_the_replay_down(tmp_path: Path, kernel_session: OpenKernel) -> None:
     root = make_project(tmp_path)
     recorded = record_session(
         root,
@@ -282,33 +284,28 @@ def test_interrupting_reproduce_shuts_the_replay_down(tmp_path: Path) -> None:
         [0, 1],
     )
     (root / "nb" / "slow.flag").write_text("")
-    session = KernelSession(root, recorded["notebook"])
-    try:
-        session.run("%load_ext jupyter_exp")
-        msg_id = session.send(f"%reproduce {recorded['runs']['slow'].info.run_id}")
-        client = store(root)
-        for _ in range(600):  # until the replayed cell has started its run
-            if any(r.info.status == "RUNNING" for r in all_runs(client)):
-                break
-            time.sleep(0.1)
-        session.km.interrupt_kernel()
-        reply, outputs = session.wait(msg_id, timeout=60)
-        assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
-        stderr = "".join(
-            o.get("text", "") for o in outputs if o["type"] == "stream" and o["name"] == "stderr"
-        )
-        assert "reproduction interrupted: the replay kernel was shut down" in stderr
-        runs = all_runs(client)
-        assert [r.info.status for r in runs if r.info.run_name == "slow (reproduced)"] == ["KILLED"]
-        kernel = psutil.Process(session.km.provisioner.process.pid)
-        assert not [
-            p for p in kernel.children(recursive=True) if "ipykernel_launcher" in " ".join(p.cmdline())
-        ]
-    finally:
-        session.close()
+    session = kernel_session(root, recorded["notebook"])
+    session.run("%load_ext jupyter_exp")
+    msg_id = session.send(f"%reproduce {recorded['runs']['slow'].info.run_id}")
+    client = store(root)
+    for _ in range(600):  # until the replayed cell has started its run
+        if any(r.info.status == "RUNNING" for r in all_runs(client)):
+            break
+        time.sleep(0.1)
+    session.km.interrupt_kernel()
+    reply, outputs = session.wait(msg_id, timeout=60)
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt"
+    stderr = "".join(o.get("text", "") for o in outputs if o["type"] == "stream" and o["name"] == "stderr")
+    assert "reproduction interrupted: the replay kernel was shut down" in stderr
+    runs = all_runs(client)
+    assert [r.info.status for r in runs if r.info.run_name == "slow (reproduced)"] == ["KILLED"]
+    kernel = psutil.Process(session.km.provisioner.process.pid)
+    assert not [p for p in kernel.children(recursive=True) if "ipykernel_launcher" in " ".join(p.cmdline())]
 
 
-def test_bad_input_is_one_usage_error_each(recorded: dict[str, Any], tmp_path: Path) -> None:
+def test_bad_input_is_one_usage_error_each(
+    recorded: dict[str, Any], tmp_path: Path, kernel_session: OpenKernel
+) -> None:
     root = recorded["root"]
     client = store(root)
     plain = client.create_run(recorded["runs"]["fit"].info.experiment_id, run_name="plain-mlflow")
@@ -334,38 +331,36 @@ def test_bad_input_is_one_usage_error_each(recorded: dict[str, Any], tmp_path: P
         f"%reproduce {run_id} --rtol -1": "--rtol must be a number >= 0",
         "%reproduce": "the following arguments are required: run_id",
     }
-    session = KernelSession(root, recorded["notebook"])
-    try:
-        session.run("%load_ext jupyter_exp")
-        for line, message in cases.items():
-            reply, _ = session.run(line)
-            assert reply["status"] == "error" and reply["ename"] == "UsageError", (line, reply)
-            assert message in reply["evalue"], (line, reply["evalue"])
-            assert "\n" not in reply["evalue"].strip()
-    finally:
-        session.close()
+    session = kernel_session(root, recorded["notebook"])
+    session.run("%load_ext jupyter_exp")
+    for line, message in cases.items():
+        reply, _ = session.run(line)
+        assert reply["status"] == "error" and reply["ename"] == "UsageError", (line, reply)
+        assert message in reply["evalue"], (line, reply["evalue"])
+        assert "\n" not in reply["evalue"].strip()
+    session.close()
     assert len(all_runs(client)) == count  # nothing half-written
 
 
 # -- hidden state at record time ----------------------------------------------------------------------
-def test_hidden_state_is_recorded_when_a_defining_cell_changed_or_vanished(tmp_path: Path) -> None:
+def test_hidden_state_is_recorded_when_a_defining_cell_changed_or_vanished(
+    tmp_path: Path, kernel_session: OpenKernel
+) -> None:
     root = make_project(tmp_path)
     sources = ["%load_ext jupyter_exp", "lr = 0.1", "epochs = 3", "%%track --name hidden\nprint(lr * epochs)"]
     notebook = root / "nb" / "hidden.ipynb"
     ids = write_notebook(notebook, sources)
-    session = KernelSession(root, notebook)
-    try:
-        for index in (0, 1, 2):
-            session.run(sources[index], ids[index])
-        document = json.loads(notebook.read_text())
-        document["cells"][1]["source"] = "lr = 0.2"  # edited and saved, but not rerun
-        del document["cells"][2]  # deleted after it ran
-        notebook.write_text(json.dumps(document))
-        reply, _ = session.run(sources[3], ids[3])
-        assert reply["status"] == "ok"
-        session.run("%%track --name clean\nx = 1", None)
-    finally:
-        session.close()
+    session = kernel_session(root, notebook)
+    for index in (0, 1, 2):
+        session.run(sources[index], ids[index])
+    document = json.loads(notebook.read_text())
+    document["cells"][1]["source"] = "lr = 0.2"  # edited and saved, but not rerun
+    del document["cells"][2]  # deleted after it ran
+    notebook.write_text(json.dumps(document))
+    reply, _ = session.run(sources[3], ids[3])
+    assert reply["status"] == "ok"
+    session.run("%%track --name clean\nx = 1", None)
+    session.close()
     runs = {r.info.run_name: r for r in all_runs(store(root))}
     assert runs["hidden"].data.tags["jupyter_exp.hidden_state"] == (
         "lr (cell [2] changed since it ran), epochs (cell [3] was deleted)"

@@ -16,7 +16,15 @@ from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.reproduce.group import reproduce_group
 from jupyter_exp.reproduce.noise import BEYOND, MATCHED, WITHIN, check_noise
 from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce_blocking
-from tests.support.kernels import KernelSession, all_runs, artifact_json, make_project, store, write_notebook
+from tests.support.kernels import (
+    KernelSession,
+    OpenKernel,
+    all_runs,
+    artifact_json,
+    make_project,
+    store,
+    write_notebook,
+)
 
 pytestmark = pytest.mark.kernel
 
@@ -148,19 +156,17 @@ def test_noise_band_from_other_seeds(group: dict[str, Any]) -> None:
     assert WITHIN != BEYOND
 
 
-def test_repeat_draws_and_records_its_seeds(project: Path) -> None:
+def test_repeat_draws_and_records_its_seeds(project: Path, kernel_session: OpenKernel) -> None:
     notebook = project / "repeat.ipynb"
     sources = [
         "%load_ext jupyter_exp",
         "%%track --repeat 2 --quiet\nimport jupyter_exp, random\njupyter_exp.log(x=random.random())",
     ]
     ids = write_notebook(notebook, sources)
-    session = KernelSession(project, notebook)
-    try:
-        for source, cell_id in zip(sources, ids, strict=True):
-            assert session.run(source, cell_id)[0]["status"] == "ok"
-    finally:
-        session.close()
+    session = kernel_session(project, notebook)
+    for source, cell_id in zip(sources, ids, strict=True):
+        assert session.run(source, cell_id)[0]["status"] == "ok"
+    session.close()
     runs = all_runs(store(project))
     parent = next(r for r in runs if "jupyter_exp.group.seeds" in r.data.tags)
     children = children_of(runs, parent.info.run_id)
@@ -184,26 +190,26 @@ BAD_LINES = [
 ]
 
 
-def test_bad_group_options_are_one_line_errors_and_create_nothing(project: Path) -> None:
-    session = KernelSession(project)
-    try:
-        session.run("%load_ext jupyter_exp")
-        for line, message in BAD_LINES:
-            _, outputs = session.run(f"%%track {line}\nran = True")
-            shown = "".join(o["text"] for o in outputs if o["type"] == "stream" and o["name"] == "stderr")
-            assert shown.startswith("UsageError: ") and message in shown, (
-                line,
-                shown,
-            )  # however it is chunked
-            assert shown.count("\n") == 1, line  # one line
-            printed = session.run("print('ran' in globals())")[1]
-            assert "".join(o.get("text", "") for o in printed) == "False\n", line  # the cell did not run
-    finally:
-        session.close()
+def test_bad_group_options_are_one_line_errors_and_create_nothing(
+    project: Path, kernel_session: OpenKernel
+) -> None:
+    session = kernel_session(project)
+    session.run("%load_ext jupyter_exp")
+    for line, message in BAD_LINES:
+        _, outputs = session.run(f"%%track {line}\nran = True")
+        shown = "".join(o["text"] for o in outputs if o["type"] == "stream" and o["name"] == "stderr")
+        assert shown.startswith("UsageError: ") and message in shown, (
+            line,
+            shown,
+        )  # however it is chunked
+        assert shown.count("\n") == 1, line  # one line
+        printed = session.run("print('ran' in globals())")[1]
+        assert "".join(o.get("text", "") for o in printed) == "False\n", line  # the cell did not run
+    session.close()
     assert all_runs(store(project)) == []
 
 
-def test_interrupt_stops_at_the_current_child(project: Path) -> None:
+def test_interrupt_stops_at_the_current_child(project: Path, kernel_session: OpenKernel) -> None:
     """Child 0 finishes, child 1 is interrupted while it runs: child 1 KILLED, child 2 never starts, the
     parent KILLED with child 0's statistics."""
     marks = project / "marks"
@@ -218,20 +224,18 @@ def test_interrupt_stops_at_the_current_child(project: Path) -> None:
         "while n == 1:\n"
         "    time.sleep(0.05)"
     )
-    session = KernelSession(project)
-    try:
-        session.run("%load_ext jupyter_exp")
-        msg_id = session.send(cell)
-        deadline = time.monotonic() + 120
-        while not (marks / "1").exists():  # the second child is running
-            assert time.monotonic() < deadline, "the second child never started"
-            time.sleep(0.05)
-        session.km.interrupt_kernel()
-        _, outputs = session.wait(msg_id)
-        session.settle()
-        assert [o["ename"] for o in outputs if o["type"] == "error"] == ["KeyboardInterrupt"]
-    finally:
-        session.close()
+    session = kernel_session(project)
+    session.run("%load_ext jupyter_exp")
+    msg_id = session.send(cell)
+    deadline = time.monotonic() + 120
+    while not (marks / "1").exists():  # the second child is running
+        assert time.monotonic() < deadline, "the second child never started"
+        time.sleep(0.05)
+    session.km.interrupt_kernel()
+    _, outputs = session.wait(msg_id)
+    session.settle()
+    assert [o["ename"] for o in outputs if o["type"] == "error"] == ["KeyboardInterrupt"]
+    session.close()
     parent, children = the_group(project)
     assert children == [("5", "FINISHED"), ("6", "KILLED")]
     assert parent.info.status == "KILLED" and parent.data.tags["jupyter_exp.group.finished"] == "1"
@@ -240,38 +244,38 @@ def test_interrupt_stops_at_the_current_child(project: Path) -> None:
     assert sorted(p.name for p in marks.iterdir()) == ["0", "1"]
 
 
-def test_reproduce_magic_on_the_parent_and_with_noise(group: dict[str, Any]) -> None:
+def test_reproduce_magic_on_the_parent_and_with_noise(
+    group: dict[str, Any], kernel_session: OpenKernel
+) -> None:
     """Through ``%reproduce``: the parent replays its children; ``--noise 2`` on a child weighs it and tags the
     reproduction; a bad ``--noise`` is a one-line UsageError."""
     parent_id = group["parent"].info.run_id
     child = children_of(group["runs"], parent_id)[2]
-    session = KernelSession(group["root"])
-    try:
-        session.run("%load_ext jupyter_exp")
-        outputs = session.run(f"%reproduce {parent_id}")[1]
-        results = [o["data"]["text/plain"] for o in outputs if o["type"] == "execute_result"]
-        assert len(results) == 1 and results[0].startswith(f"[jupyter-exp] EXACT: group fit-h8 ({parent_id})")
-        assert "3 children replayed: 3 exact" in results[0]
-        for line, message in [
-            (f"{child.info.run_id} --noise 1", "--noise takes 2 to 100 other seeds, got 1"),
-            (f"{parent_id} --noise 2", "reproduce one child of this seed group with --noise"),
-            (f"{child.info.run_id} --noise 2 --dry-run", "cannot be combined with --dry-run"),
-        ]:
-            outputs = session.run(f"%reproduce {line}")[1]
-            shown = "".join(o["text"] for o in outputs if o["type"] == "stream" and o["name"] == "stderr")
-            assert shown.startswith("UsageError: ") and message in shown, (line, outputs)
-        outputs = session.run(f"%reproduce {child.info.run_id} --noise 2")[1]
-        results = [o["data"]["text/plain"] for o in outputs if o["type"] == "execute_result"]
-        assert len(results) == 1 and "seed noise (2 other seeds" in results[0], outputs
-    finally:
-        session.close()
+    session = kernel_session(group["root"])
+    session.run("%load_ext jupyter_exp")
+    outputs = session.run(f"%reproduce {parent_id}")[1]
+    results = [o["data"]["text/plain"] for o in outputs if o["type"] == "execute_result"]
+    assert len(results) == 1 and results[0].startswith(f"[jupyter-exp] EXACT: group fit-h8 ({parent_id})")
+    assert "3 children replayed: 3 exact" in results[0]
+    for line, message in [
+        (f"{child.info.run_id} --noise 1", "--noise takes 2 to 100 other seeds, got 1"),
+        (f"{parent_id} --noise 2", "reproduce one child of this seed group with --noise"),
+        (f"{child.info.run_id} --noise 2 --dry-run", "cannot be combined with --dry-run"),
+    ]:
+        outputs = session.run(f"%reproduce {line}")[1]
+        shown = "".join(o["text"] for o in outputs if o["type"] == "stream" and o["name"] == "stderr")
+        assert shown.startswith("UsageError: ") and message in shown, (line, outputs)
+    outputs = session.run(f"%reproduce {child.info.run_id} --noise 2")[1]
+    results = [o["data"]["text/plain"] for o in outputs if o["type"] == "execute_result"]
+    assert len(results) == 1 and "seed noise (2 other seeds" in results[0], outputs
+    session.close()
     client = store(group["root"])
     tagged = [r for r in all_runs(client) if "jupyter_exp.reproduction.noise" in r.data.tags]
     assert len(tagged) == 1 and tagged[0].data.tags["jupyter_exp.reproduced_from"] == child.info.run_id
     assert tagged[0].data.tags["jupyter_exp.reproduction.noise"].startswith("exact: the reproduction matched")
 
 
-def test_a_failing_child_stops_the_group(project: Path) -> None:
+def test_a_failing_child_stops_the_group(project: Path, kernel_session: OpenKernel) -> None:
     """The cell raises on its second seed: that child FAILED, the third never runs, the parent FAILED, and the
     error reaches the user as it would untracked."""
     cell = (
@@ -282,22 +286,22 @@ def test_a_failing_child_stops_the_group(project: Path) -> None:
         "if calls == 2:\n"
         "    raise ValueError('bad seed')"
     )
-    session = KernelSession(project)
-    try:
-        session.run("%load_ext jupyter_exp")
-        outputs = session.run(cell)[1]
-        assert [(o["ename"], o["evalue"]) for o in outputs if o["type"] == "error"] == [
-            ("ValueError", "bad seed")
-        ]
-    finally:
-        session.close()
+    session = kernel_session(project)
+    session.run("%load_ext jupyter_exp")
+    outputs = session.run(cell)[1]
+    assert [(o["ename"], o["evalue"]) for o in outputs if o["type"] == "error"] == [
+        ("ValueError", "bad seed")
+    ]
+    session.close()
     parent, children = the_group(project)
     assert children == [("1", "FINISHED"), ("2", "FAILED")]
     assert parent.info.status == "FAILED" and parent.data.tags["jupyter_exp.group.finished"] == "1"
     assert parent.data.metrics["calls/mean"] == 1.0
 
 
-def test_a_divergence_smaller_than_seed_noise_is_said_to_be_within_it(project: Path) -> None:
+def test_a_divergence_smaller_than_seed_noise_is_said_to_be_within_it(
+    project: Path, kernel_session: OpenKernel
+) -> None:
     """The cell's input file changes by 1e-4 after the run: the reproduction diverges by that much, while other
     seeds move the metric by about 3e-3, so the difference lies within seed noise; a change of 1 does not."""
     data = project / "offset.txt"
@@ -308,12 +312,10 @@ def test_a_divergence_smaller_than_seed_noise_is_said_to_be_within_it(project: P
         "offset = float(pathlib.Path('offset.txt').read_text())\n"
         "jupyter_exp.log(acc=0.8 + 0.01 * np.random.rand() + offset)"
     )
-    session = KernelSession(project)
-    try:
-        session.run("%load_ext jupyter_exp")
-        assert not [o for o in session.run(cell)[1] if o["type"] == "error"]
-    finally:
-        session.close()
+    session = kernel_session(project)
+    session.run("%load_ext jupyter_exp")
+    assert not [o for o in session.run(cell)[1] if o["type"] == "error"]
+    session.close()
     run = all_runs(store(project))[0]
     location = resolve_store(JupyterExp(root=str(project)))
 

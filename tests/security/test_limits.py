@@ -19,7 +19,7 @@ from jupyter_exp import record_schema as schema
 from jupyter_exp.tracking.completion import deliver_entry
 from jupyter_exp.tracking.journal import EntryMeta, JournalEntry, host_name
 from jupyter_exp.tracking.recorder import send_params
-from tests.support.kernels import KernelSession, all_runs, artifact_json, make_project, store
+from tests.support.kernels import OpenKernel, all_runs, artifact_json, make_project, store
 
 # -- page tokens ------------------------------------------------------------------------------------
 
@@ -64,19 +64,19 @@ ASSIGNMENTS = 5000
 @pytest.mark.kernel
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_a_cell_of_thousands_of_assignments_logs_at_most_max_params_and_completes(tmp_path: Path) -> None:
+def test_a_cell_of_thousands_of_assignments_logs_at_most_max_params_and_completes(
+    tmp_path: Path, kernel_session: OpenKernel
+) -> None:
     root = make_project(tmp_path)
     body = "\n".join(f"v{i} = {i}" for i in range(ASSIGNMENTS))
-    session = KernelSession(root)
-    try:
-        assert session.run("%load_ext jupyter_exp")[0]["status"] == "ok"
-        assert session.run("%config JupyterExp.max_params = 250")[0]["status"] == "ok"
-        reply, outputs = session.run(f"%%track --param batch=32\n{body}")  # waits until the run is complete
-        assert reply["status"] == "ok", outputs
-        assert session.run(f"assert v{ASSIGNMENTS - 1} == {ASSIGNMENTS - 1}")[0]["status"] == "ok"
-        _, card = session.run(CARD_TEXTS)
-    finally:
-        session.close()
+    session = kernel_session(root)
+    assert session.run("%load_ext jupyter_exp")[0]["status"] == "ok"
+    assert session.run("%config JupyterExp.max_params = 250")[0]["status"] == "ok"
+    reply, outputs = session.run(f"%%track --param batch=32\n{body}")  # waits until the run is complete
+    assert reply["status"] == "ok", outputs
+    assert session.run(f"assert v{ASSIGNMENTS - 1} == {ASSIGNMENTS - 1}")[0]["status"] == "ok"
+    _, card = session.run(CARD_TEXTS)
+    session.close()
     client = store(root)
     (run,) = all_runs(client)
     assert run.info.status == "FINISHED"

@@ -23,7 +23,7 @@ from urllib.request import url2pathname
 import pytest
 from mlflow import MlflowClient
 
-from tests.support.kernels import KernelSession, all_runs, make_project, store
+from tests.support.kernels import KernelSession, OpenKernel, all_runs, make_project, store
 from tests.support.lab import Lab, start_lab, stop_lab
 
 pytestmark = pytest.mark.kernel
@@ -141,7 +141,7 @@ def test_a_run_without_a_recorder_is_someone_elses(recorded: dict[str, Any]) -> 
 
 
 def test_a_recorded_folder_never_chooses_where_a_kernel_starts(
-    recorded: dict[str, Any], tmp_path: Path
+    recorded: dict[str, Any], tmp_path: Path, kernel_session: OpenKernel
 ) -> None:
     """``mlflow.source.name`` pointing at a folder with a planted ``ipykernel_launcher.py``: neither a dry
     run (which starts no kernel at all) nor a confirmed replay (whose kernel starts under the project root)
@@ -154,20 +154,18 @@ def test_a_recorded_folder_never_chooses_where_a_kernel_starts(
     (trap / "train.ipynb").write_text("{}")
     client.set_tag(run_id, "mlflow.source.name", str(trap / "train.ipynb"))
 
-    session = KernelSession(project)
-    try:
-        session.run("%load_ext jupyter_exp")
-        reply, outputs = session.run(f"%reproduce {run_id} --dry-run")
-        assert reply["status"] == "ok", reply
-        shown = json.dumps(outputs)
-        assert "value = round(base * 100, 6)" in shown  # what would run, shown whole
-        assert "a dry run starts no kernel" in shown
-        assert not marker.exists()
-        reply, outputs = session.run(f"%reproduce {run_id}")
-        assert reply["status"] == "ok", reply
-        assert "exact" in json.dumps(outputs)
-    finally:
-        session.close()
+    session = kernel_session(project)
+    session.run("%load_ext jupyter_exp")
+    reply, outputs = session.run(f"%reproduce {run_id} --dry-run")
+    assert reply["status"] == "ok", reply
+    shown = json.dumps(outputs)
+    assert "value = round(base * 100, 6)" in shown  # what would run, shown whole
+    assert "a dry run starts no kernel" in shown
+    assert not marker.exists()
+    reply, outputs = session.run(f"%reproduce {run_id}")
+    assert reply["status"] == "ok", reply
+    assert "exact" in json.dumps(outputs)
+    session.close()
     assert not marker.exists()
 
 

@@ -8,6 +8,7 @@ import os
 import queue
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,7 @@ def make_project(parent: Path) -> Path:
     root.mkdir()
     init_repo(root)
     return root
+
+
+OpenKernel = Callable[..., KernelSession]
+"""The ``kernel_session`` fixture's type: ``kernel_session(root, notebook=None, extra_env=None)``."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +15,7 @@ import pytest
 from tests.support.lab import CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:  # imported in the fixtures: the unit tier starts no kernel and need not import MLflow
-    from tests.support.kernels import KernelSession
+    from tests.support.kernels import KernelSession, OpenKernel
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -47,7 +47,7 @@ def project(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def kernel_session() -> Iterator[Callable[..., KernelSession]]:
+def kernel_session() -> Iterator[OpenKernel]:
     """``kernel_session(root, notebook=None, extra_env=None)``: a started ``KernelSession``; every session
     the test opened is closed after it, passed or failed (``KernelSession.close`` does nothing twice)."""
     from tests.support.kernels import KernelSession
