@@ -9,6 +9,10 @@ LAB_STAMP := jupyter_exp/labextension/package.json
 TS_SOURCES := $(shell find labextension/src labextension/style labextension/schema -type f 2>/dev/null) package.json package-lock.json tsconfig.json
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
+# pytest-xdist workers for the slow tiers of test-python (CI has 2 cores; files stay whole on one worker, so
+# module-scoped fixtures hold); PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 CHROMIUM ?= /usr/bin/chromium
 # extra pip arguments for the locked install, e.g. PyTorch's CPU wheels on Linux:
 #   make install PIP_INDEX_ARGS="--extra-index-url https://download.pytorch.org/whl/cpu"
@@ -16,7 +20,7 @@ PIP_INDEX_ARGS ?=
 # venv tools first: npm scripts call `jupyter-builder` by name
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install gateway browser lab docs screenshots test test-python test-deploy test-js test-wheel lock-check lock-resolve mlflow-ui lint format demo bench bench-smoke clean
+.PHONY: install gateway browser lab docs screenshots test test-fast test-python test-deploy test-js test-wheel lock-check lock-resolve mlflow-ui lint format demo bench bench-smoke clean
 
 install: $(STAMP)
 
@@ -97,10 +101,16 @@ screenshots: install browser
 test-js: install
 	npm test
 
+# The unit tier alone, the import direction included: no kernel, server or browser; under 2 minutes.
+test-fast: install
+	$(PY) -m pytest tests/unit -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# The unit tier, then the slow ones (kernel, server, ui, faults, security, gateway) on $(PYTEST_WORKERS) workers.
 test-python: install browser gateway
 	$(BIN)/jupyter labextension list 2>&1 | grep -q "jupyter-exp.*enabled.*OK"
 	$(BIN)/jupyter server extension list 2>&1 | grep -q "jupyter_exp.*enabled"
-	$(PY) -m pytest tests --ignore=tests/bench --ignore=tests/deploy -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest tests/unit -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest tests --ignore=tests/unit --ignore=tests/bench --ignore=tests/deploy -p no:cacheprovider $(XDIST) $(PYTEST_ARGS)
 
 # A team's deployment (tests/deploy/harness.py): PostgreSQL (apt-get install postgresql when missing) and
 # mlflow server with basic auth on loopback, throwaway data; tests/deploy, then the kernel record, reproduce
