@@ -72,7 +72,7 @@ class Store:
 
 def plant(client: MlflowClient, experiment_id: str, name: str, content: bytes | None, folder: Path) -> str:
     """A run as a store writer makes it with MLflow's client, ``content`` as its notebook snapshot."""
-    run_id = client.create_run(experiment_id, run_name=name).info.run_id
+    run_id: str = client.create_run(experiment_id, run_name=name).info.run_id
     if content is not None:
         path = folder / name / "notebook.ipynb"
         path.parent.mkdir(parents=True)
@@ -83,7 +83,7 @@ def plant(client: MlflowClient, experiment_id: str, name: str, content: bytes | 
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Store:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     root = tmp_path_factory.mktemp("security-snapshot")
     client = MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
     experiment = client.create_experiment("shared", artifact_location=(root / "mlartifacts").as_uri())
@@ -112,7 +112,9 @@ def store(tmp_path_factory) -> Store:
 
 
 @pytest.fixture
-def jp_server_config():  # overrides tests/server's: the snapshot cap set, as a deployment would
+def jp_server_config() -> dict[
+    str, Any
+]:  # overrides tests/server's: the snapshot cap set, as a deployment would
     return {
         "ServerApp": {
             "jpserver_extensions": {"jupyter_exp": True, "jupyter_server_terminals": False},
@@ -123,7 +125,7 @@ def jp_server_config():  # overrides tests/server's: the snapshot cap set, as a 
 
 
 @pytest.fixture
-def api(jp_fetch, store, monkeypatch) -> JupyterExpAPI:
+def api(jp_fetch: Any, store: Store, monkeypatch: pytest.MonkeyPatch) -> JupyterExpAPI:
     monkeypatch.setenv("JUPYTER_EXP_ROOT", str(store.root))
     return JupyterExpAPI(jp_fetch)
 
@@ -131,13 +133,14 @@ def api(jp_fetch, store, monkeypatch) -> JupyterExpAPI:
 async def error_of(api: JupyterExpAPI, path: str) -> tuple[int, str]:
     with pytest.raises(HTTPClientError) as raised:
         await api(path)
+    assert raised.value.response is not None
     body = json.loads(raised.value.response.body)
     assert set(body) == {"message", "status"} and body["status"] == raised.value.code, body
     assert "\n" not in body["message"] and "Traceback" not in body["message"]
     return raised.value.code, body["message"]
 
 
-async def test_trusted_marks_are_not_served(api, store):
+async def test_trusted_marks_are_not_served(api: JupyterExpAPI, store: Store) -> None:
     served = await api(f"runs/{store.ids['hostile']}/snapshot")
     planted = hostile_notebook()
     assert [cell["metadata"] for cell in served["cells"]] == [{"trusted": False}] * 5
@@ -146,7 +149,7 @@ async def test_trusted_marks_are_not_served(api, store):
     assert served == planted  # nothing else changed: sources and outputs as recorded
 
 
-async def test_snapshot_over_the_cap_is_a_413_with_a_message(api, store):
+async def test_snapshot_over_the_cap_is_a_413_with_a_message(api: JupyterExpAPI, store: Store) -> None:
     status, message = await error_of(api, f"runs/{store.ids['over-cap']}/snapshot")
     assert status == 413
     assert f"is {CAP_MB + 1}.0 MB, more than the {CAP_MB} MB" in message, message
@@ -163,12 +166,16 @@ async def test_snapshot_over_the_cap_is_a_413_with_a_message(api, store):
         ("linked", 404, "has no notebook snapshot"),  # the link is not followed
     ],
 )
-async def test_bad_snapshots_are_one_line(api, store, name, status, words):
+async def test_bad_snapshots_are_one_line(
+    api: JupyterExpAPI, store: Store, name: str, status: int, words: str
+) -> None:
     answered, message = await error_of(api, f"runs/{store.ids[name]}/snapshot")
     assert answered == status and words in message, message
 
 
-async def test_server_answers_while_a_large_snapshot_is_read(api, store, jp_fetch):
+async def test_server_answers_while_a_large_snapshot_is_read(
+    api: JupyterExpAPI, store: Store, jp_fetch: Any
+) -> None:
     """The server, this test and its HTTP client share one event loop: anything the snapshot route does on
     that loop (parsing seconds of JSON) holds back /api/status for as long."""
     started = time.monotonic()

@@ -94,11 +94,23 @@ describe('metric chart spec', () => {
       'train/loss',
       { trans: bracketed }
     ) as {
-      encoding: { x: { title: string }; color: { title: string } };
+      encoding: {
+        x: { title: string };
+        y: { title: string };
+        color: { title: string };
+        tooltip: { title: string }[];
+      };
       data: { values: { run: string }[] };
     };
     expect(spec.encoding.x.title).toBe('[step]');
     expect(spec.encoding.color.title).toBe('[run]');
+    // Never the metric's name: Vega-Lite puts field titles, unescaped, into Vega expressions.
+    expect(spec.encoding.y.title).toBe('[value]');
+    expect(spec.encoding.tooltip.map(t => t.title)).toEqual([
+      '[run]',
+      '[step]',
+      '[value]'
+    ]);
     const runs = [...new Set(spec.data.values.map(v => v.run))];
     expect(runs).toEqual([
       '[run] (aaaaaaaa)',

@@ -86,15 +86,28 @@ export function metricChartSpec(
       }
     }
   }
+  // Field titles are fixed words, never the metric's name: Vega-Lite writes them, unescaped, into
+  // the Vega expressions of the tooltip and the marks' descriptions, so a metric named with a
+  // quote rewrote those expressions. The name is the chart's title (text, not an expression).
+  const titles = {
+    step: trans.__('step'),
+    value: trans.__('value'),
+    run: trans.__('run')
+  };
   const encoding = {
-    x: { field: 'step', type: 'quantitative', title: trans.__('step') },
+    x: { field: 'step', type: 'quantitative', title: titles.step },
     y: {
       field: 'value',
       type: 'quantitative',
-      title: metric,
+      title: titles.value,
       scale: { zero: false }
     },
-    color: { field: 'run', type: 'nominal', title: trans.__('run') }
+    color: { field: 'run', type: 'nominal', title: titles.run },
+    tooltip: [
+      { field: 'run', type: 'nominal', title: titles.run },
+      { field: 'step', type: 'quantitative', title: titles.step },
+      { field: 'value', type: 'quantitative', title: titles.value }
+    ]
   };
   const common = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -108,7 +121,7 @@ export function metricChartSpec(
     return {
       ...common,
       data: { values },
-      mark: { type: 'line', point: values.length <= 40, tooltip: true },
+      mark: { type: 'line', point: values.length <= 40 },
       encoding
     };
   }
@@ -132,7 +145,7 @@ export function metricChartSpec(
       },
       {
         transform: [{ filter: 'datum.band' }],
-        mark: { type: 'line', strokeWidth: 2.5, tooltip: true }
+        mark: { type: 'line', strokeWidth: 2.5 }
       }
     ]
   };
