@@ -315,16 +315,33 @@ def config_document(config: Mapping[str, ConfigValue]) -> dict[str, Any]:
     }
 
 
-_KV = re.compile(r"^([A-Za-z_][\w.]*)=(.*)$", re.DOTALL)
+_NAME = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def split_key_value(text: str, what: str) -> tuple[str, str]:
+    """``key=value`` -> (key, value as written), split at the first ``=``; the key stripped, never empty
+    (a tag filter's shape). ``ValueError`` saying ``what`` otherwise."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"{what} must look like key=value, got {text!r}")
+    return key.strip(), value
 
 
 def parse_key_value(text: str, what: str) -> tuple[str, Any]:
-    """``lr=3e-4`` -> ("lr", 0.0003); the value as a Python literal when it is one, else a string."""
-    match = _KV.match(text)
-    if not match:
+    """``lr=3e-4`` -> ("lr", 0.0003): the key a name (letters, digits, ``_``, ``.``), the value as a Python
+    literal when it is one, else a string."""
+    key, raw = split_key_value(text, what)
+    if not _NAME.fullmatch(text.partition("=")[0]):
         raise ValueError(f"{what} must look like key=value, got {text!r}")
-    key, raw = match.groups()
     try:
         return key, ast.literal_eval(raw)
     except (ValueError, SyntaxError):
         return key, raw
+
+
+def key_values(texts: Iterable[str], what: str, literal: bool = False) -> dict[str, Any]:
+    """Every ``key=value`` of ``texts`` (a repeated option, query argument or form field), the last one of a
+    key winning: values as written, or with ``literal`` as ``parse_key_value`` reads them. ``ValueError``
+    naming ``what`` on the first that is not one."""
+    parse = parse_key_value if literal else split_key_value
+    return dict(parse(text, what) for text in texts)

@@ -10,6 +10,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from jupyter_exp.capture.cell import key_values
 from jupyter_exp.config import JupyterExp
 from jupyter_exp.errors import JupyterExpError
 from jupyter_exp.track import active as _active
@@ -23,13 +24,10 @@ def _argv(line: str, magic: str) -> list[str]:
 
 
 def _tags(values: list[str]) -> dict[str, str]:
-    tags = {}
-    for text in values:
-        key, sep, value = text.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--tag {text!r}: expected KEY=VALUE")
-        tags[key.strip()] = value
-    return tags
+    try:
+        return key_values(values, "--tag")
+    except ValueError as error:
+        raise UsageError(f"%runs: {error}") from None
 
 
 @magics_class

@@ -11,7 +11,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from jupyter_exp import record_schema as schema
-from jupyter_exp.capture.cell import flatten, parse_key_value, to_plain
+from jupyter_exp.capture.cell import flatten, key_values, to_plain
 from jupyter_exp.capture.notebook import ExecutionHistory
 from jupyter_exp.capture.secrets import redact_text
 from jupyter_exp.config import JupyterExp
@@ -23,14 +23,10 @@ from jupyter_exp.tracking.store import StoreRefused
 
 
 def _pairs(values: list[str], what: str) -> dict[str, Any]:
-    pairs = {}
-    for text in values:
-        try:
-            key, value = parse_key_value(text, what)
-        except ValueError as error:
-            raise UsageError(str(error)) from None
-        pairs[key] = value
-    return pairs
+    try:
+        return key_values(values, what, literal=True)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
 
 def _checked(pairs: dict[str, Any], what: str) -> dict[str, Any]:

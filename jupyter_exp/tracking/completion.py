@@ -17,13 +17,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mlflow.utils.validation import MAX_PARAMS_TAGS_PER_BATCH
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.tracking.journal import EntryMeta, JournalEntry, host_name, same_store, scan
 from jupyter_exp.tracking.journal_guard import entry_refusal
+from jupyter_exp.tracking.metrics import is_refused, one_line, resend_by_key
 from jupyter_exp.tracking.probe import unavailable
 from jupyter_exp.tracking.recorder import ARTIFACT_DIR, send_params, send_tags, upload_folder
 from jupyter_exp.tracking.run_end import end_run
@@ -37,7 +38,6 @@ INCOMPLETE_TAG = schema.RECORD_INCOMPLETE
 OFFLINE_TAG = schema.OFFLINE
 OFFLINE_ID_TAG = schema.OFFLINE_ID
 ORPHANED = ".orphaned"  # entries of runs no longer in their store, set aside under the journal root
-_REFUSED_CODES = {"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "INVALID_STATE"}
 
 
 @dataclass
@@ -53,11 +53,6 @@ class Delivered:
     seconds: float = 0.0
     local_id: str | None = None  # an offline run's id until it reached the store
     kept: list[str] = field(default_factory=list)  # artifacts the store could not take: still journaled
-
-
-def is_refused(error: BaseException) -> bool:
-    """The store says no for good (not: it cannot be reached right now)."""
-    return getattr(error, "error_code", None) in _REFUSED_CODES
 
 
 def _send_mapping(
@@ -89,7 +84,7 @@ def _send_halving(
         if not is_refused(error):
             raise
         if len(items) == 1:
-            refused.append(f"{what} {items[0][0]!r}: {str(error).splitlines()[0][:160]}")
+            refused.append(f"{what} {items[0][0]!r}: {one_line(error)}")
             return
         half = len(items) // 2
         _send_halving(send, client, run_id, items[:half], what, refused)
@@ -110,17 +105,9 @@ def deliver_spooled_points(client: MlflowClient, run_id: str, entry: JournalEntr
             except Exception as error:
                 if not is_refused(error):
                     raise
-                by_key: dict[str, list[Any]] = {}
-                for point in points:
-                    by_key.setdefault(point[0], []).append(point)
-                for key, of_key in by_key.items():
-                    try:
-                        sink(of_key)
-                        sent += len(of_key)
-                    except Exception as key_error:
-                        if not is_refused(key_error):
-                            raise
-                        refused.append(f"metric {key!r}: {str(key_error).splitlines()[0][:160]}")
+                taken, refused_keys = resend_by_key(sink, points)
+                sent += taken
+                refused += [f"metric {key!r}: {why}" for key, why in refused_keys]
             path.unlink(missing_ok=True)
     finally:
         close = getattr(sink, "close", None)
@@ -218,11 +205,6 @@ def _create_offline_run(client: MlflowClient, entry: JournalEntry, meta: EntryMe
         run_id = run.info.run_id
     entry.set_delivered_run_id(run_id)
     return run_id
-
-
-def one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0][:200] if lines else type(error).__name__
 
 
 def _missing_artifacts(client: MlflowClient, run_id: str, expected: tuple[str, ...]) -> list[str]:

@@ -166,8 +166,11 @@ class MetricWriter:
                 send(batch)
                 return
             except Exception as error:
-                if _is_refused(error):  # a bad key is refused for ever: keep the good points
-                    self._send_key_by_key(batch)
+                if is_refused(error):  # a bad key is refused for ever: keep the good points
+                    _, refused = resend_by_key(send, batch, self._send_with_retry)
+                    for key, why in refused:
+                        self.rejected.append((key, why))
+                        self.latest.pop(key, None)
                     return
                 if self._closed and delay >= MAX_RETRY_DELAY_S:  # store busy or unreachable
                     self.last_error = error
@@ -175,22 +178,6 @@ class MetricWriter:
                     return
                 time.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_DELAY_S)
-
-    def _send_key_by_key(self, batch: list[Point]) -> None:
-        send = self._send_batch
-        assert send is not None
-        by_key: dict[str, list[Point]] = {}
-        for point in batch:
-            by_key.setdefault(point[0], []).append(point)
-        for key, points in by_key.items():
-            try:
-                send(points)
-            except Exception as error:
-                if not _is_refused(error):
-                    self._send_with_retry(points)
-                    continue
-                self.rejected.append((key, str(error).splitlines()[0][:200]))
-                self.latest.pop(key, None)
 
     def close(self, timeout_s: float | None = None) -> None:
         """Drain every buffered point, then stop the thread."""
@@ -208,8 +195,46 @@ class MetricWriter:
             close_sink()
 
 
-def _is_refused(error: BaseException) -> bool:
-    return getattr(error, "error_code", None) == "INVALID_PARAMETER_VALUE"
+# what a store says of a write it refuses for good (an invalid key or value, a run gone or ended), as
+# opposed to a store busy or away: the writer and the journal's completion agree on it
+REFUSED_CODES = frozenset({"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "INVALID_STATE"})
+
+
+def is_refused(error: BaseException) -> bool:
+    """The store says no for good (not: it cannot be reached right now)."""
+    return getattr(error, "error_code", None) in REFUSED_CODES
+
+
+def one_line(error: BaseException) -> str:
+    """An error's first line, at most 200 characters (its type's name when it says nothing)."""
+    lines = str(error).strip().splitlines()
+    return lines[0][:200] if lines else type(error).__name__
+
+
+def resend_by_key(
+    send: Callable[[list[Point]], None],
+    batch: list[Point],
+    retry: Callable[[list[Point]], None] | None = None,
+) -> tuple[int, list[tuple[str, str]]]:
+    """After the store refused ``batch`` for good: its points again, one key at a time, so that one bad key
+    costs no other. Returns how many points the store took and ``(key, why)`` of each key it refused; any
+    other failure of a key goes to ``retry(points)``, or is raised without one."""
+    by_key: dict[str, list[Point]] = {}
+    for point in batch:
+        by_key.setdefault(point[0], []).append(point)
+    sent, refused = 0, []
+    for key, points in by_key.items():
+        try:
+            send(points)
+            sent += len(points)
+        except Exception as error:
+            if not is_refused(error):
+                if retry is None:
+                    raise
+                retry(points)
+                continue
+            refused.append((key, one_line(error)))
+    return sent, refused
 
 
 def _as_float(value: Any) -> float:

@@ -17,11 +17,13 @@ from jupyter_exp.capture.cell import (
     config_document,
     config_to_params,
     flatten,
+    key_values,
     literal_assignments,
     namespace_reads,
     object_to_mapping,
     parse_key_value,
     parse_python,
+    split_key_value,
     to_plain,
 )
 
@@ -333,3 +335,15 @@ def test_parse_key_value(text, expected):
 def test_parse_key_value_malformed(text):
     with pytest.raises(ValueError, match="--param must look like key=value"):
         parse_key_value(text, "--param")
+
+
+def test_one_key_value_reading_for_tags_params_and_query_arguments():
+    """Tag filters (%runs --tag, the REST's ?tag=) take any key, as written; --param/--set a name and a
+    literal: the same split, the same one-line error."""
+    assert split_key_value(" team/owner = a=b", "tag") == ("team/owner", " a=b")
+    assert split_key_value("my-key=3", "tag") == ("my-key", "3")
+    assert key_values(["a=1", "b=x", "a=2"], "--tag") == {"a": "2", "b": "x"}
+    assert key_values(["lr=0.1", "n=3"], "--param", literal=True) == {"lr": 0.1, "n": 3}
+    for bad in ["novalue", "=3", " =3"]:
+        with pytest.raises(ValueError, match=f"^tag must look like key=value, got {bad!r}$"):
+            key_values([bad], "tag")
