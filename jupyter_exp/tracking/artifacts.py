@@ -51,8 +51,12 @@ def read_artifact_bytes(
     """
     local = _local_artifact_dir(artifact_uri)
     if local is not None:
+        base = local.resolve()
+        target = base / path
+        if target.is_symlink() or not target.resolve().is_relative_to(base):
+            return None  # a link or a path leading out of the run's artifacts is not followed
         try:
-            return (local / path).read_bytes()
+            return target.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as error:
