@@ -16,7 +16,10 @@ import random
 import sys
 import threading
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 IGNORED_CALLERS = frozenset({"uuid", "mlflow", "jupyter_exp"})  # identifiers, not results
 PASSED_THROUGH = frozenset({"os", "random", "secrets", __name__})
@@ -50,7 +53,7 @@ class EntropyWatch:
     def _on_cell_thread(self) -> bool:
         return threading.get_ident() == self._thread
 
-    def _bits(self, what: str, original: Any, bits: int) -> int:
+    def _bits(self, what: str, original: Callable[[int], _T], bits: int) -> int | _T:
         """``bits`` fresh random bits: derived on the cell's thread, else the original's."""
         if self._on_cell_thread():
             if self.stream is not None:
@@ -118,14 +121,14 @@ class EntropyWatch:
             def seed(self) -> int:
                 value = watch._bits("torch.Generator.seed()", lambda bits: None, 63)
                 if value is None:
-                    return super().seed()
+                    return int(super().seed())
                 self.manual_seed(value)
                 return value
 
         def torch_seed() -> int:
             value = watch._bits("torch.seed()", lambda bits: None, 63)
             if value is None:
-                return torch.default_generator.seed()
+                return int(torch.default_generator.seed())
             torch.manual_seed(value)
             return value
 

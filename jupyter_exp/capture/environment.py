@@ -46,7 +46,8 @@ def _memory_total_mb() -> float | None:
     try:
         import psutil
 
-        return round(psutil.virtual_memory().total / 2**20, 1)
+        total: int = psutil.virtual_memory().total
+        return round(total / 2**20, 1)
     except Exception:
         return None
 

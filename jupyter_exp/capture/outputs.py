@@ -11,7 +11,7 @@ import base64
 import binascii
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 IMAGE_TYPES = {
     "image/png": "png",
@@ -25,7 +25,7 @@ MAX_FIGURE_BYTES = 32 * 2**20
 class _Tee:
     """Forwards everything to the real stream and copies what is written."""
 
-    def __init__(self, stream: Any, name: str, recorder: OutputRecorder) -> None:
+    def __init__(self, stream: TextIO, name: str, recorder: OutputRecorder) -> None:
         self._stream = stream
         self._name = name
         self._recorder = recorder

@@ -12,6 +12,7 @@ import random
 import re
 import secrets
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -64,7 +65,7 @@ def apply_seed(seed: int, source: str = "") -> list[str]:
 
 
 @contextmanager
-def deterministic_algorithms(enabled: bool):
+def deterministic_algorithms(enabled: bool) -> Iterator[None]:
     """Switch on deterministic algorithms for the cell, restoring the previous settings after it."""
     if not enabled:
         yield

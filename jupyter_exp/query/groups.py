@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlflow import MlflowClient
-from mlflow.entities import ViewType
+from mlflow.entities import Run, ViewType
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.query.listing import QueryError, get_run, quote_key, quote_value
@@ -29,7 +29,7 @@ MAX_GROUP = 1000
 class Group:
     """Runs of one configuration over seeds (or whatever runs the caller put together)."""
 
-    runs: list[Any]
+    runs: list[Run]
     label: str
     notes: list[str] = field(default_factory=list)
 
@@ -59,24 +59,24 @@ class Group:
         return f"Group({self.label!r}: {len(self.runs)} runs, seeds {seeds})"
 
 
-def seed_of(run: Any) -> str | None:
+def seed_of(run: Run) -> str | None:
     return run.data.tags.get(schema.SEED) or run.data.params.get(SEED_PARAM)
 
 
-def configuration(run: Any) -> dict[str, str]:
+def configuration(run: Run) -> dict[str, str]:
     """What makes a run's configuration: its params minus the seed."""
     return {k: v for k, v in run.data.params.items() if k != SEED_PARAM}
 
 
-def _config_key(run: Any) -> tuple[tuple[str, str], ...]:
+def _config_key(run: Run) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(configuration(run).items()))
 
 
-def _name(run: Any) -> str:
+def _name(run: Run) -> str:
     return run.info.run_name or run.data.tags.get(schema.RUN_NAME) or run.info.run_id[:8]
 
 
-def _search(client: MlflowClient, experiment_ids: list[str], filter_string: str) -> list[Any]:
+def _search(client: MlflowClient, experiment_ids: list[str], filter_string: str) -> list[Run]:
     if not experiment_ids:
         return []
     return list(
@@ -90,7 +90,7 @@ def _search(client: MlflowClient, experiment_ids: list[str], filter_string: str)
     )
 
 
-def children(client: MlflowClient, parent: Any) -> list[Any]:
+def children(client: MlflowClient, parent: Run) -> list[Run]:
     """The child runs of ``parent`` (``mlflow.parentRunId``), oldest first."""
     found = _search(
         client,
@@ -100,15 +100,15 @@ def children(client: MlflowClient, parent: Any) -> list[Any]:
     return found[::-1]
 
 
-def is_parent(run: Any) -> bool:
+def is_parent(run: Run) -> bool:
     """A ``--seeds`` parent: it carries the group tag but has no parent of its own."""
     return GROUP_TAG in run.data.tags and schema.PARENT_RUN_ID not in run.data.tags
 
 
-def latest_per_seed(runs: Sequence[Any]) -> tuple[list[Any], list[str]]:
+def latest_per_seed(runs: Sequence[Run]) -> tuple[list[Run], list[str]]:
     """One run per seed, the newest (a seed run twice is the same experiment twice, not a new sample);
     runs in start order; and a note when some were left out."""
-    kept: dict[str, Any] = {}
+    kept: dict[str, Run] = {}
     unseeded = []
     for run in sorted(runs, key=lambda r: r.info.start_time or 0):
         seed = seed_of(run)
@@ -123,7 +123,7 @@ def latest_per_seed(runs: Sequence[Any]) -> tuple[list[Any], list[str]]:
     return chosen, notes
 
 
-def _comparable(runs: Iterable[Any]) -> tuple[list[Any], list[str]]:
+def _comparable(runs: Iterable[Run]) -> tuple[list[Run], list[str]]:
     """Finished runs that are samples of their configuration: no parents, no reproductions."""
     runs = list(runs)
     kept = [
@@ -153,7 +153,7 @@ def group_of_run(client: MlflowClient, run_id: str) -> Group:
     return Group(chosen, label=_label(run), notes=notes + more)
 
 
-def _params_clause(run: Any) -> str:
+def _params_clause(run: Run) -> str:
     """An MLflow filter for the run's params (the store narrows the search; equality is checked after);
     empty when a value cannot be quoted."""
     try:
@@ -164,7 +164,7 @@ def _params_clause(run: Any) -> str:
         return ""
 
 
-def _label(run: Any) -> str:
+def _label(run: Run) -> str:
     config = configuration(run)
     shown = ", ".join(f"{k}={v}" for k, v in sorted(config.items())[:4])
     return shown or _name(run)
@@ -234,9 +234,9 @@ def _resolve_id(client: MlflowClient, run_id: str) -> Group:
     return Group(kids, label=_name(run)) if kids else Group([run], label=_name(run))
 
 
-def partition(runs: Sequence[Any]) -> list[Group]:
+def partition(runs: Sequence[Run]) -> list[Group]:
     """Runs split by configuration (params minus seed), in order of first appearance."""
-    found: dict[tuple[tuple[str, str], ...], list[Any]] = {}
+    found: dict[tuple[tuple[str, str], ...], list[Run]] = {}
     for run in runs:
         found.setdefault(_config_key(run), []).append(run)
     return [Group(members, label=_label(members[0])) for members in found.values()]

@@ -93,7 +93,7 @@ def torch_gpu_build(version_file: Path | None) -> bool:
         text = version_file.read_text(encoding="utf-8") if version_file is not None else ""
     except OSError:
         text = ""
-    builds = dict(re.findall(r"^(cuda|hip)\b[^=\n]*=\s*(.+?)\s*$", text, re.MULTILINE))
+    builds: dict[str, str] = dict(re.findall(r"^(cuda|hip)\b[^=\n]*=\s*(.+?)\s*$", text, re.MULTILINE))
     return builds.get("cuda", "") != "None" or builds.get("hip", "") != "None"
 
 

@@ -35,7 +35,8 @@ def send_execute_request(
     }
     message = client.session.msg("execute_request", content, metadata={"cellId": cell_id} if cell_id else {})
     client.shell_channel.send(message)
-    return message["header"]["msg_id"]
+    msg_id: str = message["header"]["msg_id"]
+    return msg_id
 
 
 class CellIdNotebookClient(NotebookClient):
@@ -72,7 +73,7 @@ def execute_notebook(
 ) -> nbformat.NotebookNode:
     """Run every cell of ``path`` in a new kernel started in its folder; returns the executed notebook."""
     path = Path(path).resolve()
-    notebook = nbformat.read(path, as_version=4)
+    notebook: nbformat.NotebookNode = nbformat.read(path, as_version=4)
     kernel_id = str(uuid.uuid4())
     kernel_env = {**os.environ, **(env or {}), SESSION_ENV: str(path), KERNEL_ID_ENV: kernel_id}
     options: dict[str, Any] = {

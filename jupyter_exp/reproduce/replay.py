@@ -154,7 +154,8 @@ class Replayer:
             raise
         if "error" in result:
             raise result["error"]
-        return result["value"]
+        reproduction: Reproduction = result["value"]
+        return reproduction
 
     # -- before a kernel exists ---------------------------------------------------------------------
     def _prepare(self, client: MlflowClient, workdir: Path) -> tuple[Reproduction, Path | None]:

@@ -71,7 +71,7 @@ class LocalKernelLauncher:
         check_kernelspec(kernel_name, self.names(), "installed")
 
     async def start(self, kernel_name: str, cwd: str, env: dict[str, str]) -> tuple[Any, Any]:
-        from jupyter_client import AsyncKernelManager
+        from jupyter_client.manager import AsyncKernelManager
 
         kernel_id = str(uuid.uuid4())  # a kernel started outside a server names itself from the env
         # IPC sockets (files only this user can reach) rather than TCP on localhost: nothing on the wire,

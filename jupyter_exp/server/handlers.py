@@ -138,7 +138,8 @@ class BaseHandler(APIHandler):
 
     @property
     def jobs(self) -> ReproductionJobs:
-        return self.settings["jupyter_exp_jobs"]
+        jobs: ReproductionJobs = self.settings["jupyter_exp_jobs"]
+        return jobs
 
     async def in_thread(self, work: Callable[[MlflowClient], T]) -> T:
         """Run ``work(client)`` on a thread; core errors become HTTP errors."""

@@ -49,11 +49,13 @@ class SampleTest:
 
 
 def _mean_difference(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-    return np.mean(y, axis=axis) - np.mean(x, axis=axis)
+    difference: np.ndarray = np.mean(y, axis=axis) - np.mean(x, axis=axis)
+    return difference
 
 
 def _paired_difference(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-    return np.mean(y - x, axis=axis)
+    difference: np.ndarray = np.mean(y - x, axis=axis)
+    return difference
 
 
 def cohens_d(a: np.ndarray, b: np.ndarray) -> float | None:
