@@ -5,7 +5,6 @@ suite fails and says why."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,23 +13,9 @@ import pytest
 
 from tests.deploy.harness import Deployment, shared_deployment
 from tests.gateway.enterprise_gateway import EnterpriseGateway
+from tests.gateway.environment import GPU_KERNEL, MARKER_ENV, clean_env
 from tests.gateway.jupyter_server import JupyterServer
 from tests.gateway.recording_proxy import RecordingProxy
-
-GPU_KERNEL = "gpu-sim"
-MARKER_ENV = "JX_TEST_GPU_MARKER"  # set by the gateway's kernelspec only
-# what the test process may have that must not leak into the parts started here
-LOCAL_NAMES = ("MLFLOW_", "JUPYTER_EXP_", "JPY_", "KERNEL_", "JUPYTER_GATEWAY_", "PYTHONHASHSEED")
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(LOCAL_NAMES)} | {
-        "MLFLOW_DISABLE_TELEMETRY": "true",
-        "DO_NOT_TRACK": "true",
-        # jupyter_server's gateway client waits this long for a kernel and asks the gateway to (default 40 s):
-        # generous, for a machine busy with other work
-        "KERNEL_LAUNCH_TIMEOUT": "240",
-    }
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,8 @@ from jupyter_exp.kernels.gateway import GatewayKernelLauncher, GatewayUnavailabl
 from jupyter_exp.reproduce.kernel_run import send_execute_request
 from tests.deploy.harness import Deployment
 from tests.faults.mlflow_server import free_port
-from tests.gateway.conftest import GPU_KERNEL, MARKER_ENV, clean_env
 from tests.gateway.enterprise_gateway import EnterpriseGateway
+from tests.gateway.environment import GPU_KERNEL, MARKER_ENV, clean_env
 from tests.gateway.jupyter_server import JupyterServer, ServerKernel
 from tests.gateway.recording_proxy import RecordingProxy
 
