@@ -22,6 +22,26 @@ DB_NAME = "mlflow.db"
 ARTIFACTS_DIR = "mlartifacts"
 
 
+# settings of the server's sweep for runs of dead kernels: c.JupyterExpApp.*, and (deprecated, with a
+# warning) c.JupyterExp.*, where they were first
+DEPRECATED_SETTINGS = ("reaper_interval_s", "stale_after_s")
+
+
+def sweep_traits() -> tuple[Float[float, int | float], Float[float, int | float]]:
+    """``reaper_interval_s`` and ``stale_after_s``, new traits for each class that has them."""
+    return (
+        Float(
+            10.0,
+            help="Seconds between sweeps for runs of dead kernels and stale heartbeats (0 turns it off).",
+        ).tag(config=True),
+        Float(
+            300.0,
+            help="A RUNNING run whose heartbeat is older than this, of a kernel this server does not run, "
+            "is ended (completed from the journal, else KILLED).",
+        ).tag(config=True),
+    )
+
+
 class JupyterExp(Configurable):
     """Settings of jupyter-exp; change them with ``%config JupyterExp.<name> = value``."""
 
@@ -71,14 +91,8 @@ class JupyterExp(Configurable):
         help="Regular expression: metrics whose name it matches are better when lower (compare, %compare). "
         "Empty: losses, errors, perplexity, times and memory.",
     ).tag(config=True)
-    reaper_interval_s = Float(
-        10.0, help="Server: seconds between sweeps for runs of dead kernels (0 turns the sweep off)."
-    ).tag(config=True)
-    stale_after_s = Float(
-        300.0,
-        help="Server: a RUNNING run whose heartbeat is older than this, of a kernel the server does "
-        "not run, is ended KILLED.",
-    ).tag(config=True)
+    # deprecated: the server's (c.JupyterExpApp.*), still read from here with a warning
+    reaper_interval_s, stale_after_s = sweep_traits()
 
 
 @dataclass(frozen=True)

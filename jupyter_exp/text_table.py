@@ -13,3 +13,8 @@ def text_table(rows: Sequence[Sequence[object]], header: Sequence[str], rule: bo
     if rule:
         lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def number_text(value: float | None, digits: int = 4, missing: str = "") -> str:
+    """A number as a table shows it: ``digits`` significant digits; ``missing`` where there is none."""
+    return missing if value is None else f"{value:.{digits}g}"

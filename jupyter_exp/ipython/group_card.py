@@ -10,12 +10,8 @@ from typing import Any
 
 from jupyter_exp.ipython.widgets import CARD_STYLE, _in_kernel, _run_html
 from jupyter_exp.stats.summary import Summary
-from jupyter_exp.text_table import text_table
+from jupyter_exp.text_table import number_text, text_table
 from jupyter_exp.track.seed_group import ChildResult, GroupObserver, SeedGroup
-
-
-def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:.4g}"
 
 
 def summary_rows(summaries: dict[str, Summary]) -> list[tuple[str, str, str, str, str]]:
@@ -23,9 +19,17 @@ def summary_rows(summaries: dict[str, Summary]) -> list[tuple[str, str, str, str
     rows = []
     for key, s in summaries.items():
         if s.std is None:
-            rows.append((key, _num(s.mean), "", "no spread", str(s.n)))
+            rows.append((key, number_text(s.mean), "", "no spread", str(s.n)))
         else:
-            rows.append((key, _num(s.mean), _num(s.std), f"{_num(s.ci_low)} to {_num(s.ci_high)}", str(s.n)))
+            rows.append(
+                (
+                    key,
+                    number_text(s.mean),
+                    number_text(s.std),
+                    f"{number_text(s.ci_low)} to {number_text(s.ci_high)}",
+                    str(s.n),
+                )
+            )
     return rows
 
 

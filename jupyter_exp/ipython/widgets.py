@@ -10,8 +10,10 @@ from typing import Any
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.secrets import redact_text
 from jupyter_exp.config import StoreLocation
+from jupyter_exp.query.listing import ui_url
 from jupyter_exp.reproduce.observer import ReplayObserver
-from jupyter_exp.text_table import text_table
+from jupyter_exp.reproduce.provenance import provenance
+from jupyter_exp.text_table import number_text, text_table
 
 
 def _theme_colour(jupyterlab: str, vscode: str, light: str = "") -> str:
@@ -86,7 +88,6 @@ def _in_kernel() -> bool:
 
 def ui_link(location: StoreLocation, experiment_id: str, run_id: str) -> str | None:
     """The run's page in the MLflow UI when the store is an MLflow server (without credentials)."""
-    from jupyter_exp.query.listing import ui_url
 
     return ui_url(location.tracking_uri, experiment_id, run_id)
 
@@ -244,7 +245,6 @@ class ReplayProgress(ReplayObserver):
 def plan_text(reproduction: Any) -> str:
     """The drift table and the replay plan, as printed before anything runs (and by --dry-run)."""
     plan = reproduction.plan
-    from jupyter_exp.reproduce.provenance import provenance
 
     parts = [
         f"Reproducing {reproduction.original.name} ({reproduction.original_id}) in kernel {reproduction.kernel_name!r}",
@@ -299,7 +299,14 @@ class ReproductionReport:
         rows = []
         for m in verdict.metrics:
             where = f" step {m.first_divergence['step']}" if m.first_divergence else ""
-            rows.append((m.key, _num(m.original_last), _num(m.reproduced_last), shown(m.status) + where))
+            rows.append(
+                (
+                    m.key,
+                    number_text(m.original_last, 6),
+                    number_text(m.reproduced_last, 6),
+                    shown(m.status) + where,
+                )
+            )
         if verdict.outputs is not None and verdict.outputs.status != "unavailable":
             masked = ", ".join(f"{n} {k}" for k, n in verdict.outputs.masked.items())
             rows.append(
@@ -340,7 +347,3 @@ class ReproductionReport:
             f"{html.escape(r.kernel_name)} · {r.duration_s:.1f} s</div>"
             f"<table><tr><th></th><th>original</th><th>reproduced</th><th>verdict</th></tr>{body}</table></div>"
         )
-
-
-def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:.6g}"

@@ -12,16 +12,18 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mlflow import MlflowClient
-
 from jupyter_exp import record_schema as schema
 from jupyter_exp.query.comparison import compare_groups, default_metrics, summary_dict
 from jupyter_exp.query.groups import Group, is_parent, partition
 from jupyter_exp.query.listing import QueryError, finite, get_run, get_runs, run_summary
 from jupyter_exp.query.reads import read_all
+from jupyter_exp.stats.summary import summarize
 from jupyter_exp.tracking.artifacts import read_artifact
 from jupyter_exp.tracking.experiments import experiment_names
 from jupyter_exp.tracking.sqlite_store import forget_database, mlflow_sqlite_database, read_metric_history
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 if TYPE_CHECKING:
     import numpy as np
@@ -217,8 +219,8 @@ def cell_diffs(sources: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
                 difflib.unified_diff(
                     first.splitlines(keepends=True),
                     source.splitlines(keepends=True),
-                    fromfile=f"{first_id[:8]}/cell.py",
-                    tofile=f"{run_id[:8]}/cell.py",
+                    fromfile=f"{first_id[:8]}/{schema.CELL}",
+                    tofile=f"{run_id[:8]}/{schema.CELL}",
                 )
             )
         cells.append({"run_id": run_id, "source": source, "diff": diff})
@@ -346,7 +348,6 @@ def band(
 
 
 def _summary_json(values: list[float]) -> dict[str, Any] | None:
-    from jupyter_exp.stats.summary import summarize
 
     finite_values = [v for v in values if finite(v) is not None]
     return summary_dict(summarize(finite_values)) if finite_values else None

@@ -15,7 +15,7 @@ from jupyter_exp import record_schema as schema
 from jupyter_exp.query.groups import Group, resolve, seed_of
 from jupyter_exp.stats.summary import Summary
 from jupyter_exp.stats.verdicts import MetricSamples, MetricVerdict, judge
-from jupyter_exp.text_table import text_table
+from jupyter_exp.text_table import number_text, text_table
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -179,10 +179,6 @@ def _text(value: str | None) -> str:
     return "(mixed)" if value is None else value
 
 
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
-
-
 def _summary_text(summary: dict[str, Any] | None) -> str:
     if not summary:
         return "-"
@@ -201,10 +197,10 @@ def _cells(row: dict[str, Any], groups: Sequence[Group]) -> list[str]:
         row["metric"] + arrow,
         _summary_text(row["a"]),
         _summary_text(row["b"]),
-        _num(row["difference"]) + interval,
-        _num(row["cohens_d"]),
-        _num(row["p_value"]),
-        _num(row["p_adjusted"]),
+        number_text(row["difference"], missing="-") + interval,
+        number_text(row["cohens_d"], missing="-"),
+        number_text(row["p_value"], missing="-"),
+        number_text(row["p_adjusted"], missing="-"),
         verdict,
     ]
 

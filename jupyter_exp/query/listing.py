@@ -10,12 +10,8 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from mlflow import MlflowClient
-from mlflow.entities import ViewType
-from mlflow.exceptions import MlflowException
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.git import strip_credentials
@@ -26,6 +22,10 @@ from jupyter_exp.tracking.artifacts import ArtifactStoreError, read_artifact
 from jupyter_exp.tracking.experiments import experiment_names, experiments
 from jupyter_exp.tracking.identity import is_shared_store, store_user
 from jupyter_exp.tracking.probe import is_remote
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
 
 STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
 ATTRIBUTE_ORDERS = ("start_time", "end_time", "run_name", "status")
@@ -69,7 +69,7 @@ def filter_string(query: RunQuery) -> str:
     """One MLflow filter string (clauses joined by ``and``, the only connective MLflow has)."""
     clauses = []
     if query.notebook:
-        clauses.append(f"tags.{quote_key('mlflow.source.name')} = {quote_value(query.notebook)}")
+        clauses.append(f"tags.{quote_key(schema.SOURCE_NAME)} = {quote_value(query.notebook)}")
     if query.status:
         status = query.status.strip().upper()
         if status not in STATUSES:
@@ -134,6 +134,9 @@ def _experiment_ids(client: MlflowClient, experiment: str | None, known: dict[st
 
 def list_runs(client: MlflowClient, query: RunQuery) -> tuple[list[dict[str, Any]], str | None]:
     """One page of run summaries and the token of the next page (``None`` on the last)."""
+    from mlflow.entities import ViewType
+    from mlflow.exceptions import MlflowException
+
     if not 1 <= query.max_results <= MAX_PAGE:
         raise QueryError(f"max_results must be between 1 and {MAX_PAGE}")
     # one experiment (the sidebar's notebook): its name may be remembered; all of them: read them now
@@ -198,6 +201,8 @@ def run_summary(run: Any, experiment_names: dict[str, str] | None = None) -> dic
 
 
 def get_run(client: MlflowClient, run_id: str) -> Any:
+    from mlflow.exceptions import MlflowException
+
     try:
         return client.get_run(run_id)
     except MlflowException as error:
@@ -215,6 +220,8 @@ def get_runs(client: MlflowClient, run_ids: Sequence[str]) -> list[Any]:
     """``get_run`` of each, in order. On a tracking server one search answers for all of them (a request
     each costs the server more than the search); ids it does not find (a deleted experiment's runs, ids
     that are not plain) are read one by one, so an unknown id fails as ``get_run`` does."""
+    from mlflow.entities import ViewType
+
     found: dict[str, Any] = {}
     plain = [i for i in dict.fromkeys(run_ids) if _PLAIN_ID.match(i)]
     if len(plain) > 1 and is_remote(str(client.tracking_uri)):
@@ -267,7 +274,9 @@ def run_detail(client: MlflowClient, run_id: str) -> dict[str, Any]:
         "params": dict(sorted(run.data.params.items())),
         "tags": dict(sorted(run.data.tags.items())),
         "artifacts": artifacts,
-        "cell_source": read_artifact(client, run_id, f"{schema.ARTIFACT_DIR}/cell.py", run.info.artifact_uri),
+        "cell_source": read_artifact(
+            client, run_id, f"{schema.ARTIFACT_DIR}/{schema.CELL}", run.info.artifact_uri
+        ),
         "inputs": run_inputs(client, run_id, run.info.artifact_uri),
         "ui_url": ui_url(client.tracking_uri, run.info.experiment_id, run_id),
     }
@@ -275,7 +284,7 @@ def run_detail(client: MlflowClient, run_id: str) -> dict[str, Any]:
 
 def run_inputs(client: MlflowClient, run_id: str, artifact_uri: str | None) -> list[dict[str, Any]]:
     """The files the cell read (``inputs.json``): path, size, sha256; [] for a run without the record."""
-    text = read_artifact(client, run_id, f"{schema.ARTIFACT_DIR}/inputs.json", artifact_uri)
+    text = read_artifact(client, run_id, f"{schema.ARTIFACT_DIR}/{schema.INPUTS}", artifact_uri)
     try:
         document = json.loads(text) if text else []
     except ValueError:

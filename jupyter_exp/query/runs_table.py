@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.notebook import recorded_names
 from jupyter_exp.config import JupyterExp, resolve_store
-from jupyter_exp.record_schema import GROUP_SEEDS, GROUP_STATISTICS
+from jupyter_exp.query.listing import QueryError, quote_key, quote_value
+from jupyter_exp.tracking.experiments import experiments
+from jupyter_exp.tracking.finisher import wait_for_runs
+from jupyter_exp.tracking.sqlite_store import mlflow_sqlite_database, read_runs_frame
+from jupyter_exp.tracking.store import client_for
 
 
 def runs(
@@ -25,12 +30,6 @@ def runs(
     """
     from mlflow import MlflowClient
 
-    from jupyter_exp.query.listing import QueryError, quote_key, quote_value
-    from jupyter_exp.tracking.experiments import experiments
-    from jupyter_exp.tracking.finisher import wait_for_runs
-    from jupyter_exp.tracking.sqlite_store import mlflow_sqlite_database, read_runs_frame
-    from jupyter_exp.tracking.store import client_for
-
     wait_for_runs()  # this kernel's last runs are complete before they are read
     location = resolve_store(settings)
     client: MlflowClient = client_for(location)
@@ -45,7 +44,7 @@ def runs(
     if database is not None and not filter_string:
         frame = read_runs_frame(database, ids)
         if frame is not None:
-            column = "tags.mlflow.source.name"
+            column = f"tags.{schema.SOURCE_NAME}"
             if names is not None:
                 frame = frame[frame[column].isin(names)] if column in frame else frame.iloc[0:0]
             return frame.reset_index(drop=True)
@@ -57,7 +56,7 @@ def runs(
     for name in wanted:
         clauses = [filter_string] if filter_string else []
         if name is not None:
-            clauses.append(f"tags.{quote_key('mlflow.source.name')} = {quote_value(name)}")
+            clauses.append(f"tags.{quote_key(schema.SOURCE_NAME)} = {quote_value(name)}")
         with _tracking_uri(mlflow, location.tracking_uri):
             frames.append(
                 mlflow.search_runs(
@@ -99,14 +98,14 @@ def overview(frame: Any, limit: int = 20) -> Any:
 
     table = pd.DataFrame(
         {
-            "run": column("tags.mlflow.runName").fillna(shown["run_id"].str[:8]) if len(shown) else [],
+            "run": column(f"tags.{schema.RUN_NAME}").fillna(shown["run_id"].str[:8]) if len(shown) else [],
             "id": shown["run_id"].str[:8] if len(shown) else [],
             "status": column("status"),
             "started": column("start_time").dt.strftime("%Y-%m-%d %H:%M:%S") if len(shown) else [],
-            "seed": column("tags.jupyter_exp.seed")
+            "seed": column(f"tags.{schema.SEED}")
             .fillna(column("params.seed"))
-            .fillna(column(f"tags.{GROUP_SEEDS}")),  # a --seeds parent: all of them
-            "parent": column("tags.mlflow.parentRunId").str[:8],
+            .fillna(column(f"tags.{schema.GROUP_SEEDS}")),  # a --seeds parent: all of them
+            "parent": column(f"tags.{schema.PARENT_RUN_ID}").str[:8],
         },
         index=shown.index,
     )
@@ -119,9 +118,9 @@ def overview(frame: Any, limit: int = 20) -> Any:
     for name in [m for m in metrics if f"{m}/mean" in shown]:  # a --seeds parent: its mean in the column
         key = name.split(".", 1)[1]
         table[key] = table[key].fillna(shown[f"{name}/mean"])
-        table = table.drop(columns=[f"{key}/{s}" for s in GROUP_STATISTICS if f"{key}/{s}" in table])
-    if "tags.jupyter_exp.reproduction.verdict" in shown:
-        table["verdict"] = shown["tags.jupyter_exp.reproduction.verdict"]
+        table = table.drop(columns=[f"{key}/{s}" for s in schema.GROUP_STATISTICS if f"{key}/{s}" in table])
+    if f"tags.{schema.REPRODUCTION_VERDICT}" in shown:
+        table["verdict"] = shown[f"tags.{schema.REPRODUCTION_VERDICT}"]
     if table["parent"].isna().all():
         table = table.drop(columns="parent")
     return table.reset_index(drop=True)

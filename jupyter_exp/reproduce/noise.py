@@ -18,13 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from scipy import stats
-
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.seeds import draw_seed
 from jupyter_exp.reproduce.errors import InvalidReproduction
 from jupyter_exp.stats.summary import DEFAULT_CONFIDENCE, Summary, summarize
-from jupyter_exp.text_table import text_table
+from jupyter_exp.text_table import number_text, text_table
+from jupyter_exp.tracking.store import client_for
 
 MIN_NOISE_SEEDS = 2
 MAX_NOISE_SEEDS = 100
@@ -36,6 +35,8 @@ def difference_band(
 ) -> tuple[Summary, float | None]:
     """The values' summary and the half-width holding ``confidence`` of the differences between two runs of
     different seeds (None without spread: one value)."""
+    from scipy import stats
+
     summary = summarize(values, confidence)
     if summary.std is None:
         return summary, None
@@ -92,9 +93,7 @@ class NoiseCheck:
         return f"{verdict} beyond seed noise: {size} ≥ band {worst.band:.3g}"
 
     def table(self) -> list[tuple[str, str, str, str, str, str]]:
-        def num(value: float | None) -> str:
-            return "" if value is None else f"{value:.4g}"
-
+        num = number_text
         return [
             (r.key, num(r.original), num(r.reproduced), num(r.difference), num(r.band), r.status)
             for r in self.rows
@@ -181,7 +180,6 @@ def check_noise(
 
 def record_line(check: NoiseCheck, location: Any) -> None:
     """The line goes on the reproduction's run (``jupyter_exp.reproduction.noise``) beside its verdict."""
-    from jupyter_exp.tracking.store import client_for
 
     run_id = check.reproduction.run_id
     if run_id is not None and check.rows:

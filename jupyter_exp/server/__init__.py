@@ -11,9 +11,13 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Float, Int, TraitError, validate
 
-from jupyter_exp.config import ROOT_ENV
-
-DEPRECATED_SETTINGS = ("reaper_interval_s", "stale_after_s")  # were c.JupyterExp.*, the kernel's config
+from jupyter_exp.config import DEPRECATED_SETTINGS, ROOT_ENV, JupyterExp, resolve_store, sweep_traits
+from jupyter_exp.server.gateway_env import forward_to_gateway
+from jupyter_exp.server.handlers import StoreClients, routes
+from jupyter_exp.server.hashseed import draw_hash_seeds
+from jupyter_exp.server.jobs import ReproductionJobs
+from jupyter_exp.server.reaper import KernelReaper
+from jupyter_exp.tracking.journal import journal_root
 
 
 class JupyterExpApp(ExtensionApp):
@@ -22,14 +26,7 @@ class JupyterExpApp(ExtensionApp):
     name = "jupyter_exp"
     load_other_extensions = True
 
-    reaper_interval_s = Float(
-        10.0, help="Seconds between sweeps for runs of dead kernels and stale heartbeats (0 turns it off)."
-    ).tag(config=True)
-    stale_after_s = Float(
-        300.0,
-        help="A RUNNING run whose heartbeat is older than this, of a kernel this server does not run, "
-        "is ended (completed from the journal, else KILLED).",
-    ).tag(config=True)
+    reaper_interval_s, stale_after_s = sweep_traits()
 
     snapshot_max_mb = Float(
         50.0,
@@ -49,13 +46,6 @@ class JupyterExpApp(ExtensionApp):
         return proposal["value"]
 
     def initialize_settings(self) -> None:
-        from jupyter_exp.config import JupyterExp, resolve_store
-        from jupyter_exp.server.gateway_env import forward_to_gateway
-        from jupyter_exp.server.handlers import StoreClients
-        from jupyter_exp.server.hashseed import draw_hash_seeds
-        from jupyter_exp.server.jobs import ReproductionJobs
-        from jupyter_exp.server.reaper import KernelReaper
-        from jupyter_exp.tracking.journal import journal_root
 
         server = self.serverapp
         assert server is not None  # set by jupyter_server before it initializes the extension
@@ -104,7 +94,6 @@ class JupyterExpApp(ExtensionApp):
                     setattr(self, name, getattr(settings, name))
 
     def initialize_handlers(self) -> None:
-        from jupyter_exp.server.handlers import routes
 
         self.handlers.extend(routes())
 
