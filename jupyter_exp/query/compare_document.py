@@ -375,14 +375,25 @@ def group_statistics(
         "notes": comparison.notes if comparison else [],
         "series": {
             key: [
-                {"group": i, **band(client, g.runs, key, max_points, history)}
-                for i, g in enumerate(groups)
-                if any(key in run.data.metrics for run in g.runs)
+                {"group": i, **curve} for i, curve in group_curves(client, groups, key, max_points, history)
             ]
             for key in metric_keys
             if not key.startswith(schema.SYSTEM_PREFIX)
         },
     }
+
+
+def group_curves(
+    client: MlflowClient, groups: Sequence[Group], key: str, max_points: int, history: History | None = None
+) -> list[tuple[int, dict[str, Any]]]:
+    """A curve per group: ``(index, band)`` of each group that logged ``key``, its runs' mean ± sd (a group
+    of one run: its own series, a band of no width). The sidebar's and ``%compare``'s curves."""
+    history = history or HistoryMemo(client)
+    return [
+        (index, band(client, runs, key, max_points, history))
+        for index, group in enumerate(groups)
+        if (runs := [run for run in group.runs if key in run.data.metrics])
+    ]
 
 
 def _group_json(group: Group, metric_keys: list[str]) -> dict[str, Any]:
@@ -400,31 +411,19 @@ def _group_json(group: Group, metric_keys: list[str]) -> dict[str, Any]:
 def side_curves(
     client: MlflowClient, groups: Sequence[Group], keys: Sequence[str], max_points: int = 500
 ) -> dict[str, list[dict[str, Any]]]:
-    """Each side's curve per metric: a group's mean ± sd band, a single run's own series (no band)."""
+    """Each side's curve per metric (``group_curves``): a group's mean ± sd band, a single run's own series
+    (no band drawn: ``low``/``high`` None)."""
     check_max_points(max_points)
     history = HistoryMemo(client)
-    curves: dict[str, list[dict[str, Any]]] = {}
-    for key in keys:
-        found = []
-        for index, group in enumerate(groups):
-            runs = [run for run in group.runs if key in run.data.metrics]
-            if len(runs) > 1:
-                found.append(
-                    {"side": index, "label": group.label, **band(client, runs, key, max_points, history)}
-                )
-            elif runs:
-                one = series(client, runs[0], key, max_points, history)
-                found.append(
-                    {
-                        "side": index,
-                        "label": group.label,
-                        "steps": one["steps"],
-                        "mean": one["values"],
-                        "low": None,
-                        "high": None,
-                        "runs": 1,
-                        "downsampled": one["downsampled"],
-                    }
-                )
-        curves[key] = found
-    return curves
+    return {
+        key: [
+            {
+                "side": index,
+                "label": groups[index].label,
+                **curve,
+                **({"low": None, "high": None} if curve["runs"] == 1 else {}),
+            }
+            for index, curve in group_curves(client, groups, key, max_points, history)
+        ]
+        for key in keys
+    }
