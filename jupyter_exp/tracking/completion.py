@@ -19,15 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlflow.utils.validation import MAX_PARAMS_TAGS_PER_BATCH
-
 from jupyter_exp import record_schema as schema
+from jupyter_exp.config import StoreLocation
 from jupyter_exp.tracking.journal import EntryMeta, JournalEntry, host_name, same_store, scan
 from jupyter_exp.tracking.journal_guard import entry_refusal
-from jupyter_exp.tracking.metrics import is_refused, one_line, resend_by_key
+from jupyter_exp.tracking.metric_sink import metric_sink
+from jupyter_exp.tracking.metrics import is_refused, one_line, send_points
 from jupyter_exp.tracking.probe import unavailable
 from jupyter_exp.tracking.recorder import ARTIFACT_DIR, send_params, send_tags, upload_folder
 from jupyter_exp.tracking.run_end import end_run
+from jupyter_exp.tracking.store import experiment_id_for
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -65,6 +66,8 @@ def _send_mapping(
 ) -> None:
     """Send ``values`` a batch at a time; a batch the store refuses is halved until the refused items are
     found (every item the store takes is kept): about n/100 calls, plus a few per refused item."""
+    from mlflow.utils.validation import MAX_PARAMS_TAGS_PER_BATCH
+
     items = list(values.items())
     for start in range(0, len(items), MAX_PARAMS_TAGS_PER_BATCH):
         _send_halving(send, client, run_id, items[start : start + MAX_PARAMS_TAGS_PER_BATCH], what, refused)
@@ -93,21 +96,13 @@ def _send_halving(
 
 def deliver_spooled_points(client: MlflowClient, run_id: str, entry: JournalEntry) -> tuple[int, list[str]]:
     """Send the entry's spooled metric points; each file goes once the store has its points."""
-    from jupyter_exp.tracking.metric_sink import metric_sink
-
     sink = metric_sink(client, run_id)
     sent, refused = 0, []
     try:
         for path, points in entry.spooled_points():
-            try:
-                sink(points)
-                sent += len(points)
-            except Exception as error:
-                if not is_refused(error):
-                    raise
-                taken, refused_keys = resend_by_key(sink, points)
-                sent += taken
-                refused += [f"metric {key!r}: {why}" for key, why in refused_keys]
+            taken, refused_keys = send_points(sink, points)  # a store away: raised, the file kept
+            sent += taken
+            refused += [f"metric {key!r}: {why}" for key, why in refused_keys]
             path.unlink(missing_ok=True)
     finally:
         close = getattr(sink, "close", None)
@@ -191,9 +186,6 @@ def _deliver_artifacts(client: MlflowClient, run_id: str, entry: JournalEntry, r
 
 def _create_offline_run(client: MlflowClient, entry: JournalEntry, meta: EntryMeta) -> str:
     """Create in the store the run recorded offline (once: a run already tagged with its local id is it)."""
-    from jupyter_exp.config import StoreLocation
-    from jupyter_exp.tracking.store import experiment_id_for
-
     location = StoreLocation(tracking_uri=meta.tracking_uri, artifact_root=None, root=Path.cwd())
     experiment_id = experiment_id_for(client, location, meta.experiment_name or "Default")
     found = client.search_runs([experiment_id], f"tags.`{OFFLINE_ID_TAG}` = '{meta.run_id}'", max_results=1)

@@ -162,22 +162,20 @@ class MetricWriter:
         assert send is not None  # offline writers only spool
         delay = 0.2
         while True:
-            try:
-                send(batch)
-                return
+            try:  # a bad key is refused for ever: the good points are kept, the key's go
+                _, refused = send_points(send, batch, self._send_with_retry)
             except Exception as error:
-                if is_refused(error):  # a bad key is refused for ever: keep the good points
-                    _, refused = resend_by_key(send, batch, self._send_with_retry)
-                    for key, why in refused:
-                        self.rejected.append((key, why))
-                        self.latest.pop(key, None)
-                    return
                 if self._closed and delay >= MAX_RETRY_DELAY_S:  # store busy or unreachable
                     self.last_error = error
                     self.unsent.extend(batch)
                     return
                 time.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_DELAY_S)
+                continue
+            for key, why in refused:
+                self.rejected.append((key, why))
+                self.latest.pop(key, None)
+            return
 
     def close(self, timeout_s: float | None = None) -> None:
         """Drain every buffered point, then stop the thread."""
@@ -211,14 +209,21 @@ def one_line(error: BaseException) -> str:
     return lines[0][:200] if lines else type(error).__name__
 
 
-def resend_by_key(
+def send_points(
     send: Callable[[list[Point]], None],
     batch: list[Point],
-    retry: Callable[[list[Point]], None] | None = None,
+    retry_key: Callable[[list[Point]], None] | None = None,
 ) -> tuple[int, list[tuple[str, str]]]:
-    """After the store refused ``batch`` for good: its points again, one key at a time, so that one bad key
-    costs no other. Returns how many points the store took and ``(key, why)`` of each key it refused; any
-    other failure of a key goes to ``retry(points)``, or is raised without one."""
+    """Send ``batch``; when the store refuses it for good, its points again one key at a time, so that one
+    bad key costs no other. Returns how many points were sent and ``(key, why)`` of each key the store
+    refused. Any other failure of the batch is raised; of one key, it goes to ``retry_key(points)`` (raised
+    without one)."""
+    try:
+        send(batch)
+        return len(batch), []
+    except Exception as error:
+        if not is_refused(error):
+            raise
     by_key: dict[str, list[Point]] = {}
     for point in batch:
         by_key.setdefault(point[0], []).append(point)
@@ -228,12 +233,12 @@ def resend_by_key(
             send(points)
             sent += len(points)
         except Exception as error:
-            if not is_refused(error):
-                if retry is None:
-                    raise
-                retry(points)
-                continue
-            refused.append((key, one_line(error)))
+            if is_refused(error):
+                refused.append((key, one_line(error)))
+            elif retry_key is not None:
+                retry_key(points)
+            else:
+                raise
     return sent, refused
 
 

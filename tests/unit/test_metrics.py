@@ -177,3 +177,34 @@ def test_log_inside_tracked_cell_goes_to_the_active_writer(client, run_id, monke
     writer.close(timeout_s=30)
     assert caught == []
     assert history(client, run_id, "eval/accuracy") == {3: 0.9, 0: 0.8}
+
+
+@pytest.mark.parametrize("name", ["INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "INVALID_STATE"])
+def test_the_writer_and_the_journal_agree_on_what_is_refused_for_good(name):
+    """One ``send_points`` for the writer and the journal's completion: a batch refused for good is sent
+    again key by key (the good keys kept); a store away is raised, or handed to ``retry_key`` for one key."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos import databricks_pb2
+
+    from jupyter_exp.tracking.metrics import is_refused, send_points
+
+    code = databricks_pb2.ErrorCode.Value(name)
+
+    taken: list[str] = []
+
+    def send(points):
+        if any(p[0] == "bad" for p in points):
+            raise MlflowException("Invalid metric name: 'bad'\nmore", error_code=code)
+        taken.extend(p[0] for p in points)
+
+    batch = [("good", 1.0, 0, 0), ("bad", 2.0, 0, 0), ("other", 3.0, 0, 1)]
+    assert send_points(send, batch) == (2, [("bad", "Invalid metric name: 'bad'")])
+    assert taken == ["good", "other"]
+    assert is_refused(MlflowException("x", error_code=code))
+
+    def away(points):
+        raise MlflowException("connection refused", error_code=databricks_pb2.TEMPORARILY_UNAVAILABLE)
+
+    assert not is_refused(MlflowException("x", error_code=databricks_pb2.TEMPORARILY_UNAVAILABLE))
+    with pytest.raises(MlflowException, match="connection refused"):
+        send_points(away, batch)
