@@ -28,6 +28,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from jupyter_exp._version import __version__
+from jupyter_exp.capture.cell import key_values
 from jupyter_exp.capture.secrets import redact_text
 from jupyter_exp.config import JupyterExp, StoreLocation, resolve_store
 from jupyter_exp.errors import JupyterExpError, StoreFailure
@@ -209,12 +210,10 @@ class RunsHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        tags = {}
-        for item in self.get_query_arguments("tag"):
-            key, sep, value = item.partition("=")
-            if not sep or not key.strip():
-                raise tornado.web.HTTPError(400, f"tag must look like key=value, got {item!r}")
-            tags[key.strip()] = value
+        try:
+            tags = key_values(self.get_query_arguments("tag"), "tag")
+        except ValueError as error:
+            raise tornado.web.HTTPError(400, str(error)) from None
         page_token = self.get_query_argument("page_token", None) or None
         try:
             query = RunQuery(
