@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import sqlite3
 import time
 from collections import Counter
@@ -23,7 +24,15 @@ import pytest
 from mlflow import MlflowClient
 
 from jupyter_exp import record_schema as schema
-from tests.support.lab import Lab, collect_errors, notebook_lab, open_notebook, open_runs_panel
+from tests.support.lab import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Lab,
+    collect_errors,
+    notebook_lab,
+    open_notebook,
+    open_runs_panel,
+)
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
@@ -211,14 +220,28 @@ def jp_server_cleanup() -> None:  # overrides pytest-jupyter's (it stops an in-p
 
 
 @pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Chromium for this module alone, closed after it (not the session's ``browser``): Playwright's sync API
+    holds the thread's event loop while it is open, and the suite's async server tests come after this one."""
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     with notebook_lab(tmp_path_factory.mktemp("xss"), NOTEBOOK, SOURCES) as lab:
         yield lab
 
 
-def test_no_store_value_runs_as_script(browser: Any, lab: Lab) -> None:
+def test_no_store_value_runs_as_script(chromium: Any, lab: Lab) -> None:
     started = time.monotonic()
-    context = browser.new_context(viewport={"width": 1500, "height": 950})
+    context = chromium.new_context(viewport={"width": 1500, "height": 950})
     watch = Watch(context)
     page = context.new_page()
     errors = collect_errors(page)
