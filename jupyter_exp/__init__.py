@@ -10,7 +10,17 @@ import warnings
 from typing import Any
 
 from jupyter_exp._version import __version__
+from jupyter_exp.capture.notebook import ExecutionHistory
+from jupyter_exp.config import JupyterExp, resolve_store
+from jupyter_exp.ipython.compare_magics import CompareMagics
+from jupyter_exp.ipython.magics import ReproduceMagics, TrackMagics
+from jupyter_exp.query.comparison import compare_sides
+from jupyter_exp.query.groups import group_by_params, group_of_run
+from jupyter_exp.query.runs_table import runs as runs_frame
 from jupyter_exp.track import active as _active
+from jupyter_exp.tracking.finisher import wait_for_runs as wait
+from jupyter_exp.tracking.recovery import recover_in_background
+from jupyter_exp.tracking.store import client_for
 
 __all__ = [
     "__version__",
@@ -44,23 +54,15 @@ def log(step: int | None = None, **metrics: float) -> None:
 
 def runs(experiment: str | None = None, notebook: str | None = None, filter_string: str = "") -> Any:
     """The store's runs as a pandas DataFrame shaped like ``mlflow.search_runs`` (fast on SQLite)."""
-    from jupyter_exp.query.runs_table import runs as runs_frame
-
     return runs_frame(experiment, notebook, filter_string)
 
 
 def _settings() -> Any:
     """The settings of the loaded extension (``%config JupyterExp...``), else the defaults."""
-    from jupyter_exp.config import JupyterExp
-
     return next((settings for settings, _, _ in _loaded.values()), None) or JupyterExp()
 
 
 def _client(settings: Any) -> Any:
-    from jupyter_exp.config import resolve_store
-    from jupyter_exp.tracking.finisher import wait_for_runs as wait
-    from jupyter_exp.tracking.store import client_for
-
     wait()  # this kernel's last runs are complete before they are compared
     return client_for(resolve_store(settings))
 
@@ -79,8 +81,6 @@ def compare(
     bootstrap interval (paired by seed when both sides ran the same seeds), Cohen's d, a permutation test,
     Benjamini-Hochberg across metrics and a verdict. ``lower_is_better``: a regular expression or metric names
     (default: losses, errors, times). Returns a ``Comparison`` (``.to_frame()``, ``.verdict(metric)``)."""
-    from jupyter_exp.query.comparison import compare_sides
-
     settings = _settings()
     pattern = lower_is_better if lower_is_better is not None else (settings.lower_is_better or None)
     return compare_sides(_client(settings), [a, b, *more], metrics, alpha, confidence, pattern)
@@ -90,8 +90,6 @@ def group(run_or_params: Any, experiment: str | None = None) -> Any:
     """Runs of one configuration over seeds: a run id gives the finished runs of its experiment whose params
     minus the seed equal its own (a ``%%track --seeds`` parent: its children); a dict of params gives the
     finished runs that have them (they must agree on every other param). One run per seed, the newest."""
-    from jupyter_exp.query.groups import group_by_params, group_of_run
-
     client = _client(_settings())
     if isinstance(run_or_params, dict):
         return group_by_params(client, run_or_params, experiment)
@@ -101,17 +99,10 @@ def group(run_or_params: Any, experiment: str | None = None) -> Any:
 def wait_for_runs(timeout: float | None = None) -> bool:
     """Block until the runs of tracked cells that already returned are completely recorded (they are
     completed in the background); False when ``timeout`` seconds ran out first."""
-    from jupyter_exp.tracking.finisher import wait_for_runs as wait
-
     return wait(timeout)
 
 
 def load_ipython_extension(shell: Any) -> None:
-    from jupyter_exp.capture.notebook import ExecutionHistory
-    from jupyter_exp.config import JupyterExp
-    from jupyter_exp.ipython.compare_magics import CompareMagics
-    from jupyter_exp.ipython.magics import ReproduceMagics, TrackMagics
-
     settings = JupyterExp(parent=shell)
     shell.configurables.append(settings)
     history = ExecutionHistory()
@@ -124,7 +115,6 @@ def load_ipython_extension(shell: Any) -> None:
     for instance in magics:
         shell.register_magics(instance)
     _loaded[id(shell)] = (settings, history, magics)
-    from jupyter_exp.tracking.recovery import recover_in_background
 
     recover_in_background(settings)  # runs earlier kernels on this machine left behind
 

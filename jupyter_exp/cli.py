@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from jupyter_exp.config import JupyterExp, StoreLocation, resolve_store
+from jupyter_exp.tracking.completion import JournalReport, complete_journal
 from jupyter_exp.tracking.journal import (
     entries,
     journal_refusal,
@@ -26,6 +27,9 @@ from jupyter_exp.tracking.journal import (
     strip_credentials,
     user_journal_root,
 )
+from jupyter_exp.tracking.probe import is_remote, unavailable
+from jupyter_exp.tracking.stale import DEFAULT_STALE_AFTER_S, end_stale_runs
+from jupyter_exp.tracking.store import client_for
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -113,11 +117,6 @@ def _survey(roots: list[Path], wanted: str | None) -> tuple[int, Counter[str]]:
 
 
 def sync(args: argparse.Namespace) -> int:
-    from jupyter_exp.tracking.completion import JournalReport, complete_journal
-    from jupyter_exp.tracking.probe import is_remote, unavailable
-    from jupyter_exp.tracking.stale import DEFAULT_STALE_AFTER_S, end_stale_runs
-    from jupyter_exp.tracking.store import client_for
-
     settings = JupyterExp(root=args.root or "", tracking_uri=args.tracking_uri or "")
     if args.tracking_uri:
         os.environ.pop("MLFLOW_TRACKING_URI", None)  # the flag wins over the environment

@@ -11,9 +11,21 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from jupyter_exp.capture.cell import key_values
-from jupyter_exp.config import JupyterExp
+from jupyter_exp.capture.notebook import notebook_path
+from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.errors import JupyterExpError
+from jupyter_exp.ipython.charts import chart_bundle, chart_metadata, curves_chart
+from jupyter_exp.query.compare_document import check_max_points, run_cells, side_curves
+from jupyter_exp.query.comparison import compare_groups
+from jupyter_exp.query.context import context_differences
+from jupyter_exp.query.groups import resolve
+from jupyter_exp.query.listing import RunQuery, filter_string
+from jupyter_exp.query.runs_table import overview
+from jupyter_exp.query.runs_table import runs as runs_frame
 from jupyter_exp.track import active as _active
+from jupyter_exp.tracking.artifacts import ArtifactStoreError
+from jupyter_exp.tracking.finisher import wait_for_runs
+from jupyter_exp.tracking.store import client_for
 
 
 def _argv(line: str, magic: str) -> list[str]:
@@ -47,11 +59,6 @@ class CompareMagics(Magics):
     @line_magic
     def runs(self, line: str) -> Any:
         """This notebook's latest runs as a table (name, id, status, seed, differing params, metrics)."""
-        from jupyter_exp.capture.notebook import notebook_path
-        from jupyter_exp.query.listing import RunQuery, filter_string
-        from jupyter_exp.query.runs_table import overview
-        from jupyter_exp.query.runs_table import runs as runs_frame
-
         args = self.runs.parser.parse_args(_argv(line, "runs"))
         if args.limit < 1:
             raise UsageError(f"--limit must be at least 1, got {args.limit}")
@@ -84,11 +91,6 @@ class CompareMagics(Magics):
     def compare(self, line: str) -> None:
         """Compare runs or groups: differing params, final metrics with statistics and a verdict, the curves
         (mean and band for groups), the diff of the tracked cells and the git/environment differences."""
-        from jupyter_exp.query.compare_document import check_max_points, side_curves
-        from jupyter_exp.query.comparison import compare_groups
-        from jupyter_exp.query.groups import resolve
-        from jupyter_exp.tracking.finisher import wait_for_runs
-
         args = self.compare.parser.parse_args(_argv(line, "compare"))
         if len(args.sides) < 2:
             raise UsageError(
@@ -116,8 +118,6 @@ class CompareMagics(Magics):
         display(comparison)
         keys = [v.metric for index, v in comparison.verdicts if index == 1]
         if not args.no_chart and keys:
-            from jupyter_exp.ipython.charts import chart_bundle, chart_metadata, curves_chart
-
             chart = curves_chart(side_curves(client, groups, keys, args.max_points))
             for path in args.save:
                 chart.save(path)
@@ -126,9 +126,6 @@ class CompareMagics(Magics):
         display(HTML(self._differences(client, groups)))
 
     def _client(self) -> Any:
-        from jupyter_exp.config import resolve_store
-        from jupyter_exp.tracking.store import client_for
-
         return client_for(resolve_store(self.settings))
 
     def _side(self, token: str) -> Any:
@@ -145,10 +142,6 @@ class CompareMagics(Magics):
         return token
 
     def _differences(self, client: Any, groups: list[Any]) -> str:
-        from jupyter_exp.query.compare_document import run_cells
-        from jupyter_exp.query.context import context_differences
-        from jupyter_exp.tracking.artifacts import ArtifactStoreError
-
         parts = []
         try:
             cells = run_cells(client, [g.runs[0] for g in groups])[1:]

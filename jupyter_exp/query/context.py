@@ -7,14 +7,15 @@ version rather than from the configuration compared; ``%compare`` lists those. F
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from mlflow import MlflowClient
+from typing import TYPE_CHECKING, Any
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.query.groups import Group
 from jupyter_exp.reproduce.context import conditions
 from jupyter_exp.reproduce.record import read_json
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 TAGS = (
     ("git commit", schema.GIT_COMMIT),

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from mlflow import MlflowClient
-from mlflow.entities import Run, ViewType
+from typing import TYPE_CHECKING, Any
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.query.listing import QueryError, get_run, quote_key, quote_value
 from jupyter_exp.reproduce.errors import RecordNotFound
 from jupyter_exp.tracking.experiments import experiments
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities import Run
 
 SEED_PARAM = "seed"
 GROUP_TAG = schema.GROUP  # on a --seeds parent and its children: the parent's run id
@@ -77,6 +78,8 @@ def _name(run: Run) -> str:
 
 
 def _search(client: MlflowClient, experiment_ids: list[str], filter_string: str) -> list[Run]:
+    from mlflow.entities import ViewType
+
     if not experiment_ids:
         return []
     return list(

@@ -11,6 +11,7 @@ from jupyter_exp import record_schema as schema
 from jupyter_exp.config import StoreLocation
 from jupyter_exp.reproduce.errors import InvalidReproduction, ReproduceStoreFailure
 from jupyter_exp.text_table import text_table
+from jupyter_exp.tracking.store import StoreError, client_for
 
 # worst last: one diverged child makes the group diverged; unverified ranks above close (a match proves less)
 RANK = (schema.EXACT, schema.CLOSE, schema.VARIED, schema.UNVERIFIED, schema.DIVERGED, schema.FAILED)
@@ -120,8 +121,6 @@ def reproduce_group(
 ) -> GroupReproduction | None:
     """Replay every FINISHED child of the group with ``replay_one(run_id)`` (the replay's public entry with
     the caller's options); None when ``parent_id`` is not a group's parent."""
-    from jupyter_exp.tracking.store import StoreError, client_for
-
     try:
         client = client_for(location)
     except StoreError as error:

@@ -19,6 +19,7 @@ from jupyter_exp.capture import generators, import_states, rng_codec
 from jupyter_exp.capture.notebook import OBJECTS_KEY
 from jupyter_exp.capture.seeds import restore_rng_states
 from jupyter_exp.track import active as _active
+from jupyter_exp.tracking.finisher import wait_for_runs
 
 _armed: Any = None  # the import-time restorer for the cell about to run
 
@@ -74,8 +75,6 @@ def before_cell(
 
 def settle(timeout: float = 300.0) -> None:
     """Wait until the runs of the cells replayed so far are completely recorded."""
-    from jupyter_exp.tracking.finisher import wait_for_runs
-
     if not wait_for_runs(timeout):
         raise TimeoutError(f"the replayed runs were not recorded within {timeout:.0f} s")
 

@@ -6,11 +6,7 @@ import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from mlflow import MlflowClient
-from mlflow.entities import Run
-from mlflow.exceptions import MlflowException
+from typing import TYPE_CHECKING, Any
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture import rng_codec
@@ -18,6 +14,10 @@ from jupyter_exp.capture.seeds import parse_settings
 from jupyter_exp.reproduce.errors import LegacyRecord, RecordIncomplete, RecordNotFound, ReproduceStoreFailure
 from jupyter_exp.reproduce.verify import Produced
 from jupyter_exp.tracking.artifacts import read_artifact, read_figures
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities import Run
 
 
 @dataclass
@@ -95,6 +95,8 @@ class StoredRun:
 def fetch_run(client: MlflowClient, run_id: str) -> StoredRun:
     """The run and the names of its record's artifacts, nothing downloaded: who recorded it is checked on
     this before any artifact is read; a one-line error when it holds no record to replay."""
+    from mlflow.exceptions import MlflowException
+
     run_id = run_id.strip()
     try:
         run = client.get_run(run_id)

@@ -50,6 +50,7 @@ from jupyter_exp.reproduce.record import RunRecord, fetch_run, load_record
 from jupyter_exp.reproduce.replay_kernel import KernelLauncher, LocalKernelLauncher, ReplayKernel
 from jupyter_exp.reproduce.reproduction import ReproduceOptions, Reproduction
 from jupyter_exp.reproduce.worktree import recorded_worktree
+from jupyter_exp.tracking.store import StoreError, client_for
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -89,8 +90,6 @@ class Replayer:
     # -- the entries --------------------------------------------------------------------------------
     async def async_run(self) -> Reproduction:
         """Replay and verify; raises ``ReproduceError`` on bad input (before any kernel starts)."""
-        from jupyter_exp.tracking.store import StoreError, client_for
-
         started = time.perf_counter()
         try:
             client = await asyncio.to_thread(client_for, self.location)

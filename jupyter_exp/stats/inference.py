@@ -21,9 +21,11 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
-from scipy import stats
+if TYPE_CHECKING:
+    import numpy as np
+
 
 BCA_MIN_RUNS = 6
 INTERVAL_MIN_RUNS = 3
@@ -49,17 +51,23 @@ class SampleTest:
 
 
 def _mean_difference(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    import numpy as np
+
     difference: np.ndarray = np.mean(y, axis=axis) - np.mean(x, axis=axis)
     return difference
 
 
 def _paired_difference(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    import numpy as np
+
     difference: np.ndarray = np.mean(y - x, axis=axis)
     return difference
 
 
 def cohens_d(a: np.ndarray, b: np.ndarray) -> float | None:
     """(mean b - mean a) / pooled sample standard deviation; ``None`` when the pooled deviation is 0."""
+    import numpy as np
+
     n_a, n_b = len(a), len(b)
     if n_a < 2 or n_b < 2:
         return None
@@ -76,6 +84,9 @@ def _arrangements(n_a: int, n_b: int, paired: bool) -> int:
 def _interval(
     a: np.ndarray, b: np.ndarray, paired: bool, confidence: float, notes: list[str]
 ) -> tuple[float | None, float | None, str | None]:
+    import numpy as np
+    from scipy import stats
+
     n = min(len(a), len(b))
     if n < INTERVAL_MIN_RUNS:
         notes.append(f"no bootstrap interval below {INTERVAL_MIN_RUNS} runs per side")
@@ -113,6 +124,9 @@ def compare_samples(
     alpha: float = 0.05,
 ) -> SampleTest:
     """Compare ``b`` with ``a``; with ``paired``, ``a[i]`` and ``b[i]`` ran the same seed. Both need 2 values."""
+    import numpy as np
+    from scipy import stats
+
     a_values, b_values = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if len(a_values) < 2 or len(b_values) < 2:
         raise ValueError("a test needs at least 2 values per side")

@@ -10,9 +10,6 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import numpy as np
-from scipy import stats
-
 DEFAULT_CONFIDENCE = 0.95
 
 
@@ -53,6 +50,9 @@ class Summary:
 
 def summarize(values: Iterable[float], confidence: float = DEFAULT_CONFIDENCE) -> Summary:
     """The summary of ``values``; a ValueError when no finite value is left or ``confidence`` is not in (0, 1)."""
+    import numpy as np
+    from scipy import stats
+
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie between 0 and 1, not {confidence!r}")
     every = np.asarray([float(value) for value in values], dtype=float)

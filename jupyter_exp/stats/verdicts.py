@@ -11,13 +11,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
-from scipy import stats
+from typing import TYPE_CHECKING
 
 from jupyter_exp.stats.direction import lower_is_better, lower_is_better_rule
 from jupyter_exp.stats.inference import SampleTest, compare_samples
 from jupyter_exp.stats.summary import Summary, summarize
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FEW_SEEDS = 5
 BETTER, WORSE, NO_EVIDENCE, NO_STATISTICS = "better", "worse", "no evidence", "no statistics"
@@ -48,6 +49,8 @@ class MetricVerdict:
 
 def _finite(samples: MetricSamples) -> tuple[np.ndarray, np.ndarray, int]:
     """Finite values per side (for paired samples, the pairs where both are finite); how many were dropped."""
+    import numpy as np
+
     a, b = np.asarray(samples.a, dtype=float), np.asarray(samples.b, dtype=float)
     if samples.paired:
         keep = np.isfinite(a) & np.isfinite(b)
@@ -76,6 +79,8 @@ def judge(
     lower_is_better_pattern: str | Sequence[str] | None = None,
 ) -> list[MetricVerdict]:
     """A verdict per metric, in the order given; p-values adjusted (BH) over the metrics that were tested."""
+    from scipy import stats
+
     if not 0 < alpha < 1 or not 0 < confidence < 1:
         raise ValueError("alpha and confidence must lie between 0 and 1")
     rule: re.Pattern[str] = lower_is_better_rule(lower_is_better_pattern)

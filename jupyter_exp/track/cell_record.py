@@ -27,7 +27,13 @@ from jupyter_exp.capture.notebook import snapshot
 from jupyter_exp.capture.state import StateSnapshot
 from jupyter_exp.capture.state import snapshot as snapshot_bound
 from jupyter_exp.track import active as _active
+from jupyter_exp.tracking.completion import deliver_entry
+from jupyter_exp.tracking.finisher import FINISHER
 from jupyter_exp.tracking.identity import store_user
+from jupyter_exp.tracking.journal import journal_root
+from jupyter_exp.tracking.metrics import is_refused, one_line
+from jupyter_exp.tracking.recorder import RunRecorder
+from jupyter_exp.tracking.store import forget_experiment, remembered_experiment_id
 
 if TYPE_CHECKING:
     from jupyter_exp.capture.entropy import EntropyWatch
@@ -44,8 +50,6 @@ def start_run(cell: PreparedCell) -> tuple[RunRecorder, str | None]:
     (an experiment deleted since this process remembered it is looked up again)."""
     from mlflow.exceptions import MlflowException
 
-    from jupyter_exp.tracking.store import forget_experiment, remembered_experiment_id
-
     try:
         return _start_recorder(cell, cell.experiment_id), cell.experiment_id
     except MlflowException:  # the remembered experiment was deleted meanwhile: look it up again
@@ -56,9 +60,6 @@ def start_run(cell: PreparedCell) -> tuple[RunRecorder, str | None]:
 
 
 def _start_recorder(cell: PreparedCell, experiment_id: str | None) -> RunRecorder:
-    from jupyter_exp.tracking.journal import journal_root
-    from jupyter_exp.tracking.recorder import RunRecorder
-
     expected = [schema.CELL, schema.CONFIG, schema.HISTORY, schema.OUTPUTS, schema.ENVIRONMENT]
     if cell.settings.snapshot and cell.notebook is not None:
         expected.append(schema.NOTEBOOK)
@@ -142,8 +143,6 @@ class CellRecord:
             try:
                 recorder.log_params(cell.params)
             except Exception as error:  # refused items: sent one by one (the rest kept) on delivery
-                from jupyter_exp.tracking.completion import is_refused
-
                 if not is_refused(error):
                     raise
             tags: dict[str, Any] = {schema.KERNEL_NAME: kernel.kernelspec_name()}
@@ -200,8 +199,6 @@ class CellRecord:
         """What needs the cell's state is taken now and, with the true outcome, put in the run's journal
         entry before the cell returns; the rest of the record is written after the cell returned
         (``FINISHER``), unless ``finish_in_background`` is off."""
-        from jupyter_exp.tracking.finisher import FINISHER
-
         cell, recorder = self.cell, self.recorder
         entry, journaled, outcome = recorder.entry, self._journaled, end.outcome
         try:
@@ -297,9 +294,6 @@ class CellRecord:
     ) -> None:
         """Deliver the run from its journal entry (what this process holds in memory is there too, so
         the kernel and whoever completes a run it left behind go the same way)."""
-        from jupyter_exp.tracking.completion import deliver_entry, one_line
-        from jupyter_exp.tracking.finisher import FINISHER
-
         cell, recorder = self.cell, self.recorder
         try:
             writer.close()
@@ -342,8 +336,6 @@ class CellRecord:
     def _deliver_offline(self) -> None:
         """Hand an offline run's entry to the finisher's retries; the card shows the store's id once the
         run is there."""
-        from jupyter_exp.tracking.finisher import FINISHER
-
         local_id = self.recorder.run_id
         self.recorder.entry.release()
 

@@ -27,7 +27,12 @@ from jupyter_exp.config import JupyterExp
 from jupyter_exp.stats.summary import Summary, summarize
 from jupyter_exp.track import active as _active
 from jupyter_exp.track.prepared import TrackingError, TrackOptions
+from jupyter_exp.tracking.completion import deliver_entry
+from jupyter_exp.tracking.finisher import FINISHER
 from jupyter_exp.tracking.identity import store_user
+from jupyter_exp.tracking.journal import journal_root
+from jupyter_exp.tracking.metrics import one_line
+from jupyter_exp.tracking.recorder import RunRecorder, now_ms
 
 MAX_GROUP_SIZE = 1000
 SEED_LIMIT = 2**32
@@ -181,8 +186,6 @@ class SeedGroup:
     # -- the group ------------------------------------------------------------------------------
     def run(self) -> Any:
         __tracebackhide__ = True
-        from jupyter_exp.tracking.finisher import FINISHER
-        from jupyter_exp.tracking.recorder import now_ms
 
         self.recorder = self._start_parent()
         self.run_id: str = self.recorder.run_id
@@ -210,7 +213,6 @@ class SeedGroup:
 
     def _run_child(self, seed: int) -> Any:
         __tracebackhide__ = True
-        from jupyter_exp.tracking.finisher import FINISHER
 
         tags = {**self.options.tags, schema.PARENT_RUN_ID: self.run_id, schema.GROUP: self.run_id}
         options = replace(self.options, seed=seed, name=self._child_template, tags=tags, quiet=True)
@@ -233,9 +235,6 @@ class SeedGroup:
             current.rng_states = {**(current.rng_states or {}), **cell_rng_states(shell_ns)}
 
     def _start_parent(self) -> Any:
-        from jupyter_exp.tracking.journal import journal_root
-        from jupyter_exp.tracking.recorder import RunRecorder
-
         probe = self._probe
         tags: dict[str, Any] = {
             schema.SOURCE_TYPE: schema.SOURCE_TYPE_NOTEBOOK,
@@ -280,8 +279,6 @@ class SeedGroup:
     def _log_summaries(self, step: int) -> None:
         from mlflow.entities import Metric
 
-        from jupyter_exp.tracking.recorder import now_ms
-
         stamp = now_ms()
         points = [(key, value, stamp, step) for key, value in summary_metrics(self.summaries).items()]
         try:
@@ -292,8 +289,6 @@ class SeedGroup:
             self.recorder.entry.spool_points(points)
 
     def _complete(self, status: str) -> None:
-        from jupyter_exp.tracking.completion import deliver_entry, one_line
-
         recorder = self.recorder
         finished = sum(c.status == schema.FINISHED for c in self.children)
         recorder.entry.merge("tags.json", {schema.GROUP_FINISHED: str(finished)})
@@ -305,8 +300,6 @@ class SeedGroup:
                     "the store refused part of the parent run: " + "; ".join(delivered.refused)
                 )
         except Exception as error:  # the journal keeps it; the finisher's retries deliver it
-            from jupyter_exp.tracking.finisher import FINISHER
-
             recorder.entry.release()
             self.warnings.append(
                 f"the parent run is kept in the local journal until the store is back: {one_line(error)}"

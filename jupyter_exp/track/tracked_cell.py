@@ -26,8 +26,16 @@ from jupyter_exp.capture.secrets import assigned_secrets, secret_values_in
 from jupyter_exp.config import JupyterExp, StoreLocation, resolve_store
 from jupyter_exp.track import active as _active
 from jupyter_exp.track.cell_code import compile_body
+from jupyter_exp.track.cell_record import CellEnd, CellRecord, start_run
 from jupyter_exp.track.execution import Outcome, execute
 from jupyter_exp.track.prepared import PreparedCell, TrackingError, TrackOptions
+from jupyter_exp.tracking.fluent import ActiveRunScope
+from jupyter_exp.tracking.metric_sink import metric_sink
+from jupyter_exp.tracking.metrics import MetricWriter
+from jupyter_exp.tracking.probe import store_reachable
+from jupyter_exp.tracking.recorder import now_ms
+from jupyter_exp.tracking.store import StoreError, client_for, refusal, remembered_experiment_id
+from jupyter_exp.tracking.system_metrics import SystemMeter
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -153,12 +161,6 @@ class TrackedCell:
         """Start the run, execute the cell as untracked, record it; the cell's value or exception.
         ``started`` hears the run's id as soon as the run exists (before the cell runs)."""
         __tracebackhide__ = True
-        from jupyter_exp.track.cell_record import CellEnd, CellRecord, start_run
-        from jupyter_exp.tracking.fluent import ActiveRunScope
-        from jupyter_exp.tracking.metric_sink import metric_sink
-        from jupyter_exp.tracking.metrics import MetricWriter
-        from jupyter_exp.tracking.recorder import now_ms
-        from jupyter_exp.tracking.system_metrics import SystemMeter
 
         meter = SystemMeter()
         recorder, experiment_id = start_run(cell)
@@ -226,9 +228,6 @@ def _open_store(location: StoreLocation, experiment: str) -> tuple[MlflowClient 
     """The store's client and the experiment's id; ``(None, None)`` when the store cannot be reached
     (the cell runs at once, its run is journaled under a local id)."""
     from mlflow.exceptions import MlflowException
-
-    from jupyter_exp.tracking.probe import store_reachable
-    from jupyter_exp.tracking.store import StoreError, client_for, refusal, remembered_experiment_id
 
     if not store_reachable(location.tracking_uri):
         return None, None

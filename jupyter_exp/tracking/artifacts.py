@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
-
-from mlflow import MlflowClient
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.outputs import FIGURE_DIR
 from jupyter_exp.errors import StoreFailure
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 
 class ArtifactStoreError(StoreFailure):

@@ -7,9 +7,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from mlflow import MlflowClient
-from mlflow.entities import ViewType
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
 
 NAMES_TTL_S = 30.0
 _names: dict[str, tuple[float, dict[str, str]]] = {}  # tracking URI -> (good until, id -> name)
@@ -18,6 +20,8 @@ _names_lock = threading.Lock()
 
 def experiments(client: MlflowClient) -> dict[str, str]:
     """Active experiments, id -> name, read now (and remembered for ``experiment_names``)."""
+    from mlflow.entities import ViewType
+
     found: dict[str, str] = {}
     token = None
     while True:

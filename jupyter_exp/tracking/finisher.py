@@ -17,6 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jupyter_exp.tracking.completion import complete_journal
+from jupyter_exp.tracking.journal import journal_root
+from jupyter_exp.tracking.probe import store_reachable
+from jupyter_exp.tracking.store import client_for
+
 if TYPE_CHECKING:
     from jupyter_exp.config import StoreLocation
 
@@ -79,8 +84,6 @@ class RunFinisher:
         """Deliver this store's journal, with backoff, until the store takes all of it.
 
         ``on_delivered`` maps an offline run's local id to what to call with its id in the store."""
-        from jupyter_exp.tracking.journal import journal_root
-
         root = journal_root(location, journal_dir)
         with self._idle:
             self._on_delivered.update(on_delivered or {})
@@ -92,10 +95,6 @@ class RunFinisher:
         ).start()
 
     def _retry(self, location: StoreLocation, root: Path, at_once: bool) -> None:
-        from jupyter_exp.tracking.completion import complete_journal
-        from jupyter_exp.tracking.probe import store_reachable
-        from jupyter_exp.tracking.store import client_for
-
         attempt = 0 if not at_once else -1
         stop = threading.Event()
         try:

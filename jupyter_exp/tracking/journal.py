@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_exp.capture.git import strip_credentials
-from jupyter_exp.config import StoreLocation
+from jupyter_exp.config import StoreLocation, sqlite_path
 from jupyter_exp.tracking.journal_guard import (
     PRIVATE,
     entry_refusal,
@@ -80,8 +80,6 @@ def user_journal_root() -> Path:
 
 def spool_folder(location: StoreLocation) -> Path | None:
     """The spool folder next to a SQLite store (None for any other store)."""
-    from jupyter_exp.config import sqlite_path
-
     database = sqlite_path(location.tracking_uri)
     return database.parent / SPOOL_NAME if database is not None else None
 

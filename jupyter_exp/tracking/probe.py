@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from jupyter_exp.capture.git import strip_credentials
+from jupyter_exp.config import sqlite_path
 
 CONNECT_TIMEOUT_S = 1.0
 ANSWER_TIMEOUT_S = 10.0
@@ -78,8 +79,6 @@ def forget(uri: str) -> None:
 def unavailable(uri: str) -> str | None:
     """Why the store at ``uri`` cannot take a delivery now, or None when it can; it is neither created nor
     waited for: a local store (SQLite file, folder) that does not exist, an HTTP store that fails the probe."""
-    from jupyter_exp.config import sqlite_path
-
     database = sqlite_path(uri)
     if database is not None:
         present = database.is_file() and database.stat().st_size > 0

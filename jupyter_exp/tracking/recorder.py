@@ -16,10 +16,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlflow.entities import Param, RunTag
-from mlflow.exceptions import MlflowException
-from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH, MAX_PARAMS_TAGS_PER_BATCH, MAX_TAG_VAL_LENGTH
-
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.secrets import MIN_SECRET_LENGTH, Redactor
 from jupyter_exp.tracking.journal import EntryMeta, JournalEntry, host_name, strip_credentials
@@ -74,6 +70,8 @@ class RunRecorder:
         expected_artifacts: tuple[str, ...] = (),
     ) -> RunRecorder:
         """Create the run (``experiment`` is its id and name) and its journal entry; offline, only the entry."""
+        from mlflow.exceptions import MlflowException
+
         experiment_id, experiment_name = experiment
         redactor = Redactor.from_environment()
         run_name = redactor.text(run_name)
@@ -132,6 +130,8 @@ class RunRecorder:
             send_tags(self.client, self.run_id, clipped)
 
     def log_params(self, params: dict[str, Any]) -> None:
+        from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
+
         masked = self.redactor().document({k: str(v) for k, v in params.items()})
         clipped = {k: v[:MAX_PARAM_VAL_LENGTH] for k, v in masked.items()}
         self.entry.merge("params.json", clipped)
@@ -181,12 +181,18 @@ class RunRecorder:
 
 
 def send_tags(client: MlflowClient, run_id: str, tags: dict[str, str]) -> None:
+    from mlflow.entities import RunTag
+    from mlflow.utils.validation import MAX_PARAMS_TAGS_PER_BATCH
+
     items = [RunTag(k, v) for k, v in tags.items()]
     for start in range(0, len(items), MAX_PARAMS_TAGS_PER_BATCH):
         client.log_batch(run_id, tags=items[start : start + MAX_PARAMS_TAGS_PER_BATCH])
 
 
 def send_params(client: MlflowClient, run_id: str, params: dict[str, str]) -> None:
+    from mlflow.entities import Param
+    from mlflow.utils.validation import MAX_PARAMS_TAGS_PER_BATCH
+
     items = [Param(k, v) for k, v in params.items()]
     for start in range(0, len(items), MAX_PARAMS_TAGS_PER_BATCH):
         client.log_batch(run_id, params=items[start : start + MAX_PARAMS_TAGS_PER_BATCH])
@@ -225,4 +231,6 @@ def _unmasked(name: str) -> bool:
 
 
 def _clip_tags(tags: dict[str, Any]) -> dict[str, str]:
+    from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
+
     return {k: str(v)[:MAX_TAG_VAL_LENGTH] for k, v in tags.items() if v is not None}

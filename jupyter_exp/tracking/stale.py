@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture import kernel
 from jupyter_exp.tracking.completion import END_REASON_TAG
+from jupyter_exp.tracking.experiments import experiments
 from jupyter_exp.tracking.journal import host_name
 from jupyter_exp.tracking.recorder import HEARTBEAT_INTERVAL_S, HEARTBEAT_TAG
 from jupyter_exp.tracking.run_end import end_run
@@ -28,8 +29,6 @@ DEFAULT_STALE_AFTER_S = 10 * HEARTBEAT_INTERVAL_S
 def running_runs(client: MlflowClient) -> list[Any]:
     """RUNNING runs recorded by ``%%track`` (they carry a heartbeat) in every active experiment."""
     from mlflow.entities import ViewType
-
-    from jupyter_exp.tracking.experiments import experiments
 
     ids = list(experiments(client))
     found: list[Any] = []

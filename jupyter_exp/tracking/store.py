@@ -23,6 +23,7 @@ from jupyter_exp.capture.secrets import redact_text
 from jupyter_exp.config import StoreLocation, sqlite_path
 from jupyter_exp.errors import StoreFailure
 from jupyter_exp.tracking.identity import store_user
+from jupyter_exp.tracking.probe import store_reachable
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -81,8 +82,6 @@ def ensure_store(location: StoreLocation) -> None:
                 _create_sqlite_store(uri, db_path, location.artifact_root)
             else:
                 from mlflow import MlflowClient
-
-                from jupyter_exp.tracking.probe import store_reachable
 
                 if not store_reachable(uri):  # the short probe, not MLflow's minutes of retries
                     raise StoreError(f"Cannot use the MLflow store {redact_text(uri)}: it does not answer")
