@@ -147,7 +147,7 @@ class CompareMagics(Magics):
             cells = run_cells(client, [g.runs[0] for g in groups])[1:]
         except ArtifactStoreError as error:  # said, never shown as cells that were not recorded
             parts.append(f"<p>Tracked cells not compared: {html.escape(str(error))}</p>")
-            cells = [{"diff": None}] * (len(groups) - 1)
+            cells = [{"run_id": g.runs[0].info.run_id, "source": None, "diff": None} for g in groups[1:]]
         for label, cell in zip([g.label for g in groups[1:]], cells, strict=True):
             if cell["diff"]:
                 parts.append(f"<p>Tracked cell, {html.escape(groups[0].label)} → {html.escape(label)}:</p>")

@@ -9,11 +9,22 @@ import difflib
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.query.comparison import compare_groups, default_metrics, summary_dict
+from jupyter_exp.query.documents import (
+    Band,
+    CellDiff,
+    ComparedGroup,
+    CompareGroups,
+    CompareSeries,
+    Comparison,
+    GroupStatistic,
+    MetricSeries,
+    SampleSummary,
+)
 from jupyter_exp.query.groups import Group, is_parent, partition
 from jupyter_exp.query.listing import QueryError, finite, get_run, get_runs, run_summary
 from jupyter_exp.query.reads import read_all
@@ -23,10 +34,9 @@ from jupyter_exp.tracking.experiments import experiment_names
 from jupyter_exp.tracking.sqlite_store import forget_database, mlflow_sqlite_database, read_metric_history
 
 if TYPE_CHECKING:
-    from mlflow import MlflowClient
-
-if TYPE_CHECKING:
     import numpy as np
+    from mlflow import MlflowClient
+    from mlflow.entities import Run
 
 MAX_COMPARED = 20
 MAX_POINTS_LIMIT = 10_000
@@ -39,17 +49,17 @@ class SeriesCache:
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[str, ...], dict[str, Any]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, ...], Mapping[str, object]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, ...]) -> dict[str, Any] | None:
+    def get(self, key: tuple[str, ...]) -> Mapping[str, object] | None:
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
             return found
 
-    def put(self, key: tuple[str, ...], value: dict[str, Any]) -> None:
+    def put(self, key: tuple[str, ...], value: Mapping[str, object]) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -156,14 +166,14 @@ def _series_key(client: MlflowClient, run_id: str, key: str, max_points: int) ->
     return (client.tracking_uri, run_id, key, str(max_points))
 
 
-def _kept(run: Any, cache_key: tuple[str, ...]) -> dict[str, Any] | None:
+def _kept(run: Run, cache_key: tuple[str, ...]) -> Mapping[str, object] | None:
     """What the cache holds for an ended run (a running one's series and record may still change)."""
     return SERIES_CACHE.get(cache_key) if run.info.status in ENDED else None
 
 
 def series(
-    client: MlflowClient, run: Any, key: str, max_points: int, history: History | None = None
-) -> dict[str, Any]:
+    client: MlflowClient, run: Run, key: str, max_points: int, history: History | None = None
+) -> MetricSeries:
     """One metric's points in step order, downsampled to ``max_points``; NaN and infinities are left out.
 
     Series of ended runs are cached: a comparison reopened, or polled, reads no history again.
@@ -173,14 +183,14 @@ def series(
     run_id = run.info.run_id
     cache_key = _series_key(client, run_id, key, max_points)
     if (cached := _kept(run, cache_key)) is not None:
-        return cached
+        return cast("MetricSeries", cached)
     steps, values = (history or HistoryMemo(client))(run_id, key)
     step_array, value_array = np.asarray(steps, dtype=np.int64), np.asarray(values, dtype=float)  # None: NaN
     usable = np.isfinite(value_array)
     if not usable.all():
         step_array, value_array = step_array[usable], value_array[usable]
     kept_steps, kept_values = lttb(step_array, value_array, max_points)
-    found = {
+    found: MetricSeries = {
         "steps": kept_steps,
         "values": kept_values,
         "total_points": len(steps),
@@ -193,7 +203,7 @@ def series(
 
 def run_series(
     client: MlflowClient, run_id: str, keys: list[str] | None, max_points: int
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, MetricSeries]:
     check_max_points(max_points)
     run = get_run(client, run_id)
     wanted = keys if keys else sorted(run.data.metrics)
@@ -208,10 +218,10 @@ def _ordered_keys(keys: set[str]) -> list[str]:
     return sorted(keys, key=lambda k: (k.startswith(schema.SYSTEM_PREFIX), k))
 
 
-def cell_diffs(sources: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
+def cell_diffs(sources: list[tuple[str, str | None]]) -> list[CellDiff]:
     """Each run's tracked cell and its unified diff against the first run's."""
     first_id, first = sources[0]
-    cells: list[dict[str, Any]] = [{"run_id": first_id, "source": first, "diff": None}]
+    cells: list[CellDiff] = [{"run_id": first_id, "source": first, "diff": None}]
     for run_id, source in sources[1:]:
         diff = None
         if first is not None and source is not None:
@@ -227,11 +237,11 @@ def cell_diffs(sources: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
     return cells
 
 
-def cell_sources(client: MlflowClient, runs: Sequence[Any]) -> list[str | None]:
+def cell_sources(client: MlflowClient, runs: Sequence[Run]) -> list[str | None]:
     """Each run's tracked cell (``None`` when it has none); an ended run's is kept with its series (a run's
     record does not change once it ended)."""
 
-    def read(run: Any) -> str | None:
+    def read(run: Run) -> str | None:
         cache_key = (client.tracking_uri, run.info.run_id, CELL_ARTIFACT)
         if (cached := _kept(run, cache_key)) is not None:
             return str(cached["source"])
@@ -243,7 +253,7 @@ def cell_sources(client: MlflowClient, runs: Sequence[Any]) -> list[str | None]:
     return read_all(client, read, runs)
 
 
-def run_cells(client: MlflowClient, runs: Sequence[Any]) -> list[dict[str, Any]]:
+def run_cells(client: MlflowClient, runs: Sequence[Run]) -> list[CellDiff]:
     """``cell_diffs`` of the runs' tracked cells (``cell_sources``: an ended run's kept); ``ArtifactStoreError``
     when an artifact store cannot be read."""
     cells = cell_sources(client, runs)
@@ -252,7 +262,7 @@ def run_cells(client: MlflowClient, runs: Sequence[Any]) -> list[dict[str, Any]]
 
 def compare_runs(
     client: MlflowClient, run_ids: list[str], max_points: int = 500, lower_is_better: str | None = None
-) -> dict[str, Any]:
+) -> Comparison:
     """Parameters (and which differ), final metrics, overlaid curves and cell diffs of 2..20 runs; and when
     some of them share a configuration, the group statistics (``group_statistics``)."""
     check_max_points(max_points)
@@ -278,7 +288,7 @@ def compare_runs(
             and _kept(run, _series_key(client, run.info.run_id, key, max_points)) is None
         ]
     )
-    curves = {
+    curves: dict[str, list[CompareSeries]] = {
         key: [
             {"run_id": run.info.run_id, **series(client, run, key, max_points, history)}
             for run in runs
@@ -307,8 +317,8 @@ def _history_arrays(history: History, run_id: str, key: str) -> tuple[np.ndarray
 
 
 def band(
-    client: MlflowClient, runs: Sequence[Any], key: str, max_points: int, history: History | None = None
-) -> dict[str, Any]:
+    client: MlflowClient, runs: Sequence[Run], key: str, max_points: int, history: History | None = None
+) -> Band:
     """A group's curve: at each step the mean over its runs and mean ± one standard deviation (the seed
     noise), downsampled to ``max_points`` by LTTB on the mean (the band keeps the same steps). Cached once
     every run has ended."""
@@ -318,7 +328,7 @@ def band(
     cache_key = (client.tracking_uri, "band", key, str(max_points), *ids)
     ended = all(run.info.status in ENDED for run in runs)
     if ended and (cached := SERIES_CACHE.get(cache_key)) is not None:
-        return cached
+        return cast("Band", cached)
     history = history or HistoryMemo(client)
     read = [_history_arrays(history, run.info.run_id, key) for run in runs if key in run.data.metrics]
     if read and len(read) > 1 and all(np.array_equal(s, read[0][0]) for s, _ in read):
@@ -334,7 +344,7 @@ def band(
         std = np.sqrt(np.where(counts > 1, squares / np.maximum(counts - 1, 1), 0.0))
     kept_steps, kept_mean = lttb(unique, mean, max_points)
     index = np.searchsorted(unique, kept_steps)
-    found = {
+    found: Band = {
         "steps": kept_steps,
         "mean": kept_mean,
         "low": (mean - std)[index].tolist(),
@@ -347,19 +357,18 @@ def band(
     return found
 
 
-def _summary_json(values: list[float]) -> dict[str, Any] | None:
-
+def _summary_json(values: list[float]) -> SampleSummary | None:
     finite_values = [v for v in values if finite(v) is not None]
-    return summary_dict(summarize(finite_values)) if finite_values else None
+    return cast("SampleSummary | None", summary_dict(summarize(finite_values))) if finite_values else None
 
 
 def group_statistics(
     client: MlflowClient,
-    runs: Sequence[Any],
+    runs: Sequence[Run],
     max_points: int,
     history: History | None = None,
     lower_is_better: str | None = None,
-) -> dict[str, Any] | None:
+) -> CompareGroups | None:
     """When the runs form groups (some share a configuration, params minus the seed): each group's summary
     per metric, each group against the first (``jupyter_exp.compare``'s statistics) and mean ± sd curves.
     ``None`` when every run has a configuration of its own (or the only runs sharing one are parents)."""
@@ -371,7 +380,7 @@ def group_statistics(
     return {
         "groups": [_group_json(g, metric_keys) for g in groups],
         "metrics": default_metrics(groups),
-        "statistics": comparison.rows() if comparison else [],
+        "statistics": cast("list[GroupStatistic]", comparison.rows()) if comparison else [],
         "notes": comparison.notes if comparison else [],
         "series": {
             key: [
@@ -385,7 +394,7 @@ def group_statistics(
 
 def group_curves(
     client: MlflowClient, groups: Sequence[Group], key: str, max_points: int, history: History | None = None
-) -> list[tuple[int, dict[str, Any]]]:
+) -> list[tuple[int, Band]]:
     """A curve per group: ``(index, band)`` of each group that logged ``key``, its runs' mean ± sd (a group
     of one run: its own series, a band of no width). The sidebar's and ``%compare``'s curves."""
     history = history or HistoryMemo(client)
@@ -396,7 +405,7 @@ def group_curves(
     ]
 
 
-def _group_json(group: Group, metric_keys: list[str]) -> dict[str, Any]:
+def _group_json(group: Group, metric_keys: list[str]) -> ComparedGroup:
     return {
         "label": group.label,
         "run_ids": group.run_ids,

@@ -10,12 +10,13 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.git import strip_credentials
 from jupyter_exp.errors import BadRequest
+from jupyter_exp.query.documents import Artifact, InputFile, RunDetail, RunSummary
 from jupyter_exp.query.reads import read_all
 from jupyter_exp.reproduce.errors import RecordNotFound
 from jupyter_exp.tracking.artifacts import ArtifactStoreError, read_artifact
@@ -25,6 +26,7 @@ from jupyter_exp.tracking.probe import is_remote
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+    from mlflow.entities import Run
     from mlflow.exceptions import MlflowException
 
 STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
@@ -132,7 +134,7 @@ def _experiment_ids(client: MlflowClient, experiment: str | None, known: dict[st
     return by_name
 
 
-def list_runs(client: MlflowClient, query: RunQuery) -> tuple[list[dict[str, Any]], str | None]:
+def list_runs(client: MlflowClient, query: RunQuery) -> tuple[list[RunSummary], str | None]:
     """One page of run summaries and the token of the next page (``None`` on the last)."""
     from mlflow.entities import ViewType
     from mlflow.exceptions import MlflowException
@@ -171,7 +173,7 @@ def finite(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def run_summary(run: Any, experiment_names: dict[str, str] | None = None) -> dict[str, Any]:
+def run_summary(run: Run, experiment_names: dict[str, str] | None = None) -> RunSummary:
     tags = run.data.tags
     info = run.info
     dirty = tags.get(schema.GIT_DIRTY)
@@ -200,7 +202,7 @@ def run_summary(run: Any, experiment_names: dict[str, str] | None = None) -> dic
     }
 
 
-def get_run(client: MlflowClient, run_id: str) -> Any:
+def get_run(client: MlflowClient, run_id: str) -> Run:
     from mlflow.exceptions import MlflowException
 
     try:
@@ -216,13 +218,13 @@ def get_run(client: MlflowClient, run_id: str) -> Any:
 _PLAIN_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def get_runs(client: MlflowClient, run_ids: Sequence[str]) -> list[Any]:
+def get_runs(client: MlflowClient, run_ids: Sequence[str]) -> list[Run]:
     """``get_run`` of each, in order. On a tracking server one search answers for all of them (a request
     each costs the server more than the search); ids it does not find (a deleted experiment's runs, ids
     that are not plain) are read one by one, so an unknown id fails as ``get_run`` does."""
     from mlflow.entities import ViewType
 
-    found: dict[str, Any] = {}
+    found: dict[str, Run] = {}
     plain = [i for i in dict.fromkeys(run_ids) if _PLAIN_ID.match(i)]
     if len(plain) > 1 and is_remote(str(client.tracking_uri)):
         known = experiment_names(client)
@@ -239,8 +241,8 @@ def get_runs(client: MlflowClient, run_ids: Sequence[str]) -> list[Any]:
     return [found[i] for i in run_ids]
 
 
-def _artifacts(client: MlflowClient, run_id: str, path: str | None = None) -> list[dict[str, Any]]:
-    found = []
+def _artifacts(client: MlflowClient, run_id: str, path: str | None = None) -> list[Artifact]:
+    found: list[Artifact] = []
     for item in client.list_artifacts(run_id, path):
         if item.is_dir:
             found += _artifacts(client, run_id, item.path)
@@ -261,7 +263,7 @@ def ui_url(tracking_uri: str, experiment_id: str | None = None, run_id: str | No
     return page + "?workflowType=machine_learning"
 
 
-def run_detail(client: MlflowClient, run_id: str) -> dict[str, Any]:
+def run_detail(client: MlflowClient, run_id: str) -> RunDetail:
     run = get_run(client, run_id)
     experiment_id = run.info.experiment_id
     known = {experiment_id: client.get_experiment(experiment_id).name}  # one lookup, not every experiment
@@ -282,7 +284,7 @@ def run_detail(client: MlflowClient, run_id: str) -> dict[str, Any]:
     }
 
 
-def run_inputs(client: MlflowClient, run_id: str, artifact_uri: str | None) -> list[dict[str, Any]]:
+def run_inputs(client: MlflowClient, run_id: str, artifact_uri: str | None) -> list[InputFile]:
     """The files the cell read (``inputs.json``): path, size, sha256; [] for a run without the record."""
     text = read_artifact(client, run_id, f"{schema.ARTIFACT_DIR}/{schema.INPUTS}", artifact_uri)
     try:
