@@ -184,3 +184,36 @@ class Comparison(TypedDict):
     series: dict[str, list[CompareSeries]]
     cells: list[CellDiff]
     groups: CompareGroups | None
+
+
+class StoreInfo(TypedDict):
+    """``GET /jupyter-exp/store`` (``IStoreInfo``): the store the server reads, credentials masked."""
+
+    tracking_uri: str
+    artifact_root: str | None
+    root: str
+    version: str
+    ui_url: str | None  # the MLflow UI when the store is an MLflow server
+
+
+class JobProgress(TypedDict):
+    done: int
+    total: int
+    current: str | None
+
+
+class JobDocument(TypedDict):
+    """A reproduction job of the server, ``/jupyter-exp/reproductions`` (``IReproductionJob``)."""
+
+    id: str
+    run_id: str
+    kernel: str | None
+    overrides: dict[str, str]
+    state: str  # running / finished / failed / cancelled
+    progress: JobProgress
+    reproduction_run_id: str | None
+    verdict: str | None
+    summary: str | None
+    error: str | None
+    created: int | None
+    ended: int | None

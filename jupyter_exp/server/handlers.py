@@ -33,6 +33,7 @@ from jupyter_exp.capture.secrets import redact_text
 from jupyter_exp.config import JupyterExp, StoreLocation, resolve_store
 from jupyter_exp.errors import JupyterExpError, StoreFailure
 from jupyter_exp.query.compare_document import compare_runs, run_series
+from jupyter_exp.query.documents import RunMetrics, RunsPage, StoreInfo
 from jupyter_exp.query.listing import QueryError, RunQuery, list_runs, run_detail, ui_url, user_filter
 from jupyter_exp.server.jobs import ReproductionJobs
 from jupyter_exp.server.kernel_launcher import ServerKernelLauncher
@@ -195,15 +196,14 @@ class StoreHandler(BaseHandler):
     @authorized
     def get(self) -> None:
         location = self.location
-        self.answer(
-            {
-                "tracking_uri": redact_text(location.tracking_uri),
-                "artifact_root": location.artifact_root and redact_text(location.artifact_root),
-                "root": str(location.root),
-                "version": __version__,
-                "ui_url": ui_url(location.tracking_uri),
-            }
-        )
+        info: StoreInfo = {
+            "tracking_uri": redact_text(location.tracking_uri),
+            "artifact_root": location.artifact_root and redact_text(location.artifact_root),
+            "root": str(location.root),
+            "version": __version__,
+            "ui_url": ui_url(location.tracking_uri),
+        }
+        self.answer(info)
 
 
 class RunsHandler(BaseHandler):
@@ -230,7 +230,8 @@ class RunsHandler(BaseHandler):
         except QueryError as error:
             raise tornado.web.HTTPError(400, str(error)) from None
         runs, token = await self.in_thread(lambda client: list_runs(client, query))
-        self.answer({"runs": runs, "next_page_token": token})
+        page: RunsPage = {"runs": runs, "next_page_token": token}
+        self.answer(page)
 
 
 class RunHandler(BaseHandler):
@@ -247,7 +248,8 @@ class MetricsHandler(BaseHandler):
         keys = self.list_argument("keys")
         max_points = self.int_argument("max_points", 1000)
         found = await self.in_thread(lambda client: run_series(client, run_id, keys, max_points))
-        self.answer({"run_id": run_id, "series": found})
+        metrics: RunMetrics = {"run_id": run_id, "series": found}
+        self.answer(metrics)
 
 
 class SnapshotHandler(BaseHandler):

@@ -15,6 +15,7 @@ from typing import Any
 from jupyter_exp.capture.cell import parse_key_value
 from jupyter_exp.config import StoreLocation
 from jupyter_exp.errors import BadRequest, Conflict, NotFound
+from jupyter_exp.query.documents import JobDocument
 from jupyter_exp.reproduce.errors import ReproduceError
 from jupyter_exp.reproduce.group import GroupPlan, plan_group
 from jupyter_exp.reproduce.plan import build_plan
@@ -101,7 +102,7 @@ class ReproductionJob:
     ended: int | None = None
     task: asyncio.Task[Any] | None = None
 
-    def document(self) -> dict[str, Any]:
+    def document(self) -> JobDocument:
         return {
             "id": self.id,
             "run_id": self.run_id,
