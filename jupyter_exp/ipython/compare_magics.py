@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
@@ -18,7 +18,7 @@ from jupyter_exp.ipython.charts import chart_bundle, chart_metadata, curves_char
 from jupyter_exp.query.compare_document import check_max_points, run_cells, side_curves
 from jupyter_exp.query.comparison import compare_groups
 from jupyter_exp.query.context import context_differences
-from jupyter_exp.query.groups import resolve
+from jupyter_exp.query.groups import Group, resolve
 from jupyter_exp.query.listing import RunQuery, filter_string
 from jupyter_exp.query.runs_table import overview
 from jupyter_exp.query.runs_table import runs as runs_frame
@@ -26,6 +26,9 @@ from jupyter_exp.track import active as _active
 from jupyter_exp.tracking.artifacts import ArtifactStoreError
 from jupyter_exp.tracking.finisher import wait_for_runs
 from jupyter_exp.tracking.store import client_for
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 
 def _argv(line: str, magic: str) -> list[str]:
@@ -141,7 +144,7 @@ class CompareMagics(Magics):
             return [part for part in token.split(",") if part]
         return token
 
-    def _differences(self, client: Any, groups: list[Any]) -> str:
+    def _differences(self, client: MlflowClient, groups: list[Group]) -> str:
         parts = []
         try:
             cells = run_cells(client, [g.runs[0] for g in groups])[1:]

@@ -16,6 +16,7 @@ from jupyter_exp.reproduce.record import read_json
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+    from mlflow.entities import Run
 
 TAGS = (
     ("git commit", schema.GIT_COMMIT),
@@ -28,7 +29,7 @@ TAGS = (
 )
 
 
-def run_context(client: MlflowClient, run: Any) -> dict[str, str]:
+def run_context(client: MlflowClient, run: Run) -> dict[str, str]:
     """One run's code version and environment as comparable strings (what it did not record is left out)."""
     tags = run.data.tags
     found = {name: tags[key] for name, key in TAGS if tags.get(key)}

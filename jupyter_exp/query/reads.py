@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from jupyter_exp.tracking.probe import is_remote
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 MAX_IN_FLIGHT = 8
 
@@ -20,7 +23,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def read_all(client: Any, read: Callable[[T], R], items: Sequence[T]) -> list[R]:
+def read_all(client: MlflowClient, read: Callable[[T], R], items: Sequence[T]) -> list[R]:
     """``[read(item) for item in items]``, in that order; side by side on a tracking server. The first
     error raised is raised here."""
     if len(items) < 2 or not is_remote(str(client.tracking_uri)):

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.config import StoreLocation
 from jupyter_exp.reproduce.errors import InvalidReproduction, ReproduceStoreFailure
 from jupyter_exp.text_table import text_table
 from jupyter_exp.tracking.store import StoreError, client_for
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities import Run
 
 # worst last: one diverged child makes the group diverged; unverified ranks above close (a match proves less)
 RANK = (schema.EXACT, schema.CLOSE, schema.VARIED, schema.UNVERIFIED, schema.DIVERGED, schema.FAILED)
@@ -61,7 +65,7 @@ class GroupReproduction:
         return f"<pre class='jp-exp-verdict'>{html.escape(repr(self))}</pre>"
 
 
-def group_children(client: Any, parent_id: str) -> tuple[Any, list[Any]] | None:
+def group_children(client: MlflowClient, parent_id: str) -> tuple[Run, list[Run]] | None:
     """The parent run and its children in seed order, or None when ``parent_id`` is not a seed group's parent."""
     from mlflow.exceptions import MlflowException
 
@@ -96,7 +100,7 @@ class GroupPlan:
         return GroupReproduction(self.parent_id, self.name, self.seeds, reproductions, list(self.left_out))
 
 
-def plan_group(client: Any, parent_id: str) -> GroupPlan | None:
+def plan_group(client: MlflowClient, parent_id: str) -> GroupPlan | None:
     """None when ``parent_id`` is not a seed group's parent; a ReproduceError when none of its children
     finished."""
     found = group_children(client, parent_id)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.errors import Conflict
 from jupyter_exp.reproduce.errors import ReproduceError
 from jupyter_exp.tracking.identity import store_user
+
+if TYPE_CHECKING:
+    from mlflow.entities import Run
 
 
 class ForeignRecord(ReproduceError, Conflict):
@@ -37,7 +40,7 @@ def current_user() -> str | None:
     return store_user()
 
 
-def provenance(run: Any, environment: dict[str, Any] | None = None) -> Provenance:
+def provenance(run: Run, environment: dict[str, Any] | None = None) -> Provenance:
     """Who recorded MLflow run ``run``, from its tags (and the record's environment when downloaded)."""
     tags = run.data.tags
     host = tags.get(schema.KERNEL_HOST) or (environment or {}).get("hostname")
@@ -45,7 +48,7 @@ def provenance(run: Any, environment: dict[str, Any] | None = None) -> Provenanc
     return Provenance(tags.get(schema.USER), host, started.isoformat(timespec="seconds"))
 
 
-def check_recorder(run: Any, confirmed: bool) -> None:
+def check_recorder(run: Run, confirmed: bool) -> None:
     """Refuse to replay code recorded by anyone but the current user unless ``confirmed``.
 
     Called on the run alone, before any artifact of its record is downloaded. A run whose recorder is

@@ -187,10 +187,11 @@ class TrackedCell:
         )
         _active.writer = writer
         outputs = OutputRecorder(cell.shell, cell.settings.max_output_bytes)
+        store_client, store_run = recorder.client, recorder.run  # both None offline
         scope: Any = (
             contextlib.nullcontext()  # offline: mlflow.log_* in the cell would wait for the store
-            if recorder.offline
-            else ActiveRunScope(cell.client, cell.location.tracking_uri, recorder.run)
+            if store_client is None or store_run is None
+            else ActiveRunScope(store_client, cell.location.tracking_uri, store_run)
         )
         entropy = EntropyWatch(cell.seed)
         inputs = InputWatch(cell.location.root, [recorder.entry.path.parent])

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities import Run
 
 
 class ActiveRunScope:
-    def __init__(self, client: Any, tracking_uri: str, run: Any) -> None:
+    def __init__(self, client: MlflowClient, tracking_uri: str, run: Run) -> None:
         self._client = client
         self._tracking_uri = tracking_uri
         self._run = run

@@ -23,10 +23,13 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from jupyter_exp.tracking.metrics import Point
 from jupyter_exp.tracking.sqlite_store import forget_database, mlflow_sqlite_database
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 _MAX_FLOAT = 1.7976931348623157e308  # MLflow stores +-inf as +-max float
 
@@ -54,7 +57,7 @@ def stored_value(value: float) -> tuple[float, int]:
 class SqliteMetricSink:
     """Sends metric batches of one run straight into a SQLite MLflow store (see the module doc)."""
 
-    def __init__(self, client: Any, run_id: str, database: str) -> None:
+    def __init__(self, client: MlflowClient, run_id: str, database: str) -> None:
         self.client = client
         self.run_id = run_id
         self.accepted: set[str] = set()
@@ -126,7 +129,7 @@ class LogBatchSink:
 
     batch_size = 1000
 
-    def __init__(self, client: Any, run_id: str) -> None:
+    def __init__(self, client: MlflowClient, run_id: str) -> None:
         self.client = client
         self.run_id = run_id
 
@@ -155,7 +158,7 @@ class RestMetricSink:
 
     batch_size = 1000  # MLflow's limit of metrics per log_batch
 
-    def __init__(self, client: Any, run_id: str, parallel: int = DEFAULT_PARALLEL) -> None:
+    def __init__(self, client: MlflowClient, run_id: str, parallel: int = DEFAULT_PARALLEL) -> None:
         self.client = client
         self.run_id = run_id
         self.parallel = max(1, parallel)
@@ -191,7 +194,7 @@ def parallel_requests() -> int:
         return DEFAULT_PARALLEL
 
 
-def metric_sink(client: Any, run_id: str) -> Callable[[list[Point]], None]:
+def metric_sink(client: MlflowClient, run_id: str) -> Callable[[list[Point]], None]:
     """The fastest correct way to send this run's metric batches to its store."""
     database = mlflow_sqlite_database(client.tracking_uri)
     if database is not None:

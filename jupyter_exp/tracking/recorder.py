@@ -23,6 +23,7 @@ from jupyter_exp.tracking.store import refusal
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+    from mlflow.entities import Run
 
 ARTIFACT_DIR = schema.ARTIFACT_DIR
 HEARTBEAT_TAG = schema.HEARTBEAT
@@ -43,7 +44,9 @@ class RunRecorder:
     """A run and its journal entry. Offline (``client`` None: the store is away) it only journals, under a
     local id; the run is created in the store when the journal is delivered."""
 
-    def __init__(self, client: MlflowClient | None, run: Any, run_id: str, entry: JournalEntry) -> None:
+    def __init__(
+        self, client: MlflowClient | None, run: Run | None, run_id: str, entry: JournalEntry
+    ) -> None:
         self.client = client
         self.run = run
         self.run_id = run_id

@@ -21,6 +21,7 @@ from jupyter_exp.tracking.run_end import end_run
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+    from mlflow.entities import Run
 
 KERNEL_ID_TAG, KERNEL_HOST_TAG, KERNEL_PID_TAG = schema.KERNEL_ID, schema.KERNEL_HOST, schema.KERNEL_PID
 DEFAULT_STALE_AFTER_S = 10 * HEARTBEAT_INTERVAL_S
@@ -53,7 +54,7 @@ def end_killed(client: MlflowClient, run_id: str, reason: str) -> None:
     end_run(client, run_id, "KILLED")
 
 
-def heartbeat_age_s(run: Any, now: datetime) -> float | None:
+def heartbeat_age_s(run: Run, now: datetime) -> float | None:
     stamp = run.data.tags.get(HEARTBEAT_TAG)
     try:
         beat = datetime.fromisoformat(stamp) if stamp else None
@@ -66,7 +67,7 @@ def heartbeat_age_s(run: Any, now: datetime) -> float | None:
     return (now - beat).total_seconds()
 
 
-def process_gone(run: Any) -> bool:
+def process_gone(run: Run) -> bool:
     """Whether the run's kernel process is known to be gone: it ran on this host and no process with its
     pid exists, or the one that does started after the run (the pid was reused)."""
     tags = run.data.tags
@@ -76,7 +77,7 @@ def process_gone(run: Any) -> bool:
 
 
 def stale_reason(
-    run: Any, now: datetime, stale_after_s: float, live: Iterable[str] = (), gone: Iterable[str] = ()
+    run: Run, now: datetime, stale_after_s: float, live: Iterable[str] = (), gone: Iterable[str] = ()
 ) -> str | None:
     """Why ``run`` can be ended KILLED, or None while its kernel may still be alive."""
     kernel_id = run.data.tags.get(KERNEL_ID_TAG)
