@@ -10,6 +10,9 @@ shells touch IPython's display and magic machinery, ipywidgets, tornado or jupyt
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -176,3 +179,50 @@ def test_the_check_sees_a_violation() -> None:
     assert layer("jupyter_exp.ipython.magics") > layer("jupyter_exp.capture.cell")
     assert strongly_connected({"a": {"b"}, "b": {"a"}}) == [["a", "b"]]
     assert "jupyter_exp.ipython.magics" in graph["jupyter_exp.capture.cell"]
+
+
+# The one import of the project's own modules left inside a function: the server extension is loaded by
+# jupyter_server alone, and its package subclasses jupyter_server's ExtensionApp (what %load_ext must not pay for).
+DEFERRED_OWN = {("jupyter_exp", "jupyter_exp.server")}
+# What `%load_ext jupyter_exp` must not import: the modules it reaches defer these (in their functions, or
+# under TYPE_CHECKING for annotations) so that the project's own modules can be imported at the top.
+NOT_AT_LOAD_EXT = ("mlflow", "pandas", "scipy", "altair", "sqlalchemy")
+
+
+def test_own_modules_are_imported_at_the_top() -> None:
+    """Every arrow of the import graph is visible at the top of its module."""
+    inside = []
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("jupyter_exp"):
+                    if (name, node.module) not in DEFERRED_OWN:
+                        inside.append(f"{name}:{node.lineno} {node.module}")
+                elif isinstance(node, ast.Import) and any(
+                    a.name.startswith("jupyter_exp") for a in node.names
+                ):
+                    inside.append(f"{name}:{node.lineno}")
+    assert not inside, f"imports of jupyter_exp's own modules inside functions: {inside}"
+
+
+def test_load_ext_imports_none_of_the_heavy_libraries(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from IPython.testing.globalipapp import start_ipython\n"
+        "start_ipython().run_line_magic('load_ext', 'jupyter_exp')\n"
+        f"print([m for m in {NOT_AT_LOAD_EXT!r} if m in sys.modules])\n"
+    )
+    env = {**os.environ, "JUPYTER_EXP_ROOT": str(tmp_path)}  # a store of its own: nothing to recover
+    found = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert found.stdout.strip().splitlines()[-1] == "[]", found.stdout + found.stderr
