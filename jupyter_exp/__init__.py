@@ -7,20 +7,23 @@ metrics from a tracked cell. Importing this package imports neither MLflow nor t
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_exp._version import __version__
 from jupyter_exp.capture.notebook import ExecutionHistory
 from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.ipython.compare_magics import CompareMagics
 from jupyter_exp.ipython.magics import ReproduceMagics, TrackMagics
-from jupyter_exp.query.comparison import compare_sides
-from jupyter_exp.query.groups import group_by_params, group_of_run
+from jupyter_exp.query.comparison import Comparison, compare_sides
+from jupyter_exp.query.groups import Group, group_by_params, group_of_run
 from jupyter_exp.query.runs_table import runs as runs_frame
 from jupyter_exp.track import active as _active
 from jupyter_exp.tracking.finisher import wait_for_runs as wait
 from jupyter_exp.tracking.recovery import recover_in_background
 from jupyter_exp.tracking.store import client_for
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 __all__ = [
     "__version__",
@@ -57,12 +60,12 @@ def runs(experiment: str | None = None, notebook: str | None = None, filter_stri
     return runs_frame(experiment, notebook, filter_string)
 
 
-def _settings() -> Any:
+def _settings() -> JupyterExp:
     """The settings of the loaded extension (``%config JupyterExp...``), else the defaults."""
     return next((settings for settings, _, _ in _loaded.values()), None) or JupyterExp()
 
 
-def _client(settings: Any) -> Any:
+def _client(settings: JupyterExp) -> MlflowClient:
     wait()  # this kernel's last runs are complete before they are compared
     return client_for(resolve_store(settings))
 
@@ -75,7 +78,7 @@ def compare(
     alpha: float = 0.05,
     confidence: float = 0.95,
     lower_is_better: str | list[str] | None = None,
-) -> Any:
+) -> Comparison:
     """Is ``b`` (and each of ``more``) better than ``a``? Each side is a run id, a group id or ``%%track
     --seeds`` parent (its runs), a ``group(...)``, or a list of runs. Per metric: the difference with a
     bootstrap interval (paired by seed when both sides ran the same seeds), Cohen's d, a permutation test,
@@ -86,7 +89,7 @@ def compare(
     return compare_sides(_client(settings), [a, b, *more], metrics, alpha, confidence, pattern)
 
 
-def group(run_or_params: Any, experiment: str | None = None) -> Any:
+def group(run_or_params: Any, experiment: str | None = None) -> Group:
     """Runs of one configuration over seeds: a run id gives the finished runs of its experiment whose params
     minus the seed equal its own (a ``%%track --seeds`` parent: its children); a dict of params gives the
     finished runs that have them (they must agree on every other param). One run per seed, the newest."""

@@ -128,7 +128,7 @@ class CompareMagics(Magics):
             display(bundle, raw=True, metadata=chart_metadata(bundle))
         display(HTML(self._differences(client, groups)))
 
-    def _client(self) -> Any:
+    def _client(self) -> MlflowClient:
         return client_for(resolve_store(self.settings))
 
     def _side(self, token: str) -> Any:
