@@ -235,3 +235,28 @@ async def test_runs_of_one_user_and_mine_by_default_on_a_shared_store(api, seede
         assert status == 400 and "quote" in message
     finally:
         seeded.client.delete_run(other.info.run_id)
+
+
+@pytest.mark.skipif(
+    deploy_mode(), reason="the team server's artifacts live on the server, not in a local file"
+)
+async def test_an_artifact_store_that_cannot_be_read_is_a_502_not_a_run_without_a_record(
+    api, seeded, tmp_path
+):
+    """A run without ``cell.py`` has ``cell_source: null``; one whose artifact store fails (its location a
+    file, not a folder) is a 502 saying so, in the detail and in a comparison, never "not recorded"."""
+    (tmp_path / "a-file").write_text("not a folder")
+    experiment = seeded.client.create_experiment(
+        "unreadable", artifact_location=(tmp_path / "a-file").as_uri()
+    )
+    run = seeded.client.create_run(experiment, run_name="unreadable")
+    try:
+        assert (await api(f"runs/{seeded.ids['plain']}"))["cell_source"] is None
+        run_id = run.info.run_id
+        status, message = await error_of(api, f"runs/{run_id}")
+        assert status == 502
+        assert message.startswith(f"the tracking store failed: the artifacts of run {run_id} cannot be read")
+        status, message = await error_of(api, "compare", {"run_ids": f"{seeded.ids['alpha']},{run_id}"})
+        assert status == 502 and f"the artifacts of run {run_id} cannot be read" in message
+    finally:
+        seeded.client.delete_run(run.info.run_id)
