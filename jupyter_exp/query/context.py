@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from jupyter_exp import record_schema as schema
 from jupyter_exp.query.groups import Group
 from jupyter_exp.reproduce.context import conditions
+from jupyter_exp.reproduce.errors import RecordIncomplete
 from jupyter_exp.reproduce.record import read_json
 
 if TYPE_CHECKING:
@@ -30,15 +31,16 @@ TAGS = (
 
 
 def run_context(client: MlflowClient, run: Run) -> dict[str, str]:
-    """One run's code version and environment as comparable strings (what it did not record is left out)."""
+    """One run's code version and environment as comparable strings (what it did not record is left out);
+    ``ArtifactStoreError`` when its artifact store cannot be read."""
     tags = run.data.tags
     found = {name: tags[key] for name, key in TAGS if tags.get(key)}
     if "git commit" in found:
         found["git commit"] = found["git commit"][:10]
     try:
         environment = read_json(client, run.info.run_id, schema.ENVIRONMENT, run.info.artifact_uri)
-    except Exception:  # a corrupt or unreadable environment.json leaves only the tags to compare
-        environment = None
+    except RecordIncomplete:  # a corrupt environment.json leaves only the tags to compare; a store that
+        environment = None  # cannot be read is raised (ArtifactStoreError): never "the same environment"
     if isinstance(environment, dict):
         for name in ("python", "hostname", "platform"):
             if isinstance(environment.get(name), str):

@@ -103,3 +103,18 @@ def test_a_verdict_on_a_store_that_cannot_be_read_is_unverified_and_says_why():
     assert verdict.verdict == schema.UNVERIFIED
     assert "cannot be read" in verdict.summary and "not recorded" not in verdict.summary
     assert verdict.metrics == [] and verdict.outputs is None
+
+
+def test_compare_says_what_it_could_not_compare(runs):
+    from jupyter_exp.config import JupyterExp
+    from jupyter_exp.ipython.compare_magics import CompareMagics
+    from jupyter_exp.query.groups import resolve
+
+    client, recorded, bare, broken, _ = runs
+    magics = CompareMagics(None, JupyterExp())
+    shown = magics._differences(client, [resolve(client, recorded), resolve(client, broken)])
+    assert f"Tracked cells not compared: the artifacts of run {broken} cannot be read" in shown
+    assert f"Environments not compared: the artifacts of run {broken} cannot be read" in shown
+    assert "not compared" not in magics._differences(
+        client, [resolve(client, recorded), resolve(client, bare)]
+    )
