@@ -21,7 +21,6 @@ from jupyter_exp.query.documents import (
     CompareGroups,
     CompareSeries,
     Comparison,
-    GroupStatistic,
     MetricSeries,
     SampleSummary,
 )
@@ -359,7 +358,7 @@ def band(
 
 def _summary_json(values: list[float]) -> SampleSummary | None:
     finite_values = [v for v in values if finite(v) is not None]
-    return cast("SampleSummary | None", summary_dict(summarize(finite_values))) if finite_values else None
+    return summary_dict(summarize(finite_values)) if finite_values else None
 
 
 def group_statistics(
@@ -380,7 +379,7 @@ def group_statistics(
     return {
         "groups": [_group_json(g, metric_keys) for g in groups],
         "metrics": default_metrics(groups),
-        "statistics": cast("list[GroupStatistic]", comparison.rows()) if comparison else [],
+        "statistics": comparison.rows() if comparison else [],
         "notes": comparison.notes if comparison else [],
         "series": {
             key: [

@@ -7,11 +7,12 @@ HTML and a DataFrame. Framework-free: it reads runs already fetched from MLflow.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jupyter_exp import record_schema as schema
+from jupyter_exp.query.documents import GroupStatistic, SampleSummary
 from jupyter_exp.query.groups import Group, resolve, seed_of
 from jupyter_exp.stats.summary import Summary
 from jupyter_exp.stats.verdicts import MetricSamples, MetricVerdict, judge
@@ -41,9 +42,9 @@ class Comparison:
                 return found.verdict
         raise KeyError(f"no verdict for metric {metric!r} of side {side}")
 
-    def rows(self) -> list[dict[str, Any]]:
+    def rows(self) -> list[GroupStatistic]:
         """One JSON-ready row per (side, metric): both summaries, the test and the verdict."""
-        rows = []
+        rows: list[GroupStatistic] = []
         for index, found in self.verdicts:
             test = found.test
             rows.append(
@@ -90,8 +91,10 @@ class Comparison:
 
         flat = []
         for row in self.rows():
-            a, b = row.pop("a") or {}, row.pop("b") or {}
-            row["notes"] = "; ".join(row["notes"])
+            a: Mapping[str, Any] = row["a"] or {}
+            b: Mapping[str, Any] = row["b"] or {}
+            rest: dict[str, Any] = {k: v for k, v in row.items() if k not in ("a", "b")}
+            rest["notes"] = "; ".join(row["notes"])
             flat.append(
                 {
                     **{k: row[k] for k in ("metric", "baseline", "label")},
@@ -101,7 +104,7 @@ class Comparison:
                     "mean_b": b.get("mean"),
                     "std_b": b.get("std"),
                     "n_b": b.get("n"),
-                    **{k: v for k, v in row.items() if k not in ("metric", "baseline", "label", "side")},
+                    **{k: v for k, v in rest.items() if k not in ("metric", "baseline", "label", "side")},
                 }
             )
         return pd.DataFrame(flat)
@@ -179,14 +182,14 @@ def _text(value: str | None) -> str:
     return "(mixed)" if value is None else value
 
 
-def _summary_text(summary: dict[str, Any] | None) -> str:
+def _summary_text(summary: SampleSummary | None) -> str:
     if not summary:
         return "-"
     spread = f" ± {summary['std']:.3g}" if summary.get("std") is not None else ""
     return f"{summary['mean']:.4g}{spread} (n={summary['n']})"
 
 
-def _cells(row: dict[str, Any], groups: Sequence[Group]) -> list[str]:
+def _cells(row: GroupStatistic, groups: Sequence[Group]) -> list[str]:
     interval = ""
     if row["ci_low"] is not None:
         interval = f" [{row['ci_low']:.3g}, {row['ci_high']:.3g}]"
@@ -205,7 +208,7 @@ def _cells(row: dict[str, Any], groups: Sequence[Group]) -> list[str]:
     ]
 
 
-def summary_dict(summary: Summary | None) -> dict[str, Any] | None:
+def summary_dict(summary: Summary | None) -> SampleSummary | None:
     if summary is None:
         return None
     return {
