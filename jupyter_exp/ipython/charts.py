@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 
@@ -92,8 +93,6 @@ def chart_metadata(bundle: dict[str, Any]) -> dict[str, Any]:
 
 
 def _svg(chart: Any) -> str:
-    import io
-
     out = io.StringIO()
     chart.save(out, format="svg")
     return out.getvalue()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.display import HTML, display
 
 from jupyter_exp.capture.cell import key_values
 from jupyter_exp.capture.notebook import notebook_path
@@ -116,7 +117,6 @@ class CompareMagics(Magics):
             comparison = compare_groups(groups, metrics, alpha=args.alpha, lower_is_better=pattern)
         except (JupyterExpError, ValueError) as error:
             raise UsageError(f"%compare: {error}") from None
-        from IPython.display import HTML, display
 
         display(comparison)
         keys = [v.metric for index, v in comparison.verdicts if index == 1]

@@ -9,6 +9,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.display import display
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.cell import flatten, key_values, to_plain
@@ -266,7 +267,6 @@ class ReproduceMagics(Magics):
 def _group_or_noise(run_id: str, noise: int | None, location: Any, options: Any, replay: Any) -> Any:
     """A seed group's parent is reproduced child by child; ``--noise N`` adds N replays with other seeds.
     None when neither applies (one plain reproduction)."""
-    from IPython.display import display
     from mlflow.exceptions import MlflowException
 
     def replay_shown(run_id: str, options: Any) -> Any:

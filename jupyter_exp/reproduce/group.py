@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -51,7 +52,6 @@ class GroupReproduction:
         return text + ("; " + "; ".join(self.left_out) if self.left_out else "")
 
     def __repr__(self) -> str:
-
         rows = [
             (str(seed), r.original_id, str(r.run_id), r.verdict.verdict if r.verdict else schema.UNVERIFIED)
             for seed, r in zip(self.seeds, self.reproductions, strict=True)
@@ -60,8 +60,6 @@ class GroupReproduction:
         return head + "\n" + text_table(rows, ("seed", "original", "reproduction", "verdict"))
 
     def _repr_html_(self) -> str:
-        import html
-
         return f"<pre class='jp-exp-verdict'>{html.escape(repr(self))}</pre>"
 
 

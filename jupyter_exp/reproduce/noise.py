@@ -180,7 +180,6 @@ def check_noise(
 
 def record_line(check: NoiseCheck, location: Any) -> None:
     """The line goes on the reproduction's run (``jupyter_exp.reproduction.noise``) beside its verdict."""
-
     run_id = check.reproduction.run_id
     if run_id is not None and check.rows:
         client_for(location).set_tag(run_id, schema.REPRODUCTION_NOISE, check.line[:5000])

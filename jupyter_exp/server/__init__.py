@@ -46,7 +46,6 @@ class JupyterExpApp(ExtensionApp):
         return proposal["value"]
 
     def initialize_settings(self) -> None:
-
         server = self.serverapp
         assert server is not None  # set by jupyter_server before it initializes the extension
         self.log = server.log  # one logger: the server's
@@ -94,7 +93,6 @@ class JupyterExpApp(ExtensionApp):
                     setattr(self, name, getattr(settings, name))
 
     def initialize_handlers(self) -> None:
-
         self.handlers.extend(routes())
 
     async def stop_extension(self) -> None:
