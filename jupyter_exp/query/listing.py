@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from mlflow.entities import Run
     from mlflow.exceptions import MlflowException
 
-STATUSES = ("RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED")
+STATUSES = (schema.RUNNING, "SCHEDULED", schema.FINISHED, schema.FAILED_STATUS, schema.KILLED)
 ATTRIBUTE_ORDERS = ("start_time", "end_time", "run_name", "status")
 MAX_PAGE = 1000
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -129,7 +129,7 @@ def deliver_entry(
         run_id = meta.run_id
     run = client.get_run(run_id)  # a run missing from the store raises: the entry stays, nothing is lost
     end = entry.end()
-    status = end["status"] if end else "KILLED"
+    status = end["status"] if end else schema.KILLED
     result = Delivered(run_id, status, local_id=meta.run_id if meta.offline else None)
     params = entry.mapping("params.json")
     stored = run.data.params  # sent by the kernel already: each batch costs the store all the run's params

@@ -51,7 +51,7 @@ def running_runs(client: MlflowClient) -> list[Any]:
 
 def end_killed(client: MlflowClient, run_id: str, reason: str) -> None:
     client.set_tag(run_id, END_REASON_TAG, reason)
-    end_run(client, run_id, "KILLED")
+    end_run(client, run_id, schema.KILLED)
 
 
 def heartbeat_age_s(run: Run, now: datetime) -> float | None:
