@@ -12,6 +12,12 @@ the caller's mistakes. The magics turn the same errors into one-line ``UsageErro
 from __future__ import annotations
 
 
+def one_line(error: BaseException) -> str:
+    """An error's first line, at most 200 characters (its type's name when it says nothing)."""
+    lines = str(error).strip().splitlines()
+    return lines[0][:200] if lines else type(error).__name__
+
+
 class JupyterExpError(Exception):
     """Base class; ``http_status`` is the REST API's answer to it."""
 

@@ -15,7 +15,7 @@ from urllib.request import url2pathname
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.outputs import FIGURE_DIR
-from jupyter_exp.errors import StoreFailure
+from jupyter_exp.errors import StoreFailure, one_line
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -26,8 +26,7 @@ class ArtifactStoreError(StoreFailure):
 
     @classmethod
     def reading(cls, run_id: str, path: str, error: BaseException) -> ArtifactStoreError:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return cls(f"the artifacts of run {run_id} cannot be read ({path}): {reason}")
+        return cls(f"the artifacts of run {run_id} cannot be read ({path}): {one_line(error)}")
 
 
 def _local_artifact_dir(artifact_uri: str | None) -> Path | None:

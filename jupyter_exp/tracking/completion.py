@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.config import StoreLocation
+from jupyter_exp.errors import one_line
 from jupyter_exp.tracking.journal import EntryMeta, JournalEntry, host_name, same_store, scan
 from jupyter_exp.tracking.journal_guard import entry_refusal
 from jupyter_exp.tracking.metric_sink import metric_sink
-from jupyter_exp.tracking.metrics import is_refused, one_line, send_points
+from jupyter_exp.tracking.metrics import is_refused, send_points
 from jupyter_exp.tracking.probe import unavailable
 from jupyter_exp.tracking.recorder import ARTIFACT_DIR, send_params, send_tags, upload_folder
 from jupyter_exp.tracking.run_end import end_run

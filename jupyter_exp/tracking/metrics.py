@@ -24,6 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
+from jupyter_exp.errors import one_line
+
 BATCH_SIZE = 1000
 Point = tuple[str, float, int, int]  # key, value, timestamp (ms), step: what a sink receives
 FLUSH_INTERVAL_S = 0.5
@@ -201,12 +203,6 @@ REFUSED_CODES = frozenset({"INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST",
 def is_refused(error: BaseException) -> bool:
     """The store says no for good (not: it cannot be reached right now)."""
     return getattr(error, "error_code", None) in REFUSED_CODES
-
-
-def one_line(error: BaseException) -> str:
-    """An error's first line, at most 200 characters (its type's name when it says nothing)."""
-    lines = str(error).strip().splitlines()
-    return lines[0][:200] if lines else type(error).__name__
 
 
 def send_points(
