@@ -26,12 +26,13 @@ from jupyter_exp.capture.inputs import with_hashes
 from jupyter_exp.capture.notebook import snapshot
 from jupyter_exp.capture.state import StateSnapshot
 from jupyter_exp.capture.state import snapshot as snapshot_bound
+from jupyter_exp.errors import one_line
 from jupyter_exp.track import active as _active
 from jupyter_exp.tracking.completion import deliver_entry
 from jupyter_exp.tracking.finisher import FINISHER
 from jupyter_exp.tracking.identity import store_user
 from jupyter_exp.tracking.journal import journal_root
-from jupyter_exp.tracking.metrics import is_refused, one_line
+from jupyter_exp.tracking.metrics import is_refused
 from jupyter_exp.tracking.recorder import RunRecorder
 from jupyter_exp.tracking.store import forget_experiment, remembered_experiment_id
 

@@ -24,6 +24,7 @@ from jupyter_exp._version import __version__
 from jupyter_exp.capture import kernel, seeds
 from jupyter_exp.capture.notebook import ExecutionHistory, cell_rng_states
 from jupyter_exp.config import JupyterExp
+from jupyter_exp.errors import one_line
 from jupyter_exp.stats.summary import Summary, summarize
 from jupyter_exp.track import active as _active
 from jupyter_exp.track.prepared import TrackingError, TrackOptions
@@ -31,7 +32,6 @@ from jupyter_exp.tracking.completion import deliver_entry
 from jupyter_exp.tracking.finisher import FINISHER
 from jupyter_exp.tracking.identity import store_user
 from jupyter_exp.tracking.journal import journal_root
-from jupyter_exp.tracking.metrics import one_line
 from jupyter_exp.tracking.recorder import RunRecorder, now_ms
 
 MAX_GROUP_SIZE = 1000
