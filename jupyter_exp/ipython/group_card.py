@@ -8,6 +8,7 @@ import sys
 import threading
 from typing import Any
 
+from jupyter_exp import record_schema as schema
 from jupyter_exp.ipython.widgets import CARD_STYLE, _in_kernel, _run_html
 from jupyter_exp.stats.summary import Summary
 from jupyter_exp.text_table import number_text, text_table
@@ -36,7 +37,7 @@ def summary_rows(summaries: dict[str, Summary]) -> list[tuple[str, str, str, str
 class GroupCard(GroupObserver):
     def __init__(self, group: SeedGroup) -> None:
         self.group = group
-        self.status = "RUNNING"
+        self.status = schema.RUNNING
         self.running: str = ""
         self.summaries: dict[str, Summary] = {}
         self.children: list[ChildResult] = []
@@ -91,16 +92,16 @@ class GroupCard(GroupObserver):
             self._html.value = self.html()
         if self._bar is not None:
             self._bar.value = len(self.children)
-            if self.status in ("FAILED", "KILLED"):
-                self._bar.bar_style = "danger" if self.status == "FAILED" else "warning"
-            elif self.status == "FINISHED":
+            if self.status in (schema.FAILED_STATUS, schema.KILLED):
+                self._bar.bar_style = "danger" if self.status == schema.FAILED_STATUS else "warning"
+            elif self.status == schema.FINISHED:
                 self._bar.bar_style = "success"
 
     def _progress(self) -> str:
-        done = sum(c.status == "FINISHED" for c in self.children)
-        others = ", ".join(f"seed {c.seed} {c.status}" for c in self.children if c.status != "FINISHED")
+        done = sum(c.status == schema.FINISHED for c in self.children)
+        others = ", ".join(f"seed {c.seed} {c.status}" for c in self.children if c.status != schema.FINISHED)
         text = f"{done}/{self.total} seeds finished" + (f" ({others})" if others else "")
-        return text + (f" · running {self.running}" if self.running and self.status == "RUNNING" else "")
+        return text + (f" · running {self.running}" if self.running and self.status == schema.RUNNING else "")
 
     def text(self) -> str:
 

@@ -28,7 +28,12 @@ WARN = _theme_colour("warn-color1", "editorWarning-foreground", "#e37400")
 ERROR = _theme_colour("error-color1", "errorForeground", "#d93025")
 INFO = _theme_colour("info-color1", "charts-purple", "#7b1fa2")
 MUTED = _theme_colour("ui-font-color2", "descriptionForeground", "#5f6368")
-STATUS_COLOURS = {"RUNNING": BRAND, "FINISHED": SUCCESS, "FAILED": ERROR, "KILLED": WARN}
+STATUS_COLOURS = {
+    schema.RUNNING: BRAND,
+    schema.FINISHED: SUCCESS,
+    schema.FAILED_STATUS: ERROR,
+    schema.KILLED: WARN,
+}
 VERDICT_COLOURS = {
     schema.EXACT: SUCCESS,
     schema.CLOSE: BRAND,
@@ -104,7 +109,7 @@ class RunCard:
         self.run_id = run_id
         self.location = location
         self.experiment_id = experiment_id
-        self.status = "RUNNING"
+        self.status = schema.RUNNING
         self.metrics: dict[str, float] = {}
         self.warnings: list[str] = []
         self._widget: Any = None
