@@ -118,3 +118,27 @@ def test_compare_says_what_it_could_not_compare(runs):
     assert "not compared" not in magics._differences(
         client, [resolve(client, recorded), resolve(client, bare)]
     )
+
+
+def test_the_verdict_on_records_that_cannot_be_read_is_unverified_on_the_reproduced_run(runs):
+    """The original's artifact store fails: the reproduced run's verdict is ``unverified`` saying why, not a
+    comparison of two records that only seemed empty."""
+    import json
+    from types import SimpleNamespace
+
+    from jupyter_exp.reproduce.outcome import ReproductionOutcome
+
+    client, _, bare, broken, _ = runs
+    reproduction = SimpleNamespace(
+        run_id=bare,
+        original_id=broken,
+        verdict=None,
+        drift=[],
+        options=SimpleNamespace(rtol=1e-6, atol=1e-9),
+        plan=SimpleNamespace(overrides=[]),
+    )
+    reproduction.document = lambda: reproduction.verdict.document()
+    ReproductionOutcome(client, reproduction).write_verdict()
+    assert client.get_run(bare).data.tags[schema.REPRODUCTION_VERDICT] == schema.UNVERIFIED
+    written = json.loads(read_artifact(client, bare, f"{schema.ARTIFACT_DIR}/{schema.REPRODUCTION}"))
+    assert written["summary"].startswith(f"not compared: the artifacts of run {broken} cannot be read")
