@@ -1,17 +1,20 @@
 """One line per injected fault, printed at the end of the run (and kept for the table of docs/failures.md).
 
-Under pytest-xdist each worker also appends its lines to a file of its own in ``WORKER_LINES``; the
-controller (tests/support/plugin.py's terminal summary) prints and writes them all."""
+Under pytest-xdist each worker also appends its lines to a file of its own in a folder of this run (made
+by the controller before it starts the workers, named to them in ``WORKER_LINES``); the controller
+(tests/support/plugin.py's terminal summary) prints and writes them all, and removes the folder."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 LINES_FILE = Path(os.environ.get("JUPYTER_EXP_FAULT_REPORT", "fault-report.jsonl"))
-WORKER_LINES = LINES_FILE.parent / "build" / "fault-report-workers"
+WORKER_LINES = "JUPYTER_EXP_FAULT_WORKER_LINES"  # the variable naming this run's folder of worker lines
 _lines: list[FaultLine] = []
 
 
@@ -33,24 +36,32 @@ class FaultLine:
 
 def record_fault(line: FaultLine) -> None:
     _lines.append(line)
+    folder = os.environ.get(WORKER_LINES)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker:
-        WORKER_LINES.mkdir(parents=True, exist_ok=True)
-        with (WORKER_LINES / f"{worker}.jsonl").open("a") as handle:
+    if folder and worker:
+        with (Path(folder) / f"{worker}.jsonl").open("a") as handle:
             handle.write(json.dumps(asdict(line)) + "\n")
 
 
-def forget_worker_lines() -> None:
-    """Before a run: no line of an earlier run's workers."""
-    for path in WORKER_LINES.glob("*.jsonl"):
-        path.unlink()
+def open_worker_lines() -> None:
+    """In the controller (or a run without workers), before any worker starts: this run's own folder, so
+    that another pytest run in the same checkout neither reads nor removes its lines."""
+    os.environ[WORKER_LINES] = tempfile.mkdtemp(prefix="jupyter-exp-fault-lines-")
+
+
+def close_worker_lines() -> None:
+    folder = os.environ.pop(WORKER_LINES, None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def recorded() -> list[FaultLine]:
-    """This process's lines, or with pytest-xdist (in the controller) every worker's."""
+    """This process's lines, and in pytest-xdist's controller every worker's."""
     lines = list(_lines)
-    for path in sorted(WORKER_LINES.glob("*.jsonl")):
-        lines += [FaultLine(**json.loads(text)) for text in path.read_text().splitlines() if text]
+    folder = os.environ.get(WORKER_LINES)
+    if folder and not os.environ.get("PYTEST_XDIST_WORKER"):
+        for path in sorted(Path(folder).glob("*.jsonl")):
+            lines += [FaultLine(**json.loads(text)) for text in path.read_text().splitlines() if text]
     return lines
 
 

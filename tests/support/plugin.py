@@ -4,7 +4,6 @@ MLflow SQLite stores, Chromium."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,15 +17,25 @@ if TYPE_CHECKING:  # imported in the fixtures: the unit tier starts no kernel an
     from tests.support.kernels import KernelSession, OpenKernel
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    if not os.environ.get("PYTEST_XDIST_WORKER"):  # the controller, or a run without xdist
-        from tests.faults.report import forget_worker_lines
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller (before it starts workers) or a plain run
+        from tests.faults.report import open_worker_lines
 
-        forget_worker_lines()
+        open_worker_lines()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        from tests.faults.report import close_worker_lines
+
+        close_worker_lines()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The fault suite's lines (tests/faults/report.py), every worker's under pytest-xdist."""
+    """The fault suite's lines (tests/faults/report.py), every worker's under pytest-xdist (a worker itself
+    reports nothing: its controller does)."""
+    if hasattr(terminalreporter.config, "workerinput"):
+        return
     from tests.faults.report import recorded, write_lines
 
     lines = recorded()
