@@ -8,6 +8,8 @@ import sys
 import threading
 from typing import Any
 
+from IPython.display import display
+
 from jupyter_exp import record_schema as schema
 from jupyter_exp.ipython.widgets import CARD_STYLE, _in_kernel, _run_html
 from jupyter_exp.stats.summary import Summary
@@ -59,7 +61,6 @@ class GroupCard(GroupObserver):
             return
         try:
             import ipywidgets
-            from IPython.display import display
 
             self._bar = ipywidgets.IntProgress(value=0, min=0, max=self.total, description="Seeds")
             self._html = ipywidgets.HTML(value=self.html())
@@ -104,7 +105,6 @@ class GroupCard(GroupObserver):
         return text + (f" · running {self.running}" if self.running and self.status == schema.RUNNING else "")
 
     def text(self) -> str:
-
         head = (
             f"[jupyter-exp] group {self.group.name} ({self.group.run_id}) {self.status}: {self._progress()}"
         )

@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from IPython import get_ipython
+from IPython.display import display
+
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.secrets import redact_text
 from jupyter_exp.config import StoreLocation
@@ -83,8 +86,6 @@ def store_label(location: StoreLocation) -> tuple[str, str]:
 
 def _in_kernel() -> bool:
     try:
-        from IPython import get_ipython
-
         shell = get_ipython()
         return shell is not None and hasattr(shell, "kernel")
     except Exception:
@@ -93,7 +94,6 @@ def _in_kernel() -> bool:
 
 def ui_link(location: StoreLocation, experiment_id: str, run_id: str) -> str | None:
     """The run's page in the MLflow UI when the store is an MLflow server (without credentials)."""
-
     return ui_url(location.tracking_uri, experiment_id, run_id)
 
 
@@ -147,8 +147,6 @@ class RunCard:
         if not _in_kernel():
             return  # plain IPython: one line at the end
         try:
-            from IPython.display import display
-
             self._widget = _CardWidget(value=self.html())
             self._widget.card = self
             display(self._widget)
@@ -222,7 +220,6 @@ class ReplayProgress(ReplayObserver):
         if _in_kernel():
             try:
                 import ipywidgets
-                from IPython.display import display
 
                 total = len(reproduction.plan.steps)
                 self._bar = ipywidgets.IntProgress(value=0, min=0, max=total, description="Replaying")
