@@ -14,29 +14,7 @@ from nbclient import NotebookClient
 
 from jupyter_exp.capture.kernel import KERNEL_ID_ENV
 from jupyter_exp.capture.notebook import SESSION_ENV
-
-
-def send_execute_request(
-    client: Any,
-    code: str,
-    cell_id: str | None,
-    silent: bool = False,
-    store_history: bool = True,
-    stop_on_error: bool = True,
-) -> str:
-    """Send code the way JupyterLab does, with the cell id in the metadata; returns the message id."""
-    content = {
-        "code": code,
-        "silent": silent,
-        "store_history": store_history,
-        "user_expressions": {},
-        "allow_stdin": False,
-        "stop_on_error": stop_on_error,
-    }
-    message = client.session.msg("execute_request", content, metadata={"cellId": cell_id} if cell_id else {})
-    client.shell_channel.send(message)
-    msg_id: str = message["header"]["msg_id"]
-    return msg_id
+from jupyter_exp.reproduce.execute_request import send_execute_request
 
 
 class CellIdNotebookClient(NotebookClient):

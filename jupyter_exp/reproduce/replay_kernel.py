@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from jupyter_exp.capture.kernel import KERNEL_ID_ENV
 from jupyter_exp.reproduce.errors import KernelDied, KernelSpecMissing
-from jupyter_exp.reproduce.kernel_run import send_execute_request
+from jupyter_exp.reproduce.execute_request import send_execute_request
 
 ALIVE_CHECK_S = 1.0
 
