@@ -3,11 +3,10 @@ so they are local kernels or, on a server configured with a gateway, remote ones
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from pathlib import Path
 from typing import Any
-
-from jupyter_core.utils import run_sync
 
 from jupyter_exp.kernels.gateway import is_gateway_manager
 from jupyter_exp.reproduce.replay_kernel import check_kernelspec
@@ -22,7 +21,9 @@ class ServerKernelLauncher:
     def names(self) -> list[str]:
         specs = self.kernel_manager.kernel_spec_manager.get_all_specs
         if inspect.iscoroutinefunction(specs):  # a gateway's kernelspec manager asks it over HTTP
-            return sorted(run_sync(specs)())
+            # called on a worker thread (asyncio.to_thread), never on the server's loop: a loop of its own
+            # (jupyter_core's run_sync would reach for the server's running loop from here)
+            return sorted(asyncio.run(specs()))
         return sorted(specs())
 
     def check(self, kernel_name: str) -> None:
