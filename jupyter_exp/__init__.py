@@ -12,18 +12,18 @@ from typing import TYPE_CHECKING, Any
 from jupyter_exp._version import __version__
 from jupyter_exp.capture.notebook import ExecutionHistory
 from jupyter_exp.config import JupyterExp, resolve_store
-from jupyter_exp.ipython.compare_magics import CompareMagics
-from jupyter_exp.ipython.magics import ReproduceMagics, TrackMagics
-from jupyter_exp.query.comparison import Comparison, compare_sides
-from jupyter_exp.query.groups import Group, group_by_params, group_of_run
-from jupyter_exp.query.runs_table import runs as runs_frame
 from jupyter_exp.track import active as _active
-from jupyter_exp.tracking.finisher import wait_for_runs as wait
 from jupyter_exp.tracking.recovery import recover_in_background
-from jupyter_exp.tracking.store import client_for
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+
+    from jupyter_exp.query.comparison import Comparison
+    from jupyter_exp.query.groups import Group
+
+# Every ``import jupyter_exp.<anything>`` runs this module first (the replay kernel's side, the journal's
+# recovery, the server): it imports the features behind its functions inside them, so that importing a
+# submodule and ``%load_ext`` stay cheap (tests/unit/test_import_direction.py names the entry points).
 
 __all__ = [
     "__version__",
@@ -57,6 +57,8 @@ def log(step: int | None = None, **metrics: float) -> None:
 
 def runs(experiment: str | None = None, notebook: str | None = None, filter_string: str = "") -> Any:
     """The store's runs as a pandas DataFrame shaped like ``mlflow.search_runs`` (fast on SQLite)."""
+    from jupyter_exp.query.runs_table import runs as runs_frame
+
     return runs_frame(experiment, notebook, filter_string)
 
 
@@ -66,6 +68,9 @@ def _settings() -> JupyterExp:
 
 
 def _client(settings: JupyterExp) -> MlflowClient:
+    from jupyter_exp.tracking.finisher import wait_for_runs as wait
+    from jupyter_exp.tracking.store import client_for
+
     wait()  # this kernel's last runs are complete before they are compared
     return client_for(resolve_store(settings))
 
@@ -84,6 +89,8 @@ def compare(
     bootstrap interval (paired by seed when both sides ran the same seeds), Cohen's d, a permutation test,
     Benjamini-Hochberg across metrics and a verdict. ``lower_is_better``: a regular expression or metric names
     (default: losses, errors, times). Returns a ``Comparison`` (``.to_frame()``, ``.verdict(metric)``)."""
+    from jupyter_exp.query.comparison import compare_sides
+
     settings = _settings()
     pattern = lower_is_better if lower_is_better is not None else (settings.lower_is_better or None)
     return compare_sides(_client(settings), [a, b, *more], metrics, alpha, confidence, pattern)
@@ -93,6 +100,8 @@ def group(run_or_params: Any, experiment: str | None = None) -> Group:
     """Runs of one configuration over seeds: a run id gives the finished runs of its experiment whose params
     minus the seed equal its own (a ``%%track --seeds`` parent: its children); a dict of params gives the
     finished runs that have them (they must agree on every other param). One run per seed, the newest."""
+    from jupyter_exp.query.groups import group_by_params, group_of_run
+
     client = _client(_settings())
     if isinstance(run_or_params, dict):
         return group_by_params(client, run_or_params, experiment)
@@ -102,12 +111,17 @@ def group(run_or_params: Any, experiment: str | None = None) -> Group:
 def wait_for_runs(timeout: float | None = None) -> bool:
     """Block until the runs of tracked cells that already returned are completely recorded (they are
     completed in the background); False when ``timeout`` seconds ran out first."""
+    from jupyter_exp.tracking.finisher import wait_for_runs as wait
+
     return wait(timeout)
 
 
 def load_ipython_extension(shell: Any) -> None:
     settings = JupyterExp(parent=shell)
     shell.configurables.append(settings)
+    from jupyter_exp.ipython.compare_magics import CompareMagics
+    from jupyter_exp.ipython.magics import ReproduceMagics, TrackMagics
+
     history = ExecutionHistory()
     history.register(shell)
     magics = [

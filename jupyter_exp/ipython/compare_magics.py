@@ -15,21 +15,14 @@ from jupyter_exp.capture.cell import key_values
 from jupyter_exp.capture.notebook import notebook_path
 from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.errors import JupyterExpError
-from jupyter_exp.ipython.charts import chart_bundle, chart_metadata, curves_chart
-from jupyter_exp.query.compare_document import check_max_points, run_cells, side_curves
-from jupyter_exp.query.comparison import compare_groups
-from jupyter_exp.query.context import context_differences
-from jupyter_exp.query.groups import Group, resolve
-from jupyter_exp.query.listing import RunQuery, filter_string
-from jupyter_exp.query.runs_table import overview
-from jupyter_exp.query.runs_table import runs as runs_frame
 from jupyter_exp.track import active as _active
-from jupyter_exp.tracking.artifacts import ArtifactStoreError
-from jupyter_exp.tracking.finisher import wait_for_runs
-from jupyter_exp.tracking.store import client_for
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+
+    from jupyter_exp.query.groups import Group
+
+# Registered at %load_ext: what a magic runs on (the read side, the charts) is imported when it first runs.
 
 
 def _argv(line: str, magic: str) -> list[str]:
@@ -63,6 +56,10 @@ class CompareMagics(Magics):
     @line_magic
     def runs(self, line: str) -> Any:
         """This notebook's latest runs as a table (name, id, status, seed, differing params, metrics)."""
+        from jupyter_exp.query.listing import RunQuery, filter_string
+        from jupyter_exp.query.runs_table import overview
+        from jupyter_exp.query.runs_table import runs as runs_frame
+
         args = self.runs.parser.parse_args(_argv(line, "runs"))
         if args.limit < 1:
             raise UsageError(f"--limit must be at least 1, got {args.limit}")
@@ -95,6 +92,12 @@ class CompareMagics(Magics):
     def compare(self, line: str) -> None:
         """Compare runs or groups: differing params, final metrics with statistics and a verdict, the curves
         (mean and band for groups), the diff of the tracked cells and the git/environment differences."""
+        from jupyter_exp.ipython.charts import chart_bundle, chart_metadata, curves_chart
+        from jupyter_exp.query.compare_document import check_max_points, side_curves
+        from jupyter_exp.query.comparison import compare_groups
+        from jupyter_exp.query.groups import resolve
+        from jupyter_exp.tracking.finisher import wait_for_runs
+
         args = self.compare.parser.parse_args(_argv(line, "compare"))
         if len(args.sides) < 2:
             raise UsageError(
@@ -129,6 +132,8 @@ class CompareMagics(Magics):
         display(HTML(self._differences(client, groups)))
 
     def _client(self) -> MlflowClient:
+        from jupyter_exp.tracking.store import client_for
+
         return client_for(resolve_store(self.settings))
 
     def _side(self, token: str) -> Any:
@@ -145,6 +150,10 @@ class CompareMagics(Magics):
         return token
 
     def _differences(self, client: MlflowClient, groups: list[Group]) -> str:
+        from jupyter_exp.query.compare_document import run_cells
+        from jupyter_exp.query.context import context_differences
+        from jupyter_exp.tracking.artifacts import ArtifactStoreError
+
         parts = []
         try:
             cells = run_cells(client, [g.runs[0] for g in groups])[1:]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
@@ -16,20 +16,16 @@ from jupyter_exp.capture.cell import flatten, key_values, to_plain
 from jupyter_exp.capture.notebook import ExecutionHistory
 from jupyter_exp.capture.secrets import redact_text
 from jupyter_exp.config import JupyterExp, resolve_store
-from jupyter_exp.ipython.group_card import GroupCard
-from jupyter_exp.ipython.widgets import ReplayProgress, ReproductionReport, RunCard
-from jupyter_exp.kernels.gateway import GatewayKernelLauncher, gateway_url
 from jupyter_exp.reproduce.errors import ReproduceError
-from jupyter_exp.reproduce.group import reproduce_group
-from jupyter_exp.reproduce.noise import check_noise, record_line
-from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce_blocking
-from jupyter_exp.reproduce.replayed_cell import apply_replay_directive, run_unrecorded
 from jupyter_exp.track import active as _active
 from jupyter_exp.track.prepared import PreparedCell, TrackingError, TrackOptions
-from jupyter_exp.track.seed_group import SeedGroup, plan_seeds
-from jupyter_exp.track.tracked_cell import TrackedCell
-from jupyter_exp.tracking.finisher import wait_for_runs
-from jupyter_exp.tracking.store import StoreRefused, client_for
+
+if TYPE_CHECKING:
+    from jupyter_exp.reproduce.replay import ReproduceOptions
+    from jupyter_exp.track.tracked_cell import TrackedCell
+
+# This module is registered at %load_ext: the machinery behind each magic is imported when the magic first
+# runs (its modules bring ipywidgets, the replay driver and the comparison in).
 
 
 def _pairs(values: list[str], what: str) -> dict[str, Any]:
@@ -97,6 +93,10 @@ class TrackMagics(Magics):
     @cell_magic
     def track(self, line: str, cell: str) -> Any:
         """Record this cell's execution as an MLflow run: config, seeds, git, notebook, metrics, outcome."""
+        from jupyter_exp.reproduce.replayed_cell import apply_replay_directive, run_unrecorded
+        from jupyter_exp.track.tracked_cell import TrackedCell
+        from jupyter_exp.tracking.store import StoreRefused
+
         __tracebackhide__ = True
         assert self.shell is not None  # IPython sets it when it registers the magics
         try:
@@ -155,6 +155,7 @@ def _seed_plan(args: Any) -> Any:
     """``--seeds``/``--repeat`` as a SeedPlan (None without them); a bad value is a UsageError."""
     if args.seeds is None and args.repeat is None:
         return None
+    from jupyter_exp.track.seed_group import plan_seeds
 
     if args.seed is not None or args.no_seed:
         raise UsageError("--seeds/--repeat choose the seeds: drop --seed and --no-seed")
@@ -166,6 +167,9 @@ def _seed_plan(args: Any) -> Any:
 
 def _run_group(plan: Any, options: TrackOptions, make_cell: Any, settings: JupyterExp, history: Any) -> Any:
     __tracebackhide__ = True
+    from jupyter_exp.ipython.group_card import GroupCard
+    from jupyter_exp.track.seed_group import SeedGroup
+    from jupyter_exp.tracking.store import StoreRefused
 
     try:
         group = SeedGroup(plan, options, make_cell, settings, history, GroupCard)
@@ -181,6 +185,8 @@ def _run_group(plan: Any, options: TrackOptions, make_cell: Any, settings: Jupyt
 
 
 def _card_factory(cell: PreparedCell, run_id: str, experiment_id: str | None) -> Any:
+    from jupyter_exp.ipython.widgets import RunCard
+
     card = RunCard(cell.run_name, run_id, cell.location, experiment_id or "")
     card.show()
     return card
@@ -218,6 +224,11 @@ class ReproduceMagics(Magics):
     @line_magic
     def reproduce(self, line: str) -> Any:
         """Rerun a tracked cell from its record in a fresh kernel and verify that the result matched."""
+        from jupyter_exp.ipython.widgets import ReplayProgress, ReproductionReport
+        from jupyter_exp.kernels.gateway import GatewayKernelLauncher, gateway_url
+        from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce_blocking
+        from jupyter_exp.tracking.finisher import wait_for_runs
+
         try:
             argv = shlex.split(line)
         except ValueError as error:
@@ -268,6 +279,11 @@ def _group_or_noise(run_id: str, noise: int | None, location: Any, options: Any,
     """A seed group's parent is reproduced child by child; ``--noise N`` adds N replays with other seeds.
     None when neither applies (one plain reproduction)."""
     from mlflow.exceptions import MlflowException
+
+    from jupyter_exp.ipython.widgets import ReproductionReport
+    from jupyter_exp.reproduce.group import reproduce_group
+    from jupyter_exp.reproduce.noise import check_noise, record_line
+    from jupyter_exp.tracking.store import client_for
 
     def replay_shown(run_id: str, options: Any) -> Any:
         reproduction = replay(run_id, options)

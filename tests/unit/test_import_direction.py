@@ -181,12 +181,25 @@ def test_the_check_sees_a_violation() -> None:
     assert "jupyter_exp.ipython.magics" in graph["jupyter_exp.capture.cell"]
 
 
-# The one import of the project's own modules left inside a function: the server extension is loaded by
-# jupyter_server alone, and its package subclasses jupyter_server's ExtensionApp (what %load_ext must not pay for).
-DEFERRED_OWN = {("jupyter_exp", "jupyter_exp.server")}
+# The entry points defer what is behind them: the package root (every ``import jupyter_exp.<anything>`` runs
+# it first: the replay kernel's side, the journal's recovery, the server) and the magics registered at
+# %load_ext (their features bring ipywidgets, the replay driver and the comparison in) import the project's
+# features inside the functions that use them; everywhere else the project's own modules are imported at the top.
+ENTRY_POINTS = {"jupyter_exp", "jupyter_exp.ipython.magics", "jupyter_exp.ipython.compare_magics"}
 # What `%load_ext jupyter_exp` must not import: the modules it reaches defer these (in their functions, or
-# under TYPE_CHECKING for annotations) so that the project's own modules can be imported at the top.
-NOT_AT_LOAD_EXT = ("mlflow", "pandas", "scipy", "altair", "sqlalchemy")
+# under TYPE_CHECKING for annotations).
+NOT_AT_LOAD_EXT = (
+    "mlflow",
+    "pandas",
+    "scipy",
+    "altair",
+    "sqlalchemy",
+    "ipywidgets",
+    "nbformat",
+    "nbclient",
+    "jsonschema",
+    "jupyter_client",
+)
 
 
 def test_own_modules_are_imported_at_the_top() -> None:
@@ -198,9 +211,10 @@ def test_own_modules_are_imported_at_the_top() -> None:
             if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             for node in ast.walk(function):
+                if name in ENTRY_POINTS:
+                    continue
                 if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("jupyter_exp"):
-                    if (name, node.module) not in DEFERRED_OWN:
-                        inside.append(f"{name}:{node.lineno} {node.module}")
+                    inside.append(f"{name}:{node.lineno} {node.module}")
                 elif isinstance(node, ast.Import) and any(
                     a.name.startswith("jupyter_exp") for a in node.names
                 ):
