@@ -63,9 +63,12 @@ def runs(
                     experiment_ids=ids, filter_string=" and ".join(clauses), max_results=1_000_000
                 )
             )
-    if len(frames) == 1:
-        return frames[0]
-    joined = pd.concat(frames, ignore_index=True).drop_duplicates("run_id")
+    found = [
+        frame for frame in frames if len(frame)
+    ]  # an empty search has no types: concat would make dates objects
+    if len(found) <= 1:
+        return found[0] if found else frames[0]
+    joined = pd.concat(found, ignore_index=True).drop_duplicates("run_id")
     return joined.sort_values("start_time", ascending=False).reset_index(drop=True)
 
 

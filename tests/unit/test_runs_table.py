@@ -13,6 +13,7 @@ from mlflow import MlflowClient
 
 import jupyter_exp
 from jupyter_exp.query.listing import QueryError
+from jupyter_exp.query.runs_table import overview
 from jupyter_exp.tracking.sqlite_store import read_runs_frame
 
 
@@ -88,3 +89,13 @@ def test_an_unknown_schema_is_not_read_directly(project, tmp_path):
     with sqlite3.connect(copy) as connection:
         connection.execute("ALTER TABLE runs RENAME COLUMN artifact_uri TO artifact_location")
     assert read_runs_frame(copy) is None  # runs() then asks mlflow.search_runs
+
+
+def test_a_filter_in_a_notebooks_scope_keeps_mlflows_types(project):
+    """``%runs --status FINISHED`` in the default scope: one search per name the notebook may have been
+    recorded as; an empty one must not turn the dates into objects (``overview`` crashed on ``.dt``)."""
+    root, _ = project
+    frame = jupyter_exp.runs(notebook=str(root / "nb1.ipynb"), filter_string="attributes.status = 'FINISHED'")
+    assert list(frame["tags.mlflow.runName"]) == ["r4", "r1"]  # nb1's finished runs, newest first
+    assert str(frame["start_time"].dtype).startswith("datetime64")
+    assert list(overview(frame)["run"]) == ["r4", "r1"]
