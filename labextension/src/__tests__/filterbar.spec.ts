@@ -4,24 +4,14 @@
 import { NO_FILTERS } from '../runfilters';
 import type { IRunsState } from '../runsmodel';
 import { FilterBar } from '../widgets/filterbar';
-import { bracketed, makeRun } from './fixtures';
+import { bracketed, makeRun, makeRunsState } from './fixtures';
 
 function runsState(overrides: Partial<IRunsState> = {}): IRunsState {
-  return {
+  return makeRunsState({
     scope: 'notebook',
     notebookPath: 'train.ipynb',
-    experiment: null,
-    filters: NO_FILTERS,
-    sort: 'start_time DESC',
-    runs: [],
-    nextPageToken: null,
-    selection: [],
-    status: 'ready',
-    error: null,
-    emptyReason: null,
-    loadingMore: false,
     ...overrides
-  };
+  });
 }
 
 /** A FilterBar over a fake model whose setters are mocks; its controls in the document. */

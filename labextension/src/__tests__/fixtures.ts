@@ -6,6 +6,8 @@ import type {
   IReproductionJob,
   IRunSummary
 } from '../types';
+import { NO_FILTERS } from '../runfilters';
+import type { IRunsState } from '../runsmodel';
 import { untranslated, type Trans } from '../widgets/dom';
 
 /** A translator that brackets every message, so a test sees which strings went through it. */
@@ -145,3 +147,22 @@ export const GROUPS: ICompareGroups = {
   notes: ['paired by seed: both sides ran the same seeds'],
   series: {}
 };
+
+/** A runs model's state: every run of the store, ready, nothing selected. */
+export function makeRunsState(overrides: Partial<IRunsState> = {}): IRunsState {
+  return {
+    scope: 'all',
+    notebookPath: null,
+    experiment: null,
+    filters: NO_FILTERS,
+    sort: 'start_time DESC',
+    runs: [],
+    nextPageToken: null,
+    selection: [],
+    status: 'ready',
+    error: null,
+    emptyReason: null,
+    loadingMore: false,
+    ...overrides
+  };
+}

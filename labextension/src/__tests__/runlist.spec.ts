@@ -1,7 +1,6 @@
 /**
  * @jest-environment jsdom
  */
-import type { IRunsState } from '../runsmodel';
 import {
   RunListView,
   renderRunList,
@@ -9,7 +8,7 @@ import {
   updateLiveTimes
 } from '../widgets/runlist';
 import { renderJobs } from '../widgets/jobsview';
-import { makeJob, makeRun } from './fixtures';
+import { makeJob, makeRun, makeRunsState } from './fixtures';
 
 const NOW = 1_763_900_000_000 + 3 * 60_000;
 
@@ -17,23 +16,7 @@ function callbacks() {
   return { onOpen: jest.fn(), onToggle: jest.fn(), onLoadMore: jest.fn() };
 }
 
-function listState(overrides: Partial<IRunsState> = {}): IRunsState {
-  return {
-    scope: 'all',
-    notebookPath: null,
-    experiment: null,
-    filters: { search: '', status: '', user: '' },
-    sort: 'start_time DESC',
-    runs: [],
-    nextPageToken: null,
-    selection: [],
-    status: 'ready',
-    error: null,
-    emptyReason: null,
-    loadingMore: false,
-    ...overrides
-  };
-}
+const listState = makeRunsState;
 
 describe('renderRunRow', () => {
   it('renders a row with stable classes, status, time, metrics, seed and commit', () => {
