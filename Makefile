@@ -64,9 +64,9 @@ browser:
 	  else echo "Chromium is missing: install Debian's chromium package (the browser tests need it)" >&2; exit 1; fi; }
 
 # LAB_PORT picks the port (default 8888, or the next free one); the address with its token is printed.
-LAB_PORT ?= 8888
+LAB_PORT ?=
 lab: install
-	cd examples && ../$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. --ServerApp.port=$(LAB_PORT)
+	cd examples && ../$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. $(if $(LAB_PORT),--ServerApp.port=$(LAB_PORT))
 
 # The stock MLflow UI on the embedded store of `make lab` (examples/mlflow.db); MLFLOW_UI_PORT to move it.
 MLFLOW_UI_PORT ?= 5000
