@@ -135,8 +135,9 @@ def sync(args: argparse.Namespace) -> int:
         return clients[uri]
 
     total, others = _survey(roots, wanted)
+    folders = ", ".join(str(root) for root in roots)
     print(
-        f"jupyter-exp sync: {_entries(total)} for {'every store' if args.all else store}",
+        f"jupyter-exp sync: {_entries(total)} in {folders} for {'every store' if args.all else store}",
         file=sys.stderr,
     )
     progress = Progress(total)
@@ -205,7 +206,7 @@ def _details(
     if stale_error:
         print(f"  stale runs not checked: {stale_error}", file=err)
     if missing:
-        print(f"  {missing}: sync creates none", file=err)
+        print(f"  {missing}: sync creates none (name the store with --root or --tracking-uri)", file=err)
 
 
 def summary(report: JournalReport, stale: list[tuple[str, str]], other_stores: int = 0) -> str:

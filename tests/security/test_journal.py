@@ -306,6 +306,8 @@ def test_progress_and_summary_lines_are_printed_without_a_terminal(project: Proj
     done = run_sync(project)
 
     assert re.search(rf"^sync 1/1 {project.run_id}", done.stderr, re.M), done.stderr
+    looked_at = f"1 journal entry in {project.spool}"  # which journal and which store, before any work
+    assert looked_at in done.stderr and f"for {project.uri}" in done.stderr, done.stderr
     assert "1 run(s) completed from the journal (1 FINISHED" in done.stdout, done.stdout
     assert run_status(project) == "FINISHED"
 
