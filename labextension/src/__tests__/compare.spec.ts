@@ -1,6 +1,7 @@
 /**
  * @jest-environment jsdom
  */
+import { formatMetricValue } from '../formatvalue';
 import type { ChartRenderer } from '../widgets/charts/vegalite';
 import { renderComparison } from '../widgets/compare/comparison';
 import { renderCellDiffs } from '../widgets/compare/celldiffs';
@@ -113,11 +114,25 @@ describe('group statistics', () => {
       'table.jp-exp-group-stats tbody tr'
     )!;
     expect(row.dataset.outcome).toBe('better');
-    const cells = [...row.querySelectorAll('td')].map(td => td.textContent);
-    expect(cells[0]).toBe('eval/acc ↑');
-    expect(cells[1]).toContain('(n=6)');
-    expect(cells[3]).toContain('[');
-    expect(cells[6]).toBe('better');
+    // one cell per heading, each value under its own heading
+    const headings = [
+      ...node.querySelectorAll('table.jp-exp-group-stats thead th')
+    ].map(th => th.textContent);
+    const cells = [...row.querySelectorAll('th, td')].map(
+      cell => cell.textContent
+    );
+    expect(cells).toHaveLength(headings.length);
+    const under = (heading: string) => cells[headings.indexOf(heading)];
+    expect(under('Metric')).toBe('eval/acc ↑');
+    expect(under('Baseline')).toContain('(n=6)');
+    expect(under('Difference [95% CI]')).toContain('[');
+    expect(under("Cohen's d")).toBe(
+      formatMetricValue(groups.statistics[0].cohens_d!)
+    );
+    expect(under('p (BH)')).toBe(
+      formatMetricValue(groups.statistics[0].p_adjusted!)
+    );
+    expect(under('Verdict')).toBe('better');
     expect(
       row.querySelector('td.jp-exp-verdict-better')?.getAttribute('title')
     ).toBe('paired by seed');

@@ -10,7 +10,7 @@ import type {
   ISampleSummary
 } from '../../types';
 import { ExpClass } from '../classes';
-import { el, keyedRow, untranslated, type Trans } from '../dom';
+import { el, untranslated, type Trans } from '../dom';
 
 /** `mean ± std (n=N)`. */
 export function summaryText(summary: ISampleSummary | null): string {
@@ -86,32 +86,40 @@ function statisticsTable(
   table.appendChild(head);
   const body = el(doc, 'tbody');
   for (const row of groups.statistics) {
-    const tr = keyedRow(doc, `${row.side}:${row.metric}`);
+    // One cell per heading: the metric is the row's header cell, the six values follow.
+    const tr = el(doc, 'tr');
+    tr.dataset.key = `${row.side}:${row.metric}`;
     tr.dataset.metric = row.metric;
+    tr.dataset.side = String(row.side);
     tr.dataset.outcome = row.outcome;
     const direction = row.lower_is_better ? ' ↓' : ' ↑';
     const label = groups.groups.length > 2 ? ` (${row.label})` : '';
-    const cells = [
-      row.metric + direction,
+    const metric = el(doc, 'th', '', row.metric + direction);
+    metric.scope = 'row';
+    metric.title = row.lower_is_better
+      ? trans.__('%1: lower is better', row.metric)
+      : trans.__('%1: higher is better', row.metric);
+    tr.appendChild(metric);
+    const values = [
       summaryText(row.a),
       summaryText(row.b),
       differenceText(row),
       row.cohens_d === null ? '–' : formatMetricValue(row.cohens_d),
-      row.p_adjusted === null ? '–' : formatMetricValue(row.p_adjusted),
-      row.verdict + label
+      row.p_adjusted === null ? '–' : formatMetricValue(row.p_adjusted)
     ];
-    cells.forEach((text, i) => {
-      const td = el(
-        doc,
-        'td',
-        i === 6 ? `jp-exp-verdict-${row.outcome.replace(' ', '-')}` : '',
-        text
-      );
-      if (i === 6 && row.notes.length > 0) {
-        td.title = row.notes.join('\n');
-      }
-      tr.appendChild(td);
-    });
+    for (const text of values) {
+      tr.appendChild(el(doc, 'td', '', text));
+    }
+    const verdict = el(
+      doc,
+      'td',
+      `jp-exp-verdict-${row.outcome.replace(' ', '-')}`,
+      row.verdict + label
+    );
+    if (row.notes.length > 0) {
+      verdict.title = row.notes.join('\n');
+    }
+    tr.appendChild(verdict);
     body.appendChild(tr);
   }
   table.appendChild(body);
