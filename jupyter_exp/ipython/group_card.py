@@ -4,6 +4,7 @@ updated as each child run is recorded (an ipywidgets card in a kernel, lines on 
 from __future__ import annotations
 
 import html
+import math
 import sys
 import threading
 from typing import Any
@@ -17,10 +18,18 @@ from jupyter_exp.text_table import number_text, text_table
 from jupyter_exp.track.seed_group import ChildResult, GroupObserver, SeedGroup
 
 
+def is_system(key: str) -> bool:
+    return key.startswith(schema.SYSTEM_PREFIX)
+
+
 def summary_rows(summaries: dict[str, Summary]) -> list[tuple[str, str, str, str, str]]:
-    """``(metric, mean, std, 95% CI, n)``; one seed: ``n=1: no spread`` instead of std and CI."""
+    """``(metric, mean, std, 95% CI, n)`` of the results; one seed: ``no spread`` instead of std and CI.
+    System metrics (wall time, memory) are not results: a t-interval on them is meaningless (it went
+    below zero), so they are left to :func:`system_rows`."""
     rows = []
     for key, s in summaries.items():
+        if is_system(key):
+            continue
         if s.std is None:
             rows.append((key, number_text(s.mean), "", "no spread", str(s.n)))
         else:
@@ -34,6 +43,20 @@ def summary_rows(summaries: dict[str, Summary]) -> list[tuple[str, str, str, str
                 )
             )
     return rows
+
+
+def system_rows(children: list[ChildResult]) -> list[tuple[str, str, str, str]]:
+    """``(metric, mean, min, max)`` of the system metrics over the recorded seeds: what a seed cost, no
+    statistics."""
+    values: dict[str, list[float]] = {}
+    for child in children:
+        for key, value in child.metrics.items():
+            if is_system(key) and math.isfinite(value):
+                values.setdefault(key, []).append(value)
+    return [
+        (key, number_text(sum(v) / len(v)), number_text(min(v)), number_text(max(v)))
+        for key, v in sorted(values.items())
+    ]
 
 
 class GroupCard(GroupObserver):
@@ -110,6 +133,9 @@ class GroupCard(GroupObserver):
         )
         rows = summary_rows(self.summaries)
         body = "\n" + text_table(rows, ("metric", "mean", "std", "95% CI", "n")) if rows else ""
+        system = system_rows(self.children)
+        if system:
+            body += "\nsystem (per seed):\n" + text_table(system, ("metric", "mean", "min", "max"))
         return head + body + "".join(f"\n⚠ {w}" for w in self.warnings)
 
     def html(self) -> str:
@@ -118,6 +144,16 @@ class GroupCard(GroupObserver):
             "<tr>" + "".join(f"<td class='jp-exp-card-value'>{html.escape(c)}</td>" for c in row) + "</tr>"
             for row in summary_rows(self.summaries)
         )
+        system = "".join(
+            "<tr>" + "".join(f"<td class='jp-exp-card-value'>{html.escape(c)}</td>" for c in row) + "</tr>"
+            for row in system_rows(self.children)
+        )
+        if system:  # collapsed: what the seeds cost, apart from the results
+            system = (
+                "<details class='jp-exp-card-system'><summary>System metrics (per seed)</summary>"
+                "<table><tr><th>metric</th><th>mean</th><th>min</th><th>max</th></tr>"
+                f"{system}</table></details>"
+            )
         warnings = "".join(
             f"<div class='jp-exp-card-warning'>⚠ {html.escape(w)}</div>" for w in self.warnings
         )
@@ -128,5 +164,5 @@ class GroupCard(GroupObserver):
             f"{_run_html(group.location, group.experiment_id, group.run_id)} · seeds "
             f"{html.escape(group.plan.describe())} · {html.escape(self._progress())}</div>"
             "<table><tr><th>metric</th><th>mean</th><th>std</th><th>95% CI</th><th>n</th></tr>"
-            f"{rows}</table>{warnings}</div>"
+            f"{rows}</table>{system}{warnings}</div>"
         )

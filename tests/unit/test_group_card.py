@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jupyter_exp.config import JupyterExp, resolve_store
-from jupyter_exp.ipython.group_card import GroupCard, summary_rows
+from jupyter_exp.ipython.group_card import GroupCard, summary_rows, system_rows
 from jupyter_exp.track.prepared import TrackOptions
 from jupyter_exp.track.seed_group import ChildResult, SeedGroup, plan_seeds, summarize_children
 
@@ -36,3 +36,24 @@ def test_card_shows_progress_and_statistics_as_children_finish(tmp_path: Path) -
     page = card.html()
     assert "data-status='KILLED'" in page and "<td class='jp-exp-card-value'>0.85</td>" in page
     assert "seeds 0,1,2" in page and "a warning" in page
+
+
+def test_system_metrics_are_kept_apart_from_the_results_with_no_interval(tmp_path: Path) -> None:
+    card = GroupCard(a_group(tmp_path))
+    seeds = [{"acc": 0.8, "system/wall_time_s": 0.5}, {"acc": 0.9, "system/wall_time_s": 5.7}]
+    for index, metrics in enumerate(seeds):
+        summaries = summarize_children(seeds[: index + 1])
+        card.child_recorded(ChildResult(index, f"c{index}", "FINISHED", metrics), summaries)
+    card.ended("FINISHED", [])
+
+    assert [row[0] for row in summary_rows(card.summaries)] == ["acc"]  # no CI on a wall time (it went < 0)
+    assert system_rows(card.children) == [("system/wall_time_s", "3.1", "0.5", "5.7")]
+    text = card.text()
+    results, system = text.split("system (per seed):")
+    assert "system/" not in results and system.split()[-4:] == ["system/wall_time_s", "3.1", "0.5", "5.7"], (
+        text
+    )
+    page = card.html()
+    results_html, system_html = page.split("<details class='jp-exp-card-system'>")
+    assert "system/" not in results_html and "<td class='jp-exp-card-value'>3.1</td>" in system_html
+    assert "<details class='jp-exp-card-system' open" not in page  # collapsed
