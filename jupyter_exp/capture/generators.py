@@ -10,6 +10,7 @@ and ``torch.Generator``; their states are kept by where they were found (``rng``
 from __future__ import annotations
 
 import random
+import re
 import sys
 import types
 from typing import Any
@@ -133,3 +134,99 @@ def describe(path: Path) -> str:
     for how, key in path:
         text += key if how == "name" else f".{key}" if how == "attr" else f"[{key!r}]"
     return text
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class GeneratorWatch:
+    """``namespace_states`` that looks only at what changed, so that a cell's bookkeeping does not grow
+    with the namespace: the generators found so far (their places read again every cell), the names the
+    cells since the last look mention (what they bound, rebound or mutated, by the identifiers of their
+    source) and the namespace's new keys (``from m import *``, ``%run``, ``globals()[...]``).
+
+    New keys are found from the end of the namespace: a dict keeps insertion order, so the keys added
+    since the last look are those after the last key seen then. A deletion (the namespace is then
+    shorter than that walk implies) falls back to comparing every key, once.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[Path, None] = {}  # places where generators were found, in finding order
+        self._keys: set[str] | None = None  # every key at the last look (None: no look yet)
+        self._last_key: str | None = None
+        self._length = 0
+        self._mentioned: set[str] = set()
+
+    def saw_cell(self, source: str) -> None:
+        """A cell is about to run: the names it mentions are looked at before the next cell."""
+        self._mentioned.update(_IDENTIFIER.findall(source))
+
+    def states(self, namespace: dict[str, Any]) -> list[tuple[Path, str, Any]]:
+        """What ``namespace_states(namespace)`` returns, in the order the generators were found."""
+        if self._keys is None:
+            found = namespace_states(namespace)
+            self._known = dict.fromkeys(path for path, _, _ in found)
+            self._keys = set(namespace)
+            self._remember_end(namespace)
+            return found
+        names = self._new_keys(namespace, self._keys)
+        names.update(name for name in self._mentioned if name in namespace)
+        self._mentioned = set()
+        if names:
+            found: dict[Path, None] = {}
+            for name in sorted(names):
+                found.update(self._look_at(name, namespace[name]))
+            # a place found again keeps its position: the order stays that of a full scan
+            self._known = {p: None for p in self._known if p[0][1] not in names or p in found}
+            self._known.update(found)
+        return self._read(namespace)
+
+    def _new_keys(self, namespace: dict[str, Any], keys: set[str]) -> set[str]:
+        new: list[str] = []
+        for key in reversed(namespace):
+            if key == self._last_key:
+                break
+            new.append(key)
+        if len(namespace) != self._length + len(new):  # deletions: compare every key
+            new = [key for key in namespace if key not in keys]
+            keys.intersection_update(namespace)
+        keys.update(new)
+        self._length = len(namespace)
+        self._remember_end(namespace)
+        return set(new)
+
+    def _remember_end(self, namespace: dict[str, Any]) -> None:
+        self._length = len(namespace)
+        self._last_key = next(reversed(namespace), None)
+
+    @staticmethod
+    def _look_at(name: str, value: Any) -> list[tuple[Path, None]]:
+        """The places of the generators at ``name`` or one level inside it."""
+        if name.startswith("_") or name in SKIPPED_NAMES or isinstance(value, SCALARS):
+            return []
+        top: Path = (("name", name),)
+        if _kind(value) is not None:
+            return [(top, None)]
+        return [((*top, step), None) for step, child in _children(value) if _kind(child) is not None]
+
+    def _read(self, namespace: dict[str, Any]) -> list[tuple[Path, str, Any]]:
+        found: list[tuple[Path, str, Any]] = []
+        seen: set[int] = set()
+        for path in list(self._known):
+            try:
+                generator = _resolve(namespace, path)
+            except Exception:  # gone since: forgotten until a cell binds it again
+                del self._known[path]
+                continue
+            kind = _kind(generator)
+            if kind is None:
+                del self._known[path]
+                continue
+            if id(generator) in seen:
+                continue
+            seen.add(id(generator))
+            try:
+                found.append((path, kind, get_state(kind, generator)))
+            except Exception:
+                pass
+        return found

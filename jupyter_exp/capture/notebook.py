@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_exp.capture import generators, import_states, rng_codec
+from jupyter_exp.capture import generators, import_states, rng_codec, session
 from jupyter_exp.capture.seeds import global_rng_states
 
 SESSION_ENV = "JPY_SESSION_NAME"
@@ -17,8 +17,14 @@ IPYNB_FILE = "IPYNB_FILE"
 
 
 def notebook_path(namespace: dict[str, Any], configured: str = "") -> Path | None:
-    """The notebook this kernel runs: configured, else the Jupyter session (``__session__`` /
-    ``JPY_SESSION_NAME``), else what VS Code says (``__vsc_ipynb_file__``, ``IPYNB_FILE``)."""
+    """The notebook this kernel runs: configured, else its session's path now according to the Jupyter
+    server owning the kernel (renames and moves followed), else the
+    session's path at kernel start (``__session__`` / ``JPY_SESSION_NAME``), else what VS Code says
+    (``__vsc_ipynb_file__``, ``IPYNB_FILE``). Call it once a cell: asking the server takes a request."""
+    if not configured:
+        current = session.current_notebook()
+        if current is not None:
+            return current
     candidates = (
         configured,
         namespace.get("__session__"),
@@ -75,10 +81,13 @@ def _source(cell: dict[str, Any]) -> str:
 OBJECTS_KEY = "objects"  # generators bound to names, in the states recorded before a cell
 
 
-def cell_rng_states(namespace: dict[str, Any]) -> dict[str, Any]:
-    """The global generator states and those of the generators bound in the namespace, right now."""
+def cell_rng_states(
+    namespace: dict[str, Any], watch: generators.GeneratorWatch | None = None
+) -> dict[str, Any]:
+    """The global generator states and those of the generators bound in the namespace, right now (with
+    ``watch``: looking only at what changed since its last look)."""
     states = global_rng_states()
-    bound = generators.namespace_states(namespace)
+    bound = generators.namespace_states(namespace) if watch is None else watch.states(namespace)
     if bound:
         states[OBJECTS_KEY] = bound
     return states
@@ -130,6 +139,7 @@ class ExecutionHistory:
     def __init__(self) -> None:
         self.entries: list[HistoryEntry] = []
         self._pending: HistoryEntry | None = None
+        self._watch = generators.GeneratorWatch()
 
     def register(self, shell: Any) -> None:
         """Start recording; cells run before the extension was loaded are taken from IPython's input
@@ -157,15 +167,18 @@ class ExecutionHistory:
                 pass
 
     def pre_run_cell(self, info: Any) -> None:
+        source = getattr(info, "raw_cell", None) or ""
         if getattr(info, "silent", False) or not getattr(info, "store_history", True):
             self._pending = None
+            self._watch.saw_cell(source)
             return
         self._pending = HistoryEntry(
             execution_count=self._shell.execution_count - 1,  # IPython counts up before this event
             cell_id=getattr(info, "cell_id", None),
             source=info.raw_cell,
-            rng_states=cell_rng_states(self._shell.user_ns),
+            rng_states=cell_rng_states(self._shell.user_ns, self._watch),
         )
+        self._watch.saw_cell(source)  # what this cell binds is looked at before the next one
         self.entries.append(self._pending)
 
     def post_run_cell(self, result: Any) -> None:
