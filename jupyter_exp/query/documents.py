@@ -63,6 +63,7 @@ class RunDetail(RunSummary):
     cell_source: str | None
     inputs: list[InputFile]
     ui_url: str | None
+    lifecycle: str  # "active" or "deleted" (restorable)
 
 
 class MetricSeries(TypedDict):

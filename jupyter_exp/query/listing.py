@@ -50,6 +50,10 @@ class RunQuery:
     order: str = "start_time DESC"
     max_results: int = 100
     page_token: str | None = None
+    lifecycle: str = "active"  # "active", "deleted" (MLflow's deleted lifecycle: restorable) or "all"
+
+
+LIFECYCLES = ("active", "deleted", "all")
 
 
 def quote_key(key: str) -> str:
@@ -141,6 +145,11 @@ def list_runs(client: MlflowClient, query: RunQuery) -> tuple[list[RunSummary], 
 
     if not 1 <= query.max_results <= MAX_PAGE:
         raise QueryError(f"max_results must be between 1 and {MAX_PAGE}")
+    if query.lifecycle not in LIFECYCLES:
+        raise QueryError(f"lifecycle must be one of {', '.join(LIFECYCLES)}, got {query.lifecycle[:40]!r}")
+    view = {"active": ViewType.ACTIVE_ONLY, "deleted": ViewType.DELETED_ONLY, "all": ViewType.ALL}[
+        query.lifecycle
+    ]
     # one experiment (the sidebar's notebook): its name may be remembered; all of them: read them now
     known = experiment_names(client, [query.experiment]) if query.experiment else experiments(client)
     ids = _experiment_ids(client, query.experiment, known)
@@ -150,7 +159,7 @@ def list_runs(client: MlflowClient, query: RunQuery) -> tuple[list[RunSummary], 
         page = client.search_runs(
             ids,
             filter_string(query),
-            ViewType.ACTIVE_ONLY,
+            view,
             max_results=query.max_results,
             order_by=order_by(query.order),
             page_token=query.page_token or None,
@@ -281,6 +290,7 @@ def run_detail(client: MlflowClient, run_id: str) -> RunDetail:
         ),
         "inputs": run_inputs(client, run_id, run.info.artifact_uri),
         "ui_url": ui_url(client.tracking_uri, run.info.experiment_id, run_id),
+        "lifecycle": run.info.lifecycle_stage,
     }
 
 

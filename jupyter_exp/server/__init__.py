@@ -17,6 +17,7 @@ from jupyter_exp.server.handlers import StoreClients, routes
 from jupyter_exp.server.hashseed import draw_hash_seeds
 from jupyter_exp.server.jobs import ReproductionJobs
 from jupyter_exp.server.reaper import KernelReaper
+from jupyter_exp.server.run_handlers import run_routes
 from jupyter_exp.tracking.journal import journal_root
 
 
@@ -94,6 +95,7 @@ class JupyterExpApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(routes())
+        self.handlers.extend(run_routes())
 
     async def stop_extension(self) -> None:
         """The server is stopping: no more sweeps; running reproductions cancelled (kernels shut down)."""

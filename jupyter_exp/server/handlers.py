@@ -226,6 +226,7 @@ class RunsHandler(BaseHandler):
                 order=self.get_query_argument("order", "") or "start_time DESC",
                 max_results=self.int_argument("max_results", 100),
                 page_token=page_token and check_page_token(page_token),
+                lifecycle=self.get_query_argument("lifecycle", "") or "active",
             )
         except QueryError as error:
             raise tornado.web.HTTPError(400, str(error)) from None
