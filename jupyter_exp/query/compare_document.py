@@ -24,7 +24,7 @@ from jupyter_exp.query.documents import (
     MetricSeries,
     SampleSummary,
 )
-from jupyter_exp.query.groups import Group, is_parent, partition
+from jupyter_exp.query.groups import Group, is_parent, partition, resolve
 from jupyter_exp.query.listing import QueryError, finite, get_run, get_runs, run_summary
 from jupyter_exp.query.reads import read_all
 from jupyter_exp.stats.summary import summarize
@@ -270,6 +270,8 @@ def compare_runs(
         raise QueryError(f"compare takes 2 to {MAX_COMPARED} distinct run ids, got {len(ids)}")
     runs = get_runs(client, ids)
     known = experiment_names(client, {r.info.experiment_id for r in runs})
+    if any(is_parent(run) for run in runs):
+        return compare_sides(client, runs, known, max_points, lower_is_better)
 
     param_keys = sorted(set().union(*(r.data.params for r in runs)))
     param_values = {k: [r.data.params.get(k) for r in runs] for k in param_keys}
@@ -304,6 +306,47 @@ def compare_runs(
         "cells": run_cells(client, runs),
         "groups": group_statistics(client, runs, max_points, history, lower_is_better),
     }
+
+
+def compare_sides(
+    client: MlflowClient,
+    runs: Sequence[Run],
+    known: Mapping[str, str],
+    max_points: int = 500,
+    lower_is_better: str | None = None,
+) -> Comparison:
+    """The comparison when some of the runs are ``--seeds`` parents: each run is a side as ``%compare``
+    resolves it (``groups.resolve``: a parent its children, another run itself), compared by the same
+    ``compare_groups``, so the sidebar and ``%compare`` give one verdict. Per side: its shared
+    configuration, each metric's mean, its first run's cell; the curves are the sides' mean ± sd bands."""
+    groups = [resolve(client, run.info.run_id) for run in runs]
+    configs = [group.config for group in groups]
+    param_keys = sorted(set().union(*configs))
+    param_values = {k: [config.get(k) for config in configs] for k in param_keys}
+    differing = [k for k, vs in param_values.items() if len(set(vs)) > 1]
+    metric_keys = _ordered_keys({k for g in groups for run in g.runs for k in run.data.metrics})
+    final = {
+        key: [
+            summary["mean"] if (summary := _side_summary(group, key)) is not None else None
+            for group in groups
+        ]
+        for key in metric_keys
+    }
+    cells = run_cells(client, [group.runs[0] for group in groups])
+    for cell, run in zip(cells, runs, strict=True):
+        cell["run_id"] = run.info.run_id  # labelled by the side asked for, not its first child
+    return {
+        "runs": [run_summary(r, dict(known)) for r in runs],
+        "params": {"keys": param_keys, "differing": differing, "values": param_values},
+        "metrics": {"keys": metric_keys, "final": final},
+        "series": {},
+        "cells": cells,
+        "groups": groups_document(client, groups, max_points, HistoryMemo(client), lower_is_better),
+    }
+
+
+def _side_summary(group: Group, key: str) -> SampleSummary | None:
+    return _summary_json([run.data.metrics[key] for run in group.runs if key in run.data.metrics])
 
 
 def _history_arrays(history: History, run_id: str, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -374,6 +417,18 @@ def group_statistics(
     groups = partition([run for run in runs if not is_parent(run)])
     if not any(len(g) > 1 for g in groups):
         return None
+    return groups_document(client, groups, max_points, history, lower_is_better)
+
+
+def groups_document(
+    client: MlflowClient,
+    groups: Sequence[Group],
+    max_points: int,
+    history: History | None = None,
+    lower_is_better: str | None = None,
+) -> CompareGroups:
+    """The ``groups`` part of a comparison: each group's summaries, each against the first
+    (``compare_groups``, ``%compare``'s statistics) and each group's mean ± sd curves."""
     metric_keys = _ordered_keys({k for g in groups for run in g.runs for k in run.data.metrics})
     comparison = compare_groups(groups, lower_is_better=lower_is_better) if len(groups) > 1 else None
     return {

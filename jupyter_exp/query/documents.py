@@ -29,6 +29,7 @@ class RunSummary(TypedDict):
     note: str | None
     reproduced_from: str | None
     verdict: str | None  # a reproduction verdict (record_schema)
+    parent_run_id: str | None  # a seed group's child: its parent (``mlflow.parentRunId``)
     metrics: dict[str, float | None]  # last value of each metric; None for NaN and infinities
 
 
@@ -218,3 +219,28 @@ class JobDocument(TypedDict):
     error: str | None
     created: int | None
     ended: int | None
+
+
+class RunLink(TypedDict):
+    """Another run a run's detail links to (``IRunLink``): its parent, a child, a reproduction."""
+
+    run_id: str
+    run_name: str
+    status: str
+    seed: str | None
+    verdict: str | None
+
+
+class RunRelations(TypedDict):
+    """``GET /jupyter-exp/runs/<run_id>/relations`` (``IRunRelations``): the runs a run is linked to and,
+    for a ``--seeds`` parent, what its children share and each metric's mean ± sd (n) over them."""
+
+    run_id: str
+    parent: RunLink | None  # a child's seed-group parent
+    children: list[RunLink]  # a parent's children, oldest first
+    shared_params: dict[str, str]  # params every child has, with one value
+    varying_params: list[str]  # params whose value differs between the children (the seed among them)
+    summaries: dict[str, SampleSummary | None]  # a parent's metrics over its children, user ones first
+    reproduced_from: RunLink | None
+    reproductions: list[RunLink]  # runs reproducing this one, newest first
+    snapshot_run_id: str | None  # whose recorded notebook "Open snapshot" opens (a parent: a child's)

@@ -207,6 +207,7 @@ def run_summary(run: Run, experiment_names: dict[str, str] | None = None) -> Run
         "note": tags.get(schema.NOTE) or None,
         "reproduced_from": tags.get(schema.REPRODUCED_FROM) or None,
         "verdict": tags.get(schema.REPRODUCTION_VERDICT) or None,
+        "parent_run_id": tags.get(schema.PARENT_RUN_ID) or None,
         "metrics": {key: finite(value) for key, value in sorted(run.data.metrics.items())},
     }
 

@@ -35,6 +35,7 @@ from jupyter_exp.errors import JupyterExpError, StoreFailure
 from jupyter_exp.query.compare_document import compare_runs, run_series
 from jupyter_exp.query.documents import RunMetrics, RunsPage, StoreInfo
 from jupyter_exp.query.listing import QueryError, RunQuery, list_runs, run_detail, ui_url, user_filter
+from jupyter_exp.query.relations import run_relations
 from jupyter_exp.server.jobs import ReproductionJobs
 from jupyter_exp.server.kernel_launcher import ServerKernelLauncher
 from jupyter_exp.server.snapshot import DEFAULT_MAX_MB, locate_snapshot, write_untrusted
@@ -242,6 +243,15 @@ class RunHandler(BaseHandler):
         self.answer(await self.in_thread(lambda client: run_detail(client, run_id)))
 
 
+class RelationsHandler(BaseHandler):
+    """A run's parent, children, reproductions both ways; a ``--seeds`` parent's shared configuration."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        self.answer(await self.in_thread(lambda client: run_relations(client, run_id)))
+
+
 class MetricsHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
@@ -336,6 +346,7 @@ ROUTES = [
     ("runs", RunsHandler),
     (f"runs/{RUN_ID}", RunHandler),
     (f"runs/{RUN_ID}/metrics", MetricsHandler),
+    (f"runs/{RUN_ID}/relations", RelationsHandler),
     (f"runs/{RUN_ID}/snapshot", SnapshotHandler),
     ("compare", CompareHandler),
     ("reproductions", JobsHandler),

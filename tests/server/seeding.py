@@ -65,3 +65,39 @@ def seed_project(root: Path) -> Seeded:
     client.log_param(plain.info.run_id, "lr", "0.3")
     client.set_terminated(plain.info.run_id)
     return Seeded(root, client, {run.info.run_name: run.info.run_id for run in all_runs(client)})
+
+
+def group_cell(name: str, lr: float) -> str:
+    """A ``%%track --seeds`` cell: three children, accuracy rising with ``lr`` plus seed noise."""
+    return (
+        f"%%track --seeds 0,1,2 --name {name} --quiet\n"
+        "import random\n"
+        f"lr = {lr}\n"
+        "hidden = 8\n"
+        "acc = 0.7 + lr + 0.01 * random.random()\n"
+        "for step in range(5):\n"
+        '    jupyter_exp.log(step=step, **{"eval/accuracy": acc - 0.01 * (4 - step), "train/loss": 1 - acc})'
+    )
+
+
+GROUP_NOTEBOOK = "nb/groups.ipynb"
+
+
+def seed_groups(root: Path) -> dict[str, str]:
+    """Two ``--seeds`` groups of three children each, recorded by a real kernel in ``root``'s store
+    (``GROUP_NOTEBOOK``); returns parent name -> parent run id ("small": lr 0.05, "large": lr 0.2)."""
+    sources = [
+        "%load_ext jupyter_exp",
+        "import jupyter_exp",
+        group_cell("small", 0.05),
+        group_cell("large", 0.2),
+        "jupyter_exp.wait_for_runs(120)",
+    ]
+    root.mkdir(parents=True, exist_ok=True)
+    run_notebook(root / GROUP_NOTEBOOK, sources, root)
+    runs = all_runs(store(root))
+    return {
+        run.info.run_name: run.info.run_id
+        for run in runs
+        if run.info.run_name in ("small", "large") and "mlflow.parentRunId" not in run.data.tags
+    }
