@@ -2,9 +2,16 @@
 and figures.
 
 A digest is a sha256 over a value's type and content, the same in every process: numbers, strings,
-bytes, numpy arrays (dtype, shape, bytes), torch tensors and modules (their state dict), pandas
-objects, scikit-learn estimators (params and fitted attributes) and containers of these. Small numeric
-values also keep their elements, so that a replay can say how many differ and by how much.
+bytes, numpy arrays (dtype, shape, bytes), torch tensors, pandas objects and containers of these; models
+by what they learned: any ``nn.Module`` (subclasses defined in the notebook too) by its state dict,
+scikit-learn estimators by params and fitted attributes (``estimators_``, ``best_estimator_``, trees,
+kernels; fit times aside), xgboost/lightgbm boosters by their saved model, statsmodels results by params
+and standard errors. Small numeric values also keep their elements, so that a replay can say how many
+differ and by how much.
+
+Names the cell binds to literals (``formula = "y ~ x"``, ``features = ["a", "b"]``) are inputs, not results:
+listed apart (``inputs``), with the literal texts of the cell (``literal_texts``) and the classes it
+constructs (``constructors``), so that a verdict can tell an output line that only echoes them.
 
 ``snapshot()`` runs on the cell's path and only copies what a later cell could change in place (arrays,
 tensors, frames, within ``max_bytes``); ``StateSnapshot.document()`` hashes, off the cell's path.
@@ -13,18 +20,24 @@ Values that cannot be digested, or are over the cap, are listed as not compared.
 
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
+import re
 import sys
 import types
 from dataclasses import dataclass, field
 from typing import Any
 
-from jupyter_exp.capture.cell import names_bound, parse_python
+from jupyter_exp.capture.cell import literal_assignments, names_bound, parse_python
 
 MAX_BYTES = 256 * 2**20  # of array data per cell: copied on the cell path, hashed after it
 MAX_ITEMS = 100_000  # container elements per value
 KEPT_ELEMENTS = 1024  # numeric values with at most this many elements keep them
+MAX_LITERAL_TEXT = 200  # characters of one literal text kept for the verdict
+TIMING = re.compile(
+    r"(?i)time"
+)  # fit times of an estimator (``refit_time_``, ``mean_fit_time``): not learned
 
 
 class NotDigestible(Exception):
@@ -46,9 +59,16 @@ def _nbytes(value: Any) -> int:
     return 0
 
 
+def _is_torch_module(value: Any) -> bool:
+    """Any ``torch.nn.Module``, a subclass defined in the notebook (module ``__main__``) included."""
+    torch = sys.modules.get("torch")
+    nn = getattr(torch, "nn", None)
+    return nn is not None and isinstance(value, nn.Module)
+
+
 def _frozen(value: Any, budget: list[int]) -> Any:
     """A copy of what a later cell could change in place; ``budget`` is the array bytes still allowed."""
-    if _module(value) == "torch" and hasattr(value, "state_dict") and not hasattr(value, "detach"):
+    if _is_torch_module(value):
         return {k: _frozen(v, budget) for k, v in value.state_dict().items()}  # a module: its weights now
     size = _nbytes(value)
     if size:
@@ -92,25 +112,85 @@ def _feed(digest: Any, value: Any, items: list[int]) -> None:
     elif isinstance(value, set | frozenset):
         digest.update("".join(sorted(_hex(item, items) for item in value)).encode())
     elif _module(value) == "numpy" and hasattr(value, "dtype") and hasattr(value, "tobytes"):
-        if value.dtype.hasobject:
-            raise NotDigestible("a numpy array of Python objects")
-        digest.update(f"{value.dtype.str}|{getattr(value, 'shape', ())}|".encode())
-        digest.update(value.tobytes(order="C"))
+        _feed_array(digest, value, items)
     elif _module(value) == "torch" and hasattr(value, "detach"):
         tensor = value.detach().cpu().contiguous()
         digest.update(f"{tensor.dtype}|{tuple(tensor.shape)}|".encode())
         digest.update(tensor.reshape(-1).view(sys.modules["torch"].uint8).numpy().tobytes())
-    elif _module(value) == "torch" and hasattr(value, "state_dict"):
+    elif _is_torch_module(value):
         _feed(digest, dict(value.state_dict()), items)
     elif _module(value) == "pandas" and hasattr(value, "index"):
         hashed = sys.modules["pandas"].util.hash_pandas_object(value, index=True)
         digest.update(repr((getattr(value, "columns", None), getattr(value, "dtypes", None))).encode())
         digest.update(hashed.to_numpy().tobytes())
-    elif hasattr(value, "get_params") and hasattr(value, "fit"):  # a scikit-learn estimator
-        fitted = {k: v for k, v in vars(value).items() if k.endswith("_") and not k.startswith("_")}
-        _feed(digest, {"params": value.get_params(deep=False), "fitted": fitted}, items)
+    elif _module(value) == "numpy" and hasattr(value, "bit_generator"):  # np.random.Generator
+        _feed(digest, value.bit_generator.state, items)
+    elif _module(value) == "numpy" and hasattr(value, "get_state"):  # np.random.RandomState
+        _feed(digest, value.get_state(legacy=False), items)
     else:
-        raise NotDigestible(f"a {kind.__qualname__}")
+        _feed(digest, _learned(value), items)
+
+
+def _feed_array(digest: Any, value: Any, items: list[int]) -> None:
+    """A numpy array: dtype, shape and bytes; field by field when structured (the padding between fields
+    is not content), element by element for objects and masked arrays."""
+    numpy = sys.modules["numpy"]
+    digest.update(f"{value.dtype.str}|{getattr(value, 'shape', ())}|".encode())
+    if numpy.ma.isMaskedArray(value):
+        _feed(digest, numpy.ma.getmaskarray(value), items)
+        value = value.filled(None if value.dtype.hasobject else value.fill_value)
+    if value.dtype.names:
+        for name in value.dtype.names:
+            _feed(digest, numpy.ascontiguousarray(value[name]), items)
+    elif value.dtype.hasobject:
+        if value.size > MAX_ITEMS:
+            raise NotDigestible("a numpy array of Python objects")
+        _feed(digest, value.tolist(), items)
+    else:
+        digest.update(value.tobytes(order="C"))
+
+
+def _learned(value: Any) -> Any:
+    """What a model learned, as plain values to hash; ``NotDigestible`` for what is not a model."""
+    module = _module(value)
+    if module == "xgboost":
+        booster = value.get_booster() if hasattr(value, "get_booster") else value
+        return {"booster": bytes(booster.save_raw("ubj")), "params": _params(value)}
+    if module == "lightgbm":
+        booster = getattr(value, "booster_", value)
+        return {"model": booster.model_to_string(), "params": _params(value)}
+    if module == "statsmodels" and hasattr(value, "params"):
+        numpy = sys.modules["numpy"]
+        return {"params": numpy.asarray(value.params), "bse": numpy.asarray(getattr(value, "bse", []))}
+    if module == "sklearn" and hasattr(value, "__getstate__") and type(value).__name__ == "Tree":
+        return value.__getstate__()  # a fitted tree: its nodes and values
+    if hasattr(value, "get_params"):  # a scikit-learn estimator (or a kernel): params and fitted state
+        fitted = {
+            k: v
+            for k, v in vars(value).items()
+            if k.endswith("_") and not k.startswith("_") and not TIMING.search(k)
+        }
+        return {"params": _params(value), "fitted": {k: _attribute(v) for k, v in fitted.items()}}
+    raise NotDigestible(f"a {type(value).__qualname__}")
+
+
+def _attribute(value: Any) -> str:
+    """One fitted attribute's digest; one that has no content (a scorer function) is named, not hashed."""
+    try:
+        return _hex(_without_times(value), [MAX_ITEMS])
+    except NotDigestible:
+        return f"<{type(value).__qualname__}>"
+
+
+def _params(value: Any) -> Any:
+    return value.get_params(deep=False) if hasattr(value, "get_params") else {}
+
+
+def _without_times(value: Any) -> Any:
+    """``cv_results_`` without its fit and score times."""
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: v for k, v in value.items() if not TIMING.search(k)}
+    return value
 
 
 def _hex(value: Any, items: list[int]) -> str:
@@ -145,6 +225,9 @@ def _summary(value: Any) -> str:
 class StateSnapshot:
     values: dict[str, tuple[str, Any]] = field(default_factory=dict)  # name -> (type, frozen value)
     skipped: dict[str, str] = field(default_factory=dict)  # name -> why it is not compared
+    inputs: dict[str, str] = field(default_factory=dict)  # names bound to literals -> their repr (short)
+    literal_texts: list[str] = field(default_factory=list)  # str() and repr() of the cell's literals
+    constructors: list[str] = field(default_factory=list)  # classes the cell calls (``RandomForest(...)``)
 
     def document(self) -> dict[str, Any]:
         """``state.json``: per name its type, digest, a short summary (and small numeric elements)."""
@@ -161,17 +244,30 @@ class StateSnapshot:
             if elements is not None:
                 entry["elements"] = elements
             entries[name] = entry
-        return {"values": entries, "not_compared": skipped, "max_bytes": MAX_BYTES}
+        return {
+            "values": entries,
+            "not_compared": skipped,
+            "max_bytes": MAX_BYTES,
+            "inputs": self.inputs,
+            "literal_texts": self.literal_texts,
+            "constructors": self.constructors,
+        }
 
 
 def snapshot(body: str, namespace: dict[str, Any], max_bytes: int = MAX_BYTES) -> StateSnapshot:
     """The values of the names the cell bound, as they are now (cheap: on the cell's path)."""
     state = StateSnapshot()
     budget = [max_bytes]
-    for name in sorted(names_bound(parse_python(body))):
+    tree = parse_python(body)
+    literals = literal_assignments(tree)
+    state.literal_texts, state.constructors = _literal_texts(tree, literals), _constructors(tree)
+    for name in sorted(names_bound(tree)):
         if name.startswith("_") or name not in namespace:
             continue
         value = namespace[name]
+        if name in literals and _is_literal(value, literals[name]):
+            state.inputs[name] = repr(value)[:MAX_LITERAL_TEXT]  # an input the cell wrote down
+            continue
         if isinstance(
             value, types.ModuleType | types.FunctionType | types.BuiltinFunctionType | types.MethodType | type
         ):
@@ -184,3 +280,35 @@ def snapshot(body: str, namespace: dict[str, Any], max_bytes: int = MAX_BYTES) -
         except Exception as error:
             state.skipped[name] = f"cannot be copied ({type(error).__name__})"
     return state
+
+
+def _is_literal(value: Any, literal: Any) -> bool:
+    """Whether the namespace still holds the literal the cell assigned (not mutated, not rebound)."""
+    try:
+        return type(value) is type(literal) and bool(value == literal)
+    except Exception:
+        return False
+
+
+def _literal_texts(tree: ast.Module | None, literals: dict[str, Any]) -> list[str]:
+    """The texts the cell wrote down: string constants (f-strings' fixed parts too) and the str() and
+    repr() of the literals it assigned: an output line made of these alone shows no result."""
+    texts: set[str] = set()
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip():
+            texts.add(node.value)
+    for value in literals.values():
+        texts.update((str(value), repr(value)))
+    return sorted(t for t in texts if len(t) <= MAX_LITERAL_TEXT)
+
+
+def _constructors(tree: ast.Module | None) -> list[str]:
+    """Names of the classes the cell calls (capitalised callees): a line that is their repr is config."""
+    found: set[str] = set()
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name[:1].isupper():
+                found.add(name)
+    return sorted(found)

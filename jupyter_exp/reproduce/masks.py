@@ -75,3 +75,53 @@ def as_displayed(text: str) -> str:
     """What a notebook shows of a stream: a carriage return rewrites its line (progress bars redraw a
     varying number of times), so only the text after a line's last ``\\r`` is kept."""
     return "\n".join(line.rsplit("\r", 1)[-1] for line in text.replace("\r\n", "\n").split("\n"))
+
+
+MASK_TOKEN = re.compile(r"<(progress|elapsed time|date/time|memory address|temp path|run or kernel id)>")
+_LITERAL_PART = 3  # string literals at least this long are removed from a line as fixed text
+_TOKEN = re.compile(r"[^\s,;:|=()\[\]{}'\"]+")
+
+
+def configuration_lines(text: str, constructors: list[str]) -> set[int]:
+    """Indexes of the lines of ``text`` that only show the repr of a class the cell constructed
+    (``RandomForestRegressor(n_estimators=10)``, over several lines when wrapped): configuration."""
+    found: set[int] = set()
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    for name in constructors:
+        for match in re.finditer(rf"(?m)^\s*{re.escape(name)}\(", text):
+            depth, end = 0, None
+            for index in range(match.end() - 1, len(text)):
+                depth += {"(": 1, ")": -1}.get(text[index], 0)
+                if depth == 0:
+                    end = index
+                    break
+            if end is None or text[end + 1 :].split("\n", 1)[0].strip():
+                continue  # unbalanced, or more follows on its last line: not just the repr
+            first = next(i for i in range(len(lines)) if starts[i + 1] > match.start())
+            last = next(i for i in range(len(lines)) if starts[i + 1] > end)
+            found.update(range(first, last + 1))
+    return found
+
+
+def echo_of(line: str, literal_texts: list[str]) -> str | None:
+    """Why a masked output ``line`` compares nothing (``"masked date/time"``, ``"a literal of the
+    cell"``), or ``None`` when it shows something the cell computed."""
+    text = line.strip()
+    masked = MASK_TOKEN.findall(text)
+    if not text or text in literal_texts:
+        return "a literal of the cell" if text else None
+    rest = text
+    for literal in sorted(
+        (t for t in literal_texts if len(t.strip()) >= _LITERAL_PART), key=len, reverse=True
+    ):
+        rest = rest.replace(literal.strip(), " ")
+    rest = MASK_TOKEN.sub(" ", rest)
+    tokens = [t for t in _TOKEN.findall(rest) if t not in literal_texts and any(c.isalnum() for c in t)]
+    if masked and not any(c.isdigit() for c in rest):  # "<FuncAnimation at <memory address>>"
+        return "masked " + "/".join(sorted(set(masked)))
+    if not tokens:
+        return "a literal of the cell"
+    return None

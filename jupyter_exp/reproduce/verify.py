@@ -5,6 +5,11 @@
 ``failed``: the replay raised. ``varied``: a deliberate ``--set`` variation whose results differ
 (the differences are reported, not called a divergence). ``unverified``: there was nothing to
 compare, so nothing was checked (never ``exact``).
+
+What counts as compared is what the cell computed: an output line that is only masked tokens
+(``Last updated: <date/time>``), the repr of a class the cell constructed (configuration) or text the
+cell wrote down as a literal compares nothing, and names the cell bound to literals are its inputs; a
+verdict resting on nothing else is ``unverified``, saying what it saw.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from jupyter_exp import record_schema as schema
 from jupyter_exp.reproduce.bound import CLOCK_NAME, BoundComparison, compare_bound
 from jupyter_exp.reproduce.context import conditions, differences
 from jupyter_exp.reproduce.figures import FigureComparison, compare_figures
-from jupyter_exp.reproduce.masks import as_displayed, mask
+from jupyter_exp.reproduce.masks import as_displayed, configuration_lines, echo_of, mask
 
 SEVERITY = {schema.EXACT: 0, schema.CLOSE: 1, schema.DIVERGED: 2}
 NOTHING_COMPARED = "nothing to compare: no metrics, outputs, figures or bound values"
@@ -100,23 +105,63 @@ class OutputComparison:
     status: str  # exact / close / diverged / unavailable (no record, or nothing shown by either run)
     masked: dict[str, int] = field(default_factory=dict)
     first_difference: dict[str, Any] | None = None
-    lines: int = 0  # how many lines were compared
+    lines: int = 0  # how many lines compared something the cell computed
+    seen: dict[str, int] = field(default_factory=dict)  # lines that compared nothing, by what they held
+
+
+@dataclass
+class Echoes:
+    """What the cell wrote down itself (from the original's ``state.json``): output lines made only of
+    these, or of masked tokens, compare nothing."""
+
+    literal_texts: list[str] = field(default_factory=list)
+    constructors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, state: dict[str, Any] | None) -> Echoes:
+        """From an untrusted ``state.json``: lists of strings, anything else left out."""
+        state = state if isinstance(state, dict) else {}
+
+        def strings(key: str) -> list[str]:
+            found = state.get(key)
+            return [t for t in found if isinstance(t, str)] if isinstance(found, list) else []
+
+        return cls(strings("literal_texts"), strings("constructors"))
+
+
+def _tally_lines(text: str, echoes: Echoes) -> tuple[int, Counter[str]]:
+    """How many lines of the masked ``text`` compare something; what the others held."""
+    seen: Counter[str] = Counter()
+    configuration = configuration_lines(text, echoes.constructors)
+    compared = 0
+    for index, line in enumerate(text.split("\n")):
+        if not line.strip():
+            continue
+        why = "a configuration repr" if index in configuration else echo_of(line, echoes.literal_texts)
+        if why is None:
+            compared += 1
+        else:
+            seen[why] += 1
+    return compared, seen
 
 
 def compare_outputs(
-    original: dict[str, Any] | None, reproduced: dict[str, Any] | None, tol: Tolerance
+    original: dict[str, Any] | None,
+    reproduced: dict[str, Any] | None,
+    tol: Tolerance,
+    echoes: Echoes | None = None,
 ) -> OutputComparison:
     if original is None or reproduced is None:
         return OutputComparison("unavailable")
     counts: Counter[str] = Counter()
     a, b = mask(output_text(original), counts), mask(output_text(reproduced))
-    result = OutputComparison(
-        schema.EXACT, masked=dict(counts), lines=max(len(a.splitlines()), len(b.splitlines()))
-    )
+    lines, seen = _tally_lines(a, echoes or Echoes())
+    result = OutputComparison(schema.EXACT, masked=dict(counts), lines=lines, seen=dict(seen))
     if a == b:
-        if not result.lines:  # neither printed anything: nothing was compared
+        if not result.lines:  # nothing printed, or nothing the cell computed: nothing was compared
             result.status = "unavailable"
         return result
+    result.lines = max(lines, 1)  # the outputs differ: that difference is a comparison
     a_text, b_text = NUMBER.split(a), NUMBER.split(b)
     a_nums, b_nums = NUMBER.findall(a), NUMBER.findall(b)
     if a_text != b_text or len(a_nums) != len(b_nums):
@@ -167,6 +212,7 @@ class Verdict:
     figures: list[FigureComparison] = field(default_factory=list)
     bound: list[BoundComparison] = field(default_factory=list)
     not_compared: dict[str, str] = field(default_factory=dict)  # bound names that could not be digested
+    inputs: list[str] = field(default_factory=list)  # names the cell bound to literals: not results
     tolerance: Tolerance = field(default_factory=Tolerance)
     overrides: list[str] = field(default_factory=list)
     failure: dict[str, Any] | None = None
@@ -201,7 +247,7 @@ def _compare(
     original: Produced, reproduced: Produced, tol: Tolerance, overrides: list[str] | None = None
 ) -> Verdict:
     metrics = compare_metrics(original.metrics, reproduced.metrics, tol)
-    outputs = compare_outputs(original.outputs, reproduced.outputs, tol)
+    outputs = compare_outputs(original.outputs, reproduced.outputs, tol, Echoes.of(original.state))
     figures = compare_figures(original.figures, reproduced.figures)
     bound = compare_bound(original.state, reproduced.state, tol.close)
     compared = {
@@ -218,6 +264,7 @@ def _compare(
     state = original.state or {}
     clocks = {name: "a clock reading" for name in state.get("values", {}) if CLOCK_NAME.search(name)}
     not_compared = {**state.get("not_compared", {}), **clocks}
+    inputs = state.get("inputs")
     found = Verdict(
         schema.EXACT,
         "",
@@ -226,12 +273,15 @@ def _compare(
         figures,
         bound,
         not_compared,
+        sorted(str(name) for name in inputs) if isinstance(inputs, dict) else [],
         tol,
         overrides or [],
         compared=compared,
     )
     if not parts:
-        found.verdict, found.summary = schema.UNVERIFIED, NOTHING_COMPARED
+        found.verdict, found.summary = schema.UNVERIFIED, _nothing_compared(found)
+        if original.unreplayable:
+            found.summary += f" (the cell read entropy a replay cannot reproduce: {original.unreplayable})"
         return found
     found.verdict = max((status for _, status in parts), key=SEVERITY.__getitem__)
     if found.overrides and found.verdict != schema.EXACT:
@@ -265,13 +315,27 @@ def explain_inputs(verdict: Verdict, changed: list[str]) -> None:
 
 
 def _unreplayable(verdict: Verdict, what: str) -> None:
-    """A cell that read entropy a replay cannot reproduce is never ``exact`` or ``close``: a match then
-    checks nothing the cell promised; a divergence is explained."""
+    """Entropy the cell read that a replay cannot reproduce: a likely cause of a difference; beside a match
+    (every compared value the same) a note: a match is a match."""
     reason = f"the cell read entropy a replay cannot reproduce: {what}"
     if verdict.verdict in (schema.EXACT, schema.CLOSE):
-        verdict.verdict, verdict.summary = schema.UNVERIFIED, f"{reason} ({verdict.summary})"
+        verdict.summary += f" (note: {reason})"
     else:
         verdict.summary += f" ({reason})"
+
+
+def _nothing_compared(verdict: Verdict) -> str:
+    """``unverified``'s summary: what there was, none of it a result the cell computed."""
+    saw = []
+    seen = verdict.outputs.seen if verdict.outputs is not None else {}
+    if seen:
+        held = ", ".join(f"{what} ({_count(n, 'line')})" for what, n in sorted(seen.items()))
+        saw.append(f"the outputs held only {held}")
+    if verdict.inputs:
+        saw.append(f"the cell bound only literals (inputs: {', '.join(verdict.inputs)})")
+    if not saw:
+        return NOTHING_COMPARED
+    return "nothing compared: " + "; ".join(saw)
 
 
 def _count(n: int, noun: str) -> str:
@@ -282,7 +346,7 @@ def _count(n: int, noun: str) -> str:
 def _compared(verdict: Verdict) -> str:
     parts = [_count(len(verdict.metrics), "metric")]
     if verdict.outputs is not None and verdict.outputs.status != "unavailable":
-        parts.append("the outputs")
+        parts.append(_count(verdict.outputs.lines, "output line"))
     if verdict.figures:
         parts.append(_count(len(verdict.figures), "figure"))
     if verdict.bound:

@@ -101,8 +101,10 @@ def test_reproduce_magic_in_a_kernel_shows_the_verdict_table(
     assert reply["status"] == "ok", reply
     shown = next(o for o in outputs if o["type"] == "execute_result")["data"]
     assert "exact" in shown["text/html"] and run_id in shown["text/html"]
-    assert shown["text/plain"].startswith(
-        "[jupyter-exp] EXACT: 1 metric, the outputs and 3 bound values identical"  # lr, noise, step
+    assert shown[
+        "text/plain"
+    ].startswith(
+        "[jupyter-exp] EXACT: 1 metric, 2 output lines and 2 bound values identical"  # noise, step (lr is an input)
     )
     printed = "".join(o.get("text", "") for o in outputs if o["type"] == "stream" and o["name"] == "stdout")
     assert "Drift: none" in printed and "Replay: 4 cells in execution order: [2], [3], [4], [5]" in printed

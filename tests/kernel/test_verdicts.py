@@ -53,7 +53,7 @@ def test_a_figure_is_recorded_and_compared_by_its_pixels(tmp_path: Path) -> None
 
     same = reproduce(root, run_id)
     assert same.verdict.verdict == "exact", same.verdict.summary
-    assert same.verdict.summary == "0 metrics, the outputs and 1 figure identical"  # <Figure size ...>
+    assert same.verdict.summary == "0 metrics, 1 output line and 1 figure identical"  # <Figure size ...>
     document = artifact_json(client, same.run_id, "reproduction.json")
     assert document["compared"]["figures"] == 1 and document["figures"][0]["differing"] == 0
     assert artifact(client, same.run_id, "figures/figure-1.png").exists()  # both images are kept

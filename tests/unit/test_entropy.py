@@ -51,14 +51,16 @@ def test_what_cannot_be_derived_is_counted_on_the_cells_thread_only() -> None:
     )
 
 
-def test_a_match_of_a_cell_that_read_unreplayable_entropy_is_not_exact() -> None:
+def test_a_match_of_a_cell_that_read_unreplayable_entropy_is_exact_with_a_note() -> None:
     metrics = {"loss": [(0, 0.5)]}
     same = verdict_from(Produced(metrics, unreplayable="os.urandom (1 call)"), Produced(metrics), Tolerance())
-    assert same.verdict == "unverified"
+    assert same.verdict == "exact"  # a match is a match (issue 25); unverified is for nothing compared
     assert (
         same.summary
-        == "the cell read entropy a replay cannot reproduce: os.urandom (1 call) (1 metric identical)"
+        == "1 metric identical (note: the cell read entropy a replay cannot reproduce: os.urandom (1 call))"
     )
+    nothing = verdict_from(Produced(unreplayable="os.urandom (1 call)"), Produced(), Tolerance())
+    assert nothing.verdict == "unverified"
     other = verdict_from(
         Produced(metrics, unreplayable="os.urandom (1 call)"), Produced({"loss": [(0, 0.7)]}), Tolerance()
     )

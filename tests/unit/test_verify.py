@@ -78,7 +78,7 @@ def test_stderr_is_not_compared_but_results_are() -> None:
 def test_verdict_is_the_worst_comparison_and_names_the_first_divergence() -> None:
     metrics = {"train/loss": [(0, 1.0), (1, 0.5)], "eval/acc": [(0, 0.9)]}
     same = verdict_from(Produced(metrics, outputs("a 1")), Produced(metrics, outputs("a 1")), TOL)
-    assert same.verdict == "exact" and "2 metrics and the outputs identical" in same.summary
+    assert same.verdict == "exact" and "2 metrics and 1 output line identical" in same.summary
     drifted = {"train/loss": [(0, 1.0), (1, 0.7)], "eval/acc": [(0, 0.9 + 1e-9)]}
     verdict = verdict_from(Produced(metrics, outputs("a 1")), Produced(drifted, outputs("a 1")), TOL)
     assert verdict.verdict == "diverged"
@@ -166,3 +166,34 @@ def test_the_summary_counts_in_the_singular_for_one() -> None:
     two = {"loss": [(0, 0.5)], "acc": [(0, 0.9)]}
     assert one.summary == "1 metric identical"
     assert verdict_from(Produced(two), Produced(two), Tolerance()).summary == "2 metrics identical"
+
+
+def test_a_line_of_masked_tokens_literals_or_configuration_compares_nothing() -> None:
+    """Issue 25: a date printed 3 days later was called exact; what a line only echoes is not a result."""
+    state = {
+        "values": {},
+        "inputs": {"formula": "'y ~ x'"},
+        "literal_texts": ["Last updated: ", "Formula: ", "y ~ x"],
+        "constructors": ["RandomForestRegressor"],
+    }
+    shown = outputs(
+        "Last updated: 2026-12-07 20:31:02\nFormula: y ~ x\n<FuncAnimation at 0x7f3a2b1c9d10>\n",
+        "RandomForestRegressor(n_estimators=10,\n                      random_state=0)\n",
+    )
+    later = outputs(
+        "Last updated: 2026-12-10 09:01:44\nFormula: y ~ x\n<FuncAnimation at 0x7f00aa11bb22>\n",
+        "RandomForestRegressor(n_estimators=10,\n                      random_state=0)\n",
+    )
+    found = verdict_from(Produced(outputs=shown, state=state), Produced(outputs=later, state=state), TOL)
+    assert found.verdict == "unverified", found.summary
+    assert found.summary == (
+        "nothing compared: the outputs held only a configuration repr (2 lines), a literal of the cell "
+        "(1 line), masked date/time (1 line), masked memory address (1 line); the cell bound only literals "
+        "(inputs: formula)"
+    )
+    assert found.compared["outputs"] == 0 and found.inputs == ["formula"]
+    computed = outputs("Last updated: 2026-12-07 20:31:02\naccuracy 0.91\n")
+    counted = verdict_from(
+        Produced(outputs=computed, state=state), Produced(outputs=computed, state=state), TOL
+    )
+    assert counted.verdict == "exact" and counted.summary == "0 metrics and 1 output line identical"
