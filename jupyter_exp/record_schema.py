@@ -61,6 +61,7 @@ GROUP_SEEDS_DRAWN = "jupyter_exp.group.seeds_drawn"  # on the parent: "true" whe
 GROUP_FINISHED = "jupyter_exp.group.finished"  # on the parent: how many children finished
 GROUP_STATISTICS = ("mean", "std", "n", "ci_low", "ci_high")  # the parent's metrics: {metric}/{statistic}
 REPRODUCTION_NOISE = "jupyter_exp.reproduction.noise"  # %reproduce --noise: the difference against the band
+REPRODUCTION_REPLAY = "jupyter_exp.reproduction.replay"  # what was replayed: "slice: 3 of 41 cells"
 
 # -- artifacts, under ARTIFACT_DIR ------------------------------------------------------------------
 ARTIFACT_DIR = "jupyter_exp"
@@ -80,6 +81,7 @@ INPUTS = "inputs.json"
 STATE = "state.json"
 FIGURES = "figures/"
 REPRODUCTION = "reproduction.json"
+SLICE = "slice.json"  # the tracked cell's dependency slice (capture/slicing.py): what %reproduce --slice runs
 
 # -- verdicts -----------------------------------------------------------------------------------------
 EXACT, CLOSE, DIVERGED, FAILED, VARIED, UNVERIFIED = (

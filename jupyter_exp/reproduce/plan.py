@@ -1,19 +1,24 @@
 """The replay plan: which recorded cells run, in which order, with what, and which are skipped.
 
 The recorded history is replayed in execution order (hidden state from out-of-order execution is
-exactly what must come back), up to and including the tracked cell.
+exactly what must come back), up to and including the tracked cell; a sliced plan keeps only the cells of
+the tracked cell's dependency slice (``capture/slicing.py``: recorded as ``slice.json``, computed from the
+history for a run recorded without one).
 """
 
 from __future__ import annotations
 
 import ast
 import copy
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_exp import record_schema as schema
+from jupyter_exp.capture import rng_codec
 from jupyter_exp.capture.cell import parse_python
+from jupyter_exp.capture.slicing import HistorySlice, generator_names, slice_history
 from jupyter_exp.reproduce.errors import OverrideError
 from jupyter_exp.reproduce.record import RunRecord
 
@@ -48,6 +53,7 @@ class SkippedEntry:
     execution_count: int
     source: str
     reason: str
+    sliced: bool = False  # left out by the slice (a full replay runs it)
 
 
 @dataclass
@@ -66,6 +72,18 @@ class ReplayPlan:
     steps: list[ReplayStep]
     skipped: list[SkippedEntry]
     overrides: list[Override]
+    sliced: bool = False  # only the tracked cell's slice is replayed
+    history_size: int = 0  # cells in the recorded history
+
+    @property
+    def sliced_out(self) -> list[SkippedEntry]:
+        """The cells a full replay runs and this sliced one does not."""
+        return [s for s in self.skipped if s.sliced]
+
+    def describe(self) -> str:
+        """``replays 3 of 41 cells (the tracked cell's slice)``."""
+        how = "the tracked cell's slice" if self.sliced else "the full history"
+        return f"replays {len(self.steps)} of {self.history_size} cells ({how})"
 
     @property
     def target(self) -> ReplayStep:
@@ -100,7 +118,30 @@ def _without_installs(source: str) -> tuple[str, list[str]]:
     return "".join(kept), [line.strip() for line in removed]
 
 
-def build_plan(record: RunRecord, sets: dict[str, Any] | None = None) -> ReplayPlan:
+def record_slice(record: RunRecord) -> HistorySlice:
+    """The slice recorded with the run (``slice.json``, read as data), else the one its history gives."""
+    target = int(record.target.get("execution_count", len(record.history)))
+    try:
+        recorded = HistorySlice.from_document(json.loads(record.text(schema.SLICE) or "null"))
+    except ValueError:
+        recorded = None
+    if recorded is not None and recorded.target == target:
+        return recorded
+    try:
+        inputs = json.loads(record.text(schema.INPUTS) or "[]")
+    except ValueError:
+        inputs = []
+    paths = [i["path"] for i in inputs if isinstance(i, dict) and isinstance(i.get("path"), str)]
+    states_text = record.rng_states(target)
+    try:
+        states = rng_codec.loads(states_text) if states_text else None
+    except rng_codec.StateFormatError:
+        states = None
+    return slice_history(record.history, paths, generator_names(states if isinstance(states, dict) else None))
+
+
+def build_plan(record: RunRecord, sets: dict[str, Any] | None = None, sliced: bool = False) -> ReplayPlan:
+    """The cells to replay; ``sliced``: only those of the tracked cell's slice."""
     steps: list[ReplayStep] = []
     skipped: list[SkippedEntry] = []
     loaded: set[str] = set()
@@ -136,8 +177,29 @@ def build_plan(record: RunRecord, sets: dict[str, Any] | None = None) -> ReplayP
         )
     if record.tags.get(schema.DETERMINISTIC) == "true":
         steps[-1].deterministic = True
+    if sliced:
+        steps, skipped = _sliced(steps, skipped, record_slice(record))
     overrides = apply_overrides(steps[-1], record.config, sets or {})
-    return ReplayPlan(steps=steps, skipped=skipped, overrides=overrides)
+    return ReplayPlan(steps, skipped, overrides, sliced, len(record.history))
+
+
+def _sliced(
+    steps: list[ReplayStep], skipped: list[SkippedEntry], found: HistorySlice
+) -> tuple[list[ReplayStep], list[SkippedEntry]]:
+    """The steps of the slice; the others are skipped with the slice's reason (a cell the slice does not
+    know, such as one recorded after it was computed, is kept)."""
+    decided = {cell.execution_count: cell for cell in found.cells}
+    kept: list[ReplayStep] = []
+    for step in steps:
+        cell = decided.get(step.execution_count)
+        if step.target or cell is None or cell.kept:
+            kept.append(step)
+        else:
+            skipped.append(
+                SkippedEntry(step.execution_count, step.source, f"not in the slice: {cell.why}", True)
+            )
+    skipped.sort(key=lambda s: s.execution_count)
+    return kept, skipped
 
 
 def vary_seed(plan: ReplayPlan, seed: int) -> None:
