@@ -259,7 +259,11 @@ def plan_text(reproduction: Any) -> str:
     else:
         parts.append("Drift: none (same commit, diff, packages, device and notebook)")
     replayed = ", ".join(f"[{s.execution_count}]" for s in plan.steps)
-    parts.append(f"Replay: {len(plan.steps)} cells in execution order: {replayed}")
+    if reproduction.after_slice:
+        parts.append(
+            f"The slice replay was {reproduction.after_slice['verdict']}: replaying the full history"
+        )
+    parts.append(f"Replay: {len(plan.steps)} cells in execution order: {replayed}; {plan.describe()}")
     for step in plan.steps:
         for line in step.removed_lines:
             parts.append(f"  removed from [{step.execution_count}]: {line}")

@@ -44,7 +44,7 @@ from jupyter_exp.reproduce.errors import (
 )
 from jupyter_exp.reproduce.observer import ReplayObserver
 from jupyter_exp.reproduce.outcome import ReproductionOutcome
-from jupyter_exp.reproduce.plan import ReplayStep, build_plan, vary_seed
+from jupyter_exp.reproduce.plan import ReplayPlan, ReplayStep, build_plan, vary_seed
 from jupyter_exp.reproduce.provenance import check_recorder
 from jupyter_exp.reproduce.record import RunRecord, fetch_run, load_record
 from jupyter_exp.reproduce.replay_kernel import KernelLauncher, LocalKernelLauncher, ReplayKernel
@@ -112,12 +112,53 @@ class Replayer:
             with self._replay_root(reproduction.original) as root:
                 replayed_notebook = self._replayed_notebook(reproduction.original, notebook, root)
                 reproduction.drift += await asyncio.to_thread(inputs_drift, reproduction.original, root)
+                drift = list(reproduction.drift)
                 await self._replay(outcome, root, replayed_notebook)
-            reproduction.duration_s = time.perf_counter() - started
-            await asyncio.to_thread(outcome.write_verdict)
+                reproduction.duration_s = time.perf_counter() - started
+                await asyncio.to_thread(outcome.write_verdict)
+                await asyncio.to_thread(_tag_replay, outcome)
+                if _needs_full_replay(reproduction):
+                    reproduction = await self._full_after_slice(
+                        client, reproduction, drift, root, replayed_notebook, started
+                    )
             return reproduction
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    async def _full_after_slice(
+        self,
+        client: MlflowClient,
+        sliced: Reproduction,
+        drift: list[Drift],
+        root: Path,
+        notebook: Path | None,
+        started: float,
+    ) -> Reproduction:
+        """The slice replay was not exact/close: replay the full history, and say whether a cell the slice
+        left out mattered (the full replay's verdict is the reproduction's)."""
+        assert sliced.verdict is not None
+        full = Reproduction(
+            sliced.original, self._plan(sliced.original, sliced=False), sliced.kernel_name, sliced.options
+        )
+        full.drift = list(drift)
+        left_out = [s.execution_count for s in sliced.plan.sliced_out]
+        full.after_slice = {
+            "verdict": sliced.verdict.verdict,
+            "run_id": sliced.run_id,
+            "cells": len(sliced.plan.steps),
+            "left_out": left_out,
+            "mattered": None,
+        }
+        outcome = ReproductionOutcome(client, full)
+        await self._replay(outcome, root, notebook)
+        full.duration_s = time.perf_counter() - started
+        await asyncio.to_thread(outcome.write_verdict)
+        if full.verdict is not None:
+            mattered = full.verdict.verdict in (schema.EXACT, schema.CLOSE)
+            full.after_slice["mattered"] = mattered
+            full.verdict.summary += "; " + after_slice_note(full.after_slice, full.plan.history_size)
+        await asyncio.to_thread(_tag_replay, outcome, True)
+        return full
 
     def run(self) -> Reproduction:
         """``async_run`` on a thread with its own event loop (a kernel's cell already runs inside one).
@@ -165,11 +206,7 @@ class Replayer:
             check_recorder(stored.run, options.confirmed)
         record = load_record(client, stored, workdir)
         kernel_name, kernel_drift = self._choose_kernel(record)
-        plan = build_plan(record, options.sets)
-        if options.deterministic:
-            plan.target.deterministic = True
-        if options.seed is not None:
-            vary_seed(plan, options.seed)
+        plan = self._plan(record, options.sliced)
         reproduction = Reproduction(record, plan, kernel_name, options)
         notebook = _notebook(record, root)
         reproduction.drift = [
@@ -180,6 +217,15 @@ class Replayer:
             *hashseed_drift(record),
         ]
         return reproduction, notebook
+
+    def _plan(self, record: RunRecord, sliced: bool) -> ReplayPlan:
+        options = self.options
+        plan = build_plan(record, options.sets, sliced)
+        if options.deterministic:
+            plan.target.deterministic = True
+        if options.seed is not None:
+            vary_seed(plan, options.seed)
+        return plan
 
     def _choose_kernel(self, record: RunRecord) -> tuple[str, list[Drift]]:
         asked, launcher = self.options.kernel_name, self.launcher
@@ -357,6 +403,43 @@ class Replayer:
                 schema.NOTE: note,
             },
         }
+
+
+def _needs_full_replay(reproduction: Reproduction) -> bool:
+    """A slice replay that left cells out and did not come back exact/close (a ``--set`` variation's
+    ``varied`` is what it was asked for, not a failed slice)."""
+    verdict = reproduction.verdict.verdict if reproduction.verdict is not None else None
+    return (
+        reproduction.plan.sliced
+        and bool(reproduction.plan.sliced_out)
+        and verdict not in (None, schema.EXACT, schema.CLOSE, schema.VARIED)
+    )
+
+
+def after_slice_note(after: dict[str, Any], history_size: int) -> str:
+    """What the slice replay before this full one found, and whether a cell it left out mattered."""
+    cells = ", ".join(f"[{c}]" for c in after["left_out"][:8]) + (
+        " ..." if len(after["left_out"]) > 8 else ""
+    )
+    head = f"the slice replay ({after['cells']} of {history_size} cells) was {after['verdict']}"
+    if after["mattered"]:
+        return f"{head}: a cell it left out mattered (one of {cells})"
+    return f"{head}; the full history did not do better: the cells it left out ({cells}) did not matter"
+
+
+def _tag_replay(outcome: ReproductionOutcome, relog: bool = False) -> None:
+    """``jupyter_exp.reproduction.replay`` on the reproduced run; ``relog``: ``reproduction.json`` again
+    (a full replay after a slice adds what the slice found to its summary)."""
+    reproduction = outcome.reproduction
+    if reproduction.run_id is None:
+        return
+    outcome.client.set_tag(reproduction.run_id, schema.REPRODUCTION_REPLAY, reproduction.replayed)
+    if relog:
+        outcome.client.log_text(
+            reproduction.run_id,
+            json.dumps(reproduction.document(), indent=1, default=str),
+            f"{schema.ARTIFACT_DIR}/{schema.REPRODUCTION}",
+        )
 
 
 def _notebook(record: RunRecord, root: Path) -> Path | None:

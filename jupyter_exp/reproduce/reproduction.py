@@ -12,6 +12,8 @@ from jupyter_exp.reproduce.plan import ReplayPlan
 from jupyter_exp.reproduce.record import RunRecord
 from jupyter_exp.reproduce.verify import Verdict
 
+SLICE_BY_DEFAULT = False  # whether a reproduction replays only the tracked cell's slice unless told (--full)
+
 
 @dataclass
 class ReproduceOptions:
@@ -25,6 +27,11 @@ class ReproduceOptions:
     cell_timeout: float | None = None
     confirmed: bool = False  # the caller confirmed running code another user recorded
     seed: int | None = None  # replay with this seed instead of the recorded one (a variation, as --set)
+    slice: bool | None = None  # replay only the tracked cell's slice (None: SLICE_BY_DEFAULT)
+
+    @property
+    def sliced(self) -> bool:
+        return SLICE_BY_DEFAULT if self.slice is None else self.slice
 
 
 @dataclass
@@ -40,6 +47,13 @@ class Reproduction:
     run_id: str | None = None
     verdict: Verdict | None = None
     duration_s: float = 0.0
+    after_slice: dict[str, Any] | None = None  # a full replay made because the slice's was not exact/close
+
+    @property
+    def replayed(self) -> str:
+        """``slice: 3 of 41 cells`` / ``full: 41 of 41 cells`` / ``full after slice: ...``."""
+        how = "slice" if self.plan.sliced else "full after slice" if self.after_slice else "full"
+        return f"{how}: {len(self.plan.steps)} of {self.plan.history_size} cells"
 
     @property
     def original_id(self) -> str:
@@ -59,5 +73,11 @@ class Reproduction:
                 {"execution_count": s.execution_count, "reason": s.reason} for s in self.plan.skipped
             ],
             "replayed": [s.execution_count for s in self.plan.steps],
+            "replay": {
+                "mode": self.replayed.split(":")[0],
+                "cells": len(self.plan.steps),
+                "history": self.plan.history_size,
+                "after_slice": self.after_slice,
+            },
             "duration_s": round(self.duration_s, 3),
         }
