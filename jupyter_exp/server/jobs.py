@@ -72,7 +72,13 @@ def options_from(body: Any) -> tuple[str, ReproduceOptions, dict[str, str]]:
         sets = dict(parse_key_value(f"{k}={v}", "an override") for k, v in texts.items())
     except ValueError as error:
         raise JobRequestError(str(error)) from None
+    sliced = body.get("slice")
+    if sliced is not None and not isinstance(sliced, bool):
+        raise JobRequestError(
+            "slice must be true (the tracked cell's slice), false (the full history) or null"
+        )
     options = ReproduceOptions(
+        slice=sliced,
         kernel_name=kernel.strip() if kernel else None,
         sets=sets,
         rtol=_number(body, "rtol", 1e-5),
