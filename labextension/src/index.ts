@@ -17,6 +17,7 @@ import { DetailModel } from './detailmodel';
 import { JobsModel } from './jobsmodel';
 import { StoreModel } from './model';
 import { requestAPI } from './request';
+import { ManageCommandIDs, addRunManagement } from './runmanage';
 import { RunsModel } from './runsmodel';
 import { SettingsModel } from './settings';
 import { SnapshotDrive, isSnapshotPath } from './snapshotdrive';
@@ -135,6 +136,13 @@ const plugin: JupyterFrontEndPlugin<IExpModels> = {
       trans
     });
     addCommands(app, { models, actions, trans, palette });
+    const manage = addRunManagement(app, {
+      request: requestAPI,
+      models,
+      trans,
+      palette,
+      rendermime
+    });
 
     const sidebar = new RunsSidebar({
       ...models,
@@ -145,7 +153,14 @@ const plugin: JupyterFrontEndPlugin<IExpModels> = {
         gotoCell: run => void actions.gotoCell(run),
         openSnapshot: run => void actions.openSnapshot(run),
         copyRunId: runId => actions.copyRunId(runId),
-        reproduce: runId => void actions.reproduce(runId)
+        reproduce: runId => void actions.reproduce(runId),
+        openArtifact: (runId, path) =>
+          void app.commands.execute(ManageCommandIDs.artifact, { runId, path }),
+        openCharts: runId =>
+          void app.commands.execute(ManageCommandIDs.charts, { runId }),
+        restore: runId =>
+          void app.commands.execute(ManageCommandIDs.restore, { runId }),
+        loadImage: (runId, path) => manage.imageUrl(runId, path)
       }
     });
     app.shell.add(sidebar, 'left', { rank: 850 });

@@ -82,6 +82,8 @@ export interface IRunDetail extends IRunSummary {
   inputs?: IInputFile[];
   /** The run's page in the MLflow UI, null when the store is not an MLflow server. */
   ui_url: string | null;
+  /** MLflow's lifecycle: a deleted run can be restored (absent from older servers). */
+  lifecycle?: 'active' | 'deleted';
 }
 
 /** A file a tracked cell read: path relative to the root, size, sha256 (null over the size cap). */

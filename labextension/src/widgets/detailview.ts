@@ -26,6 +26,14 @@ export interface IDetailCallbacks {
   onReproduce(runId: string): void;
   /** Open another run (the original of a reproduction). */
   onOpenRun(runId: string): void;
+  /** Open one of the run's artifacts in JupyterLab's viewers (runmanage.ts). */
+  onOpenArtifact?(runId: string, path: string): void;
+  /** The run's metrics as charts in a tab of their own. */
+  onOpenCharts?(runId: string): void;
+  /** Bring a deleted run back. */
+  onRestore?(runId: string): void;
+  /** An image artifact of a run as a data URL (the figures of a diverged reproduction side by side). */
+  loadImage?(runId: string, path: string): Promise<string>;
 }
 
 function section(doc: Document, title: string, className: string): HTMLElement {
@@ -181,6 +189,17 @@ export function renderRunDetail(
     }
   );
   actions.append(goto, snapshot, copy, reproduce);
+  if (callbacks.onOpenCharts) {
+    const onOpenCharts = callbacks.onOpenCharts;
+    actions.appendChild(
+      button(doc, 'jp-exp-open-charts', trans.__('Charts'), {
+        title: trans.__(
+          'The metrics as charts: zoom, step or time axis, smoothing, the selected runs overlaid'
+        ),
+        onClick: () => onOpenCharts(run.run_id)
+      })
+    );
+  }
   if (run.ui_url) {
     const link = el(
       doc,
@@ -194,6 +213,26 @@ export function renderRunDetail(
     actions.appendChild(link);
   }
   host.appendChild(actions);
+
+  if (run.lifecycle === 'deleted') {
+    const banner = el(
+      doc,
+      'div',
+      'jp-exp-deleted-banner',
+      trans.__('This run is deleted. ')
+    );
+    banner.setAttribute('role', 'status');
+    if (callbacks.onRestore) {
+      const onRestore = callbacks.onRestore;
+      banner.appendChild(
+        button(doc, 'jp-exp-restore', trans.__('Restore'), {
+          accept: true,
+          onClick: () => onRestore(run.run_id)
+        })
+      );
+    }
+    host.appendChild(banner);
+  }
 
   if (run.note) {
     host.appendChild(el(doc, 'blockquote', ExpClass.note, run.note));
@@ -299,7 +338,21 @@ export function renderRunDetail(
     for (const artifact of artifacts) {
       const item = el(doc, 'li');
       item.title = artifact.path;
-      item.append(el(doc, 'code', '', artifact.path));
+      if (callbacks.onOpenArtifact) {
+        const onOpenArtifact = callbacks.onOpenArtifact;
+        const link = el(doc, 'a', 'jp-exp-artifact-link');
+        link.appendChild(el(doc, 'code', '', artifact.path));
+        link.href = '#';
+        link.dataset.path = artifact.path;
+        link.title = trans.__('Open %1 (read-only)', artifact.path);
+        link.addEventListener('click', event => {
+          event.preventDefault();
+          onOpenArtifact(run.run_id, artifact.path);
+        });
+        item.append(link);
+      } else {
+        item.append(el(doc, 'code', '', artifact.path));
+      }
       const size = formatBytes(artifact.size);
       if (size) {
         item.append(el(doc, 'span', ExpClass.caption, ` ${size}`));
@@ -308,6 +361,17 @@ export function renderRunDetail(
     }
     node.appendChild(list);
     host.appendChild(node);
+  }
+
+  if (
+    run.reproduced_from &&
+    run.verdict === 'diverged' &&
+    callbacks.loadImage
+  ) {
+    const figures = figuresSideBySide(doc, run, callbacks.loadImage, trans);
+    if (figures) {
+      host.appendChild(figures);
+    }
   }
 
   const tagEntries = Object.entries(run.tags ?? {}).sort(([a], [b]) =>
@@ -321,4 +385,52 @@ export function renderRunDetail(
     details.appendChild(kvTable(doc, ExpClass.kv, tagEntries));
     host.appendChild(details);
   }
+}
+
+/** The figure artifacts a run recorded (`jupyter_exp/figures/…` images). */
+const FIGURE = /^jupyter_exp\/figures\/[^/]+\.(png|jpe?g|svg|gif|webp)$/i;
+
+/**
+ * A diverged reproduction's figures beside the original's of the same name (both runs keep them):
+ * images as data URLs (an `<img>` runs no script of an SVG).
+ */
+function figuresSideBySide(
+  doc: Document,
+  run: IRunDetail,
+  loadImage: (runId: string, path: string) => Promise<string>,
+  trans: Trans
+): HTMLElement | null {
+  const original = run.reproduced_from as string;
+  const figures = (run.artifacts ?? []).filter(a => FIGURE.test(a.path));
+  if (figures.length === 0) {
+    return null;
+  }
+  const node = section(
+    doc,
+    trans.__('Figures: original | reproduction'),
+    'jp-exp-figure-pairs'
+  );
+  for (const figure of figures) {
+    const pair = el(doc, 'div', 'jp-exp-figure-pair');
+    pair.dataset.path = figure.path;
+    for (const [runId, label] of [
+      [original, trans.__('original')],
+      [run.run_id, trans.__('reproduction')]
+    ]) {
+      const cell = el(doc, 'figure', 'jp-exp-figure');
+      const image = el(doc, 'img');
+      image.alt = `${label}: ${figure.path}`;
+      cell.append(image, el(doc, 'figcaption', '', label));
+      loadImage(runId, figure.path).then(
+        url => (image.src = url),
+        () =>
+          cell.replaceChildren(
+            el(doc, 'div', ExpClass.empty, trans.__('%1: not recorded', label))
+          )
+      );
+      pair.appendChild(cell);
+    }
+    node.appendChild(pair);
+  }
+  return node;
 }

@@ -39,6 +39,11 @@ export interface ISidebarActions {
   openSnapshot(run: IRunDetail): void;
   copyRunId(runId: string): void;
   reproduce(runId: string): void;
+  /** Run management and viewers (runmanage.ts); left out, the detail offers none. */
+  openArtifact?(runId: string, path: string): void;
+  openCharts?(runId: string): void;
+  restore?(runId: string): void;
+  loadImage?(runId: string, path: string): Promise<string>;
 }
 
 type Part = 'store' | 'runs' | 'detail' | 'jobs';
@@ -246,7 +251,11 @@ export class RunsSidebar extends SidePanel {
         onOpenSnapshot: run => this._actions.openSnapshot(run),
         onCopyId: runId => this._actions.copyRunId(runId),
         onReproduce: runId => this._actions.reproduce(runId),
-        onOpenRun: runId => this.openRun(runId)
+        onOpenRun: runId => this.openRun(runId),
+        onOpenArtifact: this._actions.openArtifact,
+        onOpenCharts: this._actions.openCharts,
+        onRestore: this._actions.restore,
+        loadImage: this._actions.loadImage
       }
     });
   }
