@@ -196,8 +196,31 @@ class ExecutionHistory:
     def public(self) -> list[dict[str, Any]]:
         return [entry.public() for entry in self.entries]
 
-    def rng_history_json(self) -> str:
+    def rng_history_json(self, entries: list[HistoryEntry] | None = None) -> str:
         """``rng_history.json``: each entry's states by execution count (``rng_codec``), encoded once per
         entry, so that a replay decodes (and imports numpy or torch for) only the cell it is about to run."""
-        parts = (f'"{e.execution_count}":{e.rng_json()}' for e in self.entries if e.rng_states)
+        parts = (
+            f'"{e.execution_count}":{e.rng_json()}'
+            for e in (self.entries if entries is None else entries)
+            if e.rng_states
+        )
         return f'{{"format":{rng_codec.FORMAT},"states":{{{",".join(parts)}}}}}'
+
+    def frozen(self) -> list[HistoryEntry]:
+        """The entries as they are now, for building the history artifacts off the cell's path (their cost
+        grows with the session): a list of references, the running cell's states encoded now, as they
+        were before it ran (an import during the cell adds to them)."""
+        entries = list(self.entries)
+        if entries and entries[-1].success is None:
+            current = entries[-1]
+            entries[-1] = HistoryEntry(
+                current.execution_count,
+                current.cell_id,
+                current.source,
+                None,
+                current.seed,
+                current.deterministic,
+                current.rng_states,
+                current.rng_json(),
+            )
+        return entries

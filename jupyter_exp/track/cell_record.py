@@ -39,6 +39,7 @@ from jupyter_exp.tracking.store import forget_experiment, remembered_experiment_
 if TYPE_CHECKING:
     from jupyter_exp.capture.entropy import EntropyWatch
     from jupyter_exp.capture.inputs import InputWatch
+    from jupyter_exp.capture.notebook import HistoryEntry
     from jupyter_exp.capture.outputs import OutputRecorder
     from jupyter_exp.track.execution import Outcome
     from jupyter_exp.track.prepared import PreparedCell
@@ -119,6 +120,7 @@ class CellRecord:
         self.card = card
         self.config = dict(cell.config)  # grows by the config objects the cell binds
         self.warnings: list[str] = list(cell.warnings)
+        self._history: list[HistoryEntry] | None = None  # the execution history as the cell started
 
     # -- before the cell ----------------------------------------------------------------------
     def journal_replay_essentials(self, rng_state: dict[str, Any]) -> None:
@@ -129,8 +131,8 @@ class CellRecord:
         recorder.stage_text(schema.CELL, cell.raw_cell)
         recorder.stage_json(schema.CONFIG, cell_capture.config_document(self.config))
         recorder.stage_text(schema.RNG_STATE, rng_codec.dumps(rng_state))
-        if cell.history is not None:
-            recorder.stage_text(schema.RNG_HISTORY, cell.history.rng_history_json())
+        # the history grows with the session: journaled by the background capture, first thing
+        self._history = cell.history.frozen() if cell.history is not None else None
 
     def capture_in_background(self) -> threading.Thread:
         """Start the slow part of the record on a thread of its own, overlapping the user's code."""
@@ -141,6 +143,8 @@ class CellRecord:
     def _capture(self) -> None:
         cell, recorder, settings = self.cell, self.recorder, self.cell.settings
         try:
+            if cell.history is not None and self._history is not None:
+                recorder.stage_text(schema.RNG_HISTORY, cell.history.rng_history_json(self._history))
             try:
                 recorder.log_params(cell.params)
             except Exception as error:  # refused items: sent one by one (the rest kept) on delivery
@@ -226,9 +230,7 @@ class CellRecord:
             journaled(name, lambda: recorder.stage_bytes(name, data))  # noqa: B023 (called at once)
         bound = snapshot_bound(cell.body, cell.shell.user_ns)  # copies now, hashed in complete()
         inputs = end.inputs.document()  # stat now, hashed in complete()
-        journaled(
-            schema.HISTORY, lambda: recorder.stage_json(schema.HISTORY, self._history_document(outcome))
-        )
+        history = list(cell.history.entries) if cell.history is not None else []  # staged in complete()
         if outcome.error is not None:
             journaled(schema.TRACEBACK, lambda: recorder.stage_text(schema.TRACEBACK, outcome.traceback_text))
         determinism = seeds.format_settings(end.determinism)
@@ -250,6 +252,10 @@ class CellRecord:
             self.card.show_end(outcome.status, self.warnings)
 
         def complete() -> None:
+            self._journaled(
+                schema.HISTORY,
+                lambda: recorder.stage_json(schema.HISTORY, self._history_document(history, outcome)),
+            )
             self.complete(writer, background, bound, inputs)
 
         if cell.settings.finish_in_background:
@@ -268,9 +274,10 @@ class CellRecord:
                 f"{what} could not be recorded: {lines[0] if lines else type(error).__name__}"
             )
 
-    def _history_document(self, outcome: Outcome) -> list[dict[str, Any]]:
+    def _history_document(self, history: list[HistoryEntry], outcome: Outcome) -> list[dict[str, Any]]:
+        """``history.json``: built after the cell returned (its size grows with the session)."""
         cell = self.cell
-        entries = cell.history.public() if cell.history is not None else []
+        entries = [entry.public() for entry in history]
         if entries and entries[-1]["execution_count"] == cell.execution_count:
             entries[-1]["success"] = outcome.error is None
         else:

@@ -4,12 +4,17 @@ PreparedCell and writes nothing; run(prepared) records the run and names it as s
 from __future__ import annotations
 
 import dataclasses
+import json
+import threading
+from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from mlflow import MlflowClient
 
 from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.notebook import ExecutionHistory, HistoryEntry
 from jupyter_exp.config import JupyterExp
 from jupyter_exp.track.prepared import PreparedCell, TrackingError, TrackOptions
 from jupyter_exp.track.tracked_cell import TrackedCell
@@ -70,3 +75,39 @@ def test_a_failing_cell_raises_its_own_error_and_its_run_is_failed(shell, tmp_pa
     assert wait_for_runs(60)
     (run,) = runs(tmp_path)
     assert run.info.status == schema.FAILED_STATUS
+
+
+class WatchedEntry(HistoryEntry):
+    """A history entry that notes on which thread it was encoded (issue 24: flat in the history)."""
+
+    threads: ClassVar[set[str]] = set()
+
+    def rng_json(self) -> str:
+        WatchedEntry.threads.add(threading.current_thread().name)
+        return super().rng_json()
+
+    def public(self) -> dict[str, Any]:
+        WatchedEntry.threads.add(threading.current_thread().name)
+        return super().public()
+
+
+def test_the_history_is_built_off_the_cell_path_and_recorded_whole(shell, tmp_path):
+    history = ExecutionHistory()
+    history.entries = [
+        WatchedEntry(n, None, f"x = {n}", True, rng_states={"random": (3, (n, n), None)}) for n in range(1, 4)
+    ]
+    settings = JupyterExp(finish_in_background=True, snapshot=False, requirements=False)
+    tracked = TrackedCell(shell, "%%track\ny = 1", "y = 1", TrackOptions(quiet=True), settings, history)
+    started: list[str] = []
+    tracked.run(tracked.prepare(), started=started.append)
+    assert wait_for_runs(60)
+    assert threading.main_thread().name not in WatchedEntry.threads  # the cell's path: a list of references
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    folder = Path(client.download_artifacts(started[0], "jupyter_exp", str(tmp_path / "got")))
+    assert [e["source"] for e in json.loads((folder / schema.HISTORY).read_text())][:3] == [
+        "x = 1",
+        "x = 2",
+        "x = 3",
+    ]
+    states = json.loads((folder / schema.RNG_HISTORY).read_text())["states"]
+    assert sorted(states) == ["1", "2", "3"]
