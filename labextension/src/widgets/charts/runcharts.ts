@@ -27,6 +27,8 @@ export interface IRunChartOptions {
   axis: ChartAxis;
   /** 0 (raw) to 0.99: the weight of the past in the moving average. */
   smoothing: number;
+  /** The plot's width in pixels (default 480). */
+  width?: number;
   theme?: IChartTheme;
   trans?: Trans;
 }
@@ -170,9 +172,8 @@ export function runChartSpec(
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: metric,
-    width: 'container',
+    width: options.width ?? 480,
     height: 220,
-    autosize: { type: 'fit-x', contains: 'padding' },
     data: { values: rows },
     layer: smoothed ? [line, raw] : [line],
     ...(options.theme ? { config: vegaThemeConfig(options.theme) } : {})
@@ -299,13 +300,17 @@ export class RunChartsContent extends Widget {
     }
     const doc = this.node.ownerDocument;
     this._charts.clear();
+    // Vega sizes a chart when it draws it: the grid is in place first, the width from the tab's
+    const width = Math.max(320, Math.min(900, this.node.clientWidth - 80));
     const options: IRunChartOptions = {
+      width,
       axis: this._axis,
       smoothing: this._smoothing,
       theme: readChartTheme(doc.body),
       trans: this._trans
     };
     const grid = el(doc, 'div', 'jp-exp-charts');
+    this.node.replaceChildren(this._controls(doc), grid);
     const metrics = chartMetrics(histories);
     if (metrics.length === 0) {
       grid.appendChild(
@@ -315,15 +320,20 @@ export class RunChartsContent extends Widget {
     for (const metric of metrics) {
       const chart = el(doc, 'div', 'jp-exp-chart');
       chart.dataset.metric = metric;
+      grid.appendChild(chart);
+      chart.dataset.points = String(
+        histories.runs.reduce(
+          (n, run) => n + (run.series[metric]?.values.length ?? 0),
+          0
+        )
+      );
       this._charts.render(
         chart,
         metric,
         runChartSpec(histories, metric, options),
         chartCurves(histories, metric, options)
       );
-      grid.appendChild(chart);
     }
-    this.node.replaceChildren(this._controls(doc), grid);
   }
 
   private _runIds: string[];
