@@ -14,7 +14,6 @@ import json
 import os
 import re
 import sys
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ TIMEOUT_S = 0.3  # per server: a tracked cell must not wait on a server that doe
 _KERNEL_FILE = re.compile(r"kernel-(?P<id>[\w-]+)\.json$")
 
 _last_server: str | None = None  # the server file that answered last: asked first next time
+_last_path: Path | None = None  # its answer: kept when it is busy past the timeout (a rename is rarer)
 
 
 def kernel_id() -> str | None:
@@ -68,6 +68,8 @@ def session_path(server: dict[str, Any], kernel: str, timeout: float = TIMEOUT_S
     url, root = server.get("url"), server.get("root_dir") or server.get("notebook_dir")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")) or not isinstance(root, str):
         return None
+    import urllib.request  # here: %load_ext need not pay for http.client and ssl
+
     request = urllib.request.Request(url.rstrip("/") + "/api/sessions")
     token = server.get("token")
     if isinstance(token, str) and token:
@@ -82,8 +84,8 @@ def session_path(server: dict[str, Any], kernel: str, timeout: float = TIMEOUT_S
     for session in sessions:
         if not isinstance(session, dict):
             continue
-        kernel_doc = session.get("kernel")
-        path = session.get("path") or session.get("notebook", {}).get("path")
+        kernel_doc, notebook = session.get("kernel"), session.get("notebook")
+        path = session.get("path") or (notebook.get("path") if isinstance(notebook, dict) else None)
         if isinstance(kernel_doc, dict) and kernel_doc.get("id") == kernel and isinstance(path, str):
             if path.endswith(".ipynb"):
                 return (Path(root).expanduser() / path).resolve()
@@ -106,6 +108,6 @@ def current_notebook(runtime_dir: Path | None = None) -> Path | None:
             continue
         path = session_path(server, kernel)
         if path is not None:
-            _last_server = str(file)
+            _last_server, _last_path = str(file), path
             return path
-    return None
+    return _last_path
