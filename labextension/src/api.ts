@@ -11,6 +11,7 @@ import type {
   IRunMetrics,
   IRunQuery,
   IRunsPage,
+  IRunRelations,
   IStoreInfo
 } from './types';
 
@@ -126,6 +127,11 @@ export class ExpClient {
     return this._request<IRunMetrics>(
       withQuery(runPath(runId, 'metrics'), params)
     );
+  }
+
+  /** The runs a run links to (parent, children, reproductions) and a parent's group summary. */
+  getRelations(runId: string): Promise<IRunRelations> {
+    return this._request<IRunRelations>(runPath(runId, 'relations'));
   }
 
   /** The recorded notebook (nbformat JSON). */

@@ -1,9 +1,15 @@
 /**
- * The run shown in detail: its record and its metric curves (downsampled to 100 points).
+ * The run shown in detail: its record, its metric curves (downsampled to 100 points) and the runs it
+ * links to (a seed group's parent or children, reproductions both ways).
  */
 import { describeError } from './errors';
 import { StateModel } from './statemodel';
-import type { IRunDetail, IRunMetrics, IMetricSeries } from './types';
+import type {
+  IRunDetail,
+  IRunMetrics,
+  IMetricSeries,
+  IRunRelations
+} from './types';
 
 /** Points per sparkline. */
 export const SPARKLINE_POINTS = 100;
@@ -18,6 +24,8 @@ export interface IDetailState {
   readonly error: string | null;
   /** The curves could not be loaded (the rest of the detail still shows). */
   readonly seriesError: string | null;
+  /** Parent, children, reproductions; null until loaded, or from a server without them. */
+  readonly relations?: IRunRelations | null;
 }
 
 const CLOSED: IDetailState = {
@@ -26,7 +34,8 @@ const CLOSED: IDetailState = {
   series: {},
   loading: false,
   error: null,
-  seriesError: null
+  seriesError: null,
+  relations: null
 };
 
 export class DetailModel extends StateModel<IDetailState> {
@@ -34,6 +43,7 @@ export class DetailModel extends StateModel<IDetailState> {
     super(CLOSED);
     this._fetchRun = options.fetchRun;
     this._fetchMetrics = options.fetchMetrics;
+    this._fetchRelations = options.fetchRelations ?? null;
   }
 
   get runId(): string | null {
@@ -60,9 +70,10 @@ export class DetailModel extends StateModel<IDetailState> {
       return;
     }
     const generation = this.invalidate();
-    const [run, metrics] = await Promise.allSettled([
+    const [run, metrics, relations] = await Promise.allSettled([
       this._fetchRun(runId),
-      this._fetchMetrics(runId, SPARKLINE_POINTS)
+      this._fetchMetrics(runId, SPARKLINE_POINTS),
+      this._fetchRelations ? this._fetchRelations(runId) : Promise.resolve(null)
     ]);
     if (!this.isCurrent(generation)) {
       return;
@@ -77,6 +88,13 @@ export class DetailModel extends StateModel<IDetailState> {
           : this.state.series,
       seriesError:
         metrics.status === 'rejected' ? describeError(metrics.reason) : null,
+      // an older server has no relations: the detail shows without them
+      relations:
+        relations.status === 'fulfilled'
+          ? relations.value
+          : runId === this.state.relations?.run_id
+            ? this.state.relations
+            : null,
       loading: false
     });
   }
@@ -86,11 +104,14 @@ export class DetailModel extends StateModel<IDetailState> {
     runId: string,
     maxPoints: number
   ) => Promise<IRunMetrics>;
+  private _fetchRelations: ((runId: string) => Promise<IRunRelations>) | null;
 }
 
 export namespace DetailModel {
   export interface IOptions {
     fetchRun: (runId: string) => Promise<IRunDetail>;
     fetchMetrics: (runId: string, maxPoints: number) => Promise<IRunMetrics>;
+    /** `GET runs/<id>/relations`; without it the detail has no relations. */
+    fetchRelations?: (runId: string) => Promise<IRunRelations>;
   }
 }

@@ -39,7 +39,8 @@ function createModels(client: ExpClient): IExpModels {
   });
   const detail = new DetailModel({
     fetchRun: runId => client.getRun(runId),
-    fetchMetrics: (runId, maxPoints) => client.getMetrics(runId, { maxPoints })
+    fetchMetrics: (runId, maxPoints) => client.getMetrics(runId, { maxPoints }),
+    fetchRelations: runId => client.getRelations(runId)
   });
   const jobs = new JobsModel({ client });
   const models = { store, runs, detail, jobs, settings };

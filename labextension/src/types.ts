@@ -62,6 +62,8 @@ export interface IRunSummary {
   verdict: Verdict | null;
   /** Who recorded it (`mlflow.user`); absent from servers that do not send it. */
   user?: string | null;
+  /** A `--seeds` child: its parent's run id; absent from older servers. */
+  parent_run_id?: string | null;
   /** Last value of each metric. */
   metrics: Record<string, number>;
 }
@@ -244,4 +246,32 @@ export interface IRunQuery {
 export interface IRunsPage {
   runs: IRunSummary[];
   next_page_token: string | null;
+}
+
+/** Another run a run's detail links to: its parent, a child, a reproduction. */
+export interface IRunLink {
+  run_id: string;
+  run_name: string;
+  status: string;
+  seed: string | null;
+  verdict: Verdict | null;
+}
+
+/** `GET /jupyter-exp/runs/<run_id>/relations`: the runs a run links to; a `--seeds` parent's group. */
+export interface IRunRelations {
+  run_id: string;
+  parent: IRunLink | null;
+  /** A parent's children, oldest first ([] for any other run). */
+  children: IRunLink[];
+  /** Params every child has with one value. */
+  shared_params: Record<string, string>;
+  /** Params whose value differs between the children (the seed among them). */
+  varying_params: string[];
+  /** Each metric over the finished children, user metrics first. */
+  summaries: Record<string, ISampleSummary | null>;
+  reproduced_from: IRunLink | null;
+  /** Runs reproducing this one, newest first. */
+  reproductions: IRunLink[];
+  /** Whose recorded notebook "Open snapshot" opens (a parent: its first child's); null: none. */
+  snapshot_run_id: string | null;
 }

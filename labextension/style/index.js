@@ -1,3 +1,4 @@
 import './base.css';
 import './sidebar.css';
+import './runlist.css';
 import './manage.css';

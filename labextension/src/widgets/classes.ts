@@ -42,6 +42,11 @@ export namespace ExpClass {
   export const runCommit = 'jp-exp-run-commit';
   export const runUser = 'jp-exp-run-user';
   export const runMeta = 'jp-exp-run-meta';
+  // Seed groups in the list: a parent, its ▸/▾, its children, a metric as mean ± sd (n).
+  export const runParent = 'jp-exp-run-parent';
+  export const runChild = 'jp-exp-run-child';
+  export const groupToggle = 'jp-exp-group-toggle';
+  export const groupMetric = 'jp-exp-group-metric';
   export const active = 'jp-mod-active';
   export const loadMore = 'jp-exp-load-more';
   export const verdict = 'jp-exp-verdict';

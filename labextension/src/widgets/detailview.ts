@@ -16,6 +16,11 @@ import type { IRunDetail } from '../types';
 import { renderSparkline } from './charts/svg';
 import { ExpClass } from './classes';
 import { button, el, keyedRow, kvTable, untranslated, type Trans } from './dom';
+import {
+  isParentRelations,
+  renderGroupSection,
+  renderRelatedRuns
+} from './groupdetail';
 import { renderStatus, renderVerdict } from './runlist';
 
 export interface IDetailCallbacks {
@@ -95,6 +100,32 @@ function metricsSection(
   return node;
 }
 
+/** The run's own parameters and metrics (a parent shows its group's instead). */
+function renderParamsAndMetrics(
+  host: HTMLElement,
+  state: IDetailState,
+  run: IRunDetail,
+  trans: Trans
+): void {
+  const doc = host.ownerDocument;
+  const params = section(doc, trans.__('Parameters'), 'jp-exp-params-section');
+  const paramEntries = Object.entries(run.params ?? {}).sort(([a], [b]) =>
+    a.localeCompare(b)
+  );
+  if (paramEntries.length > 0) {
+    params.appendChild(
+      kvTable(doc, `${ExpClass.kv} ${ExpClass.params}`, paramEntries)
+    );
+  } else {
+    params.appendChild(
+      el(doc, 'div', ExpClass.empty, trans.__('No parameters.'))
+    );
+  }
+  host.appendChild(params);
+
+  host.appendChild(metricsSection(doc, state, run, trans));
+}
+
 /** Replace the content of `host` with the detail of `state` (nothing when closed). */
 export function renderRunDetail(
   host: HTMLElement,
@@ -163,15 +194,32 @@ export function renderRunDetail(
     onClick: () => callbacks.onGotoCell(run)
   });
   goto.disabled = !options.canGotoCell || !run.notebook;
+  // whose snapshot: the run's own, a seed group parent's first child's; none: disabled
+  const relations =
+    state.relations?.run_id === run.run_id ? state.relations : null;
+  const snapshotRunId = relations ? relations.snapshot_run_id : run.run_id;
   const snapshot = button(
     doc,
     ExpClass.openSnapshot,
     trans.__('Open snapshot'),
     {
-      title: trans.__('Open the notebook as recorded with the run (read-only)'),
-      onClick: () => callbacks.onOpenSnapshot(run)
+      title:
+        snapshotRunId === null
+          ? trans.__('No notebook was recorded with this run')
+          : snapshotRunId === run.run_id
+            ? trans.__('Open the notebook as recorded with the run (read-only)')
+            : trans.__(
+                "Open the notebook as recorded with the group's first run (read-only)"
+              ),
+      onClick: () =>
+        callbacks.onOpenSnapshot(
+          snapshotRunId === null || snapshotRunId === run.run_id
+            ? run
+            : { ...run, run_id: snapshotRunId }
+        )
     }
   );
+  snapshot.disabled = snapshotRunId === null;
   const copy = button(doc, ExpClass.copyId, trans.__('Copy run id'), {
     title: run.run_id,
     onClick: () => callbacks.onCopyId(run.run_id)
@@ -279,22 +327,25 @@ export function renderRunDetail(
     host.appendChild(original);
   }
 
-  const params = section(doc, trans.__('Parameters'), 'jp-exp-params-section');
-  const paramEntries = Object.entries(run.params ?? {}).sort(([a], [b]) =>
-    a.localeCompare(b)
-  );
-  if (paramEntries.length > 0) {
-    params.appendChild(
-      kvTable(doc, `${ExpClass.kv} ${ExpClass.params}`, paramEntries)
+  if (relations) {
+    const related = renderRelatedRuns(
+      doc,
+      relations,
+      callbacks.onOpenRun,
+      trans
+    );
+    if (related) {
+      host.appendChild(related);
+    }
+  }
+  if (isParentRelations(relations)) {
+    // a --seeds parent: its children's shared configuration and metrics, not its own statistic keys
+    host.appendChild(
+      renderGroupSection(doc, relations, callbacks.onOpenRun, trans)
     );
   } else {
-    params.appendChild(
-      el(doc, 'div', ExpClass.empty, trans.__('No parameters.'))
-    );
+    renderParamsAndMetrics(host, state, run, trans);
   }
-  host.appendChild(params);
-
-  host.appendChild(metricsSection(doc, state, run, trans));
 
   if (run.cell_source) {
     const cell = section(doc, trans.__('Cell'), 'jp-exp-cell-section');

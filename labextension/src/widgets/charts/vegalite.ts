@@ -44,10 +44,12 @@ function runLabels(comparison: IComparison, trans: Trans): Map<string, string> {
   );
 }
 
-/** The metrics that have curves to draw, in the comparison's order. */
+/** The metrics that have curves (a run's, or a group's band) to draw, in the comparison's order. */
 export function chartedMetrics(comparison: IComparison): string[] {
-  return comparison.metrics.keys.filter(key =>
-    (comparison.series[key] ?? []).some(s => s.values.length > 0)
+  return comparison.metrics.keys.filter(
+    key =>
+      (comparison.series[key] ?? []).some(s => s.values.length > 0) ||
+      (comparison.groups?.series[key] ?? []).some(b => b.mean.length > 0)
   );
 }
 

@@ -24,10 +24,49 @@ export interface IComparisonOptions {
   /** The charts' colours (the theme's now); Vega's defaults without. */
   chartTheme?: IChartTheme;
   trans?: Trans;
+  /** Compare again with this run (or group) first, the baseline; no picker without it. */
+  onBaseline?: (runId: string) => void;
 }
 
 function heading(doc: Document, text: string): HTMLElement {
   return el(doc, 'h3', '', text);
+}
+
+/** The title of a comparison's tab: its runs' (or groups') names, the baseline first. */
+export function comparisonTitle(
+  comparison: IComparison,
+  trans: Trans = untranslated
+): string {
+  const names = comparison.runs.map(
+    run => run.run_name || run.run_id.slice(0, 8)
+  );
+  const shown = names.slice(0, 3).join(trans.__(' vs '));
+  return names.length > 3 ? trans.__('%1 +%2', shown, names.length - 3) : shown;
+}
+
+/** `div.jp-exp-compare-baseline`: which run or group the others are compared with. */
+function baselinePicker(
+  doc: Document,
+  comparison: IComparison,
+  onBaseline: (runId: string) => void,
+  trans: Trans
+): HTMLElement {
+  const node = el(doc, 'div', 'jp-exp-compare-baseline');
+  const label = el(doc, 'label', '', trans.__('Baseline'));
+  const picker = el(doc, 'select', 'jp-exp-baseline-select');
+  picker.title = trans.__(
+    'The run or group the others are compared with (differences, verdicts, cell diffs)'
+  );
+  for (const run of comparison.runs) {
+    const option = el(doc, 'option', '', run.run_name || run.run_id);
+    option.value = run.run_id;
+    picker.appendChild(option);
+  }
+  picker.value = comparison.runs[0]?.run_id ?? '';
+  picker.addEventListener('change', () => onBaseline(picker.value));
+  label.appendChild(picker);
+  node.appendChild(label);
+  return node;
 }
 
 /** The parameters' heading with its "show all params" toggle. */
@@ -94,6 +133,11 @@ export function renderComparison(
   const trans = options.trans ?? untranslated;
   host.replaceChildren();
 
+  if (options.onBaseline && comparison.runs.length > 1) {
+    host.appendChild(
+      baselinePicker(doc, comparison, options.onBaseline, trans)
+    );
+  }
   host.appendChild(paramsHeading(doc, comparison, options, trans));
   host.appendChild(renderParamTable(doc, comparison, options.showAll, trans));
 

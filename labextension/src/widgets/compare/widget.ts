@@ -14,7 +14,7 @@ import { RendermimeCharts } from '../charts/rendermime';
 import { onThemeChange, readChartTheme } from '../charts/theme';
 import { ExpClass } from '../classes';
 import { el, untranslated, type Trans } from '../dom';
-import { renderComparison } from './comparison';
+import { comparisonTitle, renderComparison } from './comparison';
 
 /** Content of the compare tab (`.jp-exp-compare`). */
 export class CompareContent extends Widget {
@@ -26,6 +26,8 @@ export class CompareContent extends Widget {
     this._charts = new RendermimeCharts(options.rendermime ?? null);
     this._trans = options.trans ?? untranslated;
     this.node.dataset.runIds = options.runIds.join(',');
+    this.title.label = this._trans.__('Compare %1 runs', options.runIds.length);
+    this.title.caption = options.runIds.join('\n');
     // Charts take the theme's colours as values: draw again when it changes.
     this._stopWatchingTheme = onThemeChange(this.node.ownerDocument, () =>
       this._render()
@@ -56,6 +58,11 @@ export class CompareContent extends Widget {
     );
     try {
       this._comparison = await this._fetch(this._runIds);
+      // the tab says what it compares (the MainAreaWidget takes its content's title)
+      this.title.label = comparisonTitle(this._comparison, trans);
+      this.title.caption = this._comparison.runs
+        .map(run => `${run.run_name || run.run_id} (${run.run_id})`)
+        .join('\n');
       this._render();
     } catch (error) {
       const line = el(
@@ -67,6 +74,16 @@ export class CompareContent extends Widget {
       line.setAttribute('role', 'alert');
       this.node.replaceChildren(line);
     }
+  }
+
+  /** Compare again with `runId` (a run or a `--seeds` parent) as the baseline. */
+  setBaseline(runId: string): Promise<void> {
+    if (!this._runIds.includes(runId) || this._runIds[0] === runId) {
+      return Promise.resolve();
+    }
+    this._runIds = [runId, ...this._runIds.filter(id => id !== runId)];
+    this.node.dataset.runIds = this._runIds.join(',');
+    return this.load();
   }
 
   dispose(): void {
@@ -88,7 +105,8 @@ export class CompareContent extends Widget {
       },
       renderChart: this._charts.render,
       chartTheme: readChartTheme(this.node.ownerDocument.body),
-      trans: this._trans
+      trans: this._trans,
+      onBaseline: runId => void this.setBaseline(runId)
     });
   }
 
@@ -114,13 +132,11 @@ export namespace CompareContent {
 export function createCompareWidget(
   options: CompareContent.IOptions
 ): MainAreaWidget<CompareContent> {
-  const trans = options.trans ?? untranslated;
   const content = new CompareContent(options);
+  // the MainAreaWidget copies its content's title (label, caption, icon) whenever it changes
+  content.title.icon = runsIcon;
   const widget = new MainAreaWidget({ content });
   widget.id = `jupyter-exp-compare-${Date.now()}`;
-  widget.title.label = trans.__('Compare %1 runs', options.runIds.length);
-  widget.title.caption = options.runIds.join('\n');
-  widget.title.icon = runsIcon;
   widget.title.closable = true;
   return widget;
 }
