@@ -12,6 +12,7 @@ from jupyter_server.utils import url_path_join
 
 from jupyter_exp.query.artifact_view import artifact_content
 from jupyter_exp.query.history import metric_histories
+from jupyter_exp.query.runs_matrix import runs_matrix
 from jupyter_exp.server.handlers import RUN_ID, BaseHandler, json_body
 from jupyter_exp.tracking.manage import delete_run, rename_run, restore_run, set_note, update_tags
 
@@ -90,6 +91,18 @@ class HistoryHandler(BaseHandler):
         self.answer(await self.in_thread(lambda client: metric_histories(client, run_ids, keys, max_points)))
 
 
+class TableHandler(BaseHandler):
+    """Params, last metric values and tags of the runs asked for, or of an experiment's runs."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        run_ids = self.list_argument("run_ids")
+        experiment = self.get_query_argument("experiment", "") or None
+        limit = self.int_argument("max_results", 1000)
+        self.answer(await self.in_thread(lambda client: runs_matrix(client, run_ids, experiment, limit)))
+
+
 ROUTES = [
     (f"runs/{RUN_ID}/rename", RenameHandler),
     (f"runs/{RUN_ID}/note", NoteHandler),
@@ -98,6 +111,7 @@ ROUTES = [
     (f"runs/{RUN_ID}/restore", RestoreHandler),
     (f"runs/{RUN_ID}/artifact", ArtifactHandler),
     ("history", HistoryHandler),
+    ("table", TableHandler),
 ]
 
 

@@ -193,3 +193,18 @@ async def test_histories_of_several_runs_with_steps_and_times(api, project):
     assert series["values"][0] == pytest.approx(1.0)
     assert (await refused(api, "history", params={"run_ids": first, "keys": "nope"}))[0] == 400
     assert (await refused(api, "history", params={"run_ids": ""}))[0] == 400
+
+
+async def test_the_runs_table_of_an_experiment_or_of_runs_asked_for(api, project):
+    first, second = project.ids["first"], project.ids["second"]
+    project.client.log_param(first, "lr", "0.1")
+    table = await api("table", {"experiment": NOTEBOOK})
+    assert {r["run_id"] for r in table["runs"]} == set(project.ids.values())
+    assert "lr" in table["params"] and "train/loss" in table["metrics"] and "team" in table["tags"]
+    assert table["truncated"] is False
+    row = next(r for r in table["runs"] if r["run_id"] == first)
+    assert row["params"]["lr"] == "0.1" and row["metrics"]["train/loss"] == pytest.approx(1 / (1 + 29 * 0.1))
+    picked = await api("table", {"run_ids": f"{second},{first}"})
+    assert [r["run_id"] for r in picked["runs"]] == [second, first]
+    assert (await refused(api, "table", params={"experiment": "nope"}))[0] == 400
+    assert (await refused(api, "table", params={"max_results": 5}))[0] == 400  # neither runs nor experiment
