@@ -50,11 +50,14 @@ if TYPE_CHECKING:
 def start_run(cell: PreparedCell) -> tuple[RunRecorder, str | None]:
     """Create the run and its journal entry; returns the recorder and the experiment id it went to
     (an experiment deleted since this process remembered it is looked up again)."""
-    from mlflow.exceptions import MlflowException
-
     try:
         return _start_recorder(cell, cell.experiment_id), cell.experiment_id
-    except MlflowException:  # the remembered experiment was deleted meanwhile: look it up again
+    except Exception as error:  # MLflow imported only here: a run created directly needs none of it
+        from mlflow.exceptions import MlflowException
+
+        if not isinstance(error, MlflowException):
+            raise
+        # the remembered experiment was deleted meanwhile: look it up again
         assert cell.client is not None
         forget_experiment(cell.location, cell.experiment)
         experiment_id = remembered_experiment_id(cell.client, cell.location, cell.experiment)
@@ -73,6 +76,7 @@ def _start_recorder(cell: PreparedCell, experiment_id: str | None) -> RunRecorde
         journal_root(cell.location, cell.settings.journal_dir),
         cell.location.tracking_uri,
         tuple(expected),
+        direct=cell.direct if experiment_id == cell.experiment_id else None,
     )
 
 

@@ -12,6 +12,7 @@ from jupyter_exp.capture.notebook import ExecutionHistory
 from jupyter_exp.config import JupyterExp, StoreLocation
 from jupyter_exp.errors import BadRequest
 from jupyter_exp.track.cell_code import CompiledCell
+from jupyter_exp.tracking.direct_run import DirectStore
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -61,3 +62,4 @@ class PreparedCell:
     warnings: tuple[str, ...] = ()  # for the card
     secrets: tuple[str, ...] = ()  # values masked wherever they appear in the record
     params_cut: str = ""  # what JupyterExp.max_params cut, for jupyter_exp.record.incomplete
+    direct: DirectStore | None = None  # the run is created straight in SQLite, MLflow imported meanwhile

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture import cell as cell_capture
@@ -29,6 +30,7 @@ from jupyter_exp.track.cell_code import compile_body
 from jupyter_exp.track.cell_record import CellEnd, CellRecord, start_run
 from jupyter_exp.track.execution import Outcome, execute
 from jupyter_exp.track.prepared import PreparedCell, TrackingError, TrackOptions
+from jupyter_exp.tracking.direct_run import DeferredClient, DirectStore, deferred_client, direct_experiment
 from jupyter_exp.tracking.fluent import ActiveRunScope
 from jupyter_exp.tracking.metric_sink import metric_sink
 from jupyter_exp.tracking.metrics import MetricWriter
@@ -130,7 +132,7 @@ class TrackedCell:
         values["seed"] = seed
         run_name = render_run_name(options.name or f"{stem}-{execution_count}", values)
         experiment = options.experiment or settings.default_experiment or notebook_rel or "Default"
-        client, experiment_id = _open_store(location, experiment)
+        client, experiment_id, direct = _open_store(location, experiment)
         return PreparedCell(
             shell=self.shell,
             raw_cell=self.raw_cell,
@@ -154,6 +156,7 @@ class TrackedCell:
             warnings=tuple(warnings),
             secrets=(*redactor.values, *assigned_secrets(self.raw_cell)),
             params_cut=params_cut,
+            direct=direct,
         )
 
     # -- the run ----------------------------------------------------------------------------
@@ -187,12 +190,12 @@ class TrackedCell:
         )
         _active.writer = writer
         outputs = OutputRecorder(cell.shell, cell.settings.max_output_bytes)
-        store_client, store_run = recorder.client, recorder.run  # both None offline
-        scope: Any = (
-            contextlib.nullcontext()  # offline: mlflow.log_* in the cell would wait for the store
-            if store_client is None or store_run is None
-            else ActiveRunScope(store_client, cell.location.tracking_uri, store_run)
-        )
+        scope: Any = contextlib.nullcontext()  # offline: mlflow.log_* in the cell would wait for the store
+        importing = isinstance(cell.client, DeferredClient) and cell.client.importing
+        if not recorder.offline and _may_use_mlflow(cell.body, importing):
+            store_run = recorder.store_run()  # waits for MLflow's import when the run was created directly
+            if recorder.client is not None and store_run is not None:
+                scope = ActiveRunScope(recorder.client, cell.location.tracking_uri, store_run)
         entropy = EntropyWatch(cell.seed)
         inputs = InputWatch(cell.location.root, [recorder.entry.path.parent])
         outcome, determinism = Outcome(), {}
@@ -200,7 +203,7 @@ class TrackedCell:
             with scope, seeds.deterministic_algorithms(cell.options.deterministic), outputs, entropy, inputs:
                 outcome = execute(cell.shell, cell.compiled)
                 determinism = seeds.determinism_settings()  # as the cell left them
-                if not recorder.offline:
+                if isinstance(scope, ActiveRunScope):
                     scope.end_children(outcome.status)
         finally:
             _active.writer = None
@@ -211,6 +214,20 @@ class TrackedCell:
         if outcome.error is not None:
             raise outcome.error
         return outcome.value
+
+
+_MLFLOW_WORD = re.compile(r"\bmlflow\b")
+
+
+def _may_use_mlflow(body: str, importing: bool) -> bool:
+    """Whether MLflow's fluent API may be used during the cell, so that the run must be MLflow's active
+    run: the cell names MLflow, or MLflow is imported (by the user, an autologging library, or our
+    thread once done: then making the scope costs nothing). While our thread is still importing it, no
+    earlier cell can have used it and the cell need not wait (a module the cell imports that imports
+    MLflow itself waits for our import, and is the exception the docs name)."""
+    if _MLFLOW_WORD.search(body) is not None:
+        return True
+    return "mlflow" in sys.modules and not importing
 
 
 def _secrets_around(cell: PreparedCell) -> list[str]:
@@ -225,16 +242,23 @@ def _secrets_around(cell: PreparedCell) -> list[str]:
         return []
 
 
-def _open_store(location: StoreLocation, experiment: str) -> tuple[MlflowClient | None, str | None]:
-    """The store's client and the experiment's id; ``(None, None)`` when the store cannot be reached
-    (the cell runs at once, its run is journaled under a local id)."""
+def _open_store(
+    location: StoreLocation, experiment: str
+) -> tuple[MlflowClient | None, str | None, DirectStore | None]:
+    """The store's client, the experiment's id and, for a SQLite store whose experiment exists, where to
+    create the run directly (the client is then made on a thread: MLflow's import stays off the cell's
+    path); ``(None, None, None)`` when the store cannot be reached (the cell runs at once, its run is
+    journaled under a local id)."""
+    if not store_reachable(location.tracking_uri):
+        return None, None, None
+    direct = direct_experiment(location, experiment)
+    if direct is not None:
+        return cast("MlflowClient", deferred_client(location)), direct.experiment_id, direct
     from mlflow.exceptions import MlflowException
 
-    if not store_reachable(location.tracking_uri):
-        return None, None
     try:
         client = client_for(location)
-        return client, remembered_experiment_id(client, location, experiment)
+        return client, remembered_experiment_id(client, location, experiment), None
     except StoreError as error:
         raise TrackingError(str(error)) from None
     except MlflowException as error:  # e.g. a store whose schema is older than this MLflow

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.secrets import MIN_SECRET_LENGTH, Redactor
+from jupyter_exp.tracking import direct_run, mlflow_rules
+from jupyter_exp.tracking.direct_run import DirectStore
 from jupyter_exp.tracking.journal import EntryMeta, JournalEntry, host_name, strip_credentials
 from jupyter_exp.tracking.store import refusal
 
@@ -71,16 +73,27 @@ class RunRecorder:
         journal: Path,
         tracking_uri: str,
         expected_artifacts: tuple[str, ...] = (),
+        direct: DirectStore | None = None,
     ) -> RunRecorder:
-        """Create the run (``experiment`` is its id and name) and its journal entry; offline, only the entry."""
-        from mlflow.exceptions import MlflowException
-
+        """Create the run (``experiment`` is its id and name) and its journal entry; offline, only the entry.
+        With ``direct`` the run's row is written straight into the SQLite store (``direct_run.py``: no
+        MLflow import on the cell's path); when that experiment is no longer active, MLflow's way."""
         experiment_id, experiment_name = experiment
         redactor = Redactor.from_environment()
         run_name = redactor.text(run_name)
         tags = _clip_tags(redactor.document({**tags, HEARTBEAT_TAG: utc_now_iso()}))
         run = None
-        if client is not None and experiment_id is not None:
+        direct_id = None
+        if direct is not None and client is not None:
+            started = now_ms()
+            direct_id = direct_run.create_run(
+                direct, run_name, tags, started, tags.get(schema.USER) or "unknown"
+            )
+        if direct_id is not None:
+            run_id = direct_id
+        elif client is not None and experiment_id is not None:
+            from mlflow.exceptions import MlflowException
+
             try:
                 run = client.create_run(experiment_id, run_name=run_name, tags=tags)
             except MlflowException as error:
@@ -100,14 +113,21 @@ class RunRecorder:
             kernel_id=tags.get(schema.KERNEL_ID),
             created_ms=started,
             expected_artifacts=expected_artifacts,
-            offline=run is None,
+            offline=run is None and direct_id is None,
             experiment_name=experiment_name,
             run_name=run_name,
         )
         entry = JournalEntry.create(journal, meta)
-        if run is None:
+        if meta.offline:
             entry.merge("tags.json", tags)  # the run's start tags, for when it is created
         return cls(client, run, run_id, entry)
+
+    def store_run(self) -> Run | None:
+        """The run as MLflow's entity (for MLflow's active run during the cell): the one ``create_run``
+        returned, or, for a run created directly, read once the client is there; ``None`` offline."""
+        if self.run is None and self.client is not None:
+            self.run = self.client.get_run(self.run_id)
+        return self.run
 
     def _beat(self) -> None:
         assert self.client is not None  # offline runs do not beat
@@ -234,6 +254,4 @@ def _unmasked(name: str) -> bool:
 
 
 def _clip_tags(tags: dict[str, Any]) -> dict[str, str]:
-    from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
-
-    return {k: str(v)[:MAX_TAG_VAL_LENGTH] for k, v in tags.items() if v is not None}
+    return {k: str(v)[: mlflow_rules.MAX_TAG_VAL_LENGTH] for k, v in tags.items() if v is not None}
