@@ -9,7 +9,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -18,6 +18,7 @@ from jupyter_exp.capture.git import strip_credentials
 from jupyter_exp.errors import BadRequest
 from jupyter_exp.query.documents import Artifact, InputFile, RunDetail, RunSummary
 from jupyter_exp.query.reads import read_all
+from jupyter_exp.query.search_text import refused, search_page
 from jupyter_exp.reproduce.errors import RecordNotFound
 from jupyter_exp.tracking.artifacts import ArtifactStoreError, read_artifact
 from jupyter_exp.tracking.experiments import experiment_names, experiments
@@ -155,25 +156,26 @@ def list_runs(client: MlflowClient, query: RunQuery) -> tuple[list[RunSummary], 
     ids = _experiment_ids(client, query.experiment, known)
     if not ids:
         return [], None
-    try:
-        page = client.search_runs(
+    try:  # the typed filter translated (query/search_text.py), the sidebar's own clauses as they are
+        page, token = search_page(
+            client,
             ids,
-            filter_string(query),
+            filter_string(replace(query, filter="")),
+            query.filter,
             view,
-            max_results=query.max_results,
-            order_by=order_by(query.order),
-            page_token=query.page_token or None,
+            query.max_results,
+            order_by(query.order),
+            query.page_token or None,
         )
     except MlflowException as error:
         raise _query_error(error) from None
-    token = page.token.decode() if isinstance(page.token, bytes) else page.token
-    return [run_summary(run, known) for run in page], token or None
+    return [run_summary(run, known) for run in page], token
 
 
 def _query_error(error: MlflowException) -> Exception:
     message = error.message.splitlines()[0] if error.message else str(error)
     if error.error_code == "INVALID_PARAMETER_VALUE":
-        return QueryError(message)
+        return QueryError(str(refused(message)))
     return error
 
 

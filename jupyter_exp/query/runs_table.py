@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.notebook import recorded_names
 from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.query.listing import QueryError, quote_key, quote_value
+from jupyter_exp.query.search_text import refused, typed_search
 from jupyter_exp.tracking.experiments import experiments
 from jupyter_exp.tracking.finisher import wait_for_runs
 from jupyter_exp.tracking.sqlite_store import mlflow_sqlite_database, read_runs_frame
@@ -50,19 +52,25 @@ def runs(
             return frame.reset_index(drop=True)
     import mlflow
     import pandas as pd
+    from mlflow.exceptions import MlflowException
 
+    search = typed_search(client, ids, filter_string)  # lr=0.2, words, MLflow syntax: query/search_text.py
     frames = []
     wanted: list[str | None] = list(names) if names is not None else [None]
     for name in wanted:
-        clauses = [filter_string] if filter_string else []
+        clauses = [search.filter_string] if search.filter_string else []
         if name is not None:
             clauses.append(f"tags.{quote_key(schema.SOURCE_NAME)} = {quote_value(name)}")
         with _tracking_uri(mlflow, location.tracking_uri):
-            frames.append(
-                mlflow.search_runs(
+            try:
+                found_here = mlflow.search_runs(
                     experiment_ids=ids, filter_string=" and ".join(clauses), max_results=1_000_000
                 )
-            )
+            except MlflowException as error:
+                if error.error_code != "INVALID_PARAMETER_VALUE":
+                    raise
+                raise refused(error.message) from None
+            frames.append(frame_matching(found_here, search.words))
     found = [
         frame for frame in frames if len(frame)
     ]  # an empty search has no types: concat would make dates objects
@@ -72,18 +80,47 @@ def runs(
     return joined.sort_values("start_time", ascending=False).reset_index(drop=True)
 
 
+def frame_matching(frame: Any, words: list[str]) -> Any:
+    """The rows whose run name, params or tags hold every word (ignoring case)."""
+    if not words or not len(frame):
+        return frame
+    columns = [c for c in frame.columns if c.startswith(("params.", "tags."))]
+    text = (
+        frame[columns]
+        .fillna("")
+        .astype(str)
+        .radd([f"{c.split('.', 1)[1]}=" for c in columns])
+        .agg("\n".join, axis=1)
+    )
+    text = text.str.lower()
+    keep = text.map(lambda row: all(word in row for word in words))
+    return frame[keep]
+
+
 class _tracking_uri:
-    """``mlflow.search_runs`` reads the fluent API's URI: point it at our store for the call only."""
+    """``mlflow.search_runs`` reads the fluent API's URI: point it at our store for the call only.
+
+    ``set_tracking_uri`` also writes ``MLFLOW_TRACKING_URI``; putting back ``get_tracking_uri()`` (MLflow's
+    default, ``sqlite:///mlflow.db`` of the working directory, when none was set) pinned every later store
+    of the process there. The URI set before and the variable are put back as they were."""
 
     def __init__(self, mlflow: Any, uri: str) -> None:
-        self.mlflow, self.uri, self.saved = mlflow, uri, None
+        self.mlflow, self.uri = mlflow, uri
+        self.saved: tuple[str | None, str | None] = (None, None)
 
     def __enter__(self) -> None:
-        self.saved = self.mlflow.get_tracking_uri()
+        from mlflow.tracking._tracking_service import utils
+
+        self.saved = (getattr(utils, "_tracking_uri", None), os.environ.get("MLFLOW_TRACKING_URI"))
         self.mlflow.set_tracking_uri(self.uri)
 
     def __exit__(self, *exc: object) -> None:
-        self.mlflow.set_tracking_uri(self.saved)
+        uri, variable = self.saved
+        self.mlflow.set_tracking_uri(uri)  # None: unset, and the variable with it
+        if variable is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = variable
 
 
 def overview(frame: Any, limit: int = 20) -> Any:

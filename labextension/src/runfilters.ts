@@ -9,7 +9,11 @@ import type { IRunQuery, IRunSummary, RunStatus } from './types';
  * filter is a field here, its default in `NO_FILTERS` and its entry there.
  */
 export interface IRunFilters {
-  /** MLflow filter string, sent as `filter`. */
+  /**
+   * The filter box's text, sent as `filter`: words, `lr=0.2` or MLflow syntax; the server translates
+   * it (jupyter_exp/query/search_text.py) and its 400 message, shown as the list's error, says how to
+   * write one.
+   */
   readonly search: string;
   /** '' for all statuses. */
   readonly status: RunStatus | '';

@@ -49,6 +49,8 @@ async def test_lists_every_run_newest_first_with_its_record(api, seeded):
         ({"status": "failed"}, ["broken"]),
         ({"filter": "params.lr = '0.2'"}, ["beta"]),
         ({"filter": "metrics.`train/loss` < 0.5", "notebook": NOTEBOOK}, ["beta", "alpha"]),
+        ({"filter": "lr=0.2"}, ["beta"]),  # the filter box's language (query/search_text.py)
+        ({"filter": "metrics.train/loss < 0.5 and BET"}, ["beta"]),
         ({"tag": ["jupyter_exp.seed=1"]}, ["alpha"]),
         ({"experiment": NOTEBOOK, "order": "run_name ASC"}, ["alpha", "beta", "broken", "plain"]),
         ({"order": "metrics.train/loss ASC", "notebook": NOTEBOOK, "status": "FINISHED"}, ["beta", "alpha"]),
@@ -73,7 +75,7 @@ async def test_pages_cover_every_run_once(api):
 @pytest.mark.parametrize(
     ("params", "code", "words"),
     [
-        ({"filter": "lr is big"}, 400, "Invalid clause"),
+        ({"filter": "lr > big"}, 400, "e.g. lr=0.2, metrics.`train/mse` < 0.3"),
         ({"order": "colour DESC"}, 400, "cannot order by 'colour'"),
         ({"status": "SLEEPING"}, 400, "unknown status 'SLEEPING'"),
         ({"max_results": 0}, 400, "max_results must be between 1 and 1000"),

@@ -72,7 +72,7 @@ export class FilterBar {
   readonly scope: HTMLSelectElement;
   /** The experiment of scope `experiment` (hidden in the other scopes). */
   readonly experiment: HTMLInputElement;
-  /** The MLflow filter string. */
+  /** The filter box's text: words, key=value or MLflow syntax (the server translates it). */
   readonly search: HTMLInputElement;
   readonly status: HTMLSelectElement;
   /** Whose runs on a shared store. */
@@ -144,10 +144,10 @@ export class FilterBar {
     const trans = this._trans;
     const input = el(doc, 'input', `jp-mod-styled ${ExpClass.search}`);
     input.type = 'search';
-    input.placeholder = trans.__(
-      "Filter, e.g. metrics.loss < 0.5 and params.lr = '0.1'"
+    input.placeholder = trans.__('Filter: words, lr=0.1, metrics.loss < 0.5');
+    input.title = trans.__(
+      'Words match run names, params and tags; lr=0.1 compares a param or metric; MLflow filter syntax works too (Enter applies)'
     );
-    input.title = trans.__('MLflow filter string (Enter applies)');
     input.setAttribute('aria-label', trans.__('Filter runs'));
     input.addEventListener('keydown', event => {
       if (event.key === 'Enter') {
