@@ -7,6 +7,13 @@ instead, in call order, so that the replay draws the same. ``os.urandom``, ``os.
 ``random.SystemRandom`` (what ``secrets`` uses) cannot be derived without changing what they promise: they
 are counted, so that the card, the run's tag and the verdict say so. Without a seed (``--no-seed``)
 nothing is derived and every fresh draw is counted.
+
+Each read is attributed to its caller: entropy read by infrastructure (``multiprocessing``'s process auth
+keys, ``tempfile`` names, ``uuid`` for file names, MLflow's ids) cannot reach the cell's values, so it is
+counted apart (``infrastructure``), a note, never a cause. The clock is watched the same way: the wall
+clock read by the notebook's own code (``time.time()``, ``time.localtime()``, ``time.ctime()``...) is
+counted in ``clock``; ``datetime.now()`` is a C method that cannot be wrapped, so ``clock.py`` reads the
+cell's source for it.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import os
 import random
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -22,16 +30,34 @@ from typing import Any, TypeVar
 _T = TypeVar("_T")
 
 IGNORED_CALLERS = frozenset({"uuid", "mlflow", "jupyter_exp"})  # identifiers, not results
+INFRASTRUCTURE = frozenset(  # entropy for keys, names and connections: it never reaches a result
+    {"multiprocessing", "tempfile", "concurrent", "asyncio", "ssl", "hmac", "socket", "http", "urllib3"}
+)
 PASSED_THROUGH = frozenset({"os", "random", "secrets", __name__})
+CLOCK_FUNCTIONS = ("time", "time_ns", "localtime", "gmtime", "ctime", "asctime", "strftime")
+NOTEBOOK_MODULE = "__main__"  # the module IPython runs the notebook's code in
+_finished = threading.local()  # the watch that last ended on this thread, for state.json
+
+
+def last_watch() -> EntropyWatch | None:
+    """The watch that last ended on this thread (the cell's), once: ``state.snapshot`` takes its clock
+    and infrastructure counts as the cell returns."""
+    watch: EntropyWatch | None = getattr(_finished, "watch", None)
+    _finished.watch = None
+    return watch
+
+
+def _caller(depth: int = 3) -> str:
+    """The top-level module of the code that asked (past os, random, secrets and this module)."""
+    frame = sys._getframe(depth)
+    while frame is not None and frame.f_globals.get("__name__") in PASSED_THROUGH:
+        frame = frame.f_back  # type: ignore[assignment]
+    return str(frame.f_globals.get("__name__", "") if frame is not None else "").partition(".")[0]
 
 
 def _caller_ignored() -> bool:
     """Whether the code that asked for entropy (past os, random, secrets) is one of IGNORED_CALLERS."""
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__") in PASSED_THROUGH:
-        frame = frame.f_back  # type: ignore[assignment]
-    name = frame.f_globals.get("__name__", "") if frame is not None else ""
-    return name.partition(".")[0] in IGNORED_CALLERS
+    return _caller() in IGNORED_CALLERS
 
 
 class EntropyWatch:
@@ -41,13 +67,15 @@ class EntropyWatch:
         self.seed = seed
         self.stream = random.Random(f"jupyter-exp entropy {seed}") if seed is not None else None
         self.unreplayable: Counter[str] = Counter()
+        self.infrastructure: Counter[str] = Counter()  # entropy read by infrastructure, by its caller
+        self.clock: Counter[str] = Counter()  # wall-clock reads by the notebook's code, by function
         self._restore: list[tuple[Any, str, Any]] = []
         self._counting = True
 
-    def describe(self) -> str:
-        return ", ".join(
-            f"{what} ({n} {'call' if n == 1 else 'calls'})" for what, n in self.unreplayable.items()
-        )
+    def describe(self, counts: Counter[str] | None = None) -> str:
+        """``os.urandom (2 calls), secrets (1 call)``: ``counts`` (by default what could not be derived)."""
+        found = self.unreplayable if counts is None else counts
+        return ", ".join(f"{what} ({n} {'call' if n == 1 else 'calls'})" for what, n in found.items())
 
     # -- the patches -------------------------------------------------------------------------------
     def _on_cell_thread(self) -> bool:
@@ -71,8 +99,23 @@ class EntropyWatch:
 
     def _counted(self, what: str, original: Any) -> Any:
         def read(*args: Any, **kwargs: Any) -> Any:
-            if self._counting and self._on_cell_thread() and not _caller_ignored():
-                self.unreplayable[what] += 1
+            if self._counting and self._on_cell_thread():
+                caller = _caller(2)
+                if caller in INFRASTRUCTURE:
+                    self.infrastructure[f"{what} by {caller}"] += 1
+                elif caller not in IGNORED_CALLERS:
+                    self.unreplayable[what] += 1
+            return original(*args, **kwargs)
+
+        return read
+
+    def _clock(self, name: str, original: Any) -> Any:
+        """``time.<name>`` counting the notebook's own reads of the current time (no time tuple given)."""
+
+        def read(*args: Any, **kwargs: Any) -> Any:
+            reads_now = name in ("time", "time_ns") or len(args) <= (1 if name == "strftime" else 0)
+            if reads_now and sys._getframe(1).f_globals.get("__name__") == NOTEBOOK_MODULE:
+                self.clock[f"time.{name}()"] += 1
             return original(*args, **kwargs)
 
         return read
@@ -84,6 +127,8 @@ class EntropyWatch:
         if hasattr(os, "getrandom"):
             self._patch(os, "getrandom", self._counted("os.getrandom", os.getrandom))
         self._patch(random, "_urandom", self._counted("random.SystemRandom / secrets", random._urandom))  # type: ignore[attr-defined]
+        for name in CLOCK_FUNCTIONS:
+            self._patch(time, name, self._clock(name, getattr(time, name)))
         seed_random = random.Random.seed
 
         def seed(self: random.Random, a: Any = None, version: int = 2) -> None:
@@ -136,6 +181,7 @@ class EntropyWatch:
         self._patch(torch, "seed", torch_seed)
 
     def __exit__(self, *exc_info: Any) -> None:
+        _finished.watch = self
         while self._restore:
             owner, name, original = self._restore.pop()
             setattr(owner, name, original)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
+from jupyter_exp.capture.clock import time_zone
+
 KEY_PACKAGES = (
     "jupyter-exp",
     "mlflow",
@@ -165,6 +167,7 @@ def capture_environment() -> dict[str, Any]:
         "pythonhashseed": lambda: os.environ.get("PYTHONHASHSEED"),
         "gpu": gpu_info,
         "packages": package_versions,
+        "time_zone": time_zone,  # and locale: a cell that formats dates depends on them
     }
     document: dict[str, Any] = {}
     for name, read in parts.items():

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_exp.capture.cell import literal_assignments, names_bound, parse_python
+from jupyter_exp.capture.clock import clock_reads_in, likely_causes
+from jupyter_exp.capture.entropy import last_watch
 
 MAX_BYTES = 256 * 2**20  # of array data per cell: copied on the cell path, hashed after it
 MAX_ITEMS = 100_000  # container elements per value
@@ -228,6 +230,9 @@ class StateSnapshot:
     inputs: dict[str, str] = field(default_factory=dict)  # names bound to literals -> their repr (short)
     literal_texts: list[str] = field(default_factory=list)  # str() and repr() of the cell's literals
     constructors: list[str] = field(default_factory=list)  # classes the cell calls (``RandomForest(...)``)
+    clock: list[str] = field(default_factory=list)  # clock reads: in its source, and counted as it ran
+    causes: list[str] = field(default_factory=list)  # what in the cell and its history varies run to run
+    infrastructure: str = ""  # entropy read by infrastructure while it ran: a note, never a cause
 
     def document(self) -> dict[str, Any]:
         """``state.json``: per name its type, digest, a short summary (and small numeric elements)."""
@@ -251,6 +256,9 @@ class StateSnapshot:
             "inputs": self.inputs,
             "literal_texts": self.literal_texts,
             "constructors": self.constructors,
+            "clock": self.clock,
+            "causes": self.causes,
+            "infrastructure_entropy": self.infrastructure,
         }
 
 
@@ -261,6 +269,7 @@ def snapshot(body: str, namespace: dict[str, Any], max_bytes: int = MAX_BYTES) -
     tree = parse_python(body)
     literals = literal_assignments(tree)
     state.literal_texts, state.constructors = _literal_texts(tree, literals), _constructors(tree)
+    _read_causes(state, body, namespace)
     for name in sorted(names_bound(tree)):
         if name.startswith("_") or name not in namespace:
             continue
@@ -312,3 +321,25 @@ def _constructors(tree: ast.Module | None) -> list[str]:
             if name[:1].isupper():
                 found.add(name)
     return sorted(found)
+
+
+def _read_causes(state: StateSnapshot, body: str, namespace: dict[str, Any]) -> None:
+    """The clock reads and likely causes of variation: the cell's source, the sources the kernel ran
+    before it (IPython's ``In``) and what the cell's entropy watch counted."""
+    watch = last_watch()
+    counted = [
+        f"{what} ({n} {'call' if n == 1 else 'calls'})" for what, n in (watch.clock if watch else {}).items()
+    ]
+    code = _transformed(body)
+    seen = {c.split(" (", 1)[0] for c in counted}
+    state.clock = sorted({*(c for c in clock_reads_in(code) if c not in seen), *counted})
+    history = namespace.get("In")
+    earlier = [_transformed(s) for s in history if isinstance(s, str)] if isinstance(history, list) else []
+    state.causes = likely_causes([*earlier, code])
+    state.infrastructure = watch.describe(watch.infrastructure) if watch else ""
+
+
+def _transformed(source: str) -> str:
+    """Python source of a cell that may hold IPython syntax (``%%track`` first line included)."""
+    tree = parse_python(source)
+    return ast.unparse(tree) if tree is not None else ""

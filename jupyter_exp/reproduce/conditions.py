@@ -1,5 +1,6 @@
 """What the replay kernel must be started with to run as the original did: set before its interpreter
-starts (the ``str`` hash seed) or before CUDA initialises (cuBLAS's workspace, for deterministic GEMMs)."""
+starts (the ``str`` hash seed, the time zone) or before CUDA initialises (cuBLAS's workspace, for
+deterministic GEMMs)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ from jupyter_exp.capture.seeds import CUBLAS_DETERMINISTIC, CUBLAS_ENV
 from jupyter_exp.reproduce.record import RunRecord
 
 
-def replay_environment(record: RunRecord, deterministic: bool) -> dict[str, str]:
-    """Variables the replay kernel gets on top of the caller's environment."""
+def replay_environment(record: RunRecord, deterministic: bool, tz: str | None = None) -> dict[str, str]:
+    """Variables the replay kernel gets on top of the caller's environment: ``TZ`` is ``tz`` (``--tz``),
+    else the recorded zone, so that a cell formatting local time runs as it did."""
     env: dict[str, str] = {}
+    recorded = record.environment.get("time_zone")
+    zone = tz or (recorded.get("name") if isinstance(recorded, dict) else None)
+    if isinstance(zone, str) and zone:
+        env["TZ"] = zone
     seed = record.tags.get(schema.HASHSEED, "")
     if seed.isdigit():
         env["PYTHONHASHSEED"] = seed

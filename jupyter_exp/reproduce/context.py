@@ -25,7 +25,16 @@ def conditions(environment: dict[str, Any] | None, tags: dict[str, str]) -> dict
         "cudnn": str(gpu.get("cudnn") or ""),
         "libraries": {name: packages[name] for name in COMPARED_LIBRARIES if name in packages},
         "determinism": parse_settings(tags.get(schema.DETERMINISM, "")),
+        "time_zone": _time_zone(env.get("time_zone")),
     }
+
+
+def _time_zone(recorded: Any) -> str:
+    """``Etc/UTC (+0000)`` from ``environment.json``'s ``time_zone``; empty when not recorded."""
+    if not isinstance(recorded, dict):
+        return ""
+    name, offset = recorded.get("name"), recorded.get("utc_offset")
+    return " ".join(str(part) for part in (name or "", f"({offset})" if offset else "") if part)
 
 
 def _kind(device: str) -> str:
@@ -55,4 +64,7 @@ def differences(original: dict[str, Any], replay: dict[str, Any]) -> list[str]:
         settings = _changed(original["determinism"], replay["determinism"])
         if settings:
             found.append(f"with other determinism settings ({', '.join(settings)})")
+    before, after = original.get("time_zone"), replay.get("time_zone")
+    if before and after and before != after:
+        found.append(f"under another time zone ({before} → {after})")
     return found

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.cell import parse_python
+from jupyter_exp.capture.clock import clock_reads_in
 from jupyter_exp.capture.git import capture_git
 from jupyter_exp.capture.inputs import file_sha256
 from jupyter_exp.reproduce.plan import ReplayPlan
@@ -75,6 +79,35 @@ def environment_drift(record: RunRecord, probe: dict[str, Any]) -> list[Drift]:
             found.append(Drift("device", device, "no CUDA in the replay kernel"))
         elif not recorded_cuda and probe["cuda"]:
             found.append(Drift("device", device, "CUDA available in the replay kernel"))
+    return found + clock_drift(record, probe)
+
+
+def _zone(recorded: Any) -> str:
+    if not isinstance(recorded, dict):
+        return ""
+    return f"{recorded.get('name') or 'unknown'} ({recorded.get('utc_offset', '?')})"
+
+
+def clock_drift(record: RunRecord, probe: dict[str, Any], today: datetime | None = None) -> list[Drift]:
+    """Another time zone or locale in the replay kernel, and another day when the cell reads the clock:
+    what a cell that formats dates gives otherwise."""
+    found = []
+    before, after = record.environment.get("time_zone"), probe.get("time_zone")
+    if _zone(before) and _zone(after) and _zone(before) != _zone(after):
+        found.append(Drift("time zone", _zone(before), _zone(after)))
+    if isinstance(before, dict) and isinstance(after, dict) and before.get("locale") != after.get("locale"):
+        found.append(Drift("locale", str(before.get("locale")), str(after.get("locale"))))
+    tree = parse_python(str(record.target.get("source") or ""))
+    reads = clock_reads_in(ast.unparse(tree)) if tree is not None else []
+    started = record.run.info.start_time
+    if reads and started:
+        then = datetime.fromtimestamp(started / 1000, UTC).date()
+        now = (today or datetime.now(UTC)).date()
+        if now != then:
+            days = (now - then).days
+            found.append(
+                Drift("clock", f"{then} (the cell reads {', '.join(reads)})", f"{now}: {days} days later")
+            )
     return found
 
 

@@ -27,6 +27,7 @@ class ReproduceOptions:
     cell_timeout: float | None = None
     confirmed: bool = False  # the caller confirmed running code another user recorded
     seed: int | None = None  # replay with this seed instead of the recorded one (a variation, as --set)
+    tz: str | None = None  # the replay kernel's TZ instead of the recorded one (--tz)
     slice: bool | None = None  # replay only the tracked cell's slice (None: SLICE_BY_DEFAULT)
 
     @property

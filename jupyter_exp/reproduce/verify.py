@@ -219,6 +219,7 @@ class Verdict:
     compared: dict[str, int] = field(default_factory=dict)  # what was compared, by kind
     changed_inputs: list[str] = field(default_factory=list)  # files the cell read that changed since
     context: dict[str, Any] = field(default_factory=dict)  # both runs' conditions and what differs
+    causes: list[str] = field(default_factory=list)  # what in the cell likely makes results vary
 
     def document(self) -> dict[str, Any]:
         return asdict(self)
@@ -240,7 +241,30 @@ def verdict_from(
     """The verdict on what both runs produced, in the context they were produced in."""
     found = _compare(original, reproduced, tol, overrides)
     _in_context(found, original, reproduced)
+    _name_causes(found, original)
     return found
+
+
+def _strings(state: dict[str, Any] | None, key: str) -> list[str]:
+    found = (state or {}).get(key) if isinstance(state, dict) else None
+    return [t for t in found if isinstance(t, str)] if isinstance(found, list) else []
+
+
+def _name_causes(verdict: Verdict, original: Produced) -> None:
+    """A difference (or nothing compared) names what in the cell likely made it: the clock it read,
+    parallel loops, orderings by object id; entropy read by infrastructure is a note beside a match."""
+    clock, causes = _strings(original.state, "clock"), _strings(original.state, "causes")
+    likely = ([f"the cell read the clock ({', '.join(clock)})"] if clock else []) + causes
+    verdict.causes = likely
+    if likely and verdict.verdict in (schema.CLOSE, schema.DIVERGED):
+        verdict.summary += f"; likely cause: {'; '.join(likely)}"
+    elif clock and verdict.verdict == schema.UNVERIFIED:
+        verdict.summary += f"; {likely[0]}"
+    infrastructure = (
+        (original.state or {}).get("infrastructure_entropy") if isinstance(original.state, dict) else ""
+    )
+    if isinstance(infrastructure, str) and infrastructure and verdict.verdict in (schema.EXACT, schema.CLOSE):
+        verdict.summary += f" (note: entropy read by infrastructure, not a result: {infrastructure})"
 
 
 def _compare(

@@ -1,0 +1,50 @@
+"""The clock, the time zone and the likely causes of variation a cell's code shows (issue 25)."""
+
+from __future__ import annotations
+
+from jupyter_exp.capture.clock import clock_reads_in, likely_causes, time_zone
+from jupyter_exp.capture.entropy import EntropyWatch
+from jupyter_exp.reproduce.verify import Produced, Tolerance, verdict_from
+
+
+def test_clock_reads_and_causes_are_read_from_the_source() -> None:
+    cell = "import datetime, time\nprint(datetime.datetime.now())\nt = time.time()\nd = date.today()"
+    assert clock_reads_in(cell) == ["date.today()", "datetime.now()", "time.time()"]
+    history = [
+        "@numba.njit(parallel=True)\ndef pi(n):\n    for i in numba.prange(n): pass",
+        "class Value:\n    def __init__(self, children=()):\n        self._prev = set(children)",
+    ]
+    assert likely_causes(history) == [
+        "a parallel loop whose order varies (parallel=True)",
+        "a parallel loop whose order varies (prange)",
+        "an ordering by object id (a set of Value objects)",
+    ]
+    assert {"name", "utc_offset", "locale"} <= set(time_zone())
+
+
+def test_the_notebooks_clock_reads_are_counted_as_entropy_is() -> None:
+    with EntropyWatch(1) as watch:
+        exec("import time\nt = time.time()\ns = time.strftime('%Y')", {"__name__": "__main__"})
+        exec("import time\nt = time.time()", {"__name__": "some_library"})  # not the notebook's
+    assert dict(watch.clock) == {"time.time()": 1, "time.strftime()": 1}
+
+
+def test_a_divergence_names_its_likely_cause_and_a_time_zone_change() -> None:
+    state = {
+        "values": {},
+        "clock": ["datetime.now()"],
+        "causes": ["a parallel loop whose order varies (prange)"],
+    }
+    zone = {"time_zone": {"name": "Etc/GMT+12", "utc_offset": "-1200"}}
+    other = {"time_zone": {"name": "Etc/GMT-14", "utc_offset": "+1400"}}
+    found = verdict_from(
+        Produced({"pi": [(0, 3.14016)]}, state=state, environment=zone),
+        Produced({"pi": [(0, 3.14038)]}, environment=other),
+        Tolerance(),
+    )
+    assert found.verdict == "diverged"
+    assert found.summary == (
+        "pi diverged at step 0: 3.14016 → 3.14038, under another time zone (Etc/GMT+12 (-1200) → "
+        "Etc/GMT-14 (+1400)); likely cause: the cell read the clock (datetime.now()); a parallel loop "
+        "whose order varies (prange)"
+    )
