@@ -8,6 +8,7 @@ import socket
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 from jupyter_exp import record_schema as schema
 
@@ -60,11 +61,21 @@ def kernel_id() -> str | None:
         return None
 
 
-def kernelspec_name() -> str | None:
-    """The kernelspec that started this kernel.
+UNKNOWN_KERNEL = "unknown"
+GENERIC_PYTHON = frozenset(
+    {"python", "python3", "{python}", f"python{sys.version_info[0]}.{sys.version_info[1]}"}
+)
 
-    A kernel is not told its spec name, so the installed specs are matched against this process:
-    same interpreter, and every env var the spec sets has the value it sets.
+
+def kernelspec_name() -> str:
+    """The kernelspec that started this kernel, ``unknown`` when in doubt.
+
+    A kernel is not told its spec name (unless its launcher says it in ``JUPYTER_EXP_KERNEL_NAME``), so
+    the installed specs are matched against this process by the interpreter path as it was started,
+    never resolved: two venvs made from one base Python resolve to the same binary. A spec whose
+    ``argv[0]`` is this ``sys.executable`` matches best, one in this ``sys.prefix`` next, a generic
+    ``python`` spec only when it is installed in this prefix; every env var the spec sets must have its
+    value, and ``-m module`` must be the running one. Two best matches are a doubt.
     """
     if os.environ.get(KERNEL_NAME_ENV):
         return os.environ[KERNEL_NAME_ENV]
@@ -73,23 +84,38 @@ def kernelspec_name() -> str | None:
 
         specs = KernelSpecManager().get_all_specs()
     except Exception:
-        return None
-    executable = os.path.realpath(sys.executable)
+        return UNKNOWN_KERNEL
+    scored = [(_score(entry), name) for name, entry in specs.items()]
+    best = max((score for score, _ in scored), default=0)
+    names = [name for score, name in scored if score == best]
+    return names[0] if best > 0 and len(names) == 1 else UNKNOWN_KERNEL
+
+
+def _inside(path: str, folder: str) -> bool:
+    path, folder = os.path.abspath(path), os.path.abspath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _score(entry: dict[str, Any]) -> int:
+    """How surely the spec ``entry`` started this process: 0 when it did not."""
+    spec = entry.get("spec", {}) if isinstance(entry, dict) else {}
+    argv = spec.get("argv") or [""]
+    program = str(argv[0])
+    if os.sep in program and os.path.abspath(program) == os.path.abspath(sys.executable):
+        score = 3
+    elif os.sep in program and _inside(program, sys.prefix):
+        score = 2
+    elif program in GENERIC_PYTHON and _inside(str(entry.get("resource_dir", "")), sys.prefix):
+        score = 1
+    else:
+        return 0
     main = _running_module()
-    best: tuple[int, str] | None = None
-    for name, entry in specs.items():
-        spec = entry.get("spec", {})
-        argv = spec.get("argv") or [""]
-        runs_here = argv[0] in ("python", "python3", "{python}") or os.path.realpath(argv[0]) == executable
-        if main and "-m" in argv[:-1] and argv[argv.index("-m") + 1].rsplit(".", 1)[-1] != main:
-            runs_here = False  # same interpreter, another program (e.g. a different kernel module)
-        env = spec.get("env") or {}
-        if not runs_here or any(os.environ.get(k) != str(v) for k, v in env.items()):
-            continue
-        score = len(env) * 2 + (os.path.realpath(argv[0]) == executable)
-        if best is None or score > best[0]:
-            best = (score, name)
-    return best[1] if best else None
+    if main and "-m" in argv[:-1] and str(argv[argv.index("-m") + 1]).rsplit(".", 1)[-1] != main:
+        return 0  # same interpreter, another program (e.g. a different kernel module)
+    env = spec.get("env") or {}
+    if any(os.environ.get(k) != str(v) for k, v in env.items()):
+        return 0
+    return score * 10 + len(env)
 
 
 def _running_module() -> str | None:

@@ -5,6 +5,7 @@ deterministic GEMMs)."""
 from __future__ import annotations
 
 from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.kernel import UNKNOWN_KERNEL, kernelspec_name
 from jupyter_exp.capture.seeds import CUBLAS_DETERMINISTIC, CUBLAS_ENV
 from jupyter_exp.reproduce.record import RunRecord
 
@@ -26,3 +27,12 @@ def replay_environment(record: RunRecord, deterministic: bool, tz: str | None = 
     elif deterministic:
         env[CUBLAS_ENV] = CUBLAS_DETERMINISTIC
     return env
+
+
+def replay_kernel_name(recorded: str | None) -> str | None:
+    """The kernelspec to replay on: the recorded one; for a run recorded on an ``unknown`` spec, the
+    current kernel's (``None`` when that is unknown too: the default)."""
+    if recorded and recorded != UNKNOWN_KERNEL:
+        return recorded
+    current = kernelspec_name()
+    return current if current != UNKNOWN_KERNEL else None
