@@ -51,12 +51,18 @@ def _connects(url: str, timeout_s: float) -> bool:
 def store_reachable(
     uri: str, connect_timeout_s: float = CONNECT_TIMEOUT_S, answer_timeout_s: float = ANSWER_TIMEOUT_S
 ) -> bool:
-    """Whether the store at ``uri`` answers; a server seen up is not asked again for half a minute."""
+    """Whether the store at ``uri`` answers. A server seen up is not sent ``/health`` again for half a
+    minute, but a TCP connection to it is still made each time (well under a millisecond on a LAN): a
+    server that went down seconds after a cell saw it up is away for the next cell, not a call into
+    MLflow's minutes of HTTP retries."""
     if not is_remote(uri):
         return True
-    if _up_until.get(uri, 0.0) > time.monotonic():
-        return True
     url = strip_credentials(uri).rstrip("/") + "/health"
+    if _up_until.get(uri, 0.0) > time.monotonic():
+        if _connects(url, connect_timeout_s):
+            return True
+        _up_until.pop(uri, None)
+        return False
     try:
         if not _connects(url, connect_timeout_s):
             raise ConnectionError(url)

@@ -170,3 +170,56 @@ def test_an_offline_run_of_a_kernel_that_is_gone_is_delivered_by_sync(project: P
         )
     finally:
         server.stop()
+
+
+ONLINE_CELL = """%%track --name online-run
+import jupyter_exp
+x = 1
+print("first")
+"""
+SECOND_CELL = """%%track --name after-the-store-went
+y = 2
+print("second")
+"""
+
+
+def test_the_store_going_down_right_after_a_cell_that_saw_it_up_does_not_hold_the_next_cell(
+    project: Path,
+) -> None:
+    """A server seen up was remembered for 30 s and not probed: the next cell went into MLflow's HTTP
+    retries (492 s, then a traceback, the cell never ran). Each tracked cell now makes a TCP connect."""
+    server = MlflowServer(project.parent / "server")
+    journal = project.parent / "journal"
+    server.start()
+    manager, kernel = start_kernel(project, tracking_env(server, project, journal))
+    try:
+        run_cell(kernel, "%load_ext jupyter_exp")
+        assert "first" in "".join(o.get("text", "") for o in run_cell(kernel, ONLINE_CELL))
+        first = value_of(kernel, "jupyter_exp.track.active.last_run_id")
+        assert first and not first.startswith("offline-")
+        value_of(kernel, "jupyter_exp.wait_for_runs()")  # the first run is complete in the store
+        server.stop()  # killed seconds after a cell that saw it up
+
+        started = time.monotonic()
+        outputs = run_cell(kernel, SECOND_CELL, timeout=90)
+        cell_seconds = time.monotonic() - started
+        text = "".join(o.get("text", "") for o in outputs)
+        assert "second" in text and not any(o.get("traceback") for o in outputs), outputs
+        assert cell_seconds < 15, f"the cell waited {cell_seconds:.0f} s for a store that was gone"
+        local_id = value_of(kernel, "jupyter_exp.track.active.last_run_id")
+        assert local_id.startswith("offline-"), local_id
+        assert (journal / local_id).is_dir(), sorted(p.name for p in journal.iterdir())
+        record_fault(
+            FaultLine(
+                "tracking server killed right after a tracked cell; the next cell",
+                True,
+                None,
+                None,
+                cell_seconds,
+                "journaled",
+            )
+        )
+    finally:
+        kernel.stop_channels()
+        manager.shutdown_kernel(now=True)
+        server.stop()

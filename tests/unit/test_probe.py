@@ -69,6 +69,20 @@ def test_a_server_that_takes_the_request_and_never_answers_is_away() -> None:
 def test_a_server_seen_up_is_not_asked_again(refusing_server: str) -> None:
     assert probe.store_reachable(refusing_server)
     probe._up_until[refusing_server] = time.monotonic() + 60
-    assert probe.store_reachable(refusing_server, connect_timeout_s=0.0, answer_timeout_s=0.0)
+    # no /health request (a zero answer timeout would fail it), only the TCP connection
+    assert probe.store_reachable(refusing_server, answer_timeout_s=0.0)
     probe.forget(refusing_server)
     assert refusing_server not in probe._up_until
+
+
+def test_a_server_seen_up_that_went_down_is_away_for_the_next_call() -> None:
+    """It was remembered up for 30 s and not probed at all: the next tracked cell went into MLflow's
+    retries (492 s). Now the connection each call makes finds it gone, within the connect timeout."""
+    servers = serve(401)
+    uri = next(servers)
+    assert probe.store_reachable(uri)
+    servers.close()  # the server is shut down and its port closed
+    started = time.monotonic()
+    assert not probe.store_reachable(uri)
+    assert time.monotonic() - started < probe.CONNECT_TIMEOUT_S + 0.5
+    assert uri not in probe._up_until
