@@ -16,6 +16,7 @@ from jupyter_exp import record_schema as schema
 from jupyter_exp.query.listing import QueryError, get_run, quote_key, quote_value
 from jupyter_exp.reproduce.errors import RecordNotFound
 from jupyter_exp.tracking.experiments import experiments
+from jupyter_exp.tracking.run_ids import resolve_run_id
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -139,8 +140,9 @@ def _comparable(runs: Iterable[Run]) -> tuple[list[Run], list[str]]:
 
 
 def group_of_run(client: MlflowClient, run_id: str) -> Group:
-    """A parent's children; else the finished runs of the same experiment with the same params minus seed."""
-    run = get_run(client, run_id)
+    """A parent's children; else the finished runs of the same experiment with the same params minus seed.
+    ``run_id`` may be a unique prefix of 6+ characters."""
+    run = get_run(client, resolve_run_id(client, run_id))
     kids = children(client, run)
     if kids:
         return Group(kids, label=_name(run))
@@ -202,15 +204,17 @@ def group_by_params(client: MlflowClient, params: Mapping[str, Any], experiment:
 
 def resolve(client: MlflowClient, side: Any) -> Group:
     """One side of a comparison: a ``Group``, a run id (a parent: its children; a group id: its runs),
-    or a list of run ids / runs."""
+    or a list of run ids / runs; an id may be a unique prefix of 6+ characters."""
     if isinstance(side, Group):
         return side
     if isinstance(side, str):
-        return _resolve_id(client, side.strip())
+        return _resolve_id(client, resolve_run_id(client, side))
     if hasattr(side, "info") and hasattr(side, "data"):
         return Group([side], label=_name(side))
     if isinstance(side, (list, tuple)) and side:
-        runs = [get_run(client, item) if isinstance(item, str) else item for item in side]
+        runs = [
+            get_run(client, resolve_run_id(client, item)) if isinstance(item, str) else item for item in side
+        ]
         if not all(hasattr(r, "info") for r in runs):
             raise QueryError("a list side holds run ids or MLflow runs")
         names = [_name(r) for r in runs]
