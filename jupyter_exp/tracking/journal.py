@@ -42,6 +42,7 @@ from jupyter_exp.tracking.journal_guard import (
     name_refusal,
     private_dir,
 )
+from jupyter_exp.tracking.point_columns import Taken, read_document
 
 __all__ = [
     "EntryMeta",
@@ -256,9 +257,19 @@ class JournalEntry:
         _write_atomically(path, json.dumps(points).encode())
         return path
 
+    def spool_columns(self, taken: Taken) -> Path:
+        """Points as the writer buffers them (``point_columns``): milliseconds for a million."""
+        path = self.path / METRICS / f"{time.time_ns()}-{next(self._sequence)}.json"
+        _write_atomically(path, json.dumps(taken.document()).encode())
+        return path
+
     def spooled_points(self) -> Iterator[tuple[Path, list[tuple[str, float, int, int]]]]:
         for path in sorted((self.path / METRICS).glob("*.json")):
-            yield path, [tuple(point) for point in json.loads(path.read_bytes())]
+            document = json.loads(path.read_bytes())
+            if isinstance(document, dict):
+                yield path, list(read_document(document))
+            else:
+                yield path, [tuple(point) for point in document]
 
     def delivered_run_id(self) -> str | None:
         """The store's id of an offline run once it was created there (written before anything else is

@@ -22,6 +22,8 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
+from itertools import compress, repeat
+from operator import add, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +38,10 @@ _MAX_FLOAT = 1.7976931348623157e308  # MLflow stores +-inf as +-max float
 _INSERT = (
     "INSERT OR IGNORE INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)"
 )
+_INSERT_POINTS = (  # the columns in a Point's order, then run and is_nan
+    "INSERT OR IGNORE INTO metrics (key, value, timestamp, step, run_uuid, is_nan) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_KEY, _VALUE, _ORDER = itemgetter(0), itemgetter(1), itemgetter(3, 2, 1)  # order: (step, timestamp, value)
 _UPSERT_LATEST = """
 INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (key, run_uuid) DO UPDATE SET
@@ -73,9 +79,10 @@ class SqliteMetricSink:
     def __call__(self, batch: list[Point]) -> None:
         firsts: dict[str, Point] = {}
         accepted = self.accepted
-        for point in batch:
-            if point[0] not in accepted and point[0] not in firsts:
-                firsts[point[0]] = point
+        if not accepted.issuperset(map(_KEY, batch)):  # C-level: no Python code a point
+            for point in batch:
+                if point[0] not in accepted and point[0] not in firsts:
+                    firsts[point[0]] = point
         if firsts:  # MLflow validates each new name (and the run); it raises as log_batch does
             self._log_batch(list(firsts.values()))
             accepted.update(firsts)
@@ -91,6 +98,10 @@ class SqliteMetricSink:
         self._log_batch(batch)
 
     def _write(self, points: list[Point]) -> None:
+        total = sum(map(_VALUE, points))
+        if -_MAX_FLOAT <= total <= _MAX_FLOAT:  # every value finite (a NaN or inf would show): rows by zip
+            self._write_finite(points)
+            return
         run_id = self.run_id
         rows = []
         latest: dict[str, tuple[int, int, float, int]] = {}  # key -> (step, timestamp, value, is_nan)
@@ -111,6 +122,26 @@ class SqliteMetricSink:
                     [(key, v, ts, step, nan, run_id) for key, (step, ts, v, nan) in latest.items()],
                 )
         self.direct_points += len(rows)
+
+    def _write_finite(self, points: list[Point]) -> None:
+        """``_write`` for points whose values are all finite, with no Python code a point (the writer's
+        thread then leaves the user's loop the interpreter): rows by ``map``/``zip``, each key's latest
+        point by ``max`` over that key's points."""
+        run_id = self.run_id
+        keys = set(map(_KEY, points))
+        if len(keys) == 1:
+            best = {next(iter(keys)): max(points, key=_ORDER)}
+        else:
+            best = {k: max(compress(points, map(k.__eq__, map(_KEY, points))), key=_ORDER) for k in keys}
+        with self._lock:
+            connection = self._connect()
+            with connection:  # one transaction: both tables or neither
+                connection.executemany(_INSERT_POINTS, map(add, points, repeat((run_id, 0))))
+                connection.executemany(
+                    _UPSERT_LATEST,
+                    [(key, value, ts, step, 0, run_id) for key, value, ts, step in best.values()],
+                )
+        self.direct_points += len(points)
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:

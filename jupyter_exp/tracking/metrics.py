@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from jupyter_exp.errors import one_line
+from jupyter_exp.tracking.point_columns import PointColumns, Taken
 
 BATCH_SIZE = 1000
 Point = tuple[str, float, int, int]  # key, value, timestamp (ms), step: what a sink receives
@@ -34,6 +35,8 @@ MAX_RETRY_DELAY_S = 5.0
 
 class PointSpool(Protocol):
     def spool_points(self, points: list[Point]) -> Path: ...
+
+    def spool_columns(self, taken: Taken) -> Path: ...
 
 
 class MetricWriter:
@@ -47,9 +50,19 @@ class MetricWriter:
         self._send_batch = send_batch
         self._spool = spool
         self._spool_lock = threading.Lock()  # held from taking points off the buffer until they are spooled
-        self._sealed: deque[tuple[list[Point], Path | None]] = deque()
+        self._sealed: deque[tuple[Taken, list[Point], list[Path]]] = deque()
         self._on_flush = on_flush
         self._interval = flush_interval_s
+        # floats as columns (28 bytes a point); anything else (numpy ints, tensors) as tuples, converted
+        # on the thread so that the caller never waits for a device
+        self._columns = PointColumns()
+        self._key_index = self._columns.key_index
+        self._appends = (
+            self._columns.keys.append,
+            self._columns.stamps.append,
+            self._columns.steps.append,
+            self._columns.values.append,
+        )
         self._buffer: deque[tuple[str, Any, int, int]] = deque()
         self.unsent: list[Point] = []
         self.rejected: list[tuple[str, str]] = []
@@ -71,11 +84,23 @@ class MetricWriter:
         if step is None:
             step = self._auto_step
             self._auto_step += 1
+        elif type(step) is not int:
+            step = int(step)
         timestamp = int(time.time() * 1000)
-        append = self._buffer.append  # deque.append is atomic: no lock needed
+        key_append, stamp_append, step_append, value_append = self._appends
         for key, value in metrics.items():
-            append((key, value, timestamp, step))
-        if len(self._buffer) >= BATCH_SIZE * 10:
+            if type(value) is not float:
+                if type(value) is int and -(2**53) <= value <= 2**53:
+                    value = float(value)
+                else:  # numpy scalars, tensors, odd values: converted (or refused) on the thread
+                    self._buffer.append((key, value, timestamp, step))  # deque.append is atomic
+                    continue
+            # the value last: the thread takes only points whose value is there (point_columns)
+            key_append(self._key_index(key))
+            stamp_append(timestamp)
+            step_append(step)
+            value_append(value)
+        if len(self._columns) >= BATCH_SIZE * 10:
             self._wake.set()
 
     def _take(self) -> list[tuple[str, Any, int, int]]:
@@ -93,44 +118,60 @@ class MetricWriter:
             if closing:
                 return
 
-    def _take_spooled(self) -> tuple[list[Point], Path | None]:
+    def _take_spooled(self) -> tuple[Taken, list[Point], list[Path]]:
         with self._spool_lock:
-            points = self._convert(self._take())
-            spooled = self._spool.spool_points(points) if points and self._spool is not None else None
-            return points, spooled
+            taken = self._columns.take()
+            objects = self._convert(self._take())
+            spooled = []
+            if self._spool is not None:  # on disk before anything is sent
+                if len(taken):
+                    spooled.append(self._spool.spool_columns(taken))
+                if objects:
+                    spooled.append(self._spool.spool_points(objects))
+            if len(taken):
+                self.latest.update(taken.last_values())
+            return taken, objects, spooled
 
     @property
     def pending(self) -> int:
         """Points logged and not yet handed to the sink (or, offline, counted as kept)."""
-        return len(self._buffer) + sum(len(points) for points, _ in list(self._sealed))
+        sealed = sum(len(taken) + len(objects) for taken, objects, _ in list(self._sealed))
+        return len(self._columns) + len(self._buffer) + sealed
 
     def seal(self) -> None:
         """Put everything still buffered on disk now (the cell is returning); the thread sends it."""
         if self._spool is None:
             return
-        points, spooled = self._take_spooled()
-        if points:  # sent on the thread's next turn, or by close(): no wake-up competing with the cell
-            self._sealed.append((points, spooled))
+        taken, objects, spooled = self._take_spooled()
+        if len(taken) or objects:  # sent on the thread's next turn, or by close(): no wake-up competing
+            self._sealed.append((taken, objects, spooled))
 
-    def _flush(self, points: list[Point], spooled: Path | None) -> None:
-        if not points:
+    def _flush(self, taken: Taken, objects: list[Point], spooled: list[Path]) -> None:
+        count = len(taken) + len(objects)
+        if not count:
             return
         if self._send_batch is None:  # offline: the journal keeps them
-            self.kept_locally += len(points)
+            self.kept_locally += count
         else:
             size = getattr(self._send_batch, "batch_size", BATCH_SIZE)
             unsent = len(self.unsent)
-            batches = [points[start : start + size] for start in range(0, len(points), size)]
+            # tuples made a batch at a time (zip, on this thread): a million points never all at once
+            batches: list[Taken | list[Point]] = [
+                taken.slice(start, start + size) for start in range(0, len(taken), size)
+            ]
+            batches += [objects[start : start + size] for start in range(0, len(objects), size)]
             senders = self._sender_pool() if len(batches) > 1 else None
             if senders is None:
                 for batch in batches:
-                    self._send_with_retry(batch)
+                    self._send_with_retry(_points(batch))
             else:
-                for done in [senders.submit(self._send_with_retry, batch) for batch in batches]:
+                sending = [senders.submit(self._send_with_retry, _points(batch)) for batch in batches]
+                for done in sending:
                     done.result()  # _send_with_retry keeps what it cannot send in ``unsent``; it does not raise
-            self.points_written += len(points)
-            if spooled is not None and len(self.unsent) == unsent:
-                spooled.unlink(missing_ok=True)  # in the store now; points not sent stay in the journal
+            self.points_written += count
+            if len(self.unsent) == unsent:  # in the store now; points not sent stay in the journal
+                for path in spooled:
+                    path.unlink(missing_ok=True)
         if self._on_flush is not None:
             try:
                 self._on_flush(dict(self.latest))
@@ -236,6 +277,10 @@ def send_points(
             else:
                 raise
     return sent, refused
+
+
+def _points(batch: Taken | list[Point]) -> list[Point]:
+    return batch.points() if isinstance(batch, Taken) else batch
 
 
 def _as_float(value: Any) -> float:

@@ -1,0 +1,73 @@
+"""The metric writer's buffer as columns (issue 24, many points): what a buffered point costs, sealing
+into the journal and reading back, and a spooled document that is not points refused."""
+
+from __future__ import annotations
+
+import json
+import math
+import tracemalloc
+
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+
+from jupyter_exp.tracking.journal import EntryMeta, JournalEntry
+from jupyter_exp.tracking.metric_sink import metric_sink
+from jupyter_exp.tracking.metrics import BATCH_SIZE, MetricWriter
+from jupyter_exp.tracking.point_columns import SpoolFormatError, read_document
+
+
+def test_a_buffered_point_costs_at_most_64_bytes() -> None:
+    writer = MetricWriter(None, flush_interval_s=3600)  # no wake-up below the threshold: all stay buffered
+    steps = BATCH_SIZE * 10 // 2 - 1
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for step in range(steps):
+            writer.log(step=step + 1000, loss=1.0 / (step + 1), acc=step / steps)
+        grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(before, "filename"))
+    finally:
+        tracemalloc.stop()
+    assert writer.pending == 2 * steps
+    assert grown / (2 * steps) <= 64  # (key, value, timestamp, step) tuples: about 200
+    writer.close()
+
+
+def test_sealed_points_are_journaled_as_columns_and_read_back(tmp_path, store_uri) -> None:
+    client = MlflowClient(store_uri)
+    run_id = client.create_run(client.create_experiment("cols", str(tmp_path / "a"))).info.run_id
+    entry = JournalEntry.create(tmp_path / "journal", EntryMeta(run_id, store_uri, "0", "host", 1, None, 0))
+    writer = MetricWriter(None, flush_interval_s=3600, spool=entry)  # offline: the journal keeps them
+    writer.log(step=0, loss=0.5, count=3, odd=np.int64(7))
+    writer.log(step=np.int64(1), loss=float("nan"))
+    writer.seal()
+    writer.close()
+    points = sorted(p for _, batch in entry.spooled_points() for p in batch)
+    assert [(k, s) for k, _, _, s in points] == [("count", 0), ("loss", 0), ("loss", 1), ("odd", 0)]
+    values = {(k, s): v for k, v, _, s in points}
+    assert values[("count", 0)] == 3.0 and values[("odd", 0)] == 7.0 and math.isnan(values[("loss", 1)])
+    sink = metric_sink(client, run_id)
+    sink(points)
+    assert client.get_run(run_id).data.metrics["loss"] != client.get_run(run_id).data.metrics["loss"]  # NaN
+    assert [m.value for m in client.get_metric_history(run_id, "count")] == [3.0]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"format": "pickle"},
+        {"names": [1]},
+        {"keys": "!!"},
+        {"values": ""},
+        {"names": []},
+    ],
+)
+def test_a_spooled_document_not_of_this_shape_is_refused(change) -> None:
+    writer = MetricWriter(None, flush_interval_s=3600)
+    writer.log(step=0, loss=0.5)
+    taken = writer._columns.take()
+    writer.close()
+    document = json.loads(json.dumps(taken.document()))
+    assert list(read_document(document)) == [("loss", 0.5, taken.stamps[0], 0)]
+    with pytest.raises(SpoolFormatError):
+        list(read_document({**document, **change}))
