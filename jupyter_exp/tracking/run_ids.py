@@ -12,6 +12,7 @@ import re
 import sqlite3
 from typing import TYPE_CHECKING
 
+from jupyter_exp.config import sqlite_path
 from jupyter_exp.errors import BadRequest
 from jupyter_exp.tracking.sqlite_store import mlflow_sqlite_database
 
@@ -40,8 +41,7 @@ def resolve_run_id(client: MlflowClient, text: str) -> str:
     if not is_prefix(text):
         return text
     prefix = text.lower()
-    database = mlflow_sqlite_database(client.tracking_uri)
-    found = _sqlite_candidates(str(database), prefix) if database is not None else None
+    found = _sqlite_candidates(client.tracking_uri, prefix)
     if found is None:
         found = _searched_candidates(client, prefix)
     active, deleted = found
@@ -56,9 +56,18 @@ def resolve_run_id(client: MlflowClient, text: str) -> str:
     )
 
 
-def _sqlite_candidates(database: str, prefix: str) -> tuple[list[str], list[str]] | None:
+def _sqlite_candidates(tracking_uri: str, prefix: str) -> tuple[list[str], list[str]] | None:
     """Ids starting with ``prefix`` (active, then the others) read from the ``runs`` table's primary key
-    index; None when it cannot be read (the search answers instead)."""
+    index; none when the database file is missing (no store is created to look); None when this is no
+    SQLite store or one that cannot be read directly (the search answers instead)."""
+    file = sqlite_path(tracking_uri)
+    if file is None:
+        return None
+    if not file.exists():
+        return [], []
+    database = mlflow_sqlite_database(tracking_uri)
+    if database is None:
+        return None
     try:
         connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
         try:

@@ -44,12 +44,12 @@ def test_a_unique_prefix_is_the_run_by_either_path(
     assert resolve_run_id(client, f" {second[:6].upper()} ") == second
     assert resolve(client, first[:8]).run_ids == [first]  # %compare and compare()
     assert [r.info.run_id for r in resolve(client, [first[:8], second[:10]]).runs] == [first, second]
-    monkeypatch.setattr(run_ids, "mlflow_sqlite_database", lambda uri: None)  # a tracking server's way
+    monkeypatch.setattr(run_ids, "_sqlite_candidates", lambda uri, prefix: None)  # a tracking server's way
     assert resolve_run_id(client, second[:7]) == second
 
 
 def test_full_ids_last_and_short_text_pass_untouched_without_a_query() -> None:
-    nowhere = MlflowClient("sqlite:////nonexistent-folder/mlflow.db")  # any query would fail
+    nowhere = MlflowClient("http://tracking.invalid")  # any query would fail
     full = "0123456789abcdef0123456789abcdef"
     for text in (full, "last", "abc12", "not-hex-at-all", "my_group"):
         assert resolve_run_id(nowhere, text) == text
@@ -71,7 +71,7 @@ def test_an_ambiguous_prefix_lists_its_candidates(
     b = renamed(store_uri, second, "abcdef12" + second[8:])
     for path in ("sqlite", "search"):
         if path == "search":  # as on a tracking server: no database file to read
-            monkeypatch.setattr(run_ids, "mlflow_sqlite_database", lambda uri: None)
+            monkeypatch.setattr(run_ids, "_sqlite_candidates", lambda uri, prefix: None)
         with pytest.raises(AmbiguousRunId) as raised:
             resolve_run_id(client, "abcdef12")
     message = str(raised.value)
