@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_exp.capture import generators, import_states, rng_codec
+from jupyter_exp.capture.clock import time_zone
 from jupyter_exp.capture.notebook import OBJECTS_KEY
 from jupyter_exp.capture.seeds import restore_rng_states
 from jupyter_exp.track import active as _active
@@ -117,4 +118,5 @@ def probe() -> None:
             cuda = done.stdout.strip().endswith("True")
         except (OSError, subprocess.SubprocessError):
             cuda = None
-    print(json.dumps({"python": sys.version.split()[0], "packages": packages, "cuda": cuda}))
+    found = {"python": sys.version.split()[0], "packages": packages, "cuda": cuda, "time_zone": time_zone()}
+    print(json.dumps(found))

@@ -26,7 +26,7 @@ from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.kernel import KERNEL_ID_ENV, KERNEL_NAME_ENV
 from jupyter_exp.capture.notebook import SESSION_ENV
 from jupyter_exp.config import ROOT_ENV, StoreLocation, git_toplevel
-from jupyter_exp.reproduce.conditions import replay_environment
+from jupyter_exp.reproduce.conditions import replay_environment, replay_kernel_name
 from jupyter_exp.reproduce.drift import (
     Drift,
     environment_drift,
@@ -235,7 +235,7 @@ class Replayer:
             if recorded and recorded != asked:
                 return asked, [Drift("kernel", recorded, asked)]
             return asked, []
-        recorded = record.tags.get(schema.KERNEL_NAME) or DEFAULT_KERNEL
+        recorded = replay_kernel_name(record.tags.get(schema.KERNEL_NAME)) or DEFAULT_KERNEL
         try:
             launcher.check(recorded)
             return recorded, []
@@ -276,7 +276,10 @@ class Replayer:
     # -- the kernel ---------------------------------------------------------------------------------
     def _kernel_env(self, reproduction: Reproduction, root: Path, notebook: Path | None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
-        env.update(replay_environment(reproduction.original, reproduction.plan.target.deterministic))
+        options = reproduction.options
+        env.update(
+            replay_environment(reproduction.original, reproduction.plan.target.deterministic, options.tz)
+        )
         env.update(
             {
                 "MLFLOW_TRACKING_URI": self.location.tracking_uri,

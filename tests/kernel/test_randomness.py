@@ -75,5 +75,5 @@ def test_entropy_a_replay_cannot_reproduce_is_said_at_record_time_and_in_the_ver
     (run,) = all_runs(store(root))
     assert run.data.tags["jupyter_exp.entropy.unreplayable"] == "os.urandom (1 call)"
     result = reproduce(root, run.info.run_id)
-    assert result.verdict.verdict in ("diverged", "unverified"), result.verdict.summary
+    assert result.verdict.verdict in ("diverged", "exact"), result.verdict.summary  # exact: 1 in 256
     assert "the cell read entropy a replay cannot reproduce: os.urandom (1 call)" in result.verdict.summary
