@@ -3,6 +3,7 @@
  * request function (`requestAPI` in the lab). No JupyterLab imports.
  */
 import { runPath, type RequestFunction } from './api';
+import type { IRunsMatrix } from './runstable';
 
 /** `GET runs/<id>/artifact?path=`: one artifact as a read-only viewer takes it. */
 export interface IArtifactContent {
@@ -112,6 +113,20 @@ export class ManageClient {
       this._images.set(key, found);
     }
     return found;
+  }
+
+  /** Params, metrics and tags of these runs, or of an experiment's runs. */
+  table(scope: {
+    runIds?: string[];
+    experiment?: string;
+  }): Promise<IRunsMatrix> {
+    const params = new URLSearchParams();
+    if (scope.runIds && scope.runIds.length > 0) {
+      params.set('run_ids', scope.runIds.join(','));
+    } else if (scope.experiment) {
+      params.set('experiment', scope.experiment);
+    }
+    return this._request<IRunsMatrix>(`table?${params.toString()}`);
   }
 
   histories(

@@ -16,6 +16,7 @@ import {
 } from '@jupyterlab/apputils';
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { TranslationBundle } from '@jupyterlab/translation';
+import { tableRowsIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { ArtifactDrive, openRunArtifact } from './artifactdrive';
@@ -26,6 +27,7 @@ import { ManageClient, parseTagEdit } from './manageapi';
 import type { RequestFunction } from './api';
 import { PALETTE_CATEGORY, SIDEBAR_ID, type IExpModels } from './tokens';
 import { RunChartsContent } from './widgets/charts/runcharts';
+import { RunsTableContent } from './widgets/runstableview';
 import { DeletedRunsContent } from './widgets/deletedruns';
 
 export namespace ManageCommandIDs {
@@ -37,6 +39,7 @@ export namespace ManageCommandIDs {
   export const charts = 'jupyter-exp:open-run-charts';
   export const artifact = 'jupyter-exp:open-run-artifact';
   export const deleted = 'jupyter-exp:show-deleted-runs';
+  export const table = 'jupyter-exp:open-runs-table';
 }
 
 /** Where a run's row or detail is in the DOM (its id in `data-run-id`). */
@@ -350,6 +353,54 @@ export function addRunManagement(
     }
   });
 
+  commands.addCommand(ManageCommandIDs.table, {
+    label: trans.__('Open Runs Table'),
+    caption: trans.__(
+      'Params against metrics: the selected runs, else the experiment listed (columns, sort, CSV, parallel coordinates, scatter)'
+    ),
+    icon: tableRowsIcon,
+    execute: async args => {
+      const { runs } = models;
+      let runIds = Array.isArray(args.runIds) ? args.runIds.map(String) : [];
+      let experiment =
+        typeof args.experiment === 'string' ? args.experiment : '';
+      if (runIds.length === 0 && !experiment) {
+        runIds = [...runs.state.selection];
+      }
+      if (runIds.length === 0 && !experiment) {
+        const listed = new Set(runs.state.runs.map(r => r.experiment_id));
+        if (listed.size === 1) {
+          experiment = [...listed][0];
+        } else {
+          runIds = runs.state.runs.map(r => r.run_id);
+        }
+      }
+      if (runIds.length === 0 && !experiment) {
+        return;
+      }
+      const title = runIds.length
+        ? trans.__('%1 runs', runIds.length)
+        : (runs.state.runs[0]?.experiment_name ?? experiment);
+      const content = new RunsTableContent({
+        title,
+        fetchMatrix: () =>
+          client.table(runIds.length ? { runIds } : { experiment }),
+        onOpenRun: runId =>
+          void commands.execute('jupyter-exp:open-run', { runId }),
+        rendermime,
+        trans
+      });
+      const widget = new MainAreaWidget({ content });
+      widget.id = `jupyter-exp-table-${Date.now()}`;
+      widget.title.label = trans.__('Runs: %1', title);
+      widget.title.icon = tableRowsIcon;
+      widget.title.closable = true;
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+      await content.load();
+    }
+  });
+
   // A run's row or detail: its context menu; in the panel, F2 renames and Delete deletes.
   const selector = `#${SIDEBAR_ID} ${RUN_NODE}`;
   [
@@ -361,6 +412,11 @@ export function addRunManagement(
   ].forEach((command, rank) =>
     app.contextMenu.addItem({ command, selector, rank: 20 + rank })
   );
+  app.contextMenu.addItem({
+    command: ManageCommandIDs.table,
+    selector: `#${SIDEBAR_ID} .jp-exp-run-list`,
+    rank: 30
+  });
   // keys on a focused run row or inside the detail (never in the filter box)
   for (const where of ['.jp-exp-run', '.jp-exp-detail']) {
     commands.addKeyBinding({
@@ -381,7 +437,8 @@ export function addRunManagement(
       ManageCommandIDs.tag,
       ManageCommandIDs.note,
       ManageCommandIDs.remove,
-      ManageCommandIDs.deleted
+      ManageCommandIDs.deleted,
+      ManageCommandIDs.table
     ]) {
       palette.addItem({ command, category: trans.__(PALETTE_CATEGORY) });
     }

@@ -50,12 +50,19 @@ def page(browser, lab):
     page.close()
 
 
+def listed(page):
+    """The Runs panel once its first row is there (a first load on a busy machine is slow)."""
+    sidebar = open_runs_panel(page)
+    sidebar.locator(".jp-exp-run").first.wait_for(timeout=90_000)
+    return sidebar
+
+
 def row(sidebar, name: str):
     return sidebar.locator(".jp-exp-run", has=sidebar.page.locator(".jp-exp-run-name", has_text=name)).first
 
 
 def test_a_runs_chart_renders_its_points_on_a_step_or_time_axis(page, lab, screenshots: Path):
-    sidebar = open_runs_panel(page)
+    sidebar = listed(page)
     row(sidebar, "alpha").click()
     sidebar.locator(".jp-exp-detail .jp-exp-open-charts").click()
     chart = page.locator('.jp-exp-run-charts .jp-exp-chart[data-metric="train/loss"]')
@@ -71,7 +78,7 @@ def test_a_runs_chart_renders_its_points_on_a_step_or_time_axis(page, lab, scree
 
 def test_rename_tag_delete_and_restore_round_trip(page, lab):
     _, client, ids = lab
-    sidebar = open_runs_panel(page)
+    sidebar = listed(page)
     beta = row(sidebar, "beta")
     beta.click(button="right")
     page.locator(".lm-Menu-item", has_text="Rename Run…").click()
@@ -106,7 +113,7 @@ def test_rename_tag_delete_and_restore_round_trip(page, lab):
 
 
 def test_a_json_artifact_opens_read_only(page, lab):
-    sidebar = open_runs_panel(page)
+    sidebar = listed(page)
     row(sidebar, "alpha").click()
     sidebar.locator('.jp-exp-artifact-link[data-path="results/summary.json"]').click()
     tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="summary.json")
@@ -127,3 +134,27 @@ def _wait(condition, timeout: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.2)
+
+
+def test_the_runs_table_sorts_picks_columns_and_draws_parallel_coordinates(page, lab, screenshots: Path):
+    _, client, ids = lab
+    for name, lr in (("alpha", "0.1"), ("beta", "0.3")):
+        client.log_param(ids[name], "lr", lr)
+    client.set_tag(ids["alpha"], "owner", "ann")
+    listed(page)
+    page.evaluate("window.jupyterapp.commands.execute('jupyter-exp:open-runs-table')")
+    view = page.locator(".jp-exp-runs-table-view")
+    table = view.locator("table.jp-exp-runs-table")
+    table.wait_for(timeout=30_000)
+    assert table.locator("th").all_inner_texts()[1:] == ["lr", "train/loss"]
+    table.locator('th[data-column="param:lr"]').click()
+    assert table.locator("tbody tr .jp-exp-run-name").all_inner_texts()[0] == "alpha"  # ascending
+    view.locator("details.jp-exp-column-picker summary").click()
+    view.locator('input[data-column="tag:owner"]').check()
+    assert table.locator("th").all_inner_texts()[-1] == "owner"
+    view.locator(".jp-exp-view-parallel").click()
+    chart = view.locator('.jp-exp-chart[data-view="parallel"]')
+    chart.locator("svg, canvas").first.wait_for(timeout=30_000)
+    assert chart.get_attribute("data-axes") == "2"
+    page.screenshot(path=str(screenshots / "runs-table-parallel.png"))
+    assert page.errors == []

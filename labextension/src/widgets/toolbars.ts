@@ -62,6 +62,14 @@ export function populateRunsToolbar(
       label: () => trans.__('Compare (%1)', options.selected())
     })
   );
+  toolbar.addItem(
+    'runs-table',
+    new CommandToolbarButton({
+      commands: options.commands,
+      id: 'jupyter-exp:open-runs-table', // runmanage.ts
+      label: ''
+    })
+  );
 }
 
 /**
