@@ -212,6 +212,11 @@ class ReproduceMagics(Magics):
     @argument("--dry-run", action="store_true", help="print the drift and the replay plan; run nothing")
     @argument("--deterministic", action="store_true", help="switch on deterministic algorithms (torch)")
     @argument("--timeout", type=float, help="seconds a replayed cell may run (default: no limit)")
+    @argument(
+        "--tz",
+        metavar="ZONE",
+        help="the replay kernel's time zone, e.g. Europe/Paris (default: the recorded one)",
+    )
     @argument("--yes", action="store_true", help="run it even though another user recorded it")
     @argument(
         "--noise", type=int, metavar="N", help="also replay with N other seeds: is a difference seed noise?"
@@ -238,6 +243,7 @@ class ReproduceMagics(Magics):
             value = getattr(args, name)
             if value is not None and not value >= 0:
                 raise UsageError(f"--{name} must be a number >= 0, got {value}")
+        _check_zone(args.tz)
         options = ReproduceOptions(
             kernel_name=args.kernel,
             sets=_pairs(args.set, "--set"),
@@ -248,6 +254,7 @@ class ReproduceMagics(Magics):
             deterministic=args.deterministic,
             cell_timeout=args.timeout,
             confirmed=args.yes,
+            tz=args.tz,
         )
         run_id = args.run_id
         if run_id == "last":
@@ -312,3 +319,15 @@ def _group_or_noise(run_id: str, noise: int | None, location: Any, options: Any,
     check = check_noise(run_id, recorded, noise, options, replay_first_shown)
     record_line(check, location)
     return check
+
+
+def _check_zone(zone: str | None) -> None:
+    """``--tz`` names a time zone this machine knows (an IANA name: ``Europe/Paris``, ``Etc/GMT-14``)."""
+    if zone is None:
+        return
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--tz: unknown time zone {zone!r} (an IANA name, e.g. Europe/Paris)") from None
