@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +101,8 @@ def clock_drift(record: RunRecord, probe: dict[str, Any], today: datetime | None
     reads = clock_reads_in(ast.unparse(tree)) if tree is not None else []
     started = record.run.info.start_time
     if reads and started:
-        then = datetime.fromtimestamp(started / 1000, UTC).date()
-        now = (today or datetime.now(UTC)).date()
+        then = datetime.fromtimestamp(started / 1000, timezone.utc).date()
+        now = (today or datetime.now(timezone.utc)).date()
         if now != then:
             days = (now - then).days
             found.append(
