@@ -6,11 +6,13 @@ them, as they were imported at that point of the original session.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import re
 import subprocess
 import sys
+import threading
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from jupyter_exp.track import active as _active
 from jupyter_exp.tracking.finisher import wait_for_runs
 
 _armed: Any = None  # the import-time restorer for the cell about to run
+_warming: threading.Thread | None = None  # warm()'s thread, until the first replayed cell
 
 
 def decode_states(encoded: str) -> dict[str, Any]:
@@ -56,6 +59,7 @@ def before_cell(
     came from the namespace, and tell the next ``%%track`` how to behave."""
     from IPython import get_ipython
 
+    _warmed()
     namespace = get_ipython().user_ns
     if assign:
         for dotted, value in assign.items():
@@ -72,6 +76,34 @@ def before_cell(
             _armed = import_states.restorer(decoded)
             import_states.watch(_armed, first=True)
     _active.replay_directive = directive
+
+
+WARMED = ("mlflow", "mlflow.tracking", "mlflow.store.tracking.sqlalchemy_store")
+
+
+def warm() -> None:
+    """Import MLflow on a thread of its own while the driver probes and the first cells replay: the tracked
+    cell's run needs it, and a fresh kernel pays seconds for it (most of a short slice replay)."""
+
+    def work() -> None:
+        for name in WARMED:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the tracked cell reports what is missing
+                return
+
+    global _warming
+    _warming = threading.Thread(target=work, name="jupyter-exp-warm", daemon=True)
+    _warming.start()
+
+
+def _warmed(timeout: float = 120.0) -> None:
+    """Wait for ``warm``: a replayed cell importing MLflow while that thread does could get a partially
+    initialised module (two threads importing one package cycle), so cells run only after it."""
+    global _warming
+    if _warming is not None:
+        _warming.join(timeout)
+        _warming = None
 
 
 def settle(timeout: float = 300.0) -> None:
