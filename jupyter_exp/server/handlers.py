@@ -39,6 +39,7 @@ from jupyter_exp.query.relations import run_relations
 from jupyter_exp.server.jobs import ReproductionJobs
 from jupyter_exp.server.kernel_launcher import ServerKernelLauncher
 from jupyter_exp.server.snapshot import DEFAULT_MAX_MB, locate_snapshot, write_untrusted
+from jupyter_exp.tracking.run_ids import is_prefix, resolve_run_id
 from jupyter_exp.tracking.store import client_for
 
 T = TypeVar("T")
@@ -158,6 +159,13 @@ class BaseHandler(APIHandler):
                 self.log.warning("jupyter-exp: %s failed: %s", self.request.path, error, exc_info=True)
             raise http_error from None
 
+    async def full_run_id(self, run_id: str) -> str:
+        """A run id of the path or query: a unique prefix of 6+ characters is that run's full id (400 naming
+        the candidates when several runs start with it); a full id costs no query."""
+        if not is_prefix(run_id.strip()):
+            return run_id
+        return await self.in_thread(lambda client: resolve_run_id(client, run_id))
+
     async def require(self, action: str, resource: str) -> None:
         """A permission beyond this handler's own (403 without it)."""
         allowed = await ensure_async(self.authorizer.is_authorized(self, self.current_user, action, resource))
@@ -240,6 +248,7 @@ class RunHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
+        run_id = await self.full_run_id(run_id)
         self.answer(await self.in_thread(lambda client: run_detail(client, run_id)))
 
 
@@ -249,6 +258,7 @@ class RelationsHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
+        run_id = await self.full_run_id(run_id)
         self.answer(await self.in_thread(lambda client: run_relations(client, run_id)))
 
 
@@ -256,6 +266,7 @@ class MetricsHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
+        run_id = await self.full_run_id(run_id)
         keys = self.list_argument("keys")
         max_points = self.int_argument("max_points", 1000)
         found = await self.in_thread(lambda client: run_series(client, run_id, keys, max_points))
@@ -270,6 +281,7 @@ class SnapshotHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
+        run_id = await self.full_run_id(run_id)
         max_bytes = int(self.settings.get("jupyter_exp_snapshot_max_mb", DEFAULT_MAX_MB) * 1e6)
         slots: asyncio.Semaphore = self.settings["jupyter_exp_snapshot_slots"]
         with tempfile.TemporaryDirectory(prefix="jupyter-exp-snapshot-") as folder:
@@ -295,7 +307,7 @@ class CompareHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        run_ids = self.list_argument("run_ids")
+        run_ids = [await self.full_run_id(run_id) for run_id in self.list_argument("run_ids")]
         max_points = self.int_argument("max_points", 500)
         pattern = (self.exp_settings.lower_is_better or None) if self.exp_settings else None
         self.answer(await self.in_thread(lambda client: compare_runs(client, run_ids, max_points, pattern)))

@@ -23,6 +23,7 @@ from jupyter_exp.reproduce.provenance import check_recorder
 from jupyter_exp.reproduce.record import fetch_run, load_record
 from jupyter_exp.reproduce.replay import ReplayObserver, ReproduceOptions, reproduce
 from jupyter_exp.reproduce.replay_kernel import CellResult, KernelLauncher
+from jupyter_exp.tracking.run_ids import resolve_run_id
 from jupyter_exp.tracking.store import client_for
 
 MAX_KEPT_JOBS = 100
@@ -159,8 +160,11 @@ def check_request(location: StoreLocation, run_id: str, options: ReproduceOption
         launcher.check(options.kernel_name)
 
 
-def _group_plan(location: StoreLocation, run_id: str) -> GroupPlan | None:
-    return plan_group(client_for(location), run_id)
+def _group_plan(location: StoreLocation, run_id: str) -> tuple[str, GroupPlan | None]:
+    """The run's full id (a unique prefix of 6+ characters will do) and, for a seed group's parent, its plan."""
+    client = client_for(location)
+    run_id = resolve_run_id(client, run_id)
+    return run_id, plan_group(client, run_id)
 
 
 class ReproductionJobs:
@@ -172,7 +176,7 @@ class ReproductionJobs:
 
     async def start(self, body: Any, location: StoreLocation, launcher: KernelLauncher) -> ReproductionJob:
         run_id, options, texts = options_from(body)
-        group = await asyncio.to_thread(_group_plan, location, run_id)
+        run_id, group = await asyncio.to_thread(_group_plan, location, run_id)
         first = group.children[0].info.run_id if group is not None else run_id  # the children share a cell
         await asyncio.to_thread(check_request, location, first, options, launcher)
         job = ReproductionJob(run_id=run_id, kernel=options.kernel_name, overrides=texts)
