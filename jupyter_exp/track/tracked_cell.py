@@ -30,7 +30,7 @@ from jupyter_exp.track.cell_code import compile_body
 from jupyter_exp.track.cell_record import CellEnd, CellRecord, start_run
 from jupyter_exp.track.execution import Outcome, execute
 from jupyter_exp.track.prepared import PreparedCell, TrackingError, TrackOptions
-from jupyter_exp.tracking.direct_run import DeferredClient, DirectStore, deferred_client, direct_experiment
+from jupyter_exp.tracking.direct_run import DirectStore, deferred_client, direct_experiment, mlflow_importing
 from jupyter_exp.tracking.fluent import ActiveRunScope
 from jupyter_exp.tracking.metric_sink import metric_sink
 from jupyter_exp.tracking.metrics import MetricWriter
@@ -191,8 +191,7 @@ class TrackedCell:
         _active.writer = writer
         outputs = OutputRecorder(cell.shell, cell.settings.max_output_bytes)
         scope: Any = contextlib.nullcontext()  # offline: mlflow.log_* in the cell would wait for the store
-        importing = isinstance(cell.client, DeferredClient) and cell.client.importing
-        if not recorder.offline and _may_use_mlflow(cell.body, importing):
+        if not recorder.offline and _may_use_mlflow(cell.body, mlflow_importing()):
             store_run = recorder.store_run()  # waits for MLflow's import when the run was created directly
             if recorder.client is not None and store_run is not None:
                 scope = ActiveRunScope(recorder.client, cell.location.tracking_uri, store_run)

@@ -245,6 +245,41 @@ class _ImportGate:
             builtins.__import__ = self._original
 
 
+_gate: _ImportGate | None = None
+_gate_lock = threading.Lock()
+MLFLOW_MODULES = ("mlflow", "mlflow.tracking", "mlflow.store.tracking.sqlalchemy_store")
+
+
+def import_mlflow_in_background(modules: tuple[str, ...] = MLFLOW_MODULES) -> None:
+    """Import MLflow (``modules``, in turn) on a thread, behind the import gate; nothing when it is
+    imported already or being imported. A module that fails to import stops the thread: whoever needs
+    MLflow later gets the error itself."""
+    global _gate
+    with _gate_lock:
+        if "mlflow" in sys.modules or _gate is not None:
+            return
+        gate = _gate = _ImportGate()
+        gate.open()
+
+    def work() -> None:
+        gate.importer = threading.get_ident()
+        try:
+            for name in modules:
+                importlib.import_module(name)
+        except Exception:
+            pass
+        finally:
+            gate.close()
+
+    threading.Thread(target=work, name="jupyter-exp-import-mlflow", daemon=True).start()
+
+
+def mlflow_importing() -> bool:
+    """MLflow is being imported by our thread right now (``"mlflow" in sys.modules`` says nothing of the
+    user's use of it then)."""
+    return _gate is not None and not _gate.done.is_set()
+
+
 class DeferredClient:
     """An ``MlflowClient`` made on a thread: ``tracking_uri`` is there at once, any other attribute waits
     for the client (and raises what making it raised). Whatever uses it off the cell's path (the metric
@@ -254,26 +289,14 @@ class DeferredClient:
         self.tracking_uri = location.tracking_uri
         self._location = location
         self._future: Future[MlflowClient] = Future()
-        self._gate = None if "mlflow" in sys.modules else _ImportGate()
-        if self._gate is not None:
-            self._gate.open()
-        threading.Thread(target=self._make, name="jupyter-exp-import-mlflow", daemon=True).start()
+        import_mlflow_in_background()  # this thread's own imports wait for it behind the gate
+        threading.Thread(target=self._make, name="jupyter-exp-client", daemon=True).start()
 
     def _make(self) -> None:
-        if self._gate is not None:
-            self._gate.importer = threading.get_ident()
         try:
-            client = client_for(self._location)
+            self._future.set_result(client_for(self._location))
         except BaseException as error:  # handed to whoever asks for the client
-            self._close_gate()
             self._future.set_exception(error)
-            return
-        self._close_gate()  # before the client is handed out: whoever has it finds the import done
-        self._future.set_result(client)
-
-    def _close_gate(self) -> None:
-        if self._gate is not None:
-            self._gate.close()
 
     @property
     def failed(self) -> bool:
@@ -282,12 +305,6 @@ class DeferredClient:
     def client(self) -> MlflowClient:
         """The real client, once MLflow is imported and the store opened."""
         return self._future.result()
-
-    @property
-    def importing(self) -> bool:
-        """MLflow is being imported for this client right now (``"mlflow" in sys.modules`` says nothing
-        of the user's use of it then)."""
-        return self._gate is not None and not self._gate.done.is_set()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._future.result(), name)
