@@ -19,6 +19,7 @@ from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.reproduce.errors import ReproduceError
 from jupyter_exp.track import active as _active
 from jupyter_exp.track.prepared import PreparedCell, TrackingError, TrackOptions
+from jupyter_exp.tracking import mlflow_rules as rules
 
 if TYPE_CHECKING:
     from jupyter_exp.reproduce.replay import ReproduceOptions
@@ -44,8 +45,6 @@ def _checked(pairs: dict[str, Any], what: str) -> dict[str, Any]:
         )
     if not pairs:
         return pairs
-    from mlflow.utils import validation as rules
-
     limit = rules.MAX_PARAM_VAL_LENGTH if what == "--param" else rules.MAX_TAG_VAL_LENGTH
     items = flatten(to_plain(pairs)) if what == "--param" else pairs  # as config_to_params logs them
     for key, value in items.items():
@@ -54,7 +53,7 @@ def _checked(pairs: dict[str, Any], what: str) -> dict[str, Any]:
             raise UsageError(
                 f"{what} {shown}: MLflow takes keys of at most {rules.MAX_ENTITY_KEY_LENGTH} characters"
             )
-        if not rules.validate_param_and_metric_name(key) or rules.path_not_unique(key):
+        if not rules.valid_key(key) or rules.path_not_unique(key):
             raise UsageError(
                 f"{what} {shown}: MLflow refuses this key (letters, digits, _ - . / : and spaces; not a path like a/../b)"
             )
