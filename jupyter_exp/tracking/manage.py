@@ -7,6 +7,7 @@ user's to set or remove here: a reproduction reads them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
@@ -140,7 +141,7 @@ def update_tags(
         tags = [RunTag(key, value) for key, value in pairs]
         _store_call(run_id, "tag", lambda: client.log_batch(run_id, tags=tags))
     for key in removed:
-        _store_call(run_id, "untag", lambda key=key: client.delete_tag(run_id, key))
+        _store_call(run_id, "untag", functools.partial(client.delete_tag, run_id, key))
     after = dict(run.data.tags)
     after.update(pairs)
     for key in removed:
