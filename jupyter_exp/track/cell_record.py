@@ -24,6 +24,7 @@ from jupyter_exp.capture.git import capture_git, git_state_note
 from jupyter_exp.capture.hidden_state import hidden_state
 from jupyter_exp.capture.inputs import with_hashes
 from jupyter_exp.capture.notebook import snapshot
+from jupyter_exp.capture.slicing import generator_names, slice_history
 from jupyter_exp.capture.state import StateSnapshot
 from jupyter_exp.capture.state import snapshot as snapshot_bound
 from jupyter_exp.errors import one_line
@@ -260,6 +261,10 @@ class CellRecord:
                 schema.HISTORY,
                 lambda: recorder.stage_json(schema.HISTORY, self._history_document(history, outcome)),
             )
+            self._journaled(
+                schema.SLICE,
+                lambda: recorder.stage_json(schema.SLICE, self._slice_document(history, outcome, inputs)),
+            )
             self.complete(writer, background, bound, inputs)
 
         if cell.settings.finish_in_background:
@@ -295,6 +300,16 @@ class CellRecord:
                 }
             )
         return entries
+
+    def _slice_document(
+        self, history: list[HistoryEntry], outcome: Outcome, inputs: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """``slice.json``: the cells of the history the tracked cell depends on (``%reproduce --slice``),
+        from their ASTs, the files the cell read and the generators whose states are put back before it."""
+        last = history[-1] if history and history[-1].execution_count == self.cell.execution_count else None
+        generators = generator_names(last.rng_states if last is not None else None)
+        entries = self._history_document(history, outcome)
+        return slice_history(entries, [str(i["path"]) for i in inputs], generators).document()
 
     # -- after the cell returned ----------------------------------------------------------------
     def complete(

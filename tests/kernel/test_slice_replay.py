@@ -50,6 +50,9 @@ def test_the_dry_run_says_what_the_slice_replays_and_why_it_skips_the_rest(recor
     assert sorted(reasons) == [3, 5, 9]
     assert reasons[3] == "not in the slice: binds only scale, which the slice does not read"
     assert "unused" in reasons[5] and "slow" in reasons[5]
+    recorded_slice = artifact_json(store(recorded["root"]), run.info.run_id, schema.SLICE)
+    assert recorded_slice["target"] == 10
+    assert [c["execution_count"] for c in recorded_slice["cells"] if c["kept"]] == [2, 4, 6, 7, 8]
     text = plan_text(result)
     assert "replays 6 of 10 cells" in text and "skipped [5] unused = rng.normal" in text
 
