@@ -209,6 +209,12 @@ class ReproduceMagics(Magics):
         "--checkout", action="store_true", help="replay in a temporary worktree at the recorded commit + diff"
     )
     @argument("--dry-run", action="store_true", help="print the drift and the replay plan; run nothing")
+    @argument(
+        "--slice",
+        action="store_true",
+        help="replay only the cells the tracked cell depends on (the full history if that does not match)",
+    )
+    @argument("--full", action="store_true", help="replay the whole recorded history")
     @argument("--deterministic", action="store_true", help="switch on deterministic algorithms (torch)")
     @argument("--timeout", type=float, help="seconds a replayed cell may run (default: no limit)")
     @argument(
@@ -242,8 +248,11 @@ class ReproduceMagics(Magics):
             value = getattr(args, name)
             if value is not None and not value >= 0:
                 raise UsageError(f"--{name} must be a number >= 0, got {value}")
+        if args.slice and args.full:
+            raise UsageError("%reproduce: --slice and --full cannot be combined")
         _check_zone(args.tz)
         options = ReproduceOptions(
+            slice=True if args.slice else False if args.full else None,
             kernel_name=args.kernel,
             sets=_pairs(args.set, "--set"),
             rtol=args.rtol,

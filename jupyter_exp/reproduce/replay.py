@@ -311,6 +311,7 @@ class Replayer:
         reproduction = outcome.reproduction
         try:
             async with self.async_setup_kernel(outcome, root, notebook) as kernel:
+                await kernel.execute(f"{INKERNEL}.warm()", silent=True)
                 found = await self._probe(kernel, reproduction.kernel_name)
                 reproduction.drift += environment_drift(reproduction.original, found)
                 self.observer.planned(reproduction)
