@@ -198,7 +198,10 @@ class ReproduceMagics(Magics):
         self.settings = settings
 
     @magic_arguments()
-    @argument("run_id", help="the run to reproduce, or 'last' for the last run tracked in this kernel")
+    @argument(
+        "run_id",
+        help="the run to reproduce (its id, or a unique prefix of 6+ characters), or 'last' for the last run tracked in this kernel",
+    )
     @argument("--kernel", help="kernelspec to replay in (default: the recorded one)")
     @argument(
         "--set", action="append", default=[], metavar="NAME=VALUE", help="override a captured parameter"
@@ -275,6 +278,7 @@ class ReproduceMagics(Magics):
         launcher = GatewayKernelLauncher(url) if url is not None else None
         location = resolve_store(self.settings)
         wait_for_runs()  # the run to reproduce may still be completing in the background
+        run_id = _full_run_id(run_id, location)
 
         def replay(run_id: str, options: ReproduceOptions) -> Any:
             return reproduce_blocking(run_id, location, options, ReplayProgress(), launcher)
@@ -288,6 +292,21 @@ class ReproduceMagics(Magics):
             print("[jupyter-exp] reproduction interrupted: the replay kernel was shut down", file=sys.stderr)
             raise
         return special if special is not None else ReproductionReport(reproduction, location)
+
+
+def _full_run_id(run_id: str, location: Any) -> str:
+    """A unique prefix of 6+ characters (as ``%runs`` prints ids) is that run's full id; a full id opens
+    no store here."""
+    from jupyter_exp.errors import JupyterExpError
+    from jupyter_exp.tracking.run_ids import is_prefix, resolve_run_id
+    from jupyter_exp.tracking.store import client_for
+
+    if not is_prefix(run_id.strip()):
+        return run_id
+    try:
+        return resolve_run_id(client_for(location), run_id)
+    except JupyterExpError as error:
+        raise UsageError(f"%reproduce: {error}") from None
 
 
 def _group_or_noise(run_id: str, noise: int | None, location: Any, options: Any, replay: Any) -> Any:
