@@ -140,3 +140,16 @@ def test_compare_two_seed_group_parents(recorded: dict[str, Any]) -> None:
     assert "lr: 0.05 | 0.3" in text
     assert "better" in text and "paired by seed" in text
     assert "image/svg+xml" not in text
+
+
+def test_the_short_ids_runs_prints_are_taken_by_compare_and_reproduce(recorded: dict[str, Any]) -> None:
+    session: KernelSession = recorded["session"]
+    first, last = sorted(recorded["runs"], key=lambda r: r.info.start_time)[:: len(recorded["runs"]) - 1]
+    short = [run.info.run_id[:8] for run in (first, last)]
+    assert all(s in _ok(session.run("%runs --all --limit 20")[1]) for s in short)
+    compared = _ok(session.run(f"%compare {short[0]} {short[1]} --no-chart")[1])
+    assert "eval/acc" in compared
+    planned = _ok(session.run(f"%reproduce {short[0]} --dry-run")[1])
+    assert first.info.run_id in planned
+    _, outputs = session.run("%reproduce ffffff00 --dry-run")
+    assert "no run with id 'ffffff00'" in _text(outputs)
