@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from jupyter_exp.capture.cell import parse_python
+
 CLOCK_CALLS = frozenset({"now", "today", "utcnow", "time", "time_ns", "ctime", "localtime", "asctime"})
 CLOCK_OWNERS = frozenset({"datetime", "date", "time", "Timestamp", "pd", "dt", "arrow", "pendulum"})
 PARALLEL_CALLS = frozenset({"prange", "Parallel", "ThreadPoolExecutor", "ProcessPoolExecutor", "Pool"})
@@ -59,12 +61,19 @@ def _callee(node: ast.Call) -> tuple[str, str]:
     return "", getattr(func, "id", "")
 
 
+def _tree(source: str) -> ast.Module | None:
+    """A cell's Python: a cell magic's first line (``%%track ...``) dropped, IPython syntax transformed."""
+    text = source.lstrip()
+    if text.startswith("%%"):
+        text = text.partition("\n")[2]
+    return parse_python(text)
+
+
 def clock_reads_in(source: str) -> list[str]:
-    """The clock reads the code shows: ``["datetime.now()", "time.time()"]``; ``strftime`` of ``now``
-    counts through its ``now()``. An unparsable source shows none."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    """The clock reads a cell's code shows: ``["datetime.now()", "time.time()"]``; ``strftime`` of
+    ``now`` counts through its ``now()``. An unparsable source shows none."""
+    tree = _tree(source)
+    if tree is None:
         return []
     found = set()
     for node in ast.walk(tree):
@@ -83,9 +92,8 @@ def likely_causes(sources: list[str]) -> list[str]:
     """What in ``sources`` (the cell and the history it ran after) makes results vary run to run."""
     causes: set[str] = set()
     for source in sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
+        tree = _tree(source)
+        if tree is None:
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):

@@ -49,10 +49,21 @@ def last_watch() -> EntropyWatch | None:
 
 def _caller(depth: int = 3) -> str:
     """The top-level module of the code that asked (past os, random, secrets and this module)."""
-    frame = sys._getframe(depth)
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:  # called from C with no Python caller
+        return ""
     while frame is not None and frame.f_globals.get("__name__") in PASSED_THROUGH:
         frame = frame.f_back  # type: ignore[assignment]
     return str(frame.f_globals.get("__name__", "") if frame is not None else "").partition(".")[0]
+
+
+def _caller_module() -> str:
+    """The module of the code that called the wrapper calling this (``__main__`` for the notebook's)."""
+    try:
+        return str(sys._getframe(2).f_globals.get("__name__", ""))
+    except ValueError:  # called from C with no Python caller
+        return ""
 
 
 def _caller_ignored() -> bool:
@@ -114,7 +125,7 @@ class EntropyWatch:
 
         def read(*args: Any, **kwargs: Any) -> Any:
             reads_now = name in ("time", "time_ns") or len(args) <= (1 if name == "strftime" else 0)
-            if reads_now and sys._getframe(1).f_globals.get("__name__") == NOTEBOOK_MODULE:
+            if reads_now and _caller_module() == NOTEBOOK_MODULE:
                 self.clock[f"time.{name}()"] += 1
             return original(*args, **kwargs)
 

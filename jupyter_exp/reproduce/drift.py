@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -10,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_exp import record_schema as schema
-from jupyter_exp.capture.cell import parse_python
 from jupyter_exp.capture.clock import clock_reads_in
 from jupyter_exp.capture.git import capture_git
 from jupyter_exp.capture.inputs import file_sha256
@@ -97,8 +95,7 @@ def clock_drift(record: RunRecord, probe: dict[str, Any], today: datetime | None
         found.append(Drift("time zone", _zone(before), _zone(after)))
     if isinstance(before, dict) and isinstance(after, dict) and before.get("locale") != after.get("locale"):
         found.append(Drift("locale", str(before.get("locale")), str(after.get("locale"))))
-    tree = parse_python(str(record.target.get("source") or ""))
-    reads = clock_reads_in(ast.unparse(tree)) if tree is not None else []
+    reads = clock_reads_in(str(record.target.get("source") or ""))
     started = record.run.info.start_time
     if reads and started:
         then = datetime.fromtimestamp(started / 1000, timezone.utc).date()
