@@ -330,16 +330,9 @@ def _read_causes(state: StateSnapshot, body: str, namespace: dict[str, Any]) -> 
     counted = [
         f"{what} ({n} {'call' if n == 1 else 'calls'})" for what, n in (watch.clock if watch else {}).items()
     ]
-    code = _transformed(body)
     seen = {c.split(" (", 1)[0] for c in counted}
-    state.clock = sorted({*(c for c in clock_reads_in(code) if c not in seen), *counted})
+    state.clock = sorted({*(c for c in clock_reads_in(body) if c not in seen), *counted})
     history = namespace.get("In")
-    earlier = [_transformed(s) for s in history if isinstance(s, str)] if isinstance(history, list) else []
-    state.causes = likely_causes([*earlier, code])
+    earlier = [s for s in history if isinstance(s, str)] if isinstance(history, list) else []
+    state.causes = likely_causes([*earlier, body])
     state.infrastructure = watch.describe(watch.infrastructure) if watch else ""
-
-
-def _transformed(source: str) -> str:
-    """Python source of a cell that may hold IPython syntax (``%%track`` first line included)."""
-    tree = parse_python(source)
-    return ast.unparse(tree) if tree is not None else ""
