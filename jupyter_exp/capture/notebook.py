@@ -18,9 +18,9 @@ IPYNB_FILE = "IPYNB_FILE"
 
 def notebook_path(namespace: dict[str, Any], configured: str = "") -> Path | None:
     """The notebook this kernel runs: configured, else its session's path now according to the Jupyter
-    server owning the kernel (renames and moves followed), else the
-    session's path at kernel start (``__session__`` / ``JPY_SESSION_NAME``), else what VS Code says
-    (``__vsc_ipynb_file__``, ``IPYNB_FILE``). Call it once a cell: asking the server takes a request."""
+    server owning the kernel (renames and moves followed), else the session's path at kernel start
+    (``__session__`` / ``JPY_SESSION_NAME``), else what VS Code says (``__vsc_ipynb_file__``,
+    ``IPYNB_FILE``). Call it once a cell: asking the server takes a request."""
     if not configured:
         current = session.current_notebook()
         if current is not None:

@@ -81,6 +81,7 @@ def session_path(server: dict[str, Any], kernel: str, timeout: float = TIMEOUT_S
         return None
     if not isinstance(sessions, list):
         return None
+    found = []
     for session in sessions:
         if not isinstance(session, dict):
             continue
@@ -88,8 +89,10 @@ def session_path(server: dict[str, Any], kernel: str, timeout: float = TIMEOUT_S
         path = session.get("path") or (notebook.get("path") if isinstance(notebook, dict) else None)
         if isinstance(kernel_doc, dict) and kernel_doc.get("id") == kernel and isinstance(path, str):
             if path.endswith(".ipynb"):
-                return (Path(root).expanduser() / path).resolve()
-    return None
+                found.append((session.get("type") != "notebook", path))  # a console sharing it comes after
+    if not found:
+        return None
+    return (Path(root).expanduser() / min(found)[1]).resolve()
 
 
 def current_notebook(runtime_dir: Path | None = None) -> Path | None:
