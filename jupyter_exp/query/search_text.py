@@ -144,7 +144,7 @@ def key_kinds(
 ) -> Callable[[str, str], str]:
     """``kind_of`` over a store: a bare key is a param when some run has that param (an ordering such as
     ``<`` is only for metrics), else a metric, else a tag; none: a param (which matches nothing)."""
-    cache: dict[str, str] = {}
+    cache: dict[tuple[str, bool], str] = {}
 
     def kind_of(key: str, op: str) -> str:
         numeric = op in ORDERING
