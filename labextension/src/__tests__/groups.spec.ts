@@ -268,6 +268,10 @@ describe("a parent's detail", () => {
       '.jp-exp-open-snapshot'
     )!;
     expect(none.disabled).toBe(true);
+    const plain = detailOf({ ...RELATIONS, children: [] }).host;
+    expect(
+      plain.querySelector<HTMLButtonElement>('.jp-exp-open-snapshot')!.disabled
+    ).toBe(false); // a run's own may still be uploading: the server says
     const { host, cbs } = detailOf({ ...RELATIONS, snapshot_run_id: 'child0' });
     const open = host.querySelector<HTMLButtonElement>(
       '.jp-exp-open-snapshot'

@@ -194,10 +194,13 @@ export function renderRunDetail(
     onClick: () => callbacks.onGotoCell(run)
   });
   goto.disabled = !options.canGotoCell || !run.notebook;
-  // whose snapshot: the run's own, a seed group parent's first child's; none: disabled
+  // whose snapshot: the run's own; a seed group parent's, its first child's, and without one the
+  // button is disabled (another run's may still be uploading: the server then says there is none)
   const relations =
     state.relations?.run_id === run.run_id ? state.relations : null;
-  const snapshotRunId = relations ? relations.snapshot_run_id : run.run_id;
+  const snapshotRunId =
+    relations?.snapshot_run_id ??
+    (isParentRelations(relations) ? null : run.run_id);
   const snapshot = button(
     doc,
     ExpClass.openSnapshot,
