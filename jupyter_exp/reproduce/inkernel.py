@@ -75,6 +75,12 @@ def before_cell(
         if any(key.endswith(import_states.IMPORT_SUFFIX) for key in decoded):
             _armed = import_states.restorer(decoded)
             import_states.watch(_armed, first=True)
+            for module_name, key in import_states.WATCHED.items():
+                # imported before the cell by the replay itself (warm(): MLflow imports numpy): the cell
+                # that first imported it drew nothing from it before, so its birth state is set now
+                module = sys.modules.get(module_name)
+                if module is not None:
+                    _armed(key, module)
     _active.replay_directive = directive
 
 
