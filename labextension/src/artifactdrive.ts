@@ -27,6 +27,9 @@ export function isArtifactPath(path: string): boolean {
 
 const EPOCH = new Date(0).toISOString();
 
+/** Artifacts kept in memory. */
+const CACHE_SIZE = 8;
+
 function readOnlyError(): Error {
   return new Error(
     'Run artifacts are read-only: use "Save As…" to keep a copy.'
@@ -101,7 +104,7 @@ export class ArtifactDrive implements Contents.IDrive {
         format: 'json'
       };
     }
-    const found = await this._fetch(runId, artifact);
+    const found = await this._artifact(runId, artifact);
     return artifactModel(path, found, options?.content !== false);
   }
 
@@ -148,11 +151,28 @@ export class ArtifactDrive implements Contents.IDrive {
   dispose(): void {
     if (!this._isDisposed) {
       this._isDisposed = true;
+      this._cache.clear();
       Signal.clearData(this);
     }
   }
 
+  /** An artifact from the cache or the server (opening a tab reads the model more than once). */
+  private _artifact(runId: string, path: string): Promise<IArtifactContent> {
+    const key = `${runId}/${path}`;
+    let pending = this._cache.get(key);
+    if (!pending) {
+      pending = this._fetch(runId, path);
+      this._cache.set(key, pending);
+      pending.catch(() => this._cache.delete(key)); // a failure is asked again
+      while (this._cache.size > CACHE_SIZE) {
+        this._cache.delete(this._cache.keys().next().value as string);
+      }
+    }
+    return pending;
+  }
+
   private _fetch: (runId: string, path: string) => Promise<IArtifactContent>;
+  private _cache = new Map<string, Promise<IArtifactContent>>();
   private _isDisposed = false;
   private _fileChanged = new Signal<Contents.IDrive, Contents.IChangedArgs>(
     this

@@ -11,7 +11,7 @@ import pytest
 
 from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.tracking.store import client_for
-from tests.support.lab import collect_errors, open_runs_panel, start_lab, stop_lab
+from tests.support.lab import collect_errors, luminance, open_runs_panel, start_lab, stop_lab
 
 pytestmark = pytest.mark.ui
 
@@ -157,4 +157,16 @@ def test_the_runs_table_sorts_picks_columns_and_draws_parallel_coordinates(page,
     chart.locator("svg, canvas").first.wait_for(timeout=30_000)
     assert chart.get_attribute("data-axes") == "2"
     page.screenshot(path=str(screenshots / "runs-table-parallel.png"))
+    page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+    page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=30_000)
+    for _ in range(240):  # drawn again in the theme's colours (background first, then the lines)
+        chart.locator("svg, canvas").first.wait_for(timeout=30_000)
+        if luminance(chart.screenshot())[0] < 80:
+            break
+        page.wait_for_timeout(250)
+    assert luminance(chart.screenshot())[0] < 80  # a dark chart, not a white block
+    page.screenshot(path=str(screenshots / "runs-table-parallel-dark.png"))
+    page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+    page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'", timeout=30_000)
     assert page.errors == []

@@ -21,7 +21,7 @@ import {
   type IRunsMatrix
 } from '../runstable';
 import { RendermimeCharts } from './charts/rendermime';
-import { readChartTheme, vegaThemeConfig } from './charts/theme';
+import { onThemeChange, readChartTheme, vegaThemeConfig } from './charts/theme';
 import type { VegaLiteSpec } from './charts/vegalite';
 import { button, el, select, untranslated, type Trans } from './dom';
 
@@ -36,6 +36,10 @@ export class RunsTableContent extends Widget {
     this._charts = new RendermimeCharts(options.rendermime ?? null);
     this._trans = options.trans ?? untranslated;
     this._title = options.title;
+    // Charts take the theme's colours as values: draw again when it changes.
+    this._stopWatchingTheme = onThemeChange(this.node.ownerDocument, () =>
+      this._render()
+    );
   }
 
   get matrix(): IRunsMatrix | null {
@@ -69,6 +73,7 @@ export class RunsTableContent extends Widget {
   }
 
   dispose(): void {
+    this._stopWatchingTheme();
     this._charts.dispose();
     super.dispose();
   }
@@ -320,6 +325,7 @@ export class RunsTableContent extends Widget {
   private _pickerOpen = false;
   private _scatterX = '';
   private _scatterY = '';
+  private _stopWatchingTheme: () => void;
 }
 
 export namespace RunsTableContent {
