@@ -28,6 +28,7 @@ class RenameHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self, run_id: str) -> None:
+        run_id = await self.full_run_id(run_id)
         name = _body(self).get("name")
         stored = await self.in_thread(lambda client: rename_run(client, run_id, name))
         self.answer({"run_id": run_id, "run_name": stored})
@@ -37,6 +38,7 @@ class NoteHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self, run_id: str) -> None:
+        run_id = await self.full_run_id(run_id)
         note = _body(self).get("note")
         stored = await self.in_thread(lambda client: set_note(client, run_id, note))
         self.answer({"run_id": run_id, "note": stored})
@@ -46,6 +48,7 @@ class TagsHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self, run_id: str) -> None:
+        run_id = await self.full_run_id(run_id)
         body = _body(self)
         set_tags, delete = body.get("set", {}), body.get("delete", [])
         tags = await self.in_thread(lambda client: update_tags(client, run_id, set_tags, delete))
@@ -56,6 +59,7 @@ class DeleteHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self, run_id: str) -> None:
+        run_id = await self.full_run_id(run_id)
         stage = await self.in_thread(lambda client: delete_run(client, run_id))
         self.answer({"run_id": run_id, "lifecycle": stage})
 
@@ -64,6 +68,7 @@ class RestoreHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def post(self, run_id: str) -> None:
+        run_id = await self.full_run_id(run_id)
         stage = await self.in_thread(lambda client: restore_run(client, run_id))
         self.answer({"run_id": run_id, "lifecycle": stage})
 
@@ -74,6 +79,7 @@ class ArtifactHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
+        run_id = await self.full_run_id(run_id)
         path = self.get_query_argument("path", "") or ""
         max_bytes = int(self.settings.get("jupyter_exp_snapshot_max_mb", 50) * 1e6)
         self.answer(await self.in_thread(lambda client: artifact_content(client, run_id, path, max_bytes)))
@@ -85,7 +91,7 @@ class HistoryHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        run_ids = self.list_argument("run_ids")
+        run_ids = [await self.full_run_id(run_id) for run_id in self.list_argument("run_ids")]
         keys = self.list_argument("keys")
         max_points = self.int_argument("max_points", 1000)
         self.answer(await self.in_thread(lambda client: metric_histories(client, run_ids, keys, max_points)))
@@ -97,7 +103,7 @@ class TableHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self) -> None:
-        run_ids = self.list_argument("run_ids")
+        run_ids = [await self.full_run_id(run_id) for run_id in self.list_argument("run_ids")]
         experiment = self.get_query_argument("experiment", "") or None
         limit = self.int_argument("max_results", 1000)
         self.answer(await self.in_thread(lambda client: runs_matrix(client, run_ids, experiment, limit)))

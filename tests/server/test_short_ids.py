@@ -40,6 +40,12 @@ async def test_rest_takes_a_unique_prefix_and_names_the_candidates_of_an_ambiguo
 
     assert (await api(f"runs/{three[:8]}"))["run_id"] == three
     assert (await api(f"runs/{three[:6]}/metrics"))["run_id"] == three
+    assert (await api.post(f"runs/{three[:8]}/rename", {"name": "renamed"})) == (
+        200,
+        {"run_id": three, "run_name": "renamed"},
+    )
+    [history] = (await api("history", {"run_ids": three[:8], "keys": "loss"}))["runs"]
+    assert history["run_id"] == three
     with pytest.raises(HTTPClientError) as ambiguous:
         await api("runs/abcdef12")
     answer = json.loads(ambiguous.value.response.body)
