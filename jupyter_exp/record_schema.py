@@ -39,6 +39,10 @@ HEARTBEAT = "jupyter_exp.heartbeat"
 REPRODUCED_FROM = "jupyter_exp.reproduced_from"
 REPRODUCTION_ID = "jupyter_exp.reproduction.id"
 REPRODUCTION_VERDICT = "jupyter_exp.reproduction.verdict"
+# a reproduction recorded outside the original's experiment (the reproducer may not write there)
+REPRODUCED_FROM_EXPERIMENT = "jupyter_exp.reproduced_from.experiment"  # the original's experiment id
+REPRODUCED_FROM_USER = "jupyter_exp.reproduced_from.user"  # who recorded the original
+REPRODUCTIONS_OF = "jupyter_exp.reproductions_of"  # experiment tag: the experiment its runs reproduce
 END_REASON = "jupyter_exp.end_reason"
 RECORD_INCOMPLETE = "jupyter_exp.record.incomplete"
 OFFLINE = "jupyter_exp.offline"

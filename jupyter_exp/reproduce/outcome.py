@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from jupyter_exp import record_schema as schema
+from jupyter_exp.errors import one_line
 from jupyter_exp.reproduce.drift import changed_inputs
 from jupyter_exp.reproduce.record import read_produced
 from jupyter_exp.reproduce.verify import (
@@ -20,7 +21,9 @@ from jupyter_exp.reproduce.verify import (
     verdict_from,
 )
 from jupyter_exp.tracking.artifacts import ArtifactStoreError
+from jupyter_exp.tracking.identity import is_shared_store, store_user
 from jupyter_exp.tracking.run_end import end_run
+from jupyter_exp.tracking.store import StoreRefused, refusal
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -28,12 +31,53 @@ if TYPE_CHECKING:
     from jupyter_exp.reproduce.reproduction import Reproduction
 
 
+REPRODUCTIONS_OF = schema.REPRODUCTIONS_OF
+REPRODUCED_FROM_EXPERIMENT = schema.REPRODUCED_FROM_EXPERIMENT
+REPRODUCED_FROM_USER = schema.REPRODUCED_FROM_USER
+
+
 class ReproductionOutcome:
-    """Writes what ``reproduction`` concluded to the store ``client`` reads and writes."""
+    """Writes what ``reproduction`` concluded to the store ``client`` reads and writes.
+
+    The reproduction is recorded where the reproducer may write: the original's experiment when the run is
+    their own (or the store is theirs alone), else ``<experiment> (reproductions by <user>)``, an
+    experiment they create (and own, on a store with permissions), linked by tags to the original. A store
+    that refuses a write is one line and a ``failed`` verdict, never a traceback."""
 
     def __init__(self, client: MlflowClient, reproduction: Reproduction) -> None:
         self.client = client
         self.reproduction = reproduction
+        self._destination: tuple[str, str] | None = None
+
+    @property
+    def destination(self) -> tuple[str, str]:
+        """``(experiment id, name)`` the reproduction's runs are recorded in."""
+        if self._destination is None:
+            self._destination = self._find_destination()
+        return self._destination
+
+    def _find_destination(self) -> tuple[str, str]:
+        original = self.reproduction.original
+        experiment_id = original.run.info.experiment_id
+        name = self.client.get_experiment(experiment_id).name
+        me, recorder = store_user(), original.tags.get(schema.USER)
+        if not is_shared_store(str(self.client.tracking_uri)) or me is None or recorder in (None, me):
+            return experiment_id, name
+        own = f"{name} (reproductions by {me})"
+        found = self.client.get_experiment_by_name(own)
+        if found is not None:
+            return found.experiment_id, own
+        try:
+            return self.client.create_experiment(own, tags={REPRODUCTIONS_OF: experiment_id}), own
+        except Exception as error:  # e.g. created by a reproduction beside this one
+            found = self.client.get_experiment_by_name(own)
+            if found is None:
+                raise self.refused(error, f"creating the experiment {own!r}") from None
+            return found.experiment_id, own
+
+    def refused(self, error: BaseException, doing: str) -> BaseException:
+        """A store refusal as one line (``StoreRefused``); other errors as they are."""
+        return refusal(error, str(self.client.tracking_uri), doing) or error
 
     @property
     def tolerance(self) -> Tolerance:
@@ -49,7 +93,7 @@ class ReproductionOutcome:
         query = f"tags.`{schema.REPRODUCTION_ID}` = '{reproduction.reproduction_id}'"
         if status:
             query += f" and attributes.status = '{status}'"
-        return self.client.search_runs([reproduction.original.run.info.experiment_id], query)
+        return self.client.search_runs([self.destination[0]], query)
 
     def find_run(self) -> str | None:
         runs = self.runs()
@@ -61,16 +105,31 @@ class ReproductionOutcome:
             end_run(self.client, run.info.run_id, status)
 
     def fail(self, where: str, ename: str, evalue: str, status: str) -> None:
-        """A replay that raised: the verdict goes on the reproduced run if it started, else on a new one."""
-        reproduction, client = self.reproduction, self.client
+        """A replay that raised: the verdict goes on the reproduced run if it started, else on a new one;
+        a store that refuses that too leaves the ``failed`` verdict on no run, saying so in one line."""
+        from mlflow.exceptions import MlflowException
+
+        reproduction = self.reproduction
         reproduction.verdict = failed_verdict(where, ename, evalue, self.tolerance, self.overrides)
+        try:
+            self._record_failure(status)
+        except (MlflowException, StoreRefused) as error:
+            refused = self.refused(error, "recording the failed reproduction")
+            line = one_line(refused)
+            reproduction.run_id = None
+            reproduction.verdict.summary += f"; not recorded: {line}"
+            if reproduction.verdict.failure is not None:
+                reproduction.verdict.failure["not_recorded"] = line
+
+    def _record_failure(self, status: str) -> None:
+        reproduction, client = self.reproduction, self.client
         reproduction.run_id = self.find_run()
         if reproduction.run_id is not None:
             self.end_running(status)
             return
         original = reproduction.original
         run = client.create_run(
-            original.run.info.experiment_id,
+            self.destination[0],
             run_name=f"{original.name} (reproduced)",
             tags={
                 schema.REPRODUCED_FROM: original.run_id,
@@ -78,10 +137,22 @@ class ReproductionOutcome:
                 schema.SOURCE_TYPE: schema.SOURCE_TYPE_NOTEBOOK,
                 schema.SOURCE_NAME: original.tags.get(schema.SOURCE_NAME, ""),
                 schema.KERNEL_NAME: reproduction.kernel_name,
+                **self.link_tags(),
             },
         )
         end_run(client, run.info.run_id, schema.FAILED_STATUS)
         reproduction.run_id = run.info.run_id
+
+    def link_tags(self) -> dict[str, str]:
+        """What ties a run recorded outside the original's experiment to it: the original's experiment and
+        who recorded it (the verdict's context)."""
+        original = self.reproduction.original
+        if self.destination[0] == original.run.info.experiment_id:
+            return {}
+        return {
+            REPRODUCED_FROM_EXPERIMENT: original.run.info.experiment_id,
+            REPRODUCED_FROM_USER: original.tags.get(schema.USER, ""),
+        }
 
     def write_verdict(self) -> None:
         """The verdict (compared now unless the replay failed) as the reproduced run's tag and

@@ -50,7 +50,7 @@ from jupyter_exp.reproduce.record import RunRecord, fetch_run, load_record
 from jupyter_exp.reproduce.replay_kernel import KernelLauncher, LocalKernelLauncher, ReplayKernel
 from jupyter_exp.reproduce.reproduction import ReproduceOptions, Reproduction
 from jupyter_exp.reproduce.worktree import recorded_worktree
-from jupyter_exp.tracking.store import StoreError, client_for
+from jupyter_exp.tracking.store import StoreError, StoreRefused, client_for
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -113,14 +113,20 @@ class Replayer:
                 replayed_notebook = self._replayed_notebook(reproduction.original, notebook, root)
                 reproduction.drift += await asyncio.to_thread(inputs_drift, reproduction.original, root)
                 drift = list(reproduction.drift)
-                await self._replay(outcome, root, replayed_notebook)
-                reproduction.duration_s = time.perf_counter() - started
-                await asyncio.to_thread(outcome.write_verdict)
-                await asyncio.to_thread(_tag_replay, outcome)
-                if _needs_full_replay(reproduction):
-                    reproduction = await self._full_after_slice(
-                        client, reproduction, drift, root, replayed_notebook, started
-                    )
+                try:  # a store that refuses what the reproducer may not do: one line, never a traceback
+                    await self._replay(outcome, root, replayed_notebook)
+                    reproduction.duration_s = time.perf_counter() - started
+                    await asyncio.to_thread(outcome.write_verdict)
+                    await asyncio.to_thread(_tag_replay, outcome)
+                    if _needs_full_replay(reproduction):
+                        reproduction = await self._full_after_slice(
+                            client, reproduction, drift, root, replayed_notebook, started
+                        )
+                except Exception as error:
+                    refused = error if isinstance(error, StoreRefused) else outcome.refused(error, "a write")
+                    if not isinstance(refused, StoreRefused):
+                        raise
+                    raise ReproduceStoreFailure(str(refused)) from None
             return reproduction
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -389,7 +395,7 @@ class Replayer:
             return {"record": False, "seed": step.seed, "deterministic": step.deterministic}
         reproduction = outcome.reproduction
         original, overrides = reproduction.original, reproduction.plan.overrides
-        experiment = outcome.client.get_experiment(original.run.info.experiment_id).name
+        experiment = outcome.destination[1]  # where the reproducer may write (outcome.py)
         note = f"Reproduction of {original.name} ({original.run_id})"
         name = f"{original.name} (reproduced)"
         if overrides:
@@ -405,6 +411,7 @@ class Replayer:
                 schema.REPRODUCED_FROM: original.run_id,
                 schema.REPRODUCTION_ID: reproduction.reproduction_id,
                 schema.NOTE: note,
+                **outcome.link_tags(),
             },
         }
 
