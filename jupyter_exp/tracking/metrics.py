@@ -25,12 +25,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from jupyter_exp.errors import one_line
-from jupyter_exp.tracking.point_columns import PointColumns, Taken
+from jupyter_exp.tracking.point_columns import POINT_BYTES, PointColumns, Taken
 
 BATCH_SIZE = 1000
 Point = tuple[str, float, int, int]  # key, value, timestamp (ms), step: what a sink receives
 FLUSH_INTERVAL_S = 0.5
 MAX_RETRY_DELAY_S = 5.0
+WAKE_AT = BATCH_SIZE * 10 * POINT_BYTES  # buffered bytes that wake the thread before its interval
+_EXACT = 2**53  # integers a double holds exactly
+_time = time.time
 
 
 class PointSpool(Protocol):
@@ -56,13 +59,10 @@ class MetricWriter:
         # floats as columns (28 bytes a point); anything else (numpy ints, tensors) as tuples, converted
         # on the thread so that the caller never waits for a device
         self._columns = PointColumns()
-        self._key_index = self._columns.key_index
-        self._appends = (
-            self._columns.keys.append,
-            self._columns.stamps.append,
-            self._columns.steps.append,
-            self._columns.values.append,
-        )
+        self._index_of = self._columns.index.get  # C calls only on log()'s path
+        self._extend = self._columns.packed.extend
+        self._pack = self._columns.pack
+        self._packed = self._columns.packed
         self._buffer: deque[tuple[str, Any, int, int]] = deque()
         self.unsent: list[Point] = []
         self.rejected: list[tuple[str, str]] = []
@@ -86,21 +86,20 @@ class MetricWriter:
             self._auto_step += 1
         elif type(step) is not int:
             step = int(step)
-        timestamp = int(time.time() * 1000)
-        key_append, stamp_append, step_append, value_append = self._appends
+        now = _time()  # seconds: made milliseconds on the thread
         for key, value in metrics.items():
-            if type(value) is not float:
-                if type(value) is int and -(2**53) <= value <= 2**53:
+            if type(value) is not float or not -_EXACT <= step <= _EXACT:
+                if type(value) is int and -_EXACT <= value <= _EXACT and -_EXACT <= step <= _EXACT:
                     value = float(value)
                 else:  # numpy scalars, tensors, odd values: converted (or refused) on the thread
-                    self._buffer.append((key, value, timestamp, step))  # deque.append is atomic
+                    self._buffer.append((key, value, int(now * 1000), step))  # deque.append is atomic
                     continue
-            # the value last: the thread takes only points whose value is there (point_columns)
-            key_append(self._key_index(key))
-            stamp_append(timestamp)
-            step_append(step)
-            value_append(value)
-        if len(self._columns) >= BATCH_SIZE * 10:
+            index = self._index_of(key)
+            # one call: the point is in the buffer whole or not at all (point_columns)
+            self._extend(
+                self._pack(self._columns.key_index(key) if index is None else index, value, now, step)
+            )
+        if len(self._packed) >= WAKE_AT:
             self._wake.set()
 
     def _take(self) -> list[tuple[str, Any, int, int]]:
