@@ -300,12 +300,20 @@ def _is_literal(value: Any, literal: Any) -> bool:
 
 
 def _literal_texts(tree: ast.Module | None, literals: dict[str, Any]) -> list[str]:
-    """The texts the cell wrote down: string constants (f-strings' fixed parts too) and the str() and
-    repr() of the literals it assigned: an output line made of these alone shows no result."""
+    """The texts the cell wrote down to be shown as they are: f-strings' fixed parts, constants printed
+    (``print("done")``) and the str() and repr() of the literals it assigned: an output line made of these
+    alone shows no result. A constant the cell chose at run time (``"yes" if ok else "no"``) is a result."""
     texts: set[str] = set()
     for node in ast.walk(tree) if tree is not None else ():
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip():
-            texts.add(node.value)
+        if isinstance(node, ast.JoinedStr):
+            parts = node.values
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print":
+            parts = list(node.args)
+        else:
+            continue
+        for part in parts:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str) and part.value.strip():
+                texts.add(part.value)
     for value in literals.values():
         texts.update((str(value), repr(value)))
     return sorted(t for t in texts if len(t) <= MAX_LITERAL_TEXT)

@@ -168,3 +168,10 @@ def test_names_bound_to_literals_are_inputs_not_results() -> None:
     assert sorted(document["values"]) == ["w"]
     assert document["inputs"] == {"features": "['a', 'b']", "formula": "'y ~ x'", "n": "3"}
     assert "Formula: " in document["literal_texts"] and "y ~ x" in document["literal_texts"]
+
+
+def test_a_constant_the_cell_chose_at_run_time_is_a_result_not_an_echo() -> None:
+    body = 'label = "positive" if score > 0 else "negative"\nprint(label)\nprint("done")'
+    document = state({"label": "positive"}, body)
+    assert "positive" not in document["literal_texts"] and "done" in document["literal_texts"]
+    assert sorted(document["values"]) == ["label"]
