@@ -382,12 +382,14 @@ class _Scanner(ast.NodeVisitor):
             return
         body = args[2] if len(args) > 2 else ""
         if magic in CODE_CELL_MAGICS:
-            if magic == "track":
-                facts.reads |= set(re.findall(r"--config[=\s]+(\w+)", line))
-                facts.reads |= set(re.findall(r"\{(\w+)", line))
-            elif magic == "capture" and line.split():
+            if magic == "capture" and line.split():
                 facts.binds.add(line.split()[-1])
             self._code(body)
+            if (
+                magic == "track"
+            ):  # --config objects and the --name template's values, unless the cell binds them
+                named = re.findall(r"--config[=\s]+(\w+)", line) + re.findall(r"\{(\w+)", line)
+                facts.reads |= set(named) - facts.kills
         elif magic == "writefile":
             path = line.replace("-a", "").strip()
             facts.writes_files.add(path)

@@ -158,3 +158,10 @@ def test_facts_of_one_cell() -> None:
     facts = cell_facts("import numpy as np\nw = np.zeros(3)\nw += bias\nmodel.fit(w)")
     assert facts.reads == {"bias", "model"} and facts.mutates == {"model"}
     assert {"np", "w"} <= facts.kills and facts.keep == "imports"
+
+
+def test_a_run_name_template_reads_only_what_the_cell_does_not_bind() -> None:
+    group = "%%track --seeds 0,1 --name mlp-lr{lr}-h{hidden}\nlr = LR\nhidden = 64\nprint(lr, hidden)"
+    cells = ["import math", group.replace("LR", "0.05"), group.replace("LR", "0.2")]
+    assert sliced(cells) == {1: "imports"}
+    assert sliced(["cfg = {'a': 1}", "%%track --config cfg --name run-{width}\nprint(1)"]) == {1: "binds cfg"}
