@@ -4,7 +4,8 @@ Python randomises ``str`` hashes per process, so the iteration order of a set of
 is built from it: ``{w: i for i, w in enumerate(set(words))}``) changes from one kernel to the next. A
 kernel started with a known seed records it in its runs (``jupyter_exp.hashseed``) and the replay kernel
 is given the same one. A seed already set (the server's environment, the caller's env) is kept; a
-kernelspec's ``env`` still wins, as it does for every variable.
+kernelspec's ``env`` still wins, as it does for every variable. They also get the name of their kernelspec
+(``JUPYTER_EXP_KERNEL_NAME``), which a kernel cannot see itself, so that their runs record the right one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import functools
 import os
 import secrets
 from typing import Any
+
+from jupyter_exp.capture.kernel import KERNEL_NAME_ENV
 
 HASHSEED_ENV = "PYTHONHASHSEED"
 
@@ -31,7 +34,11 @@ def draw_hash_seeds(kernel_manager: Any) -> None:
 
     @functools.wraps(start_kernel)
     async def start_with_hash_seed(*args: Any, **kwargs: Any) -> Any:
+        given = kwargs.get("env") or {}
         kwargs["env"] = with_hash_seed(kwargs.get("env"))
+        name = kwargs.get("kernel_name") or getattr(kernel_manager, "default_kernel_name", None)
+        if name and KERNEL_NAME_ENV not in given:  # the spec's name, which a kernel cannot see itself
+            kwargs["env"][KERNEL_NAME_ENV] = str(name)
         return await start_kernel(*args, **kwargs)
 
     kernel_manager.start_kernel = start_with_hash_seed

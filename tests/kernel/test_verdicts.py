@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +228,42 @@ def test_a_shuffled_dataloader_with_workers_is_exact(tmp_path: Path) -> None:
         "1 metric and 5 bound values identical (note: entropy read by infrastructure, not a result: "
         "os.urandom by multiprocessing ("
     )
+
+
+def test_a_kernel_the_server_starts_is_told_its_kernelspec(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kernel cannot see its spec's name: two specs of this interpreter are a doubt ('unknown') unless the
+    server that starts it says which."""
+    from jupyter_client.multikernelmanager import AsyncMultiKernelManager
+
+    from jupyter_exp.server.hashseed import draw_hash_seeds
+
+    for name in ("one", "two"):
+        folder = tmp_path / "kernels" / name
+        folder.mkdir(parents=True)
+        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        (folder / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": name}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    monkeypatch.delenv("JUPYTER_EXP_KERNEL_NAME", raising=False)
+
+    async def named() -> str:
+        manager = AsyncMultiKernelManager()
+        draw_hash_seeds(manager)
+        kernel_id = await manager.start_kernel(kernel_name="two")
+        client = manager.get_kernel(kernel_id).client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            seen: list[str] = []
+            code = "from jupyter_exp.capture.kernel import kernelspec_name\nprint(kernelspec_name())"
+            reply = await client.execute_interactive(
+                code, timeout=60, output_hook=lambda m: seen.append(m["content"].get("text", ""))
+            )
+            assert reply["content"]["status"] == "ok", reply
+            return "".join(seen).strip()
+        finally:
+            client.stop_channels()
+            await manager.shutdown_all(now=True)
+
+    assert asyncio.run(named()) == "two"  # 'unknown' before: the guess cannot tell one from two
