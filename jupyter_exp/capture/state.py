@@ -14,7 +14,9 @@ listed apart (``inputs``), with the literal texts of the cell (``literal_texts``
 constructs (``constructors``), so that a verdict can tell an output line that only echoes them.
 
 ``snapshot()`` runs on the cell's path and only copies what a later cell could change in place (arrays,
-tensors, frames, within ``max_bytes``); ``StateSnapshot.document()`` hashes, off the cell's path.
+tensors, frames, within ``max_bytes``); ``StateSnapshot.document()`` hashes, off the cell's path. A large
+plain numpy array is hashed on the path instead, straight from its buffer: sha256 reads it once where a
+copy would read and write it and hold it until hashed (the digest is the same).
 Values that cannot be digested, or are over the cap, are listed as not compared.
 """
 
@@ -34,6 +36,7 @@ from jupyter_exp.capture.clock import clock_reads_in, likely_causes
 from jupyter_exp.capture.entropy import last_watch
 
 MAX_BYTES = 256 * 2**20  # of array data per cell: copied on the cell path, hashed after it
+HASH_ON_PATH_BYTES = 4 * 2**20  # plain arrays this large are hashed on the cell path, not copied
 MAX_ITEMS = 100_000  # container elements per value
 KEPT_ELEMENTS = 1024  # numeric values with at most this many elements keep them
 MAX_LITERAL_TEXT = 200  # characters of one literal text kept for the verdict
@@ -68,8 +71,30 @@ def _is_torch_module(value: Any) -> bool:
     return nn is not None and isinstance(value, nn.Module)
 
 
+@dataclass(frozen=True)
+class Digested:
+    """A large array hashed on the cell's path instead of copied: the digest ``document()`` would have
+    computed from a copy (the same bytes), and its summary."""
+
+    digest: str
+    summary: str
+
+
+def _plain_array(value: Any) -> bool:
+    """A numpy array whose digest is its bytes as they lie (C order: no copy to hash them)."""
+    numpy = sys.modules.get("numpy")
+    return (
+        numpy is not None
+        and type(value) is numpy.ndarray
+        and not value.dtype.hasobject
+        and not value.dtype.names
+        and bool(value.flags.c_contiguous)
+    )
+
+
 def _frozen(value: Any, budget: list[int]) -> Any:
-    """A copy of what a later cell could change in place; ``budget`` is the array bytes still allowed."""
+    """A copy of what a later cell could change in place; ``budget`` is the array bytes still allowed.
+    A large plain array is hashed now instead: no copy held, and hashing costs less than copying."""
     if _is_torch_module(value):
         return {k: _frozen(v, budget) for k, v in value.state_dict().items()}  # a module: its weights now
     size = _nbytes(value)
@@ -77,6 +102,8 @@ def _frozen(value: Any, budget: list[int]) -> Any:
         if size > budget[0]:
             raise NotDigestible(f"{size / 2**20:.1f} MB, over the {MAX_BYTES / 2**20:.0f} MB cap")
         budget[0] -= size
+        if size >= HASH_ON_PATH_BYTES and _plain_array(value):
+            return Digested(_hex(value, [MAX_ITEMS]), _summary(value))
         if _module(value) == "torch":
             return value.detach().clone()
         return value.copy()
@@ -148,6 +175,8 @@ def _feed_array(digest: Any, value: Any, items: list[int]) -> None:
         if value.size > MAX_ITEMS:
             raise NotDigestible("a numpy array of Python objects")
         _feed(digest, value.tolist(), items)
+    elif value.flags.c_contiguous:
+        digest.update(memoryview(value).cast("B"))  # the bytes tobytes() would copy, read where they lie
     else:
         digest.update(value.tobytes(order="C"))
 
@@ -239,6 +268,9 @@ class StateSnapshot:
         entries: dict[str, dict[str, Any]] = {}
         skipped = dict(self.skipped)
         for name, (kind, value) in self.values.items():
+            if isinstance(value, Digested):
+                entries[name] = {"type": kind, "digest": value.digest, "summary": value.summary}
+                continue
             try:
                 entry: dict[str, Any] = {"type": kind, "digest": _hex(value, [MAX_ITEMS])}
             except Exception as error:  # NotDigestible, or a value that fails to hash
