@@ -223,6 +223,8 @@ export interface IJobRequest {
   deterministic?: boolean;
   /** Run it although another user recorded it (the server answers 409 without it). */
   confirm_foreign?: boolean;
+  /** true: only the tracked cell's dependency slice (`%reproduce --slice`); false: the full history; null: the default. */
+  slice?: boolean | null;
 }
 
 /** Query of `GET /jupyter-exp/runs`; every field is optional. */
