@@ -49,11 +49,34 @@ def curves_chart(curves: dict[str, list[dict[str, Any]]], width: int = 520, heig
         y=alt.Y("mean:Q", title=None, scale=alt.Scale(zero=False)),
         tooltip=["side:N", "step:Q", alt.Tooltip("mean:Q", format=".4g")],
     )
-    return (
+    chart = (
         alt.layer(bands, lines, data=frame)
         .properties(width=width, height=height)
         .facet(row=alt.Row("metric:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")))
         .resolve_scale(y="independent")
+    )
+    return theme_neutral(chart)
+
+
+NEUTRAL = "#888888"  # readable on JupyterLab's light and dark backgrounds alike
+NEUTRAL_GRID = "rgba(136, 136, 136, 0.3)"
+
+
+def theme_neutral(chart: Any) -> Any:
+    """A transparent background and grey text and rules, so that the chart (an SVG drawn here, or the spec
+    JupyterLab draws) sits on the notebook's own background in any theme, not as a white block in a dark one."""
+    return (
+        chart.configure(background="transparent")
+        .configure_axis(
+            labelColor=NEUTRAL,
+            titleColor=NEUTRAL,
+            domainColor=NEUTRAL,
+            tickColor=NEUTRAL,
+            gridColor=NEUTRAL_GRID,
+        )
+        .configure_legend(labelColor=NEUTRAL, titleColor=NEUTRAL)
+        .configure_header(labelColor=NEUTRAL, titleColor=NEUTRAL)
+        .configure_view(stroke=NEUTRAL_GRID)
     )
 
 

@@ -92,6 +92,16 @@ def test_notebook_bundle_carries_an_svg_and_the_spec() -> None:
     assert spec["facet"]["row"]["field"] == "metric"
 
 
+def test_the_chart_has_no_background_of_its_own_and_grey_text() -> None:
+    """A white background (vl-convert's and Vega's default) was a white block in the dark theme."""
+    bundle = chart_bundle(curves_chart(CURVES))
+    [spec] = [v for k, v in bundle.items() if k.startswith("application/vnd.vegalite")]
+    assert spec["config"]["background"] == "transparent"
+    assert spec["config"]["axis"]["labelColor"] == spec["config"]["legend"]["labelColor"] == "#888888"
+    svg = bundle["image/svg+xml"].lower()
+    assert 'fill="white"' not in svg and 'fill="#ffffff"' not in svg and 'fill="#fff"' not in svg
+
+
 def test_without_vl_convert_the_bundle_is_a_vega_lite_5_spec_never_html(monkeypatch) -> None:
     """A plain ``pip install jupyter-exp``: altair's own bundle put the spec, run names included, in a
     <script>; the bundle is the spec JupyterLab draws natively, without Vega's actions menu."""
