@@ -1,6 +1,6 @@
 """Run management, a run's charts and its artifacts in a real JupyterLab and Chromium, on runs written straight
 into the store (no kernel): one lab for the module. A run's chart renders with its points (zoomable, time axis);
-rename, tag, delete and restore from the context menu and the keyboard reach the store; a JSON artifact opens
+rename (F2), tag (the context menu), delete (Delete) and restore reach the store; a JSON artifact opens
 read-only in JupyterLab's viewer."""
 
 from __future__ import annotations
@@ -80,8 +80,9 @@ def test_rename_tag_delete_and_restore_round_trip(page, lab):
     _, client, ids = lab
     sidebar = listed(page)
     beta = row(sidebar, "beta")
-    beta.click(button="right")
-    page.locator(".lm-Menu-item", has_text="Rename Run…").click()
+    beta.focus()
+    page.keyboard.press("F2")
+    assert page.locator(".jp-Dialog input").input_value() == "beta"
     page.locator(".jp-Dialog input").fill("beta-renamed")
     page.locator(".jp-Dialog .jp-mod-accept").click()
     page.wait_for_function(
