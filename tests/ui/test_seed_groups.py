@@ -71,6 +71,19 @@ def test_nested_groups_detail_and_keys(browser, grouped_lab, screenshots: Path):
     heights = [box["height"] for box in (visible.nth(i).bounding_box() for i in range(visible.count()))]
     assert width <= 260 and max(heights) <= 44, (width, heights)
 
+    # a finished reproduction's job line wraps in the panel instead of being cut (the stylesheet's rule,
+    # measured on a job line of the panel's width)
+    cut = page.evaluate(
+        """() => { const jobs = document.querySelector('#jupyter-exp-sidebar .jp-exp-jobs');
+        const job = document.createElement('div'); job.className = 'jp-exp-job'; job.dataset.state = 'finished';
+        const line = document.createElement('div'); line.className = 'jp-exp-job-summary';
+        line.textContent = '3 children replayed: 2 exact, 1 close; reproduction 0123456789abcdef0123456789abcdef';
+        const hidden = jobs.hidden; jobs.hidden = false; job.appendChild(line); jobs.appendChild(job);
+        const found = [line.scrollWidth > line.clientWidth + 1, line.getBoundingClientRect().height > 20];
+        job.remove(); jobs.hidden = hidden; return found; }"""
+    )
+    assert cut == [False, True], cut  # nothing cut off: it took a second line
+
     small.locator(".jp-exp-group-toggle").click()
     page.wait_for_function(
         "() => document.querySelectorAll('#jupyter-exp-sidebar .jp-exp-run:not([hidden])').length === 5"
