@@ -116,6 +116,26 @@ def test_ticks_filter_sort_and_layout(browser, seeded_lab, screenshots: Path):
     checked = sidebar.locator(".jp-exp-run:has(input.jp-exp-run-select:checked) .jp-exp-run-name")
     assert sorted(checked.all_inner_texts()) == ["low", "mid"]
 
+    # The box's own language (query/search_text.py): a bare lr=0.5 is the param (it was "Invalid attribute
+    # key 'lr'"), words match names; a filter it cannot read shows the server's one line, with an example.
+    for text in ("lr=0.5", "MID"):
+        search.fill(text)
+        search.press("Enter")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#jupyter-exp-sidebar .jp-exp-run').length === 1", timeout=30_000
+        )
+        assert _names(sidebar) == ["mid"], text
+    search.fill("loss <")
+    search.press("Enter")
+    error = sidebar.locator(".jp-exp-error")
+    error.filter(has_text="e.g. lr=0.2").wait_for(timeout=30_000)
+    assert error.inner_text().startswith("Error: filter: loss < what?"), error.inner_text()
+    search.fill("")
+    search.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#jupyter-exp-sidebar .jp-exp-run').length === 4", timeout=30_000
+    )
+
     # A metric value sits on its name's baseline, in the same size: not a superscript.
     metric = sidebar.locator(".jp-exp-run", has_text="mid").locator(".jp-exp-metric").first
     caption, value = metric.locator(".jp-exp-caption"), metric.locator(".jp-exp-value")
