@@ -34,6 +34,7 @@ from jupyter_exp.tracking.finisher import FINISHER
 from jupyter_exp.tracking.identity import store_user
 from jupyter_exp.tracking.journal import journal_root
 from jupyter_exp.tracking.metrics import is_refused
+from jupyter_exp.tracking.priority import lower_this_thread
 from jupyter_exp.tracking.recorder import RunRecorder
 from jupyter_exp.tracking.store import forget_experiment, remembered_experiment_id
 
@@ -146,6 +147,7 @@ class CellRecord:
         return background
 
     def _capture(self) -> None:
+        lower_this_thread()  # beside the user's code: it gets the CPU first
         cell, recorder, settings = self.cell, self.recorder, self.cell.settings
         try:
             if cell.history is not None and self._history is not None:

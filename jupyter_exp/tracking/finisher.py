@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from jupyter_exp.tracking.completion import complete_journal
 from jupyter_exp.tracking.journal import journal_root
+from jupyter_exp.tracking.priority import lower_this_thread
 from jupyter_exp.tracking.probe import store_reachable
 from jupyter_exp.tracking.store import client_for
 
@@ -54,6 +55,7 @@ class RunFinisher:
         self._queue.put(work)
 
     def _run(self) -> None:
+        lower_this_thread()  # runs complete beside the user's next cell: it gets the CPU first
         while True:
             work = self._queue.get()
             try:
