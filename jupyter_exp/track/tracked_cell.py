@@ -224,9 +224,7 @@ def _may_use_mlflow(body: str, importing: bool) -> bool:
     thread once done: then making the scope costs nothing). While our thread is still importing it, no
     earlier cell can have used it and the cell need not wait (a module the cell imports that imports
     MLflow itself waits for our import, and is the exception the docs name)."""
-    if _MLFLOW_WORD.search(body) is not None:
-        return True
-    return "mlflow" in sys.modules and not importing
+    return _MLFLOW_WORD.search(body) is not None or ("mlflow" in sys.modules and not importing)
 
 
 def _secrets_around(cell: PreparedCell) -> list[str]:
@@ -241,6 +239,10 @@ def _secrets_around(cell: PreparedCell) -> list[str]:
         return []
 
 
+def _mlflow_ready() -> bool:
+    return "mlflow" in sys.modules and not mlflow_importing()
+
+
 def _open_store(
     location: StoreLocation, experiment: str
 ) -> tuple[MlflowClient | None, str | None, DirectStore | None]:
@@ -250,7 +252,8 @@ def _open_store(
     journaled under a local id)."""
     if not store_reachable(location.tracking_uri):
         return None, None, None
-    direct = direct_experiment(location, experiment)
+    # only while MLflow is not imported yet: once it is, its create_run returns the Run the scope needs
+    direct = None if _mlflow_ready() else direct_experiment(location, experiment)
     if direct is not None:
         return cast("MlflowClient", deferred_client(location)), direct.experiment_id, direct
     from mlflow.exceptions import MlflowException

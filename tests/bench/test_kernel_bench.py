@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.support.journal import wait_until
 from tests.support.kernels import KernelSession, all_runs, store
 
 from .harness import Result, meets, size
@@ -95,8 +96,20 @@ def test_first_tracked_cell_of_a_fresh_kernel(bench, project):
         "first tracked cell of a fresh kernel",
         Result(ours, baseline, "s", note="%load_ext + %%track vs import mlflow + start_run by hand"),
     )
-    runs = all_runs(store(project))
-    assert runs and all(r.info.status == "FINISHED" for r in runs if "jupyter_exp.version" in r.data.tags)
+    # each kernel was shut down as its cell returned, before its run was delivered: the journal has it,
+    # and the next kernel's %load_ext completes it (the durability guarantee, docs/run-record.md)
+    closing = KernelSession(project)
+    try:
+        timed(closing, "%load_ext jupyter_exp")
+        client = store(project)
+        wait_until(
+            lambda: all(r.info.status != "RUNNING" for r in all_runs(client)),
+            what="the runs of the shut-down kernels to be completed",
+        )
+    finally:
+        closing.close()
+    ours_runs = [r for r in all_runs(client) if "jupyter_exp.version" in r.data.tags]
+    assert ours_runs and {r.info.status for r in ours_runs} == {"FINISHED"}
     meets(result, 1 / 0.3, "the first tracked cell costs at most 0.3x import mlflow + start_run by hand")
     for peer in PEERS:
         if times[peer]:
