@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypedDict
 from jupyter_exp.query.compare_document import check_max_points, lttb
 from jupyter_exp.query.listing import QueryError, get_runs, run_summary
 from jupyter_exp.query.reads import read_all
+from jupyter_exp.tracking.sqlite_store import mlflow_sqlite_database, read_timed_history
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -45,17 +46,22 @@ def timed_series(client: MlflowClient, run_id: str, key: str, max_points: int) -
     """One metric's history in step order (then time), finite values only, at most ``max_points`` points."""
     import math
 
-    points = sorted(
-        (m for m in client.get_metric_history(run_id, key) if m.value is not None and math.isfinite(m.value)),
-        key=lambda m: (m.step, m.timestamp),
-    )
+    database = mlflow_sqlite_database(client.tracking_uri)
+    if database is not None:  # straight from the table: MLflow's ORM takes ~60 ms per 1,000 points
+        found = read_timed_history(database, run_id, key)
+        points = [(step, time, value) for step, time, value in found if math.isfinite(value)]
+    else:
+        history = client.get_metric_history(run_id, key)
+        points = sorted(
+            (m.step, m.timestamp, m.value) for m in history if m.value is not None and math.isfinite(m.value)
+        )
     total = len(points)
-    kept, _ = lttb(list(range(total)), [m.value for m in points], max_points) if total else ([], [])
+    kept, _ = lttb(list(range(total)), [p[2] for p in points], max_points) if total else ([], [])
     chosen = [points[i] for i in kept]
     return {
-        "steps": [int(m.step) for m in chosen],
-        "timestamps": [int(m.timestamp) for m in chosen],
-        "values": [float(m.value) for m in chosen],
+        "steps": [int(p[0]) for p in chosen],
+        "timestamps": [int(p[1]) for p in chosen],
+        "values": [float(p[2]) for p in chosen],
         "total_points": total,
         "downsampled": len(chosen) < total,
     }

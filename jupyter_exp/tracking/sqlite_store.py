@@ -83,6 +83,20 @@ def read_metric_history(
     return steps, values
 
 
+def read_timed_history(database: Path, run_id: str, key: str) -> list[tuple[int, int, float]]:
+    """(step, timestamp, value) of one metric's finite points in step, then time, order (a run's charts)."""
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
+    try:
+        with collection_paused():
+            return connection.execute(
+                "SELECT step, timestamp, value FROM metrics WHERE run_uuid = ? AND key = ? AND NOT is_nan "
+                "AND value IS NOT NULL ORDER BY step, timestamp",
+                (run_id, key),
+            ).fetchall()
+    finally:
+        connection.close()
+
+
 @contextlib.contextmanager
 def collection_paused() -> Iterator[None]:
     """The cyclic garbage collector off while rows are read: every row is a new tuple, and in a process

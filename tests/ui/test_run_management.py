@@ -63,11 +63,12 @@ def row(sidebar, name: str):
 
 def test_a_runs_chart_renders_its_points_on_a_step_or_time_axis(page, lab, screenshots: Path):
     sidebar = listed(page)
+    row(sidebar, "beta").locator(".jp-exp-run-select").check()  # ticked runs are overlaid
     row(sidebar, "alpha").click()
     sidebar.locator(".jp-exp-detail .jp-exp-open-charts").click()
     chart = page.locator('.jp-exp-run-charts .jp-exp-chart[data-metric="train/loss"]')
     chart.locator("svg, canvas").first.wait_for(timeout=30_000)
-    assert chart.get_attribute("data-points") == "30"
+    assert chart.get_attribute("data-points") == "60"  # both runs' 30 points
     box = chart.locator("svg, canvas").first.bounding_box()
     assert box and box["width"] > 300 and box["height"] > 150  # a real chart, not a sparkline
     page.select_option(".jp-exp-run-charts .jp-exp-chart-axis", "time")
