@@ -179,6 +179,7 @@ def refused(message: str) -> FilterError:
 
 
 MAX_SCAN = 10_000  # runs read for one page of free-word matches; the next page goes on from there
+SCAN_PAGE = 500  # runs read a request while matching free words
 
 
 def typed_search(client: MlflowClient, ids: list[str], text: str) -> Search:
@@ -205,26 +206,42 @@ def search_page(
     page_token: str | None,
 ) -> tuple[list[Run], str | None]:
     """One page of the runs of ``ids`` passing ``base`` (MLflow syntax) and the typed ``text``, and the
-    next page's token. With free words, pages are read until enough runs match them (at most
-    ``MAX_SCAN`` runs a call)."""
+    next page's token. Free words are matched here over pages of ``SCAN_PAGE`` runs read in order (at most
+    ``MAX_SCAN`` a call); the token then resumes right after the last run looked at (MLflow's page tokens
+    are offsets into the ordered result)."""
+    from mlflow.utils.search_utils import SearchUtils
+
     search = typed_search(client, ids, text)
     filter_text = " and ".join(c for c in (base, search.filter_string) if c)
+    if not search.words:
+        page = client.search_runs(
+            ids, filter_text, view, max_results=max_results, order_by=order_by, page_token=page_token
+        )
+        token = page.token.decode() if isinstance(page.token, bytes) else page.token
+        return list(page), token or None
+    start = SearchUtils.parse_start_offset_from_page_token(page_token)
     found: list[Run] = []
-    token, scanned = page_token, 0
-    while True:
+    scanned = 0
+    while scanned < MAX_SCAN:
         page = client.search_runs(
             ids,
             filter_text,
             view,
-            max_results=max_results - len(found),
+            max_results=SCAN_PAGE,
             order_by=order_by,
-            page_token=token,
+            page_token=SearchUtils.create_page_token(start + scanned).decode() if start + scanned else None,
         )
-        token = (page.token.decode() if isinstance(page.token, bytes) else page.token) or None
+        for index, run in enumerate(page):
+            if run_matches(run, search.words):
+                found.append(run)
+                if len(found) == max_results:
+                    last = index + 1 == len(page) and not page.token
+                    resume = start + scanned + index + 1
+                    return found, None if last else SearchUtils.create_page_token(resume).decode()
         scanned += len(page)
-        found += [run for run in page if run_matches(run, search.words)]
-        if not search.words or token is None or len(found) >= max_results or scanned >= MAX_SCAN:
-            return found, token
+        if not page.token:
+            return found, None
+    return found, SearchUtils.create_page_token(start + scanned).decode()
 
 
 def run_matches(run: Run, words: list[str]) -> bool:

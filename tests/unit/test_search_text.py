@@ -74,7 +74,17 @@ def test_a_filter_that_cannot_be_read_is_one_line_with_an_example(
 
 def test_free_words_page_through_the_runs_until_enough_match(store: tuple[MlflowClient, str]) -> None:
     found, _ = list_runs(store[0], RunQuery(filter="cnn", max_results=1, order="run_name DESC"))
-    assert [r["run_name"] for r in found] == ["cnn-lr0.05"]  # the first page (mlp) held no match
+    assert [r["run_name"] for r in found] == ["cnn-lr0.05"]  # the first run (mlp) did not match
+
+    seen, token = [], None  # pages of one: every match once, in order, then no token
+    for _ in range(4):
+        page, token = list_runs(
+            store[0], RunQuery(filter="LR", max_results=1, order="run_name ASC", page_token=token)
+        )
+        seen += [r["run_name"] for r in page]
+        if token is None:
+            break
+    assert seen == ["cnn-lr0.05", "mlp-lr0.2"] and token is None
 
 
 def test_runs_frame_speaks_the_same_language(
