@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy
 import pytest
 
 from jupyter_exp.config import JupyterExp, resolve_store
@@ -35,6 +36,7 @@ def lab(tmp_path_factory):
         for step in range(30):
             client.log_metric(run.info.run_id, "train/loss", 1 / (1 + step * rate), step=step)
         client.log_dict(run.info.run_id, {"accuracy": 0.93, "epochs": 3}, "results/summary.json")
+        client.log_image(run.info.run_id, numpy.full((8, 8, 3), 200, dtype=numpy.uint8), "plots/curve.png")
         client.set_terminated(run.info.run_id)
     process, lab = start_lab(root, tmp / "home", SETTINGS)
     yield lab, client, ids
@@ -114,7 +116,7 @@ def test_rename_tag_delete_and_restore_round_trip(page, lab):
     assert page.errors == []
 
 
-def test_a_json_artifact_opens_read_only(page, lab):
+def test_a_json_artifact_and_an_image_open_read_only(page, lab):
     sidebar = listed(page)
     row(sidebar, "alpha").click()
     sidebar.locator('.jp-exp-artifact-link[data-path="results/summary.json"]').click()
@@ -126,6 +128,9 @@ def test_a_json_artifact_opens_read_only(page, lab):
         " && w.context.model.readOnly && w.node.textContent.includes('accuracy'); }",
         timeout=30_000,
     )
+    sidebar.locator('.jp-exp-artifact-link[data-path="plots/curve.png"]').click()
+    page.locator(".jp-ImageViewer img").wait_for(timeout=30_000)  # JupyterLab's image viewer
+    assert page.locator(".jp-ImageViewer img").get_attribute("src").startswith("data:image/png;base64,")
     assert page.errors == []
 
 
