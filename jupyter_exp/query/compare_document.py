@@ -305,6 +305,7 @@ def compare_runs(
         "series": curves,
         "cells": run_cells(client, runs),
         "groups": group_statistics(client, runs, max_points, history, lower_is_better),
+        "sides": "runs",
     }
 
 
@@ -342,6 +343,7 @@ def compare_sides(
         "series": {},
         "cells": cells,
         "groups": groups_document(client, groups, max_points, HistoryMemo(client), lower_is_better),
+        "sides": "groups",
     }
 
 

@@ -186,6 +186,7 @@ class Comparison(TypedDict):
     series: dict[str, list[CompareSeries]]
     cells: list[CellDiff]
     groups: CompareGroups | None
+    sides: str  # "runs"; "groups" when the ids are --seeds parents, each standing for its children
 
 
 class StoreInfo(TypedDict):

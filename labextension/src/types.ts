@@ -132,6 +132,8 @@ export interface IComparison {
   cells: { run_id: string; source: string | null; diff: string | null }[];
   /** Present when some runs share a configuration (params minus the seed); null otherwise. */
   groups?: ICompareGroups | null;
+  /** `groups` when the ids are `--seeds` parents, each a side standing for its children. */
+  sides?: 'runs' | 'groups';
 }
 
 /** A sample's summary (mean, sample sd, n, Student-t interval); `std`/`ci_*` are null for one run. */

@@ -42,6 +42,7 @@ async def test_two_parents_compare_as_groups_with_compares_verdict(groups_api, g
     document = await groups_api("compare", run_ids=f"{small},{large}", max_points="50")
     groups = document["groups"]
     assert groups is not None, "two --seeds parents compared as two plain runs"
+    assert document["sides"] == "groups"
     assert [len(g["run_ids"]) for g in groups["groups"]] == [3, 3]
     assert [g["label"] for g in groups["groups"]] == ["small", "large"]
     # %compare SMALL LARGE: the same sides (groups.resolve) and the same statistics (compare_groups)

@@ -310,7 +310,8 @@ describe('group comparison in the compare tab', () => {
     ...COMPARISON,
     series: {},
     metrics: { keys: ['eval/acc'], final: { 'eval/acc': [0.9, 0.95] } },
-    groups: GROUPS
+    groups: GROUPS,
+    sides: 'groups'
   };
 
   it("charts the groups' bands when the sides are groups (no per-run curves)", () => {
@@ -348,6 +349,7 @@ describe('group comparison in the compare tab', () => {
     picker.value = sides.runs[1].run_id;
     picker.dispatchEvent(new Event('change'));
     expect(onBaseline).toHaveBeenCalledWith(sides.runs[1].run_id);
+    expect(host.textContent).toContain("Final metrics (each group's mean)");
     expect(comparisonTitle(sides)).toBe(
       sides.runs.map(r => r.run_name).join(' vs ')
     );

@@ -32,6 +32,11 @@ function heading(doc: Document, text: string): HTMLElement {
   return el(doc, 'h3', '', text);
 }
 
+/** Whether the compared ids are `--seeds` parents standing for their groups (each side a group). */
+export function groupSides(comparison: IComparison): boolean {
+  return comparison.sides === 'groups';
+}
+
 /** The title of a comparison's tab: its runs' (or groups') names, the baseline first. */
 export function comparisonTitle(
   comparison: IComparison,
@@ -141,7 +146,14 @@ export function renderComparison(
   host.appendChild(paramsHeading(doc, comparison, options, trans));
   host.appendChild(renderParamTable(doc, comparison, options.showAll, trans));
 
-  host.appendChild(heading(doc, trans.__('Final metrics')));
+  host.appendChild(
+    heading(
+      doc,
+      groupSides(comparison)
+        ? trans.__("Final metrics (each group's mean)")
+        : trans.__('Final metrics')
+    )
+  );
   host.appendChild(renderFinalMetrics(doc, comparison, trans));
 
   if (comparison.groups) {
