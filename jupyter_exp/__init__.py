@@ -13,6 +13,7 @@ from jupyter_exp._version import __version__
 from jupyter_exp.capture.notebook import ExecutionHistory
 from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.track import active as _active
+from jupyter_exp.tracking import priority
 from jupyter_exp.tracking.recovery import recover_in_background
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ def load_ipython_extension(shell: Any) -> None:
     from jupyter_exp.ipython.compare_magics import CompareMagics
     from jupyter_exp.ipython.magics import ReproduceMagics, TrackMagics
 
-    history = ExecutionHistory()
+    history = ExecutionHistory(priority.cell_started, priority.cell_ended)  # background work paces by them
     history.register(shell)
     magics = [
         TrackMagics(shell, settings, history),
@@ -141,6 +142,7 @@ def unload_ipython_extension(shell: Any) -> None:
     settings, history, magics = _loaded.pop(id(shell), (None, None, []))
     if history is not None:
         history.unregister(shell)
+        priority.cell_ended()
     if settings is not None and settings in shell.configurables:
         shell.configurables.remove(settings)
     manager = shell.magics_manager

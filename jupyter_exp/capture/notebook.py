@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,12 @@ class ExecutionHistory:
     nothing heavy and costs microseconds a cell.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, on_start: Callable[[], None] | None = None, on_end: Callable[[], None] | None = None
+    ) -> None:
+        """``on_start``/``on_end``: told when a user's cell starts and ends (the record's background work
+        paces itself by them)."""
+        self._on_start, self._on_end = on_start, on_end
         self.entries: list[HistoryEntry] = []
         self._pending: HistoryEntry | None = None
         self._watch = generators.GeneratorWatch()
@@ -167,6 +173,8 @@ class ExecutionHistory:
                 pass
 
     def pre_run_cell(self, info: Any) -> None:
+        if self._on_start is not None:
+            self._on_start()
         source = getattr(info, "raw_cell", None) or ""
         if getattr(info, "silent", False) or not getattr(info, "store_history", True):
             self._pending = None
@@ -182,6 +190,8 @@ class ExecutionHistory:
         self.entries.append(self._pending)
 
     def post_run_cell(self, result: Any) -> None:
+        if self._on_end is not None:
+            self._on_end()
         entry, self._pending = self._pending, None
         if entry is None:
             return

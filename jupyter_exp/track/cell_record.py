@@ -34,7 +34,7 @@ from jupyter_exp.tracking.finisher import FINISHER
 from jupyter_exp.tracking.identity import store_user
 from jupyter_exp.tracking.journal import journal_root
 from jupyter_exp.tracking.metrics import is_refused
-from jupyter_exp.tracking.priority import lower_this_thread
+from jupyter_exp.tracking.priority import lower_this_thread, pace
 from jupyter_exp.tracking.recorder import RunRecorder
 from jupyter_exp.tracking.store import forget_experiment, remembered_experiment_id
 
@@ -326,6 +326,7 @@ class CellRecord:
         cell, recorder = self.cell, self.recorder
         try:
             writer.close()
+            pace()
             if writer.unsent:
                 self.warnings.append(
                     f"{len(writer.unsent)} metric points are kept in the local journal until the store "
@@ -335,6 +336,7 @@ class CellRecord:
                 names = ", ".join(sorted({k for k, _ in writer.rejected}))
                 self.warnings.append(f"non-numeric metric values were not logged ({names})")
             background.join()
+            pace()
             recorder.stage_json(schema.STATE, bound.document())  # off the cell's path
             if inputs:
                 recorder.stage_json(schema.INPUTS, with_hashes(inputs, cell.location.root))
@@ -343,6 +345,7 @@ class CellRecord:
             if cell.client is None:
                 self._deliver_offline()
                 return
+            pace()
             delivered = deliver_entry(cell.client, recorder.entry)
             if delivered.refused:
                 self.warnings.append("the store refused part of the record: " + "; ".join(delivered.refused))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from jupyter_exp.tracking.completion import complete_journal
 from jupyter_exp.tracking.journal import journal_root
-from jupyter_exp.tracking.priority import lower_this_thread
+from jupyter_exp.tracking.priority import hurry, lower_this_thread, pace
 from jupyter_exp.tracking.probe import store_reachable
 from jupyter_exp.tracking.store import client_for
 
@@ -59,6 +59,7 @@ class RunFinisher:
         while True:
             work = self._queue.get()
             try:
+                pace()
                 work()
             except Exception as error:  # a run that cannot be ended must not stop the others
                 log.debug("jupyter-exp: ending a run failed: %s", error, exc_info=True)
@@ -73,7 +74,7 @@ class RunFinisher:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every queued run has ended; False when ``timeout`` ran out first."""
-        with self._idle:
+        with hurry(), self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def retry_journal_later(

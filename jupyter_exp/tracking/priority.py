@@ -3,13 +3,15 @@
 What a run needs after its cell returned (hashing, compressing, a large notebook snapshot, delivery)
 runs on threads beside the user's next cell. On Linux a thread has a nice value of its own: raised on
 those threads, the scheduler gives the user's thread the core first whenever both want it, and the
-background work takes what is left. Elsewhere this does nothing.
+background work takes what is left (elsewhere this does nothing). The interpreter's lock is shared all
+the same: completion steps also ``pace()`` themselves, waiting (boundedly) while a user's cell runs.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 
 BACKGROUND_NICE = 10  # added to the process's nice value, for the calling thread only
 
@@ -23,3 +25,42 @@ def lower_this_thread(nice: int = BACKGROUND_NICE) -> bool:
     except (AttributeError, OSError):
         return False
     return True
+
+
+# -- pacing: completion steps wait while the user's next cell runs ----------------------------------------
+MAX_WAIT_S = 2.0  # a step waits at most this long for a cell to end: a long cell delays a run, never stops it
+_cell_running = threading.Event()
+_waiters = 0  # callers of the finisher's wait(): they want the runs now
+_waiters_lock = threading.Lock()
+
+
+def cell_started(*_: object) -> None:
+    """IPython's ``pre_run_cell`` (registered by ``%load_ext``): a user's cell is running."""
+    _cell_running.set()
+
+
+def cell_ended(*_: object) -> None:
+    """IPython's ``post_run_cell``."""
+    _cell_running.clear()
+
+
+class hurry:
+    """While someone waits for the runs to be complete, the background work does not pace itself."""
+
+    def __enter__(self) -> None:
+        global _waiters
+        with _waiters_lock:
+            _waiters += 1
+
+    def __exit__(self, *_: object) -> None:
+        global _waiters
+        with _waiters_lock:
+            _waiters -= 1
+
+
+def pace(max_wait_s: float = MAX_WAIT_S) -> None:
+    """At a step boundary of background work: while a user's cell runs (and nobody waits for the runs),
+    wait for it to end, at most ``max_wait_s``: a short next cell runs with the interpreter to itself."""
+    deadline = time.monotonic() + max_wait_s
+    while _cell_running.is_set() and not _waiters and time.monotonic() < deadline:
+        time.sleep(0.01)
