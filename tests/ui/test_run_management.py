@@ -73,9 +73,10 @@ def test_a_runs_chart_renders_its_points_on_a_step_or_time_axis(page, lab, scree
     assert chart.get_attribute("data-points") == "60"  # both runs' 30 points
     box = chart.locator("svg, canvas").first.bounding_box()
     assert box and box["width"] > 300 and box["height"] > 150  # a real chart, not a sparkline
+    page.screenshot(path=str(screenshots / "run-charts.png"))
     page.select_option(".jp-exp-run-charts .jp-exp-chart-axis", "time")
     chart.locator("svg, canvas").first.wait_for(timeout=30_000)
-    page.screenshot(path=str(screenshots / "run-charts.png"))
+    assert chart.get_attribute("data-points") == "60"
     assert page.errors == []
 
 
