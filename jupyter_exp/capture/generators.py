@@ -164,11 +164,11 @@ class GeneratorWatch:
     def states(self, namespace: dict[str, Any]) -> list[tuple[Path, str, Any]]:
         """What ``namespace_states(namespace)`` returns, in the order the generators were found."""
         if self._keys is None:
-            found = namespace_states(namespace)
-            self._known = dict.fromkeys(path for path, _, _ in found)
+            scanned = namespace_states(namespace)
+            self._known = dict.fromkeys(path for path, _, _ in scanned)
             self._keys = set(namespace)
             self._remember_end(namespace)
-            return found
+            return scanned
         names = self._new_keys(namespace, self._keys)
         names.update(name for name in self._mentioned if name in namespace)
         self._mentioned = set()
