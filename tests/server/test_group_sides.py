@@ -81,6 +81,22 @@ async def test_a_parents_relations_and_its_childrens(groups_api, grouped):
     assert by_id[parents["small"]]["parent_run_id"] is None
 
 
+async def test_reproductions_are_linked_both_ways(groups_api, grouped):
+    root, parents = grouped
+    client = store(root)
+    original = client.get_run(parents["large"])
+    reproduction = client.create_run(
+        original.info.experiment_id,
+        run_name="large",
+        tags={"jupyter_exp.reproduced_from": parents["large"], "jupyter_exp.reproduction.verdict": "exact"},
+    ).info.run_id
+    client.set_terminated(reproduction)
+    found = await groups_api("runs", parents["large"], "relations")
+    assert [(r["run_id"], r["verdict"]) for r in found["reproductions"]] == [(reproduction, "exact")]
+    back = await groups_api("runs", reproduction, "relations")
+    assert back["reproduced_from"]["run_id"] == parents["large"] and back["reproductions"] == []
+
+
 async def test_relations_of_an_unknown_run_is_a_404(groups_api):
     with pytest.raises(Exception) as raised:
         await groups_api("runs", "0" * 32, "relations")
