@@ -149,8 +149,7 @@ def test_the_runs_table_sorts_picks_columns_and_draws_parallel_coordinates(page,
     for name, lr in (("alpha", "0.1"), ("beta", "0.3")):
         client.log_param(ids[name], "lr", lr)
     client.set_tag(ids["alpha"], "owner", "ann")
-    listed(page)
-    page.evaluate("window.jupyterapp.commands.execute('jupyter-exp:open-runs-table')")
+    listed(page).locator('[data-command="jupyter-exp:open-runs-table"]').click()  # the panel's toolbar
     view = page.locator(".jp-exp-runs-table-view")
     table = view.locator("table.jp-exp-runs-table")
     table.wait_for(timeout=30_000)
@@ -165,6 +164,10 @@ def test_the_runs_table_sorts_picks_columns_and_draws_parallel_coordinates(page,
     chart.locator("svg, canvas").first.wait_for(timeout=30_000)
     assert chart.get_attribute("data-axes") == "2"
     page.screenshot(path=str(screenshots / "runs-table-parallel.png"))
+    view.locator(".jp-exp-view-scatter").click()
+    view.locator('.jp-exp-chart[data-view="scatter"]').locator("svg, canvas").first.wait_for(timeout=30_000)
+    view.locator(".jp-exp-view-parallel").click()
+    chart.locator("svg, canvas").first.wait_for(timeout=30_000)
     page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
     page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=30_000)
