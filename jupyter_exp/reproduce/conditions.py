@@ -29,6 +29,17 @@ def replay_environment(record: RunRecord, deterministic: bool, tz: str | None = 
     return env
 
 
+def known_zone(zone: str) -> bool:
+    """Whether ``zone`` is a time zone this machine knows (an IANA name: ``Europe/Paris``, ``Etc/GMT-14``)."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def replay_kernel_name(recorded: str | None) -> str | None:
     """The kernelspec to replay on: the recorded one; for a run recorded on an ``unknown`` spec, the
     current kernel's (``None`` when that is unknown too: the default)."""

@@ -16,6 +16,7 @@ from jupyter_exp.capture.cell import parse_key_value
 from jupyter_exp.config import StoreLocation
 from jupyter_exp.errors import BadRequest, Conflict, NotFound
 from jupyter_exp.query.documents import JobDocument
+from jupyter_exp.reproduce.conditions import known_zone
 from jupyter_exp.reproduce.errors import ReproduceError
 from jupyter_exp.reproduce.group import GroupPlan, plan_group
 from jupyter_exp.reproduce.plan import build_plan
@@ -78,6 +79,9 @@ def options_from(body: Any) -> tuple[str, ReproduceOptions, dict[str, str]]:
         raise JobRequestError(
             "slice must be true (the tracked cell's slice), false (the full history) or null"
         )
+    tz = body.get("tz")
+    if tz is not None and (not isinstance(tz, str) or not known_zone(tz)):
+        raise JobRequestError("tz must be a time zone name such as Europe/Paris, or null")
     options = ReproduceOptions(
         slice=sliced,
         kernel_name=kernel.strip() if kernel else None,
@@ -87,6 +91,7 @@ def options_from(body: Any) -> tuple[str, ReproduceOptions, dict[str, str]]:
         checkout=bool(body.get("checkout", False)),
         deterministic=bool(body.get("deterministic", False)),
         confirmed=body.get("confirm_foreign") is True,  # explicit: the run may be another user's
+        tz=tz,
     )
     return run_id.strip(), options, texts
 

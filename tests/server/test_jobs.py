@@ -84,6 +84,7 @@ async def test_cancel_shuts_the_replay_down(api, seeded, jp_serverapp):
         ({"run_id": "ALPHA", "overrides": ["lr=1"]}, 400, "overrides must be an object"),
         ({"run_id": "ALPHA", "rtol": -1}, 400, "rtol must be a number >= 0"),
         ({"run_id": "ALPHA", "slice": "yes"}, 400, "slice must be true"),
+        ({"run_id": "ALPHA", "tz": "Mars/Olympus_Mons"}, 400, "tz must be a time zone name"),
     ],
 )
 async def test_bad_requests_start_nothing(api, seeded, jp_serverapp, body, code, words):
