@@ -187,6 +187,8 @@ def typed_search(client: MlflowClient, ids: list[str], text: str) -> Search:
     from mlflow.exceptions import MlflowException
 
     def exists(probe: str) -> bool:
+        if not ids:
+            return False
         try:
             return bool(client.search_runs(ids, probe, max_results=1))
         except MlflowException:
