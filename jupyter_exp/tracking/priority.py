@@ -61,6 +61,8 @@ class hurry:
 def pace(max_wait_s: float = MAX_WAIT_S) -> None:
     """At a step boundary of background work: while a user's cell runs (and nobody waits for the runs),
     wait for it to end, at most ``max_wait_s``: a short next cell runs with the interpreter to itself."""
+    if threading.current_thread() is threading.main_thread():
+        return  # the user's own thread (a run completed inside its cell): nothing to yield to
     deadline = time.monotonic() + max_wait_s
     while _cell_running.is_set() and not _waiters and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -39,3 +39,18 @@ def test_completion_waits_while_a_users_cell_runs_unless_someone_waits_for_it() 
         assert wait_for_runs(30) and ran.is_set()  # %reproduce, runs(): they wait, nothing paces
     finally:
         priority.cell_ended()
+
+
+def test_the_users_own_thread_never_paces() -> None:
+    """A run completed inside its cell (finish_in_background off) is completed by the user's thread."""
+    import time
+
+    from jupyter_exp.tracking import priority
+
+    priority.cell_started()
+    try:
+        start = time.monotonic()
+        priority.pace(max_wait_s=60)
+        assert time.monotonic() - start < 30  # it waited the whole 60 s before
+    finally:
+        priority.cell_ended()
