@@ -12,7 +12,9 @@ from jupyter_exp.reproduce.plan import ReplayPlan
 from jupyter_exp.reproduce.record import RunRecord
 from jupyter_exp.reproduce.verify import Verdict
 
-SLICE_BY_DEFAULT = False  # whether a reproduction replays only the tracked cell's slice unless told (--full)
+# a reproduction replays only the tracked cell's slice unless told (--full): on the examples and the kernel
+# tests' notebooks the same verdicts as the full history in 1-2 fewer kernels' worth of cells (docs/reproducing.md)
+SLICE_BY_DEFAULT = True
 
 
 @dataclass

@@ -70,7 +70,8 @@ def test_reproduce_against_nbclient(bench, tmp_path):
     if not SMOKE:
         ours()  # warm: MLflow imported and the store open, as in the kernel where %reproduce is typed
     steps = build_plan(
-        load_record(store(tmp_path), fetch_run(store(tmp_path), original.info.run_id), tmp_path / "record")
+        load_record(store(tmp_path), fetch_run(store(tmp_path), original.info.run_id), tmp_path / "record"),
+        sliced=True,  # the cells %reproduce replays by default
     ).steps
     as_recorded = nbclient_run(
         tmp_path, tmp_path / "as-recorded", ["%load_ext jupyter_exp", *(s.source for s in steps)]
@@ -112,7 +113,7 @@ def test_reproduce_of_a_four_cell_notebook_against_nbclient(bench, tmp_path):
 
     ours()  # warm: MLflow imported and the store open, as in the kernel where %reproduce is typed
     steps = build_plan(
-        load_record(client, fetch_run(client, original.info.run_id), tmp_path / "record")
+        load_record(client, fetch_run(client, original.info.run_id), tmp_path / "record"), sliced=True
     ).steps
     untracked = nbclient_run(tmp_path, tmp_path / "untracked", [without_track(s) for s in steps], "trained")
     untracked()  # warm, as ours is

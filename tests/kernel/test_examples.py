@@ -86,7 +86,7 @@ def test_quickstart_reproduces_exactly_on_cpu(executed: Callable[[Path], Execute
     ran = executed(EXAMPLES[[p.name for p in EXAMPLES].index("quickstart.ipynb")])
     last = ran.runs[-1]
     result = reproduce_blocking(
-        last.info.run_id, resolve_store(JupyterExp(root=str(ran.root))), ReproduceOptions()
+        last.info.run_id, resolve_store(JupyterExp(root=str(ran.root))), ReproduceOptions(slice=False)
     )
     assert result.verdict.verdict == "exact", result.verdict.summary
     assert [m.key for m in result.verdict.metrics] == ["eval/accuracy", "train/loss"]

@@ -22,6 +22,8 @@ def replay_kernels() -> set[int]:
 
 
 def reproduce(root: Path, run_id: str, **options: Any) -> Reproduction:
+    """The full history unless ``slice=True`` (these tests assert on full plans; the slice has its own)."""
+    options.setdefault("slice", False)
     before = replay_kernels()
     result = reproduce_blocking(run_id, location(root), ReproduceOptions(**options))
     assert replay_kernels() <= before, "the replay kernel was left running"
