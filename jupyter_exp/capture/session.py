@@ -98,7 +98,7 @@ def session_path(server: dict[str, Any], kernel: str, timeout: float = TIMEOUT_S
 def current_notebook(runtime_dir: Path | None = None) -> Path | None:
     """The notebook this kernel serves now according to the server that owns it; None when no server
     answers for this kernel (a terminal, VS Code, a server without a runtime file). Never raises."""
-    global _last_server
+    global _last_server, _last_path
     kernel = kernel_id()
     if kernel is None:
         return None

@@ -29,3 +29,16 @@ def test_a_gone_or_garbled_server_is_no_answer(tmp_path: Path) -> None:
 def test_outside_a_kernel_there_is_nothing_to_ask(tmp_path: Path) -> None:
     assert session.kernel_id() is None  # pytest is no ipykernel
     assert session.current_notebook(tmp_path) is None
+
+
+def test_a_kernel_no_server_answers_for_keeps_no_path(tmp_path: Path, monkeypatch) -> None:
+    """Inside a kernel whose server is gone, with no earlier answer, the answer is None (it raised
+    UnboundLocalError: the last answer was read as a local before any assignment)."""
+    monkeypatch.setattr(session, "kernel_id", lambda: "k-1")  # pytest is no ipykernel: only its id is given
+    monkeypatch.setattr(session, "_last_path", None)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gone = {"url": f"http://127.0.0.1:{port}/", "root_dir": str(tmp_path), "token": "t"}
+    (tmp_path / "jpserver-9.json").write_text(json.dumps(gone))
+    assert session.current_notebook(tmp_path) is None
