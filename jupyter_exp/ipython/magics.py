@@ -215,9 +215,9 @@ class ReproduceMagics(Magics):
     @argument(
         "--slice",
         action="store_true",
-        help="replay only the cells the tracked cell depends on (the full history if that does not match)",
+        help="replay only the cells the tracked cell depends on (the default; the full history if it does not match)",
     )
-    @argument("--full", action="store_true", help="replay the whole recorded history")
+    @argument("--full", action="store_true", help="replay the whole recorded history, not only the slice")
     @argument("--deterministic", action="store_true", help="switch on deterministic algorithms (torch)")
     @argument("--timeout", type=float, help="seconds a replayed cell may run (default: no limit)")
     @argument(
