@@ -208,6 +208,9 @@ def create_run(
     return run_id
 
 
+GATE_TIMEOUT_S = 120.0  # a wait past this goes on regardless (an MLflow plugin importing the waiter back)
+
+
 class _ImportGate:
     """While one thread imports MLflow, any other thread's ``import mlflow...`` waits for it to finish.
 
@@ -215,7 +218,9 @@ class _ImportGate:
     the other's half-initialised module ("cannot import name ... from partially initialized module"): the
     user's next cell importing MLflow, the metric writer's first batch, the capture thread's params. The
     gate wraps ``builtins.__import__`` for as long as the import runs (a second or two, once per process)
-    and waits before any module lock is taken, so nothing can deadlock on it."""
+    and waits before any module lock is taken of the waiter's ``import mlflow``; a module the waiter is
+    importing that MLflow would import back (a plugin) could still hold it up, hence ``GATE_TIMEOUT_S``.
+    ``importlib.import_module("mlflow")`` from another thread is not seen by the gate."""
 
     def __init__(self) -> None:
         self.done = threading.Event()
@@ -236,7 +241,7 @@ class _ImportGate:
             and (name == "mlflow" or name.startswith("mlflow."))
             and threading.get_ident() != self.importer
         ):
-            self.done.wait()
+            self.done.wait(GATE_TIMEOUT_S)
         return self._original(name, globals, locals, fromlist, level)
 
     def close(self) -> None:
