@@ -21,6 +21,7 @@ from jupyter_exp.capture.secrets import MIN_SECRET_LENGTH, Redactor
 from jupyter_exp.tracking import direct_run, mlflow_rules
 from jupyter_exp.tracking.direct_run import DirectStore
 from jupyter_exp.tracking.journal import EntryMeta, JournalEntry, host_name, strip_credentials
+from jupyter_exp.tracking.param_sink import write_params
 from jupyter_exp.tracking.store import refusal
 
 if TYPE_CHECKING:
@@ -213,6 +214,8 @@ def send_tags(client: MlflowClient, run_id: str, tags: dict[str, str]) -> None:
 
 
 def send_params(client: MlflowClient, run_id: str, params: dict[str, str]) -> None:
+    if write_params(client, run_id, params):  # a SQLite store: one transaction, one read of the run's
+        return
     from mlflow.entities import Param
     from mlflow.utils.validation import MAX_PARAMS_TAGS_PER_BATCH
 
