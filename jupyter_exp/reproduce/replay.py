@@ -433,6 +433,8 @@ def after_slice_note(after: dict[str, Any], history_size: int) -> str:
         " ..." if len(after["left_out"]) > 8 else ""
     )
     head = f"the slice replay ({after['cells']} of {history_size} cells) was {after['verdict']}"
+    if after["mattered"] and len(after["left_out"]) == 1:
+        return f"{head}: the cell it left out, {cells}, mattered"
     if after["mattered"]:
         return f"{head}: a cell it left out mattered (one of {cells})"
     return f"{head}; the full history did not do better: the cells it left out ({cells}) did not matter"

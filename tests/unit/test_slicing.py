@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from jupyter_exp.capture.slicing import HistorySlice, cell_facts, generator_names, slice_history
+from jupyter_exp.reproduce.replay import after_slice_note
 
 
 def sliced(cells: list[str], **options: Any) -> dict[int, str]:
@@ -165,3 +166,15 @@ def test_a_run_name_template_reads_only_what_the_cell_does_not_bind() -> None:
     cells = ["import math", group.replace("LR", "0.05"), group.replace("LR", "0.2")]
     assert sliced(cells) == {1: "imports"}
     assert sliced(["cfg = {'a': 1}", "%%track --config cfg --name run-{width}\nprint(1)"]) == {1: "binds cfg"}
+
+
+def test_the_full_replay_after_a_slice_says_whether_a_left_out_cell_mattered() -> None:
+    after = {"verdict": "diverged", "cells": 4, "left_out": [11], "mattered": True}
+    assert (
+        after_slice_note(after, 13)
+        == "the slice replay (4 of 13 cells) was diverged: the cell it left out, [11], mattered"
+    )
+    after.update(left_out=[3, 11], mattered=True)
+    assert after_slice_note(after, 13).endswith("a cell it left out mattered (one of [3], [11])")
+    after.update(mattered=False)
+    assert after_slice_note(after, 13).endswith("the cells it left out ([3], [11]) did not matter")
