@@ -71,7 +71,7 @@ READERS = _words(
 )
 WRITERS = _words(
     """to_csv to_parquet to_json to_pickle to_excel to_feather to_hdf to_orc to_stata to_netcdf to_file
-    save savez savez_compressed savetxt savefig write_text write_bytes dump tofile imsave imwrite
+    save savez savez_compressed savetxt savefig write_text write_bytes tofile imsave imwrite
     save_pretrained save_model save_weights copy copyfile copy2 copytree move rename replace touch mkdir
     makedirs unlink remove rmtree"""
 )
@@ -115,10 +115,6 @@ def _root(node: ast.AST) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
-def _strings(node: ast.AST) -> list[str]:
-    return [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
-
-
 def _is_ipython(call: ast.Call) -> str | None:
     """``run_line_magic`` of ``get_ipython().run_line_magic(...)`` (IPython's transformed magics)."""
     func = call.func
@@ -130,6 +126,11 @@ def _is_ipython(call: ast.Call) -> str | None:
     ):
         return func.attr
     return None
+
+
+def _constants(nodes: Iterable[ast.AST]) -> list[str]:
+    """The string literals among ``nodes`` themselves (a path built at run time is not one)."""
+    return [n.value for n in nodes if isinstance(n, ast.Constant) and isinstance(n.value, str)]
 
 
 def _literal_args(call: ast.Call) -> list[str]:
@@ -335,21 +336,24 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _files(self, name: str, node: ast.Call) -> None:
-        if name == "open":
-            mode = node.args[1] if len(node.args) > 1 else None
-            mode = next((k.value for k in node.keywords if k.arg == "mode"), mode)
-            writes = isinstance(mode, ast.Constant) and bool(WRITE_MODE.search(str(mode.value)))
-            if mode is not None and not isinstance(mode, ast.Constant):
-                writes = True  # a mode we cannot read: it may write
-        elif name in WRITERS:
-            writes = True
-        elif name in READERS:
-            writes = False
+        method = isinstance(node.func, ast.Attribute)
+        if name == "open":  # open(path, mode) or Path(path).open(mode)
+            arguments = list(node.args[1:] if not method else node.args)
+            mode = next(
+                (k.value for k in node.keywords if k.arg == "mode"), arguments[0] if arguments else None
+            )
+            writes = mode is not None and (
+                not isinstance(mode, ast.Constant) or bool(WRITE_MODE.search(str(mode.value)))
+            )  # a mode that cannot be read may write
+            paths = _constants(node.args[:1]) if not method else []
+        elif name in WRITERS or name in READERS:
+            writes = name in WRITERS
+            paths = _constants([*node.args, *(k.value for k in node.keywords)])
         else:
             return
-        paths = _strings(node) if name != "open" or not node.args else _strings(node.args[0])
-        if isinstance(node.func, ast.Attribute):  # Path("x").write_text(...)
-            paths += _strings(node.func.value)
+        receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+        if isinstance(receiver, ast.Call):  # Path("data/x.csv").write_text(...)
+            paths += _constants([*receiver.args, *(k.value for k in receiver.keywords)])
         paths = [p for p in paths if p and len(p) < 1024]
         if writes:
             self.facts.writes_files |= set(paths)

@@ -81,6 +81,25 @@ def test_a_file_written_then_read() -> None:
     assert 3 in only_inputs and 2 in only_inputs  # the tracked cell's read path is not written out: unsure
 
 
+@pytest.mark.parametrize(
+    ("writer", "kept"),
+    [
+        ("from pathlib import Path\nPath('x.csv').open('w').write('a')", True),
+        ("from pathlib import Path\nPath('x.csv').write_text('a')", True),
+        ("import json\nwith open('other.json', 'w') as f:\n    json.dump({'x.csv': 1}, f)", False),
+        ("from pathlib import Path\nPath('x.csv').read_text()", False),
+    ],
+)
+def test_what_a_cell_writes_is_read_from_its_literal_paths(writer: str, kept: bool) -> None:
+    found = sliced(
+        [
+            writer.replace("from pathlib import Path\n", "").replace("import json\n", ""),
+            "print(open('x.csv').read())",
+        ]
+    )
+    assert (1 in found) is kept
+
+
 def test_a_write_to_a_path_not_written_out_is_kept_when_the_slice_reads_files() -> None:
     cells = ["import numpy as np", "out = 'x.npy'", "np.save(out, [1])", "print(np.load('x.npy'))"]
     assert "writes files it does not name" in sliced(cells)[3]
