@@ -26,6 +26,8 @@ from typing import Any
 from jupyter_exp.capture.cell import parse_python
 
 FORMAT = 1
+IMPORTS_ONLY = "imports (only its import statements are replayed)"
+TRACK_LINE = re.compile(r"^\s*%%track\b[^\n]*\n?")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -300,7 +302,6 @@ class _Scanner(ast.NodeVisitor):
             self.facts.binds |= names - {"*"}
             if "*" in names:
                 self.facts.keep = "a star import"
-            self.facts.keep = self.facts.keep or "imports"
 
     visit_ImportFrom = visit_Import
 
@@ -470,6 +471,23 @@ def cell_facts(source: str, imported: Iterable[str] = ()) -> CellFacts:
     return facts
 
 
+def import_statements(source: str) -> str | None:
+    """The top-level import statements of a cell (of a ``%%track`` cell's body), what a replay runs of a cell
+    kept only for its imports; None when an import is nested (``try: import x``) or the cell is another
+    cell magic: then the whole cell runs."""
+    body = TRACK_LINE.sub("", source, count=1) if TRACK_LINE.match(source) else source
+    if body.lstrip().startswith("%%"):
+        return None
+    tree = _parsed(body)
+    if tree is None:
+        return None
+    top = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    every = [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
+    if not top or len(top) != len(every):
+        return None
+    return "\n".join(ast.unparse(node) for node in top) + "\n"
+
+
 # -- the slice ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SliceCell:
@@ -584,7 +602,11 @@ def slice_history(
         if why is None:
             decided.append(SliceCell(count, False, _why_skipped(cell)))
             continue
+        if why == IMPORTS_ONLY and import_statements(str(entry.get("source", ""))) is None:
+            why = "imports"  # nested or in a cell magic: the whole cell runs
         decided.append(SliceCell(count, True, why))
+        if why == IMPORTS_ONLY:  # only its imports run: what the rest of it reads is not needed
+            continue
         live = (live - cell.kills) | cell.reads | _deferred(cell)
         read_files |= cell.reads_files
         unknown_reads |= cell.unknown_reads
@@ -640,7 +662,9 @@ def _why_kept(
             return "writes files, and the slice reads files it does not name"
     if cell.unknown_writes and (read_files or unknown_reads):
         return "writes files it does not name, and the slice reads files"
-    return cell.keep
+    if cell.keep:
+        return cell.keep
+    return IMPORTS_ONLY if cell.imports else None
 
 
 def _why_skipped(cell: CellFacts) -> str:

@@ -265,6 +265,8 @@ def plan_text(reproduction: Any) -> str:
         )
     parts.append(f"Replay: {len(plan.steps)} cells in execution order: {replayed}; {plan.describe()}")
     for step in plan.steps:
+        if step.imports_only:
+            parts.append(f"  only the imports of [{step.execution_count}]: the rest is not in the slice")
         for line in step.removed_lines:
             parts.append(f"  removed from [{step.execution_count}]: {line}")
     for skipped in plan.skipped:

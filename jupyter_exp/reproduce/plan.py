@@ -18,7 +18,13 @@ from typing import Any
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture import rng_codec
 from jupyter_exp.capture.cell import parse_python
-from jupyter_exp.capture.slicing import HistorySlice, generator_names, slice_history
+from jupyter_exp.capture.slicing import (
+    IMPORTS_ONLY,
+    HistorySlice,
+    generator_names,
+    import_statements,
+    slice_history,
+)
 from jupyter_exp.reproduce.errors import OverrideError
 from jupyter_exp.reproduce.record import RunRecord
 
@@ -41,6 +47,7 @@ class ReplayStep:
     has_rng_state: bool = False
     assign: dict[str, Any] = field(default_factory=dict)  # --set values for the namespace
     removed_lines: list[str] = field(default_factory=list)
+    imports_only: bool = False  # in the slice for its imports alone: only its import statements run
 
     @property
     def label(self) -> str:
@@ -192,6 +199,9 @@ def _sliced(
     kept: list[ReplayStep] = []
     for step in steps:
         cell = decided.get(step.execution_count)
+        imports = import_statements(step.source) if cell is not None and cell.why == IMPORTS_ONLY else None
+        if imports is not None and not step.target:  # the rest of the cell is not in the slice
+            step.source, step.tracked, step.imports_only = imports, False, True
         if step.target or cell is None or cell.kept:
             kept.append(step)
         else:

@@ -19,7 +19,7 @@ SOURCES = [
     "import json\nimport numpy as np",
     "rng = np.random.default_rng(1)\nscale = 2.0",
     "scale = 3.0",  # run before the cell above: the slice keeps the last binding, not this one
-    "unused = rng.normal(size=1000)\nslow = sum(range(10))",  # consumes rng: skipped, states put back
+    "import math\nunused = rng.normal(size=1000)\nslow = math.fsum(range(10))",  # consumes rng: only its import runs
     "items = [1.0]",
     "items.append(scale)",  # a mutation through a method call
     "with open('data.json', 'w') as f:\n    json.dump({'offset': 0.25}, f)",  # written, read by the run
@@ -44,17 +44,18 @@ def test_the_dry_run_says_what_the_slice_replays_and_why_it_skips_the_rest(recor
     run = recorded["runs"]["sliced"]
     result = reproduce(recorded["root"], run.info.run_id, dry_run=True, slice=True)
     plan = result.plan
-    assert plan.describe() == "replays 6 of 10 cells (the tracked cell's slice)"
-    assert [s.execution_count for s in plan.steps] == [2, 4, 6, 7, 8, 10]
+    assert plan.describe() == "replays 7 of 10 cells (the tracked cell's slice)"
+    assert [s.execution_count for s in plan.steps] == [2, 4, 5, 6, 7, 8, 10]
+    assert plan.steps[2].imports_only and plan.steps[2].source == "import math\n"
     reasons = {s.execution_count: s.reason for s in plan.sliced_out}
-    assert sorted(reasons) == [3, 5, 9]
+    assert sorted(reasons) == [3, 9]
     assert reasons[3] == "not in the slice: binds only scale, which the slice does not read"
-    assert "unused" in reasons[5] and "slow" in reasons[5]
     recorded_slice = artifact_json(store(recorded["root"]), run.info.run_id, schema.SLICE)
     assert recorded_slice["target"] == 10
-    assert [c["execution_count"] for c in recorded_slice["cells"] if c["kept"]] == [2, 4, 6, 7, 8]
+    assert [c["execution_count"] for c in recorded_slice["cells"] if c["kept"]] == [2, 4, 5, 6, 7, 8]
     text = plan_text(result)
-    assert "replays 6 of 10 cells" in text and "skipped [5] unused = rng.normal" in text
+    assert "replays 7 of 10 cells" in text and "skipped [9] np.random.rand(5)" in text
+    assert "only the imports of [5]" in text
 
 
 def test_a_slice_replay_reproduces_exactly_from_the_recorded_generator_states(
@@ -65,9 +66,9 @@ def test_a_slice_replay_reproduces_exactly_from_the_recorded_generator_states(
     assert result.verdict.verdict == "exact", result.verdict.summary
     assert result.plan.sliced and result.after_slice is None
     client = store(recorded["root"])
-    assert client.get_run(result.run_id).data.tags[schema.REPRODUCTION_REPLAY] == "slice: 6 of 10 cells"
+    assert client.get_run(result.run_id).data.tags[schema.REPRODUCTION_REPLAY] == "slice: 7 of 10 cells"
     document = artifact_json(client, result.run_id, schema.REPRODUCTION)
-    assert document["replay"]["mode"] == "slice" and document["replayed"] == [2, 4, 6, 7, 8, 10]
+    assert document["replay"]["mode"] == "slice" and document["replayed"] == [2, 4, 5, 6, 7, 8, 10]
 
 
 def test_a_slice_that_misses_a_dependency_falls_back_to_the_full_history(recorded: dict[str, Any]) -> None:

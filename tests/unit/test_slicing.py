@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from jupyter_exp.capture.slicing import HistorySlice, cell_facts, generator_names, slice_history
+from jupyter_exp.capture.slicing import (
+    IMPORTS_ONLY,
+    HistorySlice,
+    cell_facts,
+    generator_names,
+    import_statements,
+    slice_history,
+)
 from jupyter_exp.reproduce.replay import after_slice_note
 
 
@@ -132,7 +139,7 @@ def test_imports_are_kept_and_magic_bodies_are_read_as_code() -> None:
     assert sliced(
         ["import seaborn", "%time x = 1", "%%capture out\ny = 2", "%%track --name a\nprint(x, y)"]
     ) == {
-        1: "imports",
+        1: IMPORTS_ONLY,
         2: "binds x",
         3: "binds y",
     }
@@ -177,13 +184,13 @@ def test_generator_names_are_the_top_level_ones() -> None:
 def test_facts_of_one_cell() -> None:
     facts = cell_facts("import numpy as np\nw = np.zeros(3)\nw += bias\nmodel.fit(w)")
     assert facts.reads == {"bias", "model"} and facts.mutates == {"model"}
-    assert {"np", "w"} <= facts.kills and facts.keep == "imports"
+    assert {"np", "w"} <= facts.kills and facts.imports == {"np"} and facts.keep is None
 
 
 def test_a_run_name_template_reads_only_what_the_cell_does_not_bind() -> None:
     group = "%%track --seeds 0,1 --name mlp-lr{lr}-h{hidden}\nlr = LR\nhidden = 64\nprint(lr, hidden)"
     cells = ["import math", group.replace("LR", "0.05"), group.replace("LR", "0.2")]
-    assert sliced(cells) == {1: "imports"}
+    assert sliced(cells) == {1: IMPORTS_ONLY}
     assert sliced(["cfg = {'a': 1}", "%%track --config cfg --name run-{width}\nprint(1)"]) == {1: "binds cfg"}
 
 
@@ -197,3 +204,20 @@ def test_the_full_replay_after_a_slice_says_whether_a_left_out_cell_mattered() -
     assert after_slice_note(after, 13).endswith("a cell it left out mattered (one of [3], [11])")
     after.update(mattered=False)
     assert after_slice_note(after, 13).endswith("the cells it left out ([3], [11]) did not matter")
+
+
+def test_a_cell_kept_for_its_imports_alone_replays_only_them() -> None:
+    assert sliced(["import time\ntime.sleep(20)\nslow = 1", "print(2)"]) == {1: IMPORTS_ONLY}
+    assert sliced(["delay = 20", "import time\ntime.sleep(delay)", "print(2)"]) == {2: IMPORTS_ONLY}
+    assert sliced(
+        ["delay = 2", "try:\n    import time\nexcept ImportError:\n    pass\ntime.sleep(delay)", "1"]
+    ) == {
+        1: "binds delay",
+        2: "imports",
+    }
+    assert import_statements("import time\nfrom os import path as p\ntime.sleep(20)") == (
+        "import time\nfrom os import path as p\n"
+    )
+    assert import_statements("%%track --name a\nimport math\nx = math.pi") == "import math\n"
+    assert import_statements("try:\n    import torch\nexcept ImportError:\n    torch = None") is None
+    assert import_statements("%%time\nimport math") is None
