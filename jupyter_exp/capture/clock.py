@@ -12,6 +12,7 @@ the likely cause of a difference; the runtime side (clock reads counted while th
 from __future__ import annotations
 
 import ast
+import functools
 import locale
 import os
 import time
@@ -92,9 +93,17 @@ def likely_causes(sources: list[str]) -> list[str]:
     """What in ``sources`` (the cell and the history it ran after) makes results vary run to run."""
     causes: set[str] = set()
     for source in sources:
-        tree = _tree(source)
-        if tree is None:
-            continue
+        causes.update(_causes_in(source))
+    return sorted(causes)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _causes_in(source: str) -> frozenset[str]:
+    """One source's causes, remembered: every tracked cell reads the whole history again, and parsing
+    it each time made a tracked cell's cost grow with the session (issue 24)."""
+    causes: set[str] = set()
+    tree = _tree(source)
+    if tree is not None:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 _, name = _callee(node)
@@ -115,4 +124,4 @@ def likely_causes(sources: list[str]) -> list[str]:
                 for n in ast.walk(node)
             ):
                 causes.add(f"an ordering by object id (a set of {node.name} objects)")
-    return sorted(causes)
+    return frozenset(causes)

@@ -3,6 +3,7 @@ the values of secret-named environment variables, and values captured under secr
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -100,9 +101,15 @@ def secret_values_in(namespace: Mapping[str, Any]) -> list[str]:
 def assigned_secrets(source: str) -> list[str]:
     """String literals a source assigns to secret names: ``api_key = "..."``, ``{"wandb_key": "..."}``,
     ``login(token="...")``."""
+    return list(_assigned_in(source))
+
+
+@functools.lru_cache(maxsize=16_384)
+def _assigned_in(source: str) -> tuple[str, ...]:
+    """Remembered per source: every tracked cell reads the whole history's sources again."""
     if "=" not in source and ":" not in source:
-        return []
-    return [m.group("value") for m in _ASSIGNED.finditer(source) if holds_a_secret(m.group("name"))]
+        return ()
+    return tuple(m.group("value") for m in _ASSIGNED.finditer(source) if holds_a_secret(m.group("name")))
 
 
 def _mask_userinfo(match: re.Match[str]) -> str:
