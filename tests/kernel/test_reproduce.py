@@ -97,7 +97,9 @@ def test_reproduce_magic_in_a_kernel_shows_the_verdict_table(
     root, run_id = recorded["root"], recorded["runs"]["fit"].info.run_id
     session = kernel_session(root, recorded["notebook"])
     session.run("%load_ext jupyter_exp")
-    reply, outputs = session.run(f"result = %reproduce {run_id}\nresult")
+    reply, outputs = session.run(
+        f"result = %reproduce {run_id} --full\nresult"
+    )  # the slice: test_slice_replay
     assert reply["status"] == "ok", reply
     shown = next(o for o in outputs if o["type"] == "execute_result")["data"]
     assert "exact" in shown["text/html"] and run_id in shown["text/html"]

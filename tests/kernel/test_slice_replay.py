@@ -9,7 +9,7 @@ import pytest
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.ipython.widgets import plan_text
-from tests.support.kernels import artifact_json, make_project, store
+from tests.support.kernels import OpenKernel, artifact_json, make_project, store
 from tests.support.reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
@@ -86,3 +86,18 @@ def test_a_slice_that_misses_a_dependency_falls_back_to_the_full_history(recorde
     sliced = client.get_run(after["run_id"]).data.tags
     assert sliced[schema.REPRODUCTION_VERDICT] == "diverged"
     assert sliced[schema.REPRODUCTION_REPLAY].startswith("slice: ")
+
+
+def test_the_magic_slices_by_default_and_takes_full(
+    recorded: dict[str, Any], kernel_session: OpenKernel
+) -> None:
+    run_id = recorded["runs"]["sliced"].info.run_id
+    session = kernel_session(recorded["root"], recorded["notebook"])
+    session.run("%load_ext jupyter_exp")
+    for line, expected in [
+        ("--dry-run", "replays 7 of 10 cells (the tracked cell's slice)"),
+        ("--dry-run --full", "replays 9 of 10 cells (the full history)"),
+        ("--slice --full", "--slice and --full cannot be combined"),
+    ]:
+        outputs = session.run(f"%reproduce {run_id} {line}")[1]
+        assert expected in "".join(o.get("text", "") + o.get("evalue", "") for o in outputs), (line, outputs)
