@@ -91,6 +91,22 @@ class JupyterExp(Configurable):
         help="Regular expression: metrics whose name it matches are better when lower (compare, %compare). "
         "Empty: losses, errors, perplexity, times and memory.",
     ).tag(config=True)
+    checkpoint_keep_last = Int(
+        3, help="jupyter_exp.checkpoint(): keep the run's last N checkpoints (0: keep every one)."
+    ).tag(config=True)
+    checkpoint_keep_best = Int(
+        1, help="jupyter_exp.checkpoint(): also keep the run's best K by its objective metric."
+    ).tag(config=True)
+    objective = Unicode(
+        "",
+        help="The metric checkpoints are ranked by (best, keep_best, the sidebar). Empty: the first metric "
+        "given to jupyter_exp.checkpoint(); its direction follows lower_is_better.",
+    ).tag(config=True)
+    promotion_alias = Unicode(
+        "champion",
+        help="The registry alias that means 'deploy this': %register sets it only on a version whose run "
+        "has a reproduction with verdict exact or close.",
+    ).tag(config=True)
     # deprecated: the server's (c.JupyterExpApp.*), still read from here with a warning
     reaper_interval_s, stale_after_s = sweep_traits()
 

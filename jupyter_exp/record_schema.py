@@ -87,6 +87,23 @@ FIGURES = "figures/"
 REPRODUCTION = "reproduction.json"
 SLICE = "slice.json"  # the tracked cell's dependency slice (capture/slicing.py): what %reproduce --slice runs
 
+# -- checkpoints (LoggedModel tags) and registered model versions (docs/models.md) -------------------
+CHECKPOINT_STEP = "jupyter_exp.checkpoint.step"
+CHECKPOINT_SHA256 = "jupyter_exp.checkpoint.sha256"  # of the state file
+CHECKPOINT_FORMAT = "jupyter_exp.checkpoint.format"  # torch-state-dict | skops
+CHECKPOINT_OBJECTIVE = "jupyter_exp.checkpoint.objective"  # the metric the run ranks its checkpoints by
+CHECKPOINT_OBJECTIVE_VALUE = "jupyter_exp.checkpoint.objective_value"
+CHECKPOINT_METADATA = "checkpoint.json"  # the LoggedModel's metadata document (never a pickle)
+RESUMED_FROM = "jupyter_exp.resumed_from"  # on a run: the checkpoint (model id) it resumed from
+VERSION_RUN = "jupyter_exp.run"  # on a model version: the run it came from, and what follows
+VERSION_STEP = "jupyter_exp.step"
+VERSION_VERDICT = "jupyter_exp.verdict"  # the best verdict of the run's reproductions, else "none"
+VERSION_REPRODUCTION = "jupyter_exp.reproduction"  # the reproduction's run id behind the verdict
+VERSION_GROUP_INTERVAL = "jupyter_exp.group.interval"
+VERSION_GIT_COMMIT = "jupyter_exp.git.commit"
+VERSION_SNAPSHOT_SHA256 = "jupyter_exp.snapshot.sha256"
+VERSION_INPUTS = "jupyter_exp.inputs"  # JSON: {path: sha256}
+
 # -- verdicts -----------------------------------------------------------------------------------------
 EXACT, CLOSE, DIVERGED, FAILED, VARIED, UNVERIFIED = (
     "exact",

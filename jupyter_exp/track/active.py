@@ -4,6 +4,8 @@
 ``replay_directive``: what a replay driver asks of the next ``%%track`` cell (set silently before it
 by ``jupyter_exp.reproduce.inkernel``; consumed once).
 ``last_run_id``: the run the last ``%%track`` cell of this process recorded.
+``cell`` / ``recorder`` / ``started_s``: the tracked cell running now, its run's recorder and when it began
+(``time.perf_counter()``), for ``jupyter_exp.checkpoint()`` (None between tracked cells).
 """
 
 from typing import Any
@@ -11,3 +13,6 @@ from typing import Any
 writer: Any = None
 replay_directive: dict[str, Any] | None = None
 last_run_id: str | None = None  # the last run a %%track cell recorded in this process (%reproduce last)
+cell: Any = None  # the PreparedCell running now
+recorder: Any = None  # its RunRecorder
+started_s: float = 0.0  # time.perf_counter() when it began

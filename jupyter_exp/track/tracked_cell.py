@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -189,6 +190,7 @@ class TrackedCell:
             spool=recorder.entry,
         )
         _active.writer = writer
+        _active.cell, _active.recorder, _active.started_s = cell, recorder, time.perf_counter()
         outputs = OutputRecorder(cell.shell, cell.settings.max_output_bytes)
         scope: Any = contextlib.nullcontext()  # offline: mlflow.log_* in the cell would wait for the store
         if not recorder.offline and _may_use_mlflow(cell.body, mlflow_importing()):
@@ -206,6 +208,7 @@ class TrackedCell:
                     scope.end_children(outcome.status)
         finally:
             _active.writer = None
+            _active.cell = _active.recorder = None
             end_time_ms = now_ms()
             recorder.add_secrets(_secrets_around(cell))  # and those the cell bound
             end = CellEnd(outcome, end_time_ms, meter.read(), determinism, outputs, entropy, inputs)

@@ -29,6 +29,7 @@ LAYERS = {  # a unit may import its own layer's other units (no cycles) and ever
     "query": 3,
     "ipython": 4,
     "server": 4,
+    "models": 3,
     "kernels": 4,
     "cli": 4,
     "__init__": 5,
