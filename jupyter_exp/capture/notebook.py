@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_exp.capture import generators, import_states, rng_codec, session
+from jupyter_exp.capture.secrets import assigned_secrets
 from jupyter_exp.capture.seeds import global_rng_states
 
 SESSION_ENV = "JPY_SESSION_NAME"
@@ -205,6 +206,15 @@ class ExecutionHistory:
 
     def public(self) -> list[dict[str, Any]]:
         return [entry.public() for entry in self.entries]
+
+    def assigned_secrets(self) -> list[str]:
+        """The secret literals the history's sources assign (``api_key = "..."``), each source read once
+        across tracked cells: a tracked cell's cost must not grow with the session."""
+        found: dict[str, None] = getattr(self, "_secrets", {})
+        for entry in self.entries[getattr(self, "_secrets_read", 0) :]:
+            found.update(dict.fromkeys(assigned_secrets(entry.source)))
+        self._secrets, self._secrets_read = found, len(self.entries)
+        return list(found)
 
     def rng_history_json(self, entries: list[HistoryEntry] | None = None) -> str:
         """``rng_history.json``: each entry's states by execution count (``rng_codec``), encoded once per

@@ -232,11 +232,10 @@ def _may_use_mlflow(body: str, importing: bool) -> bool:
 
 def _secrets_around(cell: PreparedCell) -> list[str]:
     """Strings bound to secret names in the namespace, and secret literals of the history's sources."""
-    entries = cell.history.entries if cell.history is not None else []
     try:
         return [
             *secret_values_in(cell.shell.user_ns),
-            *(s for e in entries for s in assigned_secrets(e.source)),
+            *(cell.history.assigned_secrets() if cell.history is not None else []),
         ]
     except Exception:  # an odd namespace: the environment's secrets and token shapes are masked anyway
         return []

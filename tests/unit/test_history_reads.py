@@ -22,3 +22,18 @@ def test_secret_literals_of_a_source_are_found_once() -> None:
     found.append("changed by a caller")
     assert secrets.assigned_secrets(source) == ["sk-abcdefghijklmnopqrstu"]
     assert secrets._assigned_in.cache_info().misses == misses
+
+
+def test_the_history_reads_each_sources_secrets_once() -> None:
+    from jupyter_exp.capture.notebook import ExecutionHistory, HistoryEntry
+
+    history = ExecutionHistory()
+    history.entries = [
+        HistoryEntry(1, None, 'hf_token = "hf_abcdefghijklmnopqrstuvwx"'),
+        HistoryEntry(2, None, "x = 1"),
+    ]
+    assert history.assigned_secrets() == ["hf_abcdefghijklmnopqrstuvwx"]
+    for entry in history.entries:
+        entry.source = None  # type: ignore[assignment]  # read again, it would fail
+    history.entries.append(HistoryEntry(3, None, 'api_key = "sk-abcdefghijklmnopqrstu"'))
+    assert history.assigned_secrets() == ["hf_abcdefghijklmnopqrstuvwx", "sk-abcdefghijklmnopqrstu"]
