@@ -157,6 +157,7 @@ class CellRecord:
             except Exception as error:  # refused items: sent one by one (the rest kept) on delivery
                 if not is_refused(error):
                     raise
+            pace()  # the rest yields to a user's cell: the one tracked here, or the next
             tags: dict[str, Any] = {schema.KERNEL_NAME: kernel.kernelspec_name()}
             env = environment.capture_environment()
             git = capture_git(
@@ -185,11 +186,13 @@ class CellRecord:
             recorder.set_tags(tags)
             recorder.stage_json(schema.ENVIRONMENT, env)
             if settings.snapshot and cell.notebook is not None:
+                pace()
                 taken = snapshot(cell.notebook, cell.raw_cell, cell.cell_id)
                 if taken is not None:
                     recorder.stage_bytes(schema.NOTEBOOK, taken[0])
                     if taken[1]:  # the file on disk is current enough to judge where names came from
                         self._record_hidden_state(json.loads(taken[0]))
+            pace()
             with contextlib.suppress(OSError):  # a full artifact disk: the finisher retries and says so
                 recorder.upload_staged()  # early, so that the store has the record while the cell runs
             if settings.requirements:
