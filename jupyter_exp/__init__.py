@@ -49,6 +49,9 @@ def log(step: int | None = None, **metrics: float) -> None:
     writer = _active.writer
     if writer is not None:
         writer.log(step, **metrics)
+        hook = _active.on_log  # a sweep's trial: the step goes to Optuna, which may prune here
+        if hook is not None:
+            hook(step, metrics)
         return
     global _warned_untracked
     if not _warned_untracked:

@@ -67,6 +67,26 @@ GROUP_STATISTICS = ("mean", "std", "n", "ci_low", "ci_high")  # the parent's met
 REPRODUCTION_NOISE = "jupyter_exp.reproduction.noise"  # %reproduce --noise: the difference against the band
 REPRODUCTION_REPLAY = "jupyter_exp.reproduction.replay"  # what was replayed: "slice: 3 of 41 cells"
 
+# -- sweeps: %%track --sweep NAME (jupyter_exp/sweep/) ------------------------------------------------
+SWEEP = "jupyter_exp.sweep"  # on the study's parent run and each trial's run: the sweep's name
+SWEEP_ROLE = "jupyter_exp.sweep.role"  # "study" (the parent) or "trial"
+SWEEP_STUDY = "jupyter_exp.sweep.study"  # the Optuna study's name
+SWEEP_STORAGE = "jupyter_exp.sweep.storage"  # the study's storage URL, never with a password
+SWEEP_METRIC = "jupyter_exp.sweep.metric"  # the objective's metric key (empty: the cell's last expression)
+SWEEP_DIRECTION = "jupyter_exp.sweep.direction"
+SWEEP_SAMPLER = "jupyter_exp.sweep.sampler"  # e.g. "TPESampler seed=7"
+SWEEP_PRUNER = "jupyter_exp.sweep.pruner"  # e.g. "MedianPruner"
+SWEEP_SPACE = "jupyter_exp.sweep.space"  # JSON: each param's Optuna distribution, as trials suggested them
+SWEEP_COUNTS = "jupyter_exp.sweep.counts"  # "complete=4 pruned=2 failed=0"
+SWEEP_BEST_TRIAL = "jupyter_exp.sweep.best_trial"  # the best trial's number
+SWEEP_BEST_RUN = "jupyter_exp.sweep.best_run"  # the best trial's run id
+SWEEP_BEST_VALUE = "jupyter_exp.sweep.best_value"  # also the parent's metric sweep/best_value
+SWEEP_TRIAL = "jupyter_exp.sweep.trial"  # on a trial's run: Optuna's trial number
+SWEEP_TRIAL_STATE = "jupyter_exp.sweep.trial_state"  # COMPLETE, PRUNED or FAIL
+SWEEP_TRIAL_PARAMS = "jupyter_exp.sweep.trial_params"  # JSON of the suggested values: %reproduce's FixedTrial
+SWEEP_PRUNED_AT = "jupyter_exp.sweep.pruned_at"  # on a pruned trial's run (end_reason "pruned"): the step
+SWEEP_BEST_METRIC = "sweep/best_value"
+
 # -- artifacts, under ARTIFACT_DIR ------------------------------------------------------------------
 ARTIFACT_DIR = "jupyter_exp"
 CELL = "cell.py"

@@ -89,6 +89,13 @@ class TrackMagics(Magics):
     @argument("--deterministic", action="store_true", help="switch on deterministic algorithms (torch)")
     @argument("--config", action="append", default=[], metavar="VAR", help="object to record as params")
     @argument("--quiet", action="store_true", help="no inline run card")
+    @argument(
+        "--sweep", metavar="NAME", help="run the cell as the trials of an Optuna study (resumed by name)"
+    )
+    @argument("--trials", type=int, metavar="N", help="--sweep: how many trials this execution runs")
+    @argument("--metric", metavar="KEY", help="--sweep: the objective (default: the cell's last expression)")
+    @argument("--direction", metavar="maximize|minimize", help="--sweep: default maximize")
+    @argument("--prune", metavar="median|hyperband|none", help="--sweep: the pruner (default median)")
     @cell_magic
     def track(self, line: str, cell: str) -> Any:
         """Record this cell's execution as an MLflow run: config, seeds, git, notebook, metrics, outcome."""
@@ -108,6 +115,7 @@ class TrackMagics(Magics):
         if args.seed is not None and not 0 <= args.seed < 2**32:
             raise UsageError(f"--seed must be between 0 and 2**32 - 1, got {args.seed}")
         seed_plan = _seed_plan(args)
+        sweep = _sweep_options(args, seed_plan)
         options = TrackOptions(
             name=args.name,
             experiment=args.experiment,
@@ -134,6 +142,10 @@ class TrackMagics(Magics):
                 self.shell, raw_cell, cell, options, self.settings, self.history, _card_factory
             )
 
+        if sweep is not None and directive is not None:  # a replay reruns one trial, with its recorded params
+            _bind_fixed_trial(self.shell, directive)
+        elif sweep is not None:
+            return _run_sweep(sweep, options, make_cell, self.settings)
         if seed_plan is not None and directive is None:  # a replay reruns one child, the directive's seed
             return _run_group(seed_plan, options, make_cell, self.settings, self.history)
         tracked = make_cell(options)
@@ -162,6 +174,59 @@ def _seed_plan(args: Any) -> Any:
         return plan_seeds(args.seeds, args.repeat)
     except ValueError as error:
         raise UsageError(str(error)) from None
+
+
+def _sweep_options(args: Any, seed_plan: Any) -> Any:
+    """``--sweep`` and its options as SweepOptions (None without --sweep); a bad value is a UsageError."""
+    sweep_only = ("trials", "metric", "direction", "prune")
+    if args.sweep is None:
+        given = [f"--{name}" for name in sweep_only if getattr(args, name) is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)}: only with --sweep NAME")
+        return None
+    from jupyter_exp.sweep.options import sweep_options
+
+    if seed_plan is not None:
+        raise UsageError("--sweep cannot be combined with --seeds/--repeat yet")
+    if args.no_seed:
+        raise UsageError("--sweep: --no-seed is not supported (trial k's cell is seeded with --seed + k)")
+    try:
+        return sweep_options(args.sweep, args.trials, args.metric, args.direction, args.prune, args.seed)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _run_sweep(sweep: Any, options: TrackOptions, make_cell: Any, settings: JupyterExp) -> Any:
+    __tracebackhide__ = True
+    from dataclasses import replace
+
+    from jupyter_exp.ipython.sweep_card import SweepCard
+    from jupyter_exp.sweep.runner import Sweep
+    from jupyter_exp.tracking.store import StoreRefused
+
+    runner = Sweep(sweep, replace(options, seed=None), make_cell, settings, SweepCard)
+    try:
+        runner.prepare()
+    except TrackingError as error:
+        raise UsageError(str(error)) from None
+    try:
+        return runner.run()
+    except StoreRefused as error:
+        if runner.run_id:
+            raise
+        raise UsageError(str(error)) from None
+
+
+def _bind_fixed_trial(shell: Any, directive: dict[str, Any]) -> None:
+    """A sweep's trial replayed by %reproduce: ``trial`` is Optuna's FixedTrial of the recorded params."""
+    import json
+
+    import optuna
+
+    params = json.loads(directive.get("sweep_trial_params") or "{}")
+    if not isinstance(params, dict):
+        raise UsageError("%%track --sweep: the recorded trial params are not a mapping")
+    shell.user_ns["trial"] = optuna.trial.FixedTrial(params)
 
 
 def _run_group(plan: Any, options: TrackOptions, make_cell: Any, settings: JupyterExp, history: Any) -> Any:

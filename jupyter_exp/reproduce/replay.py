@@ -407,6 +407,7 @@ class Replayer:
             "deterministic": step.deterministic,
             "experiment": experiment,
             "name": name,
+            "sweep_trial_params": original.tags.get(schema.SWEEP_TRIAL_PARAMS),  # a sweep's trial: FixedTrial
             "tags": {
                 schema.REPRODUCED_FROM: original.run_id,
                 schema.REPRODUCTION_ID: reproduction.reproduction_id,

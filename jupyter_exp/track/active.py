@@ -6,6 +6,8 @@ by ``jupyter_exp.reproduce.inkernel``; consumed once).
 ``last_run_id``: the run the last ``%%track`` cell of this process recorded.
 ``cell`` / ``recorder`` / ``started_s``: the tracked cell running now, its run's recorder and when it began
 (``time.perf_counter()``), for ``jupyter_exp.checkpoint()`` (None between tracked cells).
+``on_log``: called with ``(step, metrics)`` after each ``jupyter_exp.log`` of the tracked cell running now
+(a sweep's trial reports to Optuna; it may raise ``optuna.TrialPruned``); None otherwise.
 """
 
 from typing import Any
@@ -16,3 +18,4 @@ last_run_id: str | None = None  # the last run a %%track cell recorded in this p
 cell: Any = None  # the PreparedCell running now
 recorder: Any = None  # its RunRecorder
 started_s: float = 0.0  # time.perf_counter() when it began
+on_log: Any = None  # (step, metrics) -> None, during a sweep's trial

@@ -161,9 +161,16 @@ class TrackedCell:
         )
 
     # -- the run ----------------------------------------------------------------------------
-    def run(self, cell: PreparedCell, started: Callable[[str], None] | None = None) -> Any:
+    def run(
+        self,
+        cell: PreparedCell,
+        started: Callable[[str], None] | None = None,
+        on_end: Callable[[Any, Outcome], Outcome] | None = None,
+    ) -> Any:
         """Start the run, execute the cell as untracked, record it; the cell's value or exception.
-        ``started`` hears the run's id as soon as the run exists (before the cell runs)."""
+        ``started`` hears the run's id as soon as the run exists (before the cell runs); ``on_end`` (a
+        sweep's trial) adds to the record with the run's recorder and may restate the outcome, before the
+        end is journaled."""
         __tracebackhide__ = True
 
         meter = SystemMeter()
@@ -211,6 +218,8 @@ class TrackedCell:
             _active.cell = _active.recorder = None
             end_time_ms = now_ms()
             recorder.add_secrets(_secrets_around(cell))  # and those the cell bound
+            if on_end is not None:
+                outcome = on_end(recorder, outcome)
             end = CellEnd(outcome, end_time_ms, meter.read(), determinism, outputs, entropy, inputs)
             record.finish(end, writer, background)
         if outcome.error is not None:

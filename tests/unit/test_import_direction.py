@@ -30,6 +30,7 @@ LAYERS = {  # a unit may import its own layer's other units (no cycles) and ever
     "ipython": 4,
     "server": 4,
     "models": 3,
+    "sweep": 3,
     "kernels": 4,
     "cli": 4,
     "__init__": 5,
@@ -191,6 +192,7 @@ ENTRY_POINTS = {"jupyter_exp", "jupyter_exp.ipython.magics", "jupyter_exp.ipytho
 # under TYPE_CHECKING for annotations).
 NOT_AT_LOAD_EXT = (
     "mlflow",
+    "optuna",
     "pandas",
     "scipy",
     "altair",

@@ -1,0 +1,254 @@
+"""One ``%%track --sweep`` execution: trials one after another in this kernel, on an Optuna study.
+
+Each trial is the cell run as ``%%track`` runs it (``make_cell(options)`` -> ``prepare()``, ``run()``): a
+complete child run whose record ``%reproduce`` reruns, with ``trial`` (Optuna's) bound in the namespace.
+Optuna is asked for the trial and told how it ended (ask/tell); the study lives in its own storage (a
+JournalStorage file beside the run journal), and its user attribute names the parent run, so running the
+cell again with the same name resumes the study under the same parent. The parent run (the study) is kept
+through MlflowClient: its tags hold the search space, sampler, pruner and storage; best trial and value
+are updated as each trial ends. An interrupt stops at the current trial (its run KILLED, Optuna told FAIL)
+and keeps what finished; a trial whose cell raises is FAILED and stops the sweep, as the error would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from jupyter_exp import record_schema as schema
+from jupyter_exp._version import __version__
+from jupyter_exp.capture import kernel
+from jupyter_exp.config import JupyterExp
+from jupyter_exp.sweep import records
+from jupyter_exp.sweep.objective import TrialReporter
+from jupyter_exp.sweep.options import SweepOptions
+from jupyter_exp.sweep.storage import journal_file, journal_storage, sampler_and_pruner
+from jupyter_exp.track import active as _active
+from jupyter_exp.track.execution import Outcome
+from jupyter_exp.track.prepared import TrackingError, TrackOptions
+from jupyter_exp.tracking.identity import store_user
+from jupyter_exp.tracking.journal import journal_root
+from jupyter_exp.tracking.recorder import now_ms
+from jupyter_exp.tracking.store import client_for
+
+PARENT_ATTR = "jupyter_exp.parent_run_id"
+
+
+class SweepObserver:
+    """What the live card hears (the base shows nothing), on the cell's thread."""
+
+    def started(self, sweep: Sweep) -> None: ...
+
+    def trial_ended(self, sweep: Sweep, standings: records.Standings) -> None: ...
+
+    def ended(self, status: str) -> None: ...
+
+
+@dataclass
+class TrialEnd:
+    number: int
+    run_id: str | None
+    state: str  # COMPLETE, PRUNED, FAIL
+    value: float | None
+
+
+class Sweep:
+    def __init__(
+        self,
+        options: SweepOptions,
+        track_options: TrackOptions,
+        make_cell: Callable[[TrackOptions], Any],
+        settings: JupyterExp,
+        observer: Callable[[Sweep], SweepObserver] | None = None,
+    ) -> None:
+        if track_options.seed is not None or track_options.no_seed:
+            raise TrackingError("--sweep: give the sweep's seed with --seed S (trial k's cell gets S + k)")
+        self.options = options
+        self.track_options = track_options
+        self.make_cell = make_cell
+        self.settings = settings
+        self._make_observer = observer
+        self.observer = SweepObserver()
+        self.ended: list[TrialEnd] = []
+        self.run_id: str = ""
+        self.resumed = False
+
+    def prepare(self) -> None:
+        """The store (it must be reachable: the parent lives there) and the study's storage; writes no run."""
+        probe = self.make_cell(replace(self.track_options, seed=0, quiet=True)).prepare()
+        if probe.client is None or probe.experiment_id is None:
+            raise TrackingError(
+                f"--sweep needs the store {probe.location.tracking_uri}, which cannot be reached now"
+            )
+        self._probe = probe
+        self.location = probe.location
+        self.experiment_id: str = probe.experiment_id
+        self.study_name = f"{self.experiment_id}/{self.options.name}"
+        self.journal_path = journal_file(journal_root(self.location, self.settings.journal_dir))
+
+    def run(self) -> Any:
+        __tracebackhide__ = True
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        storage, self.storage_url = journal_storage(self.journal_path)
+        sampler, pruner, described = sampler_and_pruner(self.options.prune, self.options.seed)
+        self.study = optuna.create_study(
+            storage=storage,
+            sampler=sampler,
+            pruner=pruner,
+            study_name=self.study_name,
+            direction="maximize" if self.options.direction == "maximize" else "minimize",
+            load_if_exists=True,
+        )
+        if self.study.direction.name.lower() != self.options.direction:
+            raise TrackingError(
+                f"--sweep {self.options.name}: the study was created to {self.study.direction.name.lower()}, "
+                f"not {self.options.direction}"
+            )
+        self.client = client_for(self.location)
+        self.run_id = self._open_parent(described)
+        if self._make_observer is not None and not (self.track_options.quiet or self.settings.quiet):
+            self.observer = self._make_observer(self)
+        self.observer.started(self)
+        status, value = schema.FINISHED, None
+        try:
+            for _ in range(self.options.trials):
+                value = self._run_trial(optuna)
+        except KeyboardInterrupt:
+            status = schema.KILLED
+            raise
+        except BaseException:
+            status = schema.FAILED_STATUS
+            raise
+        finally:
+            _active.on_log = None
+            self._update_parent()
+            self.client.set_terminated(self.run_id, status)
+            _active.last_run_id = self.run_id
+            self.observer.ended(status)
+        return value
+
+    # -- one trial ---------------------------------------------------------------------------------
+    def _run_trial(self, optuna: Any) -> Any:
+        __tracebackhide__ = True
+        trial = self.study.ask()
+        reporter = TrialReporter(trial, self.options.metric)
+        seed = None if self.options.seed is None else self.options.seed + trial.number
+        tags = {**self.track_options.tags, schema.PARENT_RUN_ID: self.run_id}
+        name = self.track_options.name or f"{self.options.name}-t{{trial}}"
+        options = replace(
+            self.track_options,
+            seed=seed,
+            tags=tags,
+            quiet=True,
+            name=name.replace("{trial}", str(trial.number)),
+        )
+        child = self.make_cell(options)
+        state: dict[str, Any] = {"value": None, "state": "FAIL"}
+
+        def on_end(recorder: Any, outcome: Outcome) -> Outcome:
+            objective = reporter.objective(outcome.value) if outcome.error is None else None
+            if isinstance(outcome.error, optuna.TrialPruned):
+                state["state"] = "PRUNED"
+                outcome = replace(outcome, status=schema.KILLED)
+            elif outcome.error is None and objective is None:
+                what = (
+                    f"--metric {self.options.metric} was never logged"
+                    if self.options.metric
+                    else "the cell's last expression is not a number"
+                )
+                recorder.set_tags({schema.END_REASON: f"no objective: {what}"})
+                outcome = replace(outcome, status=schema.FAILED_STATUS)
+            elif outcome.error is None:
+                state["state"], state["value"] = "COMPLETE", objective
+            recorder.log_params({str(k): v for k, v in trial.params.items()})
+            recorder.set_tags(
+                records.trial_tags(
+                    self.options.name, trial.number, trial.params, state["state"], reporter.pruned_at
+                )
+            )
+            return outcome
+
+        prepared = child.prepare()
+        started: list[str] = []
+        self._probe.shell.user_ns["trial"] = trial
+        _active.on_log = reporter
+        try:
+            value = child.run(prepared, started=started.append, on_end=on_end)
+        except optuna.TrialPruned:
+            value = None
+        except BaseException:
+            self._tell(trial, "FAIL", None, started)
+            raise
+        finally:
+            _active.on_log = None
+        self._tell(trial, state["state"], state["value"], started)
+        return value
+
+    def _tell(self, trial: Any, state: str, value: float | None, started: list[str]) -> None:
+        from optuna.trial import TrialState
+
+        run_id = started[0] if started else None
+        if run_id is not None:
+            trial.set_user_attr("jupyter_exp.run_id", run_id)
+        if state == "COMPLETE":
+            self.study.tell(trial, value)
+        else:
+            self.study.tell(trial, state=TrialState.PRUNED if state == "PRUNED" else TrialState.FAIL)
+        self.ended.append(TrialEnd(trial.number, run_id, state, value))
+        result = self._update_parent()
+        self.observer.trial_ended(self, result)
+
+    # -- the parent run ----------------------------------------------------------------------------
+    def _open_parent(self, described: dict[str, str]) -> str:
+        """The study's parent run: the one its user attribute names (resumed: RUNNING again), else a new one."""
+        from mlflow.exceptions import MlflowException
+
+        known = self.study.user_attrs.get(PARENT_ATTR)
+        if known:
+            try:
+                self.client.update_run(known, status=schema.RUNNING)
+                self.resumed = True
+                return str(known)
+            except MlflowException:
+                pass  # deleted from the store: a new parent
+        probe = self._probe
+        tags: dict[str, Any] = {
+            schema.SOURCE_TYPE: schema.SOURCE_TYPE_NOTEBOOK,
+            schema.SOURCE_NAME: probe.notebook_rel,
+            schema.USER: store_user(),
+            schema.NOTE: self.track_options.note,
+            schema.VERSION: __version__,
+            schema.CELL_ID: probe.cell_id,
+            schema.CELL_EXECUTION_COUNT: probe.execution_count,
+            **kernel.identity(),
+            **records.parent_tags(self.options, self.study_name, self.storage_url, described),
+            **self.track_options.tags,
+        }
+        clean = {k: str(v) for k, v in tags.items() if v is not None}
+        run = self.client.create_run(self.experiment_id, run_name=f"sweep-{self.options.name}", tags=clean)
+        self.study.set_user_attr(PARENT_ATTR, run.info.run_id)
+        return str(run.info.run_id)
+
+    def _update_parent(self) -> records.Standings:
+        from mlflow.entities import Metric, RunTag
+
+        trials = self.study.get_trials(deepcopy=False)
+        result = records.standings(trials, self.options.direction)
+        best_run = None
+        if result.best_number is not None:
+            best = next(t for t in trials if t.number == result.best_number)
+            best_run = best.user_attrs.get("jupyter_exp.run_id")
+        tags = {**records.standings_tags(result, best_run), schema.SWEEP_SPACE: records.search_space(trials)}
+        metrics = []
+        if result.best_value is not None:
+            metrics.append(Metric(schema.SWEEP_BEST_METRIC, result.best_value, now_ms(), len(trials)))
+        try:
+            self.client.log_batch(
+                self.run_id, metrics=metrics, tags=[RunTag(k, v[:8000]) for k, v in tags.items()]
+            )
+        except Exception:  # the next trial's update sends them again
+            pass
+        return result

@@ -1,0 +1,113 @@
+"""``%%track --sweep`` in a real kernel on a real Optuna study and SQLite store: trials as child runs of
+the study's parent, pruned trials KILLED with their reported steps, a resume after the kernel restarts
+(same study, same parent), and ``%reproduce`` of a trial (Optuna's FixedTrial) exact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+
+from jupyter_exp.config import JupyterExp, resolve_store
+from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce_blocking
+from tests.support.kernels import KernelSession, all_runs, make_project, store, write_notebook
+
+pytestmark = pytest.mark.kernel
+
+SWEEP_CELL = """%%track --sweep demo --trials {trials} --metric score --direction maximize --prune median --seed 7
+import jupyter_exp
+x = trial.suggest_float("x", 0.0, 1.0)
+for step in range(4):
+    jupyter_exp.log(step=step, score=x * (step + 1))"""
+
+
+def sweep_runs(root: Path) -> tuple[list[Any], list[Any]]:
+    runs = all_runs(store(root))
+    parents = [r for r in runs if r.data.tags.get("jupyter_exp.sweep.role") == "study"]
+    trials = [r for r in runs if r.data.tags.get("jupyter_exp.sweep.role") == "trial"]
+    return parents, sorted(trials, key=lambda r: int(r.data.tags["jupyter_exp.sweep.trial"]))
+
+
+def run_notebook(root: Path, trials: int) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    notebook = root / "sweep.ipynb"
+    sources = ["%load_ext jupyter_exp", SWEEP_CELL.format(trials=trials)]
+    ids = write_notebook(notebook, sources)
+    session = KernelSession(root, notebook)
+    try:
+        return session.run_cells(sources, ids)
+    finally:
+        session.close()
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = make_project(tmp_path_factory.mktemp("sweep"))
+    replies = run_notebook(root, 6)
+    parents, trials = sweep_runs(root)
+    return {"root": root, "replies": replies, "parents": parents, "trials": trials}
+
+
+def test_trials_are_child_runs_and_pruned_ones_end_killed(sweep: dict[str, Any]) -> None:
+    outputs = sweep["replies"][1][1]
+    assert not [o for o in outputs if o["type"] == "error"], outputs
+    (parent,) = sweep["parents"]
+    trials = sweep["trials"]
+    assert [int(t.data.tags["jupyter_exp.sweep.trial"]) for t in trials] == list(range(6))
+    assert {t.data.tags["mlflow.parentRunId"] for t in trials} == {parent.info.run_id}
+    states = [t.data.tags["jupyter_exp.sweep.trial_state"] for t in trials]
+    assert "PRUNED" in states and "COMPLETE" in states, states
+    client = store(sweep["root"])
+    for trial in trials:
+        x = float(trial.data.params["x"])
+        assert trial.data.tags["jupyter_exp.seed"] == str(7 + int(trial.data.tags["jupyter_exp.sweep.trial"]))
+        steps = [(m.step, m.value) for m in client.get_metric_history(trial.info.run_id, "score")]
+        if trial.data.tags["jupyter_exp.sweep.trial_state"] == "PRUNED":
+            assert trial.info.status == "KILLED"
+            assert trial.data.tags["jupyter_exp.end_reason"] == "pruned"
+            at = int(trial.data.tags["jupyter_exp.sweep.pruned_at"])
+            assert sorted(steps) == [
+                (s, x * (s + 1)) for s in range(at + 1)
+            ]  # reported steps, then it stopped
+        else:
+            assert trial.info.status == "FINISHED"
+            assert sorted(steps) == [(s, x * (s + 1)) for s in range(4)]
+    tags = parent.data.tags
+    assert parent.info.status == "FINISHED"
+    assert tags["jupyter_exp.sweep.pruner"] == "MedianPruner"
+    assert tags["jupyter_exp.sweep.sampler"] == "TPESampler seed=7"
+    assert tags["jupyter_exp.sweep.storage"].startswith("journal:")
+    assert '"x"' in tags["jupyter_exp.sweep.space"]
+    complete = [t for t in trials if t.info.status == "FINISHED"]
+    best = max(complete, key=lambda t: t.data.metrics["score"])
+    assert tags["jupyter_exp.sweep.best_run"] == best.info.run_id
+    assert float(tags["jupyter_exp.sweep.best_value"]) == best.data.metrics["score"]
+    # the study in its journal file agrees with the store
+    path = tags["jupyter_exp.sweep.storage"].removeprefix("journal:")
+    study = optuna.load_study(
+        study_name=tags["jupyter_exp.sweep.study"],
+        storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(path)),
+    )
+    assert [t.state.name for t in study.trials] == states
+    assert study.best_value == best.data.metrics["score"]
+
+
+def test_reproduce_a_trial_is_exact(sweep: dict[str, Any]) -> None:
+    best = sweep["parents"][0].data.tags["jupyter_exp.sweep.best_run"]
+    location = resolve_store(JupyterExp(root=str(sweep["root"])))
+    result = reproduce_blocking(best, location, ReproduceOptions())
+    assert result.verdict is not None and result.verdict.verdict == "exact", result.verdict
+    reproduced = store(sweep["root"]).get_run(result.run_id)
+    original = store(sweep["root"]).get_run(best)
+    assert reproduced.data.metrics["score"] == original.data.metrics["score"]
+
+
+def test_the_same_name_resumes_the_study_after_a_restart(sweep: dict[str, Any]) -> None:
+    replies = run_notebook(sweep["root"], 2)  # a fresh kernel: the notebook opened again
+    assert not [o for o in replies[1][1] if o["type"] == "error"], replies[1][1]
+    parents, trials = sweep_runs(sweep["root"])
+    assert [p.info.run_id for p in parents] == [sweep["parents"][0].info.run_id]  # the same parent
+    assert [int(t.data.tags["jupyter_exp.sweep.trial"]) for t in trials] == list(range(8))
+    assert {t.data.tags["mlflow.parentRunId"] for t in trials} == {parents[0].info.run_id}
+    assert parents[0].info.status == "FINISHED"
