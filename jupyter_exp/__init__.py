@@ -19,6 +19,8 @@ from jupyter_exp.tracking.recovery import recover_in_background
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
+    from jupyter_exp.models.checkpoints import Checkpoint
+    from jupyter_exp.models.resume import Resumed
     from jupyter_exp.query.comparison import Comparison
     from jupyter_exp.query.groups import Group
 
@@ -28,10 +30,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "__version__",
+    "checkpoint",
     "compare",
     "group",
     "load_ipython_extension",
     "log",
+    "resume",
     "runs",
     "unload_ipython_extension",
     "wait_for_runs",
@@ -57,6 +61,33 @@ def log(step: int | None = None, **metrics: float) -> None:
     if not _warned_untracked:
         _warned_untracked = True
         warnings.warn("jupyter_exp.log() outside a %%track cell: nothing is recorded", stacklevel=2)
+
+
+def checkpoint(
+    model: Any, step: int, optimizer: Any = None, scheduler: Any = None, **metrics: float
+) -> Checkpoint:
+    """Log a checkpoint of the tracked cell running now: ``model`` (a torch module or a scikit-learn
+    estimator; never pickled) with ``optimizer``/``scheduler`` state and the generator states, as an MLflow
+    LoggedModel linked to the run at ``step``; ``metrics`` are logged at that step, linked to it. The run
+    keeps its last N and best K checkpoints (``%config JupyterExp.checkpoint_keep_last/keep_best``)."""
+    from jupyter_exp.models.checkpoints import checkpoint as log_checkpoint
+
+    return log_checkpoint(_settings(), model, step, optimizer, scheduler, **metrics)
+
+
+def resume(
+    ref: str = "best", model: Any = None, optimizer: Any = None, scheduler: Any = None, confirm: bool = False
+) -> Resumed:
+    """Read a checkpoint back (a model id, ``RUN@STEP``, ``RUN@best`` or ``best``: this kernel's last run's)
+    into ``model``/``optimizer``/``scheduler`` (else their state dicts are returned) and put back the
+    generator states saved with it. Inside ``%%track`` the run is tagged with the checkpoint it resumed
+    from. Another user's checkpoint needs ``confirm=True``."""
+    from jupyter_exp.models.resume import resume as resume_from
+
+    recorder = _active.recorder
+    client = recorder.client if recorder is not None and recorder.client is not None else None
+    settings = _settings()
+    return resume_from(client or _client(settings), settings, ref, model, optimizer, scheduler, confirm)
 
 
 def runs(experiment: str | None = None, notebook: str | None = None, filter_string: str = "") -> Any:
@@ -125,6 +156,7 @@ def load_ipython_extension(shell: Any) -> None:
     shell.configurables.append(settings)
     from jupyter_exp.ipython.compare_magics import CompareMagics
     from jupyter_exp.ipython.magics import ReproduceMagics, TrackMagics
+    from jupyter_exp.ipython.model_magics import ModelMagics
 
     history = ExecutionHistory(priority.cell_started, priority.cell_ended)  # background work paces by them
     history.register(shell)
@@ -132,6 +164,7 @@ def load_ipython_extension(shell: Any) -> None:
         TrackMagics(shell, settings, history),
         ReproduceMagics(shell, settings),
         CompareMagics(shell, settings),
+        ModelMagics(shell, settings),
     ]
     for instance in magics:
         shell.register_magics(instance)

@@ -22,6 +22,7 @@ from jupyter_exp.reproduce.verify import (
 )
 from jupyter_exp.tracking.artifacts import ArtifactStoreError
 from jupyter_exp.tracking.identity import is_shared_store, store_user
+from jupyter_exp.tracking.model_versions import refresh_version_verdicts
 from jupyter_exp.tracking.run_end import end_run
 from jupyter_exp.tracking.store import StoreRefused, refusal
 
@@ -180,3 +181,4 @@ class ReproductionOutcome:
             f"{schema.ARTIFACT_DIR}/{schema.REPRODUCTION}",
         )
         client.set_tag(run_id, schema.REPRODUCTION_VERDICT, reproduction.verdict.verdict)
+        refresh_version_verdicts(client, reproduction.original.run_id)  # registered versions of it

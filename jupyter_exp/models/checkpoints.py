@@ -1,0 +1,195 @@
+"""``jupyter_exp.checkpoint()``: a tracked cell's model state as an MLflow ``LoggedModel`` linked to the run
+and step, its metrics linked by model id, a sha256 of the state file and the metadata reviewers ask for.
+
+The state file is pickle-free (models/formats.py); the requirements are written from the installed
+versions, so MLflow infers nothing (its inference cost 16-21 s a call here). Retention keeps the run's
+last N checkpoints and its best K by the objective metric.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jupyter_exp import record_schema as schema
+from jupyter_exp.capture import rng_codec, seeds
+from jupyter_exp.capture.environment import package_versions
+from jupyter_exp.config import JupyterExp
+from jupyter_exp.models import formats
+from jupyter_exp.stats.direction import lower_is_better, lower_is_better_rule
+from jupyter_exp.track import active as _active
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities import LoggedModel
+
+MODEL_TYPE = "jupyter-exp-checkpoint"
+REQUIREMENTS = {formats.TORCH: ("torch", "numpy"), formats.SKOPS: ("scikit-learn", "skops", "numpy", "scipy")}
+MAX_LISTED = 1000
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What ``checkpoint()`` logged (``seconds``: what it cost the cell)."""
+
+    model_id: str
+    run_id: str
+    step: int
+    metrics: dict[str, float]
+    sha256: str
+    seconds: float
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v:g}" for k, v in self.metrics.items())
+        return f"<checkpoint {self.model_id} of run {self.run_id} at step {self.step}{': ' + shown if shown else ''}>"
+
+
+def objective_of(settings: JupyterExp, metrics: dict[str, float]) -> str | None:
+    return settings.objective or next(iter(metrics), None)
+
+
+def checkpoint(
+    settings: JupyterExp,
+    model: Any,
+    step: int,
+    optimizer: Any = None,
+    scheduler: Any = None,
+    **metrics: float,
+) -> Checkpoint:
+    """Log ``model`` (and ``optimizer``/``scheduler`` state) of the tracked cell running now at ``step``."""
+    started = time.perf_counter()
+    cell, recorder = _active.cell, _active.recorder
+    if cell is None or recorder is None:
+        raise formats.CheckpointError(
+            "jupyter_exp.checkpoint() records into a run: call it inside a %%track cell"
+        )
+    if recorder.offline:
+        raise formats.CheckpointError("the store cannot be reached: checkpoints need it (the run is offline)")
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise formats.CheckpointError(f"step must be a non-negative int, not {step!r}")
+    values = {str(k): float(v) for k, v in metrics.items()}
+    fmt = formats.format_of(model)
+    folder = Path(tempfile.mkdtemp(prefix="jupyter-exp-checkpoint-"))
+    try:
+        state = formats.save(fmt, model, optimizer, scheduler, folder)
+        digest = formats.sha256(state)
+        objective = objective_of(settings, values)
+        run = recorder.store_run()  # waits for MLflow's import when the run was created directly
+        tags = run.data.tags if run is not None else {}
+        metadata = {
+            "format": fmt,
+            "file": state.name,
+            "sha256": digest,
+            "step": step,
+            "metrics": values,
+            "objective": objective,
+            "run_id": recorder.run_id,
+            "config": cell.params,
+            "seed": cell.seed,
+            "git_commit": tags.get(schema.GIT_COMMIT),
+            "notebook": cell.notebook_rel,
+            "cell_id": cell.cell_id,
+            "user": tags.get(schema.USER),
+            "training_time_s": round(started - _active.started_s, 3),
+            "has_optimizer": optimizer is not None,
+            "has_scheduler": scheduler is not None,
+            "rng_states": rng_codec.encode(seeds.global_rng_states()),
+            "packages": package_versions(REQUIREMENTS[fmt]),
+        }
+        (folder / schema.CHECKPOINT_METADATA).write_text(json.dumps(metadata, indent=1))
+        pins = metadata["packages"]
+        (folder / "requirements.txt").write_text("".join(f"{name}=={pins[name]}\n" for name in pins))
+        model_tags = {
+            schema.CHECKPOINT_STEP: str(step),
+            schema.CHECKPOINT_SHA256: digest,
+            schema.CHECKPOINT_FORMAT: fmt,
+        }
+        if objective is not None and objective in values:
+            model_tags[schema.CHECKPOINT_OBJECTIVE] = objective
+            model_tags[schema.CHECKPOINT_OBJECTIVE_VALUE] = repr(values[objective])
+        model_id = _log(recorder.client, run, recorder.run_id, step, values, model_tags, cell.params, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    prune(recorder.client, run.info.experiment_id, recorder.run_id, settings)
+    return Checkpoint(model_id, recorder.run_id, step, values, digest, time.perf_counter() - started)
+
+
+def _log(
+    client: MlflowClient,
+    run: Any,
+    run_id: str,
+    step: int,
+    metrics: dict[str, float],
+    tags: dict[str, str],
+    params: dict[str, str],
+    folder: Path,
+) -> str:
+    from mlflow.entities import LoggedModelOutput, LoggedModelStatus, Metric
+
+    logged = client.create_logged_model(
+        experiment_id=run.info.experiment_id,
+        name=f"checkpoint-{step}",
+        source_run_id=run_id,
+        tags=tags,
+        params=dict(params),
+        model_type=MODEL_TYPE,
+    )
+    model_id = logged.model_id
+    try:
+        client.log_model_artifacts(model_id, str(folder))
+        now = int(time.time() * 1000)
+        if metrics:
+            client.log_batch(
+                run_id, metrics=[Metric(k, v, now, step, model_id=model_id) for k, v in metrics.items()]
+            )
+        client.log_outputs(run_id, [LoggedModelOutput(model_id, step)])
+        client.finalize_logged_model(model_id, LoggedModelStatus.READY)
+    except BaseException:
+        client.finalize_logged_model(model_id, LoggedModelStatus.FAILED)  # nothing half-written counts
+        raise
+    return model_id
+
+
+def run_checkpoints(client: MlflowClient, experiment_id: str, run_id: str) -> list[LoggedModel]:
+    """The run's finished checkpoints, by step."""
+    from mlflow.entities import LoggedModelStatus
+
+    found = client.search_logged_models(
+        [experiment_id], filter_string=f"source_run_id = '{run_id}'", max_results=MAX_LISTED
+    )
+    kept = [m for m in found if schema.CHECKPOINT_STEP in m.tags and m.status == LoggedModelStatus.READY]
+    return sorted(kept, key=lambda m: int(m.tags[schema.CHECKPOINT_STEP]))
+
+
+def ranked(models: list[LoggedModel], settings: JupyterExp) -> list[LoggedModel]:
+    """Checkpoints best first by their objective (those without one last, newest first among equals)."""
+    scored = [m for m in models if schema.CHECKPOINT_OBJECTIVE_VALUE in m.tags]
+    rest = [m for m in models if schema.CHECKPOINT_OBJECTIVE_VALUE not in m.tags]
+    if not scored:
+        return list(reversed(models))
+    rule = lower_is_better_rule(settings.lower_is_better or None)
+    lower = lower_is_better(scored[0].tags[schema.CHECKPOINT_OBJECTIVE], rule)
+
+    def key(m: LoggedModel) -> tuple[float, int]:
+        value = float(m.tags[schema.CHECKPOINT_OBJECTIVE_VALUE])
+        return (value if lower else -value, -int(m.tags[schema.CHECKPOINT_STEP]))
+
+    return sorted(scored, key=key) + list(reversed(rest))
+
+
+def prune(client: MlflowClient, experiment_id: str, run_id: str, settings: JupyterExp) -> list[str]:
+    """Delete the run's checkpoints that are neither among its last N nor its best K; their ids."""
+    if settings.checkpoint_keep_last <= 0:
+        return []
+    models = run_checkpoints(client, experiment_id, run_id)
+    keep = {m.model_id for m in models[-settings.checkpoint_keep_last :]}
+    keep |= {m.model_id for m in ranked(models, settings)[: max(settings.checkpoint_keep_best, 0)]}
+    dropped = [m.model_id for m in models if m.model_id not in keep]
+    for model_id in dropped:
+        client.delete_logged_model(model_id)
+    return dropped

@@ -1,0 +1,120 @@
+"""Checkpoints of a tracked torch loop as MLflow LoggedModels, resuming from the best one bit for bit, and
+%register's promotion alias refused until the run reproduces (real kernel, real SQLite store)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.kernels import OpenKernel, all_runs, store
+
+pytestmark = pytest.mark.kernel
+
+SETUP = """\
+import torch, jupyter_exp
+
+def make():
+    model = torch.nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    return model, opt, torch.optim.lr_scheduler.StepLR(opt, 2, 0.5)
+
+def train_step(model, opt, sched):
+    x = torch.randn(8, 4)
+    loss = ((model(x) - x.sum(1, keepdim=True)) ** 2).mean()
+    opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+    return loss.item()
+"""
+
+TRAIN = """\
+%%track --name train --seed 7
+model, opt, sched = make()
+losses = []
+for s in range(6):
+    losses.append(train_step(model, opt, sched))
+    if s >= 1 and s <= 4:
+        cp = jupyter_exp.checkpoint(model, step=s, optimizer=opt, scheduler=sched, loss=losses[-1])
+print(json.dumps(losses))
+"""
+
+RESUME = """\
+%%track --name resumed
+model, opt, sched = make()
+r = jupyter_exp.resume("best", model, opt, sched)
+print(json.dumps({"step": r.step, "model_id": r.model_id, "next": train_step(model, opt, sched)}))
+"""
+
+
+def _stdout(outputs: list[dict[str, object]]) -> str:
+    return "".join(str(o.get("text", "")) for o in outputs if o["type"] == "stream")
+
+
+def test_checkpoints_resume_and_the_gated_registry(project: Path, kernel_session: OpenKernel) -> None:
+    session = kernel_session(project)
+    session.run("%load_ext jupyter_exp")
+    session.run("%config JupyterExp.checkpoint_keep_last = 2")  # and the best 1 (the default)
+    session.run("import json\n" + SETUP)
+    reply, outputs = session.run(TRAIN)
+    assert reply["status"] == "ok", outputs
+    losses = json.loads(_stdout(outputs).strip().splitlines()[-1])
+    client = store(project)
+    [train] = all_runs(client)
+    run_id = train.info.run_id
+
+    # four checkpoints logged; the last 2 and the best 1 by loss are kept, each linked to its step
+    found = client.search_logged_models(
+        [train.info.experiment_id], filter_string=f"source_run_id = '{run_id}'"
+    )
+    steps = sorted(int(m.tags["jupyter_exp.checkpoint.step"]) for m in found)
+    best_step = min(range(1, 5), key=lambda s: losses[s])
+    assert steps == sorted({3, 4, best_step}), (steps, losses)
+    for logged in found:
+        step = int(logged.tags["jupyter_exp.checkpoint.step"])
+        assert logged.tags["jupyter_exp.checkpoint.format"] == "torch-state-dict"
+        assert len(logged.tags["jupyter_exp.checkpoint.sha256"]) == 64
+        assert [(m.key, m.step, m.value) for m in logged.metrics] == [("loss", step, losses[step])]
+    outputs_of_run = {o.model_id: o.step for o in client.get_run(run_id).outputs.model_outputs}
+    assert {outputs_of_run[m.model_id] for m in found} == set(steps)
+
+    # resume from best: the weights, optimizer, scheduler and generator states come back
+    reply, outputs = session.run(RESUME)
+    assert reply["status"] == "ok", outputs
+    resumed = json.loads(_stdout(outputs).strip().splitlines()[-1])
+    assert resumed["step"] == best_step
+    assert resumed["next"] == losses[best_step + 1]  # bit for bit: as if training had not stopped
+    [run_resumed] = [r for r in all_runs(client) if r.info.run_id != run_id]
+    assert run_resumed.data.tags["jupyter_exp.resumed_from"] == resumed["model_id"]
+
+    # the promotion alias needs a reproduction; candidate does not
+    reply, _ = session.run(f"%register {run_id} --name tiny --alias champion")
+    assert reply["status"] == "error" and reply["ename"] == "UsageError"
+    assert f"reproduce it first: %reproduce {run_id}" in reply["evalue"] and "\n" not in reply["evalue"]
+    assert not client.search_model_versions("name = 'tiny'")  # nothing half-written
+    reply, outputs = session.run(f"%register {run_id}@3 --name tiny --alias candidate")
+    assert reply["status"] == "ok", outputs
+    candidate = client.get_model_version_by_alias("tiny", "candidate")
+    assert candidate.tags["jupyter_exp.verdict"] == "none" and candidate.tags["jupyter_exp.step"] == "3"
+    [at_3] = [m.model_id for m in found if m.tags["jupyter_exp.checkpoint.step"] == "3"]
+    assert candidate.source == f"models:/{at_3}"  # from the LoggedModel, never a runs:/ URI
+
+    reply, outputs = session.run(f"%reproduce {run_id} --yes")
+    assert reply["status"] == "ok", outputs
+    verdicts = [r.data.tags.get("jupyter_exp.reproduction.verdict") for r in all_runs(client)]
+    assert "exact" in verdicts, verdicts
+    # the reproduction updated the verdict of the version registered before it
+    assert client.get_model_version("tiny", candidate.version).tags["jupyter_exp.verdict"] == "exact"
+    reply, outputs = session.run(f"%register {run_id} --name tiny --alias champion")
+    assert reply["status"] == "ok", outputs
+    assert "(verdict: exact)" in _stdout(outputs)
+    champion = client.get_model_version_by_alias("tiny", "champion")
+    assert champion.tags["jupyter_exp.verdict"] == "exact"
+    assert champion.tags["jupyter_exp.step"] == str(best_step)
+    assert champion.tags["jupyter_exp.run"] == run_id and champion.tags["jupyter_exp.git.commit"]
+
+    # another user's checkpoint is asked for first
+    client.set_tag(run_id, "mlflow.user", "mallory")
+    reply, outputs = session.run(f"jupyter_exp.resume('{run_id}@best')")
+    assert reply["status"] == "error" and "recorded by mallory" in reply["evalue"]
+    reply, outputs = session.run(f"jupyter_exp.resume('{run_id}@best', confirm=True).step")
+    assert reply["status"] == "ok", outputs
