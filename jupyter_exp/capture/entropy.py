@@ -27,6 +27,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from jupyter_exp.capture import seeds
+
 _T = TypeVar("_T")
 
 IGNORED_CALLERS = frozenset({"uuid", "mlflow", "jupyter_exp"})  # identifiers, not results
@@ -82,6 +84,7 @@ class EntropyWatch:
         self.clock: Counter[str] = Counter()  # wall-clock reads by the notebook's code, by function
         self._restore: list[tuple[Any, str, Any]] = []
         self._counting = True
+        self._numpy_later: Callable[[], None] | None = None  # unregisters the patch at numpy's import
 
     def describe(self, counts: Counter[str] | None = None) -> str:
         """``os.urandom (2 calls), secrets (1 call)``: ``counts`` (by default what could not be derived)."""
@@ -149,20 +152,33 @@ class EntropyWatch:
 
         self._patch(random.Random, "seed", seed)
         self._patch(random, "seed", lambda a=None, version=2: seed(random._inst, a, version))
-        if "numpy" in sys.modules:  # numpy.random is loaded lazily: load it, or the cell's first use escapes
-            import numpy.random.bit_generator as bit_generator
-
-            if hasattr(bit_generator, "randbits"):
-                original_bits = bit_generator.randbits
-                self._patch(
-                    bit_generator,
-                    "randbits",
-                    lambda bits: watch._bits("numpy SeedSequence without a seed", original_bits, bits),
-                )
+        if "numpy" in sys.modules:
+            self._patch_numpy()
+        else:  # numpy seeded as the cell imports it (seeds.apply_seed): patched then
+            self._numpy_later = seeds.around_numpy_import(self._numpy_importing, self._numpy_imported)
         torch = sys.modules.get("torch")
         if torch is not None and isinstance(getattr(torch, "Generator", None), type):
             self._patch_torch(torch)
         return self
+
+    def _numpy_importing(self) -> None:
+        self._counting = False  # its global generator's first seed: replaced by the cell's seed at once
+
+    def _numpy_imported(self, _numpy: Any) -> None:
+        self._counting = True
+        self._patch_numpy()
+
+    def _patch_numpy(self) -> None:
+        # numpy.random is loaded lazily: load it, or the cell's first use escapes
+        import numpy.random.bit_generator as bit_generator
+
+        if hasattr(bit_generator, "randbits"):
+            watch, original_bits = self, bit_generator.randbits
+            self._patch(
+                bit_generator,
+                "randbits",
+                lambda bits: watch._bits("numpy SeedSequence without a seed", original_bits, bits),
+            )
 
     def _patch_torch(self, torch: Any) -> None:
         watch, base = self, torch.Generator
@@ -193,6 +209,9 @@ class EntropyWatch:
 
     def __exit__(self, *exc_info: Any) -> None:
         _finished.watch = self
+        if self._numpy_later is not None:
+            self._numpy_later()
+            self._numpy_later = None
         while self._restore:
             owner, name, original = self._restore.pop()
             setattr(owner, name, original)
