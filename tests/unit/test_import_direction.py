@@ -187,7 +187,12 @@ def test_the_check_sees_a_violation() -> None:
 # it first: the replay kernel's side, the journal's recovery, the server) and the magics registered at
 # %load_ext (their features bring ipywidgets, the replay driver and the comparison in) import the project's
 # features inside the functions that use them; everywhere else the project's own modules are imported at the top.
-ENTRY_POINTS = {"jupyter_exp", "jupyter_exp.ipython.magics", "jupyter_exp.ipython.compare_magics"}
+ENTRY_POINTS = {
+    "jupyter_exp",
+    "jupyter_exp.ipython.magics",
+    "jupyter_exp.ipython.compare_magics",
+    "jupyter_exp.ipython.model_magics",
+}
 # What `%load_ext jupyter_exp` must not import: the modules it reaches defer these (in their functions, or
 # under TYPE_CHECKING for annotations).
 NOT_AT_LOAD_EXT = (
