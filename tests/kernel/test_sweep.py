@@ -23,16 +23,30 @@ for step in range(4):
     jupyter_exp.log(step=step, score=x * (step + 1))"""
 
 
-def sweep_runs(root: Path) -> tuple[list[Any], list[Any]]:
-    runs = all_runs(store(root))
+STOPPED_CELL = """%%track --sweep stopped --trials 5 --metric score --prune none --seed 1
+import jupyter_exp
+x = trial.suggest_int("x", 0, 10)
+if trial.number == {at}:
+    raise {error}
+jupyter_exp.log(step=0, score=x)"""
+
+BAD_CELLS = [
+    "%%track --sweep demo --trials 0 --metric score\nprint('ran')",
+    "%%track --trials 3\nprint('ran')",
+    "%%track --sweep demo --trials 3 --seeds 1,2\nprint('ran')",
+]
+
+
+def sweep_runs(root: Path, name: str = "demo") -> tuple[list[Any], list[Any]]:
+    runs = [r for r in all_runs(store(root)) if r.data.tags.get("jupyter_exp.sweep") == name]
     parents = [r for r in runs if r.data.tags.get("jupyter_exp.sweep.role") == "study"]
     trials = [r for r in runs if r.data.tags.get("jupyter_exp.sweep.role") == "trial"]
     return parents, sorted(trials, key=lambda r: int(r.data.tags["jupyter_exp.sweep.trial"]))
 
 
-def run_notebook(root: Path, trials: int) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+def run_notebook(root: Path, trials: int, *more: str) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
     notebook = root / "sweep.ipynb"
-    sources = ["%load_ext jupyter_exp", SWEEP_CELL.format(trials=trials)]
+    sources = ["%load_ext jupyter_exp", SWEEP_CELL.format(trials=trials), *more]
     ids = write_notebook(notebook, sources)
     session = KernelSession(root, notebook)
     try:
@@ -44,7 +58,8 @@ def run_notebook(root: Path, trials: int) -> list[tuple[dict[str, Any], list[dic
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = make_project(tmp_path_factory.mktemp("sweep"))
-    replies = run_notebook(root, 6)
+    more = [*BAD_CELLS, STOPPED_CELL.format(at=2, error="KeyboardInterrupt")]
+    replies = run_notebook(root, 6, *more)
     parents, trials = sweep_runs(root)
     return {"root": root, "replies": replies, "parents": parents, "trials": trials}
 
@@ -111,3 +126,33 @@ def test_the_same_name_resumes_the_study_after_a_restart(sweep: dict[str, Any]) 
     assert [int(t.data.tags["jupyter_exp.sweep.trial"]) for t in trials] == list(range(8))
     assert {t.data.tags["mlflow.parentRunId"] for t in trials} == {parents[0].info.run_id}
     assert parents[0].info.status == "FINISHED"
+
+
+def test_bad_options_are_one_line_usage_errors_and_run_nothing(sweep: dict[str, Any]) -> None:
+    for (_, outputs), expected in zip(
+        sweep["replies"][2:5],
+        ["--trials must be between 1", "--trials: only with --sweep NAME", "cannot be combined with --seeds"],
+        strict=True,
+    ):
+        text = "".join(o.get("text", "") for o in outputs if o["type"] == "stream")
+        assert text.startswith("UsageError: ") and expected in text, outputs
+        assert text.count("\n") == 1 and "ran" not in text.splitlines()[0].split(":")[0]
+        assert not [o for o in outputs if o["type"] == "stream" and o["text"] == "ran\n"]
+
+
+def test_an_interrupt_stops_the_sweep_and_keeps_what_finished(sweep: dict[str, Any]) -> None:
+    errors = [o for o in sweep["replies"][5][1] if o["type"] == "error"]
+    assert [e["ename"] for e in errors] == ["KeyboardInterrupt"]
+    (parent,), trials = sweep_runs(sweep["root"], "stopped")
+    assert [t.info.status for t in trials] == ["FINISHED", "FINISHED", "KILLED"]
+    assert parent.info.status == "KILLED"
+    assert parent.data.tags["jupyter_exp.sweep.counts"] == "complete=2 pruned=0 failed=1"
+    assert parent.data.tags["jupyter_exp.sweep.pruner"] == "NopPruner"
+
+
+def test_the_card_is_one_live_display_of_escaped_text(sweep: dict[str, Any]) -> None:
+    shown = [o for o in sweep["replies"][1][1] if o["type"] == "display_data"]
+    assert len(shown) == 1 and shown[0]["transient"]["display_id"]  # updated in place after each trial
+    data = shown[0]["data"]
+    assert data["text/plain"].startswith("sweep demo (started, parent run ")
+    assert data["text/html"].startswith("<pre class='jupyter-exp-sweep'>")
