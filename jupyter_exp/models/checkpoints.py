@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,9 @@ from jupyter_exp.config import JupyterExp
 from jupyter_exp.models import formats
 from jupyter_exp.stats.direction import lower_is_better, lower_is_better_rule
 from jupyter_exp.track import active as _active
+from jupyter_exp.tracking import priority
+from jupyter_exp.tracking.finisher import FINISHER
+from jupyter_exp.tracking.journal_guard import private_dir
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -31,22 +34,40 @@ if TYPE_CHECKING:
 MODEL_TYPE = "jupyter-exp-checkpoint"
 REQUIREMENTS = {formats.TORCH: ("torch", "numpy"), formats.SKOPS: ("scikit-learn", "skops", "numpy", "scipy")}
 MAX_LISTED = 1000
+PENDING = ".checkpoints"  # beside the journal's entries (a dot: not an entry): checkpoints not yet delivered
 
 
-@dataclass(frozen=True)
 class Checkpoint:
-    """What ``checkpoint()`` logged (``seconds``: what it cost the cell)."""
+    """A checkpoint ``checkpoint()`` took: written to the journal at once, delivered to the store by the
+    background finisher (``model_id`` waits for that; ``seconds``: what it cost the cell)."""
 
-    model_id: str
-    run_id: str
-    step: int
-    metrics: dict[str, float]
-    sha256: str
-    seconds: float
+    def __init__(self, run_id: str, step: int, metrics: dict[str, float], seconds: float) -> None:
+        self.run_id, self.step, self.metrics, self.seconds = run_id, step, metrics, seconds
+        self.sha256: str | None = None
+        self.error: str | None = None
+        self._model_id: str | None = None
+        self._done = threading.Event()
+
+    def delivered(self, model_id: str | None, sha256: str | None, error: str | None = None) -> None:
+        self._model_id, self.sha256, self.error = model_id, sha256, error
+        self._done.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        with priority.hurry():
+            return self._done.wait(timeout)
+
+    @property
+    def model_id(self) -> str:
+        """The LoggedModel's id, once delivered (waits for it)."""
+        self.wait()
+        if self._model_id is None:
+            raise formats.CheckpointError(f"checkpoint at step {self.step} was not delivered: {self.error}")
+        return self._model_id
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v:g}" for k, v in self.metrics.items())
-        return f"<checkpoint {self.model_id} of run {self.run_id} at step {self.step}{': ' + shown if shown else ''}>"
+        where = self._model_id or ("failed" if self.error else "pending")
+        return f"<checkpoint {where} of run {self.run_id} at step {self.step}{': ' + shown if shown else ''}>"
 
 
 def objective_of(settings: JupyterExp, metrics: dict[str, float]) -> str | None:
@@ -61,7 +82,10 @@ def checkpoint(
     scheduler: Any = None,
     **metrics: float,
 ) -> Checkpoint:
-    """Log ``model`` (and ``optimizer``/``scheduler`` state) of the tracked cell running now at ``step``."""
+    """Log ``model`` (and ``optimizer``/``scheduler`` state) of the tracked cell running now at ``step``.
+
+    The cell pays for the state file and the generator states only: both go to the journal (a checkpoint
+    survives a store that is away); the hash, the metadata and the store writes run on the finisher."""
     started = time.perf_counter()
     cell, recorder = _active.cell, _active.recorder
     if cell is None or recorder is None:
@@ -74,49 +98,75 @@ def checkpoint(
         raise formats.CheckpointError(f"step must be a non-negative int, not {step!r}")
     values = {str(k): float(v) for k, v in metrics.items()}
     fmt = formats.format_of(model)
-    folder = Path(tempfile.mkdtemp(prefix="jupyter-exp-checkpoint-"))
+    pending = private_dir(recorder.entry.path.parent / PENDING)
+    folder = Path(tempfile.mkdtemp(prefix=f"{recorder.run_id}-{step}-", dir=pending))
     try:
         state = formats.save(fmt, model, optimizer, scheduler, folder)
-        digest = formats.sha256(state)
-        objective = objective_of(settings, values)
-        run = recorder.store_run()  # waits for MLflow's import when the run was created directly
-        tags = run.data.tags if run is not None else {}
-        metadata = {
-            "format": fmt,
-            "file": state.name,
-            "sha256": digest,
-            "step": step,
-            "metrics": values,
-            "objective": objective,
-            "run_id": recorder.run_id,
-            "config": cell.params,
-            "seed": cell.seed,
-            "git_commit": tags.get(schema.GIT_COMMIT),
-            "notebook": cell.notebook_rel,
-            "cell_id": cell.cell_id,
-            "user": tags.get(schema.USER),
-            "training_time_s": round(started - _active.started_s, 3),
-            "has_optimizer": optimizer is not None,
-            "has_scheduler": scheduler is not None,
-            "rng_states": rng_codec.encode(seeds.global_rng_states()),
-            "packages": package_versions(REQUIREMENTS[fmt]),
-        }
-        (folder / schema.CHECKPOINT_METADATA).write_text(json.dumps(metadata, indent=1))
-        pins = metadata["packages"]
-        (folder / "requirements.txt").write_text("".join(f"{name}=={pins[name]}\n" for name in pins))
-        model_tags = {
-            schema.CHECKPOINT_STEP: str(step),
-            schema.CHECKPOINT_SHA256: digest,
-            schema.CHECKPOINT_FORMAT: fmt,
-        }
-        if objective is not None and objective in values:
-            model_tags[schema.CHECKPOINT_OBJECTIVE] = objective
-            model_tags[schema.CHECKPOINT_OBJECTIVE_VALUE] = repr(values[objective])
-        model_id = _log(recorder.client, run, recorder.run_id, step, values, model_tags, cell.params, folder)
-    finally:
+    except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
+        raise
+    rng = seeds.global_rng_states()  # copies: encoded on the finisher
+    metadata = {
+        "format": fmt,
+        "file": state.name,
+        "step": step,
+        "metrics": values,
+        "objective": objective_of(settings, values),
+        "run_id": recorder.run_id,
+        "config": dict(cell.params),
+        "seed": cell.seed,
+        "notebook": cell.notebook_rel,
+        "cell_id": cell.cell_id,
+        "training_time_s": round(started - _active.started_s, 3),
+        "has_optimizer": optimizer is not None,
+        "has_scheduler": scheduler is not None,
+    }
+    handle = Checkpoint(recorder.run_id, step, values, 0.0)
+
+    def deliver() -> None:
+        try:
+            metadata["rng_states"] = rng_codec.encode(rng)
+            model_id, digest = _deliver(settings, recorder, folder, state, metadata)
+        except Exception as error:
+            lines = str(error).strip().splitlines()
+            handle.delivered(None, None, lines[0] if lines else type(error).__name__)
+            raise
+        handle.delivered(model_id, digest)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    FINISHER.submit(deliver)
+    handle.seconds = time.perf_counter() - started
+    return handle
+
+
+def _deliver(
+    settings: JupyterExp, recorder: Any, folder: Path, state: Path, metadata: dict[str, Any]
+) -> tuple[str, str]:
+    """On the finisher: hash, metadata, requirements, then the LoggedModel; its id and the sha256."""
+    digest = formats.sha256(state)
+    run = recorder.store_run()  # waits for MLflow's import when the run was created directly
+    tags = run.data.tags if run is not None else {}
+    fmt, step, values = metadata["format"], metadata["step"], metadata["metrics"]
+    pins = package_versions(REQUIREMENTS[fmt])
+    metadata.update(
+        sha256=digest, git_commit=tags.get(schema.GIT_COMMIT), user=tags.get(schema.USER), packages=pins
+    )
+    (folder / schema.CHECKPOINT_METADATA).write_text(json.dumps(metadata, indent=1))
+    (folder / "requirements.txt").write_text("".join(f"{name}=={pins[name]}\n" for name in pins))
+    model_tags = {
+        schema.CHECKPOINT_STEP: str(step),
+        schema.CHECKPOINT_SHA256: digest,
+        schema.CHECKPOINT_FORMAT: fmt,
+    }
+    objective = metadata["objective"]
+    if objective is not None and objective in values:
+        model_tags[schema.CHECKPOINT_OBJECTIVE] = objective
+        model_tags[schema.CHECKPOINT_OBJECTIVE_VALUE] = repr(values[objective])
+    model_id = _log(
+        recorder.client, run, recorder.run_id, step, values, model_tags, metadata["config"], folder
+    )
     prune(recorder.client, run.info.experiment_id, recorder.run_id, settings)
-    return Checkpoint(model_id, recorder.run_id, step, values, digest, time.perf_counter() - started)
+    return model_id, digest
 
 
 def _log(

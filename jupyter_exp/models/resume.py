@@ -19,6 +19,7 @@ from jupyter_exp.models import formats
 from jupyter_exp.models.checkpoints import ranked, run_checkpoints
 from jupyter_exp.reproduce.provenance import check_recorder
 from jupyter_exp.track import active as _active
+from jupyter_exp.tracking.finisher import wait_for_runs
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -102,6 +103,7 @@ def resume(
     scheduler: Any = None,
     confirm: bool = False,
 ) -> Resumed:
+    wait_for_runs()  # checkpoints this kernel took are delivered in the background
     logged = find_checkpoint(client, ref, settings, _active.last_run_id)
     run_id = source_run_id(logged)
     run = client.get_run(run_id)
