@@ -118,3 +118,40 @@ def test_checkpoints_resume_and_the_gated_registry(project: Path, kernel_session
     assert reply["status"] == "error" and "recorded by mallory" in reply["evalue"]
     reply, outputs = session.run(f"jupyter_exp.resume('{run_id}@best', confirm=True).step")
     assert reply["status"] == "ok", outputs
+
+
+SKLEARN = """\
+%%track --name fit
+import numpy as np, jupyter_exp
+from sklearn.linear_model import LogisticRegression
+X = np.random.rand(40, 3); y = (X.sum(1) > 1.5).astype(int)
+clf = LogisticRegression().fit(X, y)
+jupyter_exp.checkpoint(clf, step=1, accuracy=clf.score(X, y))
+"""
+
+
+def test_a_scikit_learn_checkpoint_through_skops_and_a_refusal(
+    project: Path, kernel_session: OpenKernel
+) -> None:
+    session = kernel_session(project)
+    session.run("%load_ext jupyter_exp")
+    reply, outputs = session.run(SKLEARN)
+    assert reply["status"] == "ok", outputs
+    reply, outputs = session.run(
+        "r = jupyter_exp.resume('best')\n"
+        "print(r.step, type(r.model).__name__, bool((r.model.predict_proba(X) == clf.predict_proba(X)).all()))"
+    )
+    assert reply["status"] == "ok", outputs
+    assert _stdout(outputs).split() == ["1", "LogisticRegression", "True"]
+    client = store(project)
+    [run] = all_runs(client)
+    [logged] = client.search_logged_models([run.info.experiment_id])
+    assert logged.tags["jupyter_exp.checkpoint.format"] == "skops"
+
+    reply, _ = session.run("%%track --name odd\nimport jupyter_exp\njupyter_exp.checkpoint({'w': 1}, step=0)")
+    assert reply["status"] == "error" and reply["ename"] == "CheckpointError"
+    assert reply["evalue"].startswith(
+        "cannot checkpoint a dict: torch modules and scikit-learn estimators only"
+    )
+    reply, _ = session.run("jupyter_exp.checkpoint(clf, step=2)")  # outside a tracked cell
+    assert reply["status"] == "error" and "inside a %%track cell" in reply["evalue"]
