@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,7 +81,8 @@ def _source(cell: dict[str, Any]) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
-OBJECTS_KEY = "objects"  # generators bound to names, in the states recorded before a cell
+OBJECTS_KEY = "objects"
+RNG_BLOCK = 64  # entries joined into one block of rng_history.json  # generators bound to names, in the states recorded before a cell
 
 
 def cell_rng_states(
@@ -147,6 +149,13 @@ class ExecutionHistory:
         self.entries: list[HistoryEntry] = []
         self._pending: HistoryEntry | None = None
         self._watch = generators.GeneratorWatch()
+        self._rng_lock = (
+            threading.Lock()
+        )  # the encoded states of ended entries, in blocks (rng_history_chunks)
+        self._rng_blocks: list[bytes] = []
+        self._rng_tail: list[bytes] = []
+        self._rng_counted = 0
+        self._rng_any = False
 
     def register(self, shell: Any) -> None:
         """Start recording; cells run before the extension was loaded are taken from IPython's input
@@ -215,6 +224,40 @@ class ExecutionHistory:
             found.update(dict.fromkeys(assigned_secrets(entry.source)))
         self._secrets, self._secrets_read = found, len(self.entries)
         return list(found)
+
+    def rng_history_chunks(self, entries: list[HistoryEntry]) -> list[bytes]:
+        """``rng_history.json`` of ``entries`` (``frozen()``) as chunks whose concatenation is
+        ``rng_history_json(entries)``: each ended entry is encoded into a block once and the blocks are
+        kept, so that a tracked cell's work on it does not grow with the session (only the write does,
+        which holds no interpreter lock)."""
+        ended = len(entries) - (1 if entries and entries[-1].success is None else 0)
+        with self._rng_lock:
+            ours = self.entries[: self._rng_counted]
+            if ended < self._rng_counted or any(a is not b for a, b in zip(entries, ours, strict=False)):
+                return [self.rng_history_json(entries).encode()]  # not this history's prefix: whole
+            for entry in entries[self._rng_counted : ended]:
+                self._rng_part(entry)
+            self._rng_counted = ended
+            chunks = [b'{"format":%d,"states":{' % rng_codec.FORMAT, *self._rng_blocks, *self._rng_tail]
+            any_before = self._rng_any
+        for entry in entries[ended:]:
+            if entry.rng_states:
+                chunks.append(
+                    f'{"," if any_before else ""}"{entry.execution_count}":{entry.rng_json()}'.encode()
+                )
+                any_before = True
+        chunks.append(b"}}")
+        return chunks
+
+    def _rng_part(self, entry: HistoryEntry) -> None:
+        if not entry.rng_states:
+            return
+        text = entry._rng_json or rng_codec.dumps(entry.rng_states)  # kept as bytes here only
+        self._rng_tail.append(f'{"," if self._rng_any else ""}"{entry.execution_count}":{text}'.encode())
+        self._rng_any = True
+        if len(self._rng_tail) >= RNG_BLOCK:
+            self._rng_blocks.append(b"".join(self._rng_tail))
+            self._rng_tail = []
 
     def rng_history_json(self, entries: list[HistoryEntry] | None = None) -> str:
         """``rng_history.json``: each entry's states by execution count (``rng_codec``), encoded once per

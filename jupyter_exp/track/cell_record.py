@@ -151,7 +151,7 @@ class CellRecord:
         cell, recorder, settings = self.cell, self.recorder, self.cell.settings
         try:
             if cell.history is not None and self._history is not None:
-                recorder.stage_text(schema.RNG_HISTORY, cell.history.rng_history_json(self._history))
+                recorder.stage_chunks(schema.RNG_HISTORY, cell.history.rng_history_chunks(self._history))
             try:
                 recorder.log_params(cell.params)
             except Exception as error:  # refused items: sent one by one (the rest kept) on delivery

@@ -113,9 +113,14 @@ def journal_root(location: StoreLocation, configured: str = "") -> Path:
     return spool_folder(location) or user_journal_root()
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _write_atomically(path: Path, data: bytes | list[bytes]) -> None:
+    """``data``, or its chunks in turn (written as they lie: a large record is not joined first)."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
-    partial.write_bytes(data)
+    if isinstance(data, list):
+        with partial.open("wb") as file:
+            file.writelines(data)
+    else:
+        partial.write_bytes(data)
     os.replace(partial, path)
 
 
@@ -224,7 +229,7 @@ class JournalEntry:
         path = self.path / name
         return _load(path) if path.exists() else {}
 
-    def stage(self, name: str, data: bytes) -> None:
+    def stage(self, name: str, data: bytes | list[bytes]) -> None:
         """A nested ``name`` (``figures/figure-1.png``) is staged flat and nested again in its upload; a
         name that would land outside it (absolute, ``..``) is a ValueError."""
         flat = name.replace("/", "%2F")

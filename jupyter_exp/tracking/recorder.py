@@ -167,6 +167,12 @@ class RunRecorder:
             text = self.redactor().text(text)
         self.entry.stage(name, text.encode("utf-8", "backslashreplace"))
 
+    def stage_chunks(self, name: str, chunks: list[bytes]) -> None:
+        """An unmasked artifact (generator states) staged from its chunks, never joined in memory."""
+        if not _unmasked(name):
+            raise ValueError(f"{name} is masked: stage it whole")
+        self.entry.stage(name, chunks)
+
     def stage_json(self, name: str, document: Any) -> None:
         if not _unmasked(name):
             document = self.redactor().document(document)

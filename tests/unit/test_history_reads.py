@@ -37,3 +37,30 @@ def test_the_history_reads_each_sources_secrets_once() -> None:
         entry.source = None  # type: ignore[assignment]  # read again, it would fail
     history.entries.append(HistoryEntry(3, None, 'api_key = "sk-abcdefghijklmnopqrstu"'))
     assert history.assigned_secrets() == ["hf_abcdefghijklmnopqrstuvwx", "sk-abcdefghijklmnopqrstu"]
+
+
+def test_rng_history_chunks_are_the_document_and_ended_entries_are_encoded_once() -> None:
+    import json
+    import random
+
+    from jupyter_exp.capture.notebook import RNG_BLOCK, ExecutionHistory, HistoryEntry
+
+    history = ExecutionHistory()
+    generator = random.Random(0)
+
+    def entry(n: int, ended: bool = True) -> HistoryEntry:
+        states = {"random": generator.getstate()} if n % 3 else {}
+        generator.random()
+        return HistoryEntry(n, None, f"x = {n}", True if ended else None, rng_states=states)
+
+    history.entries = [entry(n) for n in range(1, RNG_BLOCK * 2 + 5)] + [entry(999, ended=False)]
+    frozen = history.frozen()
+    whole = b"".join(history.rng_history_chunks(frozen))
+    assert json.loads(whole) == json.loads(history.rng_history_json(frozen))
+    for old in history.entries[:-1]:
+        old.rng_states = {"random": "read again"}  # encoded again, the document would change
+    history.entries[-1].success = True
+    history.entries.append(entry(1000, ended=False))
+    again = json.loads(b"".join(history.rng_history_chunks(history.frozen())))
+    assert again["states"]["2"] == json.loads(whole)["states"]["2"]  # not encoded again
+    assert "1000" in again["states"]  # the running cell
