@@ -344,6 +344,7 @@ class ReproduceMagics(Magics):
         location = resolve_store(self.settings)
         wait_for_runs()  # the run to reproduce may still be completing in the background
         run_id = _full_run_id(run_id, location)
+        run_id = _sweep_best(run_id, location)
 
         def replay(run_id: str, options: ReproduceOptions) -> Any:
             return reproduce_blocking(run_id, location, options, ReplayProgress(), launcher)
@@ -372,6 +373,28 @@ def _full_run_id(run_id: str, location: Any) -> str:
         return resolve_run_id(client_for(location), run_id)
     except JupyterExpError as error:
         raise UsageError(f"%reproduce: {error}") from None
+
+
+def _sweep_best(run_id: str, location: Any) -> str:
+    """A sweep's parent run stands for its best trial (the one to verify before trusting the winner)."""
+    from mlflow.exceptions import MlflowException
+
+    from jupyter_exp.sweep.records import best_trial_run
+    from jupyter_exp.tracking.store import client_for
+
+    try:
+        tags = client_for(location).get_run(run_id).data.tags
+    except MlflowException:
+        return run_id  # no such run: the reproduction says so
+    try:
+        best = best_trial_run(tags)
+    except ValueError as error:
+        raise UsageError(f"%reproduce: {error}") from None
+    if best is None:
+        return run_id
+    number, best_run = best
+    print(f"[jupyter-exp] sweep {tags.get(schema.SWEEP)}: reproducing its best trial {number} ({best_run})")
+    return best_run
 
 
 def _group_or_noise(run_id: str, noise: int | None, location: Any, options: Any, replay: Any) -> Any:

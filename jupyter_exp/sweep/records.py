@@ -109,3 +109,16 @@ def trial_tags(
         tags[schema.END_REASON] = PRUNED_REASON
         tags[schema.SWEEP_PRUNED_AT] = str(pruned_at)
     return tags
+
+
+def best_trial_run(tags: dict[str, str]) -> tuple[str, str] | None:
+    """A study's parent run (by its tags): its best trial's (number, run id); None for any other run.
+    ValueError when the study has no complete trial yet."""
+    if tags.get(schema.SWEEP_ROLE) != "study":
+        return None
+    best = tags.get(schema.SWEEP_BEST_RUN)
+    if not best:
+        raise ValueError(
+            f"sweep {tags.get(schema.SWEEP, '')}: no trial is complete yet, nothing to reproduce"
+        )
+    return tags.get(schema.SWEEP_BEST_TRIAL, "?"), best

@@ -22,9 +22,10 @@ EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.ipynb"))
 
 
 def runs_made(source: str) -> int:
-    """A %%track cell records one run; with --seeds S,S,... or --repeat N, a parent and one child per seed."""
+    """A %%track cell records one run; with --seeds S,S,... or --repeat N, a parent and one child per seed;
+    with --sweep NAME --trials N, a parent and one child per trial."""
     words = source.splitlines()[0].split()
-    for option, count in (("--seeds", lambda v: len(v.split(","))), ("--repeat", int)):
+    for option, count in (("--seeds", lambda v: len(v.split(","))), ("--repeat", int), ("--trials", int)):
         if option in words:
             return 1 + count(words[words.index(option) + 1])
     return 1
@@ -64,7 +65,9 @@ def test_example_runs_and_records(example: Path, executed: Callable[[Path], Exec
     runs = ran.runs
     originals = [r for r in runs if "jupyter_exp.reproduced_from" not in r.data.tags]
     assert len(originals) == sum(runs_made(c.source) for c in tracked) > 0
-    assert {r.info.status for r in runs} == {"FINISHED"}
+    pruned = [r for r in runs if r.data.tags.get("jupyter_exp.end_reason") == "pruned"]  # a sweep's
+    assert {r.info.status for r in runs if r not in pruned} == {"FINISHED"}
+    assert {r.info.status for r in pruned} <= {"KILLED"}
     for run in runs:
         parent = "jupyter_exp.group.seeds" in run.data.tags
         accuracy = "eval/accuracy/mean" if parent else "eval/accuracy"
