@@ -32,6 +32,7 @@ from jupyter_exp.capture.cell import key_values
 from jupyter_exp.capture.secrets import redact_text
 from jupyter_exp.config import JupyterExp, StoreLocation, resolve_store
 from jupyter_exp.errors import JupyterExpError, StoreFailure
+from jupyter_exp.models.listing import run_checkpoint_list
 from jupyter_exp.query.compare_document import compare_runs, run_series
 from jupyter_exp.query.documents import RunMetrics, RunsPage, StoreInfo
 from jupyter_exp.query.listing import QueryError, RunQuery, list_runs, run_detail, ui_url, user_filter
@@ -262,6 +263,17 @@ class RelationsHandler(BaseHandler):
         self.answer(await self.in_thread(lambda client: run_relations(client, run_id)))
 
 
+class CheckpointsHandler(BaseHandler):
+    """A run's checkpoints (``jupyter_exp.checkpoint()``), best first by its objective."""
+
+    @tornado.web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        run_id = await self.full_run_id(run_id)
+        settings = self.exp_settings
+        self.answer(await self.in_thread(lambda client: run_checkpoint_list(client, run_id, settings)))
+
+
 class MetricsHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
@@ -359,6 +371,7 @@ ROUTES = [
     (f"runs/{RUN_ID}", RunHandler),
     (f"runs/{RUN_ID}/metrics", MetricsHandler),
     (f"runs/{RUN_ID}/relations", RelationsHandler),
+    (f"runs/{RUN_ID}/checkpoints", CheckpointsHandler),
     (f"runs/{RUN_ID}/snapshot", SnapshotHandler),
     ("compare", CompareHandler),
     ("reproductions", JobsHandler),

@@ -1,0 +1,60 @@
+"""A run's checkpoints ranked by its objective, as the REST API and the sidebar read them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from jupyter_exp import record_schema as schema
+from jupyter_exp.config import JupyterExp
+from jupyter_exp.errors import NotFound
+from jupyter_exp.models.checkpoints import ranked, run_checkpoints
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities import LoggedModel
+
+
+class CheckpointSummary(TypedDict):
+    model_id: str
+    step: int
+    metrics: dict[str, float]
+    objective_value: float | None
+    sha256: str
+    format: str
+    created: int
+
+
+class RunCheckpoints(TypedDict):
+    run_id: str
+    objective: str | None
+    checkpoints: list[CheckpointSummary]
+
+
+def _summary(model: LoggedModel) -> CheckpointSummary:
+    tags: dict[str, Any] = model.tags
+    value = tags.get(schema.CHECKPOINT_OBJECTIVE_VALUE)
+    metrics = {m.key: float(m.value) for m in (model.metrics or [])}
+    return {
+        "model_id": model.model_id,
+        "step": int(tags[schema.CHECKPOINT_STEP]),
+        "metrics": metrics,
+        "objective_value": float(value) if value is not None else None,
+        "sha256": str(tags.get(schema.CHECKPOINT_SHA256, "")),
+        "format": str(tags.get(schema.CHECKPOINT_FORMAT, "")),
+        "created": int(model.creation_timestamp or 0),
+    }
+
+
+def run_checkpoint_list(
+    client: MlflowClient, run_id: str, settings: JupyterExp | None = None
+) -> RunCheckpoints:
+    """The run's kept checkpoints, best first by its objective (404 for a run that does not exist)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        run = client.get_run(run_id)
+    except MlflowException:
+        raise NotFound(f"no run {run_id}") from None
+    models = ranked(run_checkpoints(client, run.info.experiment_id, run_id), settings or JupyterExp())
+    objective = next((m.tags.get(schema.CHECKPOINT_OBJECTIVE) for m in models), None)
+    return {"run_id": run_id, "objective": objective, "checkpoints": [_summary(m) for m in models]}
