@@ -223,7 +223,13 @@ def _bind_fixed_trial(shell: Any, directive: dict[str, Any]) -> None:
 
     import optuna
 
-    params = json.loads(directive.get("sweep_trial_params") or "{}")
+    recorded = directive.get("sweep_trial_params")
+    if not recorded:  # an earlier sweep cell of the history, or a record without the trial's values
+        raise UsageError(
+            "%%track --sweep: this replay has no recorded trial values for this sweep cell "
+            "(only the reproduced trial's own cell can be replayed)"
+        )
+    params = json.loads(recorded)
     if not isinstance(params, dict):
         raise UsageError("%%track --sweep: the recorded trial params are not a mapping")
     shell.user_ns["trial"] = optuna.trial.FixedTrial(params)

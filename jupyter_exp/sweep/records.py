@@ -10,6 +10,7 @@ from typing import Any
 from jupyter_exp import record_schema as schema
 from jupyter_exp.sweep.objective import PRUNED_REASON
 from jupyter_exp.sweep.options import SweepOptions
+from jupyter_exp.sweep.storage import without_credentials
 from jupyter_exp.text_table import number_text, text_table
 
 TOP = 5
@@ -66,7 +67,7 @@ def parent_tags(
         schema.SWEEP: options.name,
         schema.SWEEP_ROLE: "study",
         schema.SWEEP_STUDY: study_name,
-        schema.SWEEP_STORAGE: storage_url,
+        schema.SWEEP_STORAGE: without_credentials(storage_url),
         schema.SWEEP_METRIC: options.metric or "",
         schema.SWEEP_DIRECTION: options.direction,
         schema.SWEEP_SAMPLER: f"{described['sampler']} seed={described['sampler_seed']}",

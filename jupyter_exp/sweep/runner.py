@@ -19,6 +19,7 @@ from typing import Any
 from jupyter_exp import record_schema as schema
 from jupyter_exp._version import __version__
 from jupyter_exp.capture import kernel
+from jupyter_exp.capture.notebook import cell_rng_states
 from jupyter_exp.config import JupyterExp
 from jupyter_exp.sweep import records
 from jupyter_exp.sweep.objective import TrialReporter
@@ -171,6 +172,8 @@ class Sweep:
             )
             return outcome
 
+        if self.ended:
+            self._states_before_this_trial()
         prepared = child.prepare()
         started: list[str] = []
         self._probe.shell.user_ns["trial"] = trial
@@ -186,6 +189,14 @@ class Sweep:
             _active.on_log = None
         self._tell(trial, state["state"], state["value"], started)
         return value
+
+    def _states_before_this_trial(self) -> None:
+        """A trial's record holds the generator states it started from (earlier trials advanced the
+        generators bound to names), so that its replay starts where it did (as a seed group's child)."""
+        history = self._probe.history
+        current = history.current if history is not None else None
+        if current is not None:
+            current.rng_states = {**(current.rng_states or {}), **cell_rng_states(self._probe.shell.user_ns)}
 
     def _tell(self, trial: Any, state: str, value: float | None, started: list[str]) -> None:
         from optuna.trial import TrialState

@@ -20,8 +20,10 @@ SWEEP_CELL = """%%track --sweep demo --trials {trials} --metric score --directio
 import jupyter_exp
 x = trial.suggest_float("x", 0.0, 1.0)
 for step in range(4):
-    jupyter_exp.log(step=step, score=x * (step + 1))"""
+    jupyter_exp.log(step=step, score=x * (step + 1), noise=rng.random())"""
 
+
+RNG_CELL = "import numpy as np\nrng = np.random.default_rng(5)"  # each trial draws from it
 
 STOPPED_CELL = """%%track --sweep stopped --trials 5 --metric score --prune none --seed 1
 import jupyter_exp
@@ -46,7 +48,7 @@ def sweep_runs(root: Path, name: str = "demo") -> tuple[list[Any], list[Any]]:
 
 def run_notebook(root: Path, trials: int, *more: str) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
     notebook = root / "sweep.ipynb"
-    sources = ["%load_ext jupyter_exp", SWEEP_CELL.format(trials=trials), *more]
+    sources = ["%load_ext jupyter_exp", RNG_CELL, SWEEP_CELL.format(trials=trials), *more]
     ids = write_notebook(notebook, sources)
     session = KernelSession(root, notebook)
     try:
@@ -65,7 +67,7 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def test_trials_are_child_runs_and_pruned_ones_end_killed(sweep: dict[str, Any]) -> None:
-    outputs = sweep["replies"][1][1]
+    outputs = sweep["replies"][2][1]
     assert not [o for o in outputs if o["type"] == "error"], outputs
     (parent,) = sweep["parents"]
     trials = sweep["trials"]
@@ -109,7 +111,10 @@ def test_trials_are_child_runs_and_pruned_ones_end_killed(sweep: dict[str, Any])
 
 
 def test_reproduce_a_trial_is_exact(sweep: dict[str, Any]) -> None:
-    best = sweep["parents"][0].data.tags["jupyter_exp.sweep.best_run"]
+    """A later trial (the namespace's generator advanced by the earlier ones) replays exactly."""
+    complete = [t for t in sweep["trials"] if t.info.status == "FINISHED"]
+    assert int(complete[-1].data.tags["jupyter_exp.sweep.trial"]) > 0
+    best = complete[-1].info.run_id
     location = resolve_store(JupyterExp(root=str(sweep["root"])))
     result = reproduce_blocking(best, location, ReproduceOptions())
     assert result.verdict is not None and result.verdict.verdict == "exact", result.verdict
@@ -120,7 +125,7 @@ def test_reproduce_a_trial_is_exact(sweep: dict[str, Any]) -> None:
 
 def test_the_same_name_resumes_the_study_after_a_restart(sweep: dict[str, Any]) -> None:
     replies = run_notebook(sweep["root"], 2)  # a fresh kernel: the notebook opened again
-    assert not [o for o in replies[1][1] if o["type"] == "error"], replies[1][1]
+    assert not [o for o in replies[2][1] if o["type"] == "error"], replies[2][1]
     parents, trials = sweep_runs(sweep["root"])
     assert [p.info.run_id for p in parents] == [sweep["parents"][0].info.run_id]  # the same parent
     assert [int(t.data.tags["jupyter_exp.sweep.trial"]) for t in trials] == list(range(8))
@@ -130,7 +135,7 @@ def test_the_same_name_resumes_the_study_after_a_restart(sweep: dict[str, Any]) 
 
 def test_bad_options_are_one_line_usage_errors_and_run_nothing(sweep: dict[str, Any]) -> None:
     for (_, outputs), expected in zip(
-        sweep["replies"][2:5],
+        sweep["replies"][3:6],
         ["--trials must be between 1", "--trials: only with --sweep NAME", "cannot be combined with --seeds"],
         strict=True,
     ):
@@ -141,7 +146,7 @@ def test_bad_options_are_one_line_usage_errors_and_run_nothing(sweep: dict[str, 
 
 
 def test_an_interrupt_stops_the_sweep_and_keeps_what_finished(sweep: dict[str, Any]) -> None:
-    errors = [o for o in sweep["replies"][5][1] if o["type"] == "error"]
+    errors = [o for o in sweep["replies"][6][1] if o["type"] == "error"]
     assert [e["ename"] for e in errors] == ["KeyboardInterrupt"]
     (parent,), trials = sweep_runs(sweep["root"], "stopped")
     assert [t.info.status for t in trials] == ["FINISHED", "FINISHED", "KILLED"]
@@ -151,7 +156,7 @@ def test_an_interrupt_stops_the_sweep_and_keeps_what_finished(sweep: dict[str, A
 
 
 def test_the_card_is_one_live_display_of_escaped_text(sweep: dict[str, Any]) -> None:
-    shown = [o for o in sweep["replies"][1][1] if o["type"] == "display_data"]
+    shown = [o for o in sweep["replies"][2][1] if o["type"] == "display_data"]
     assert len(shown) == 1 and shown[0]["transient"]["display_id"]  # updated in place after each trial
     data = shown[0]["data"]
     assert data["text/plain"].startswith("sweep demo (started, parent run ")
