@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from jupyter_exp.config import JupyterExp, StoreLocation, resolve_store
+from jupyter_exp.models.recovery import deliver_pending, pending_folders
 from jupyter_exp.tracking.completion import JournalReport, complete_journal
 from jupyter_exp.tracking.journal import (
     entries,
@@ -154,6 +155,18 @@ def sync(args: argparse.Namespace) -> int:
             )
         )
     progress.close()
+    checkpoint_failures: list[str] = []
+    if store_unavailable(location.tracking_uri) is None and pending_folders(roots[0]):
+        delivered, checkpoint_failures = deliver_pending(
+            client_for_uri(location.tracking_uri), roots[0], location.tracking_uri
+        )
+        if delivered or checkpoint_failures:
+            print(
+                f"  checkpoints delivered: {len(delivered)}, not delivered: {len(checkpoint_failures)}",
+                file=sys.stderr,
+            )
+        for line in checkpoint_failures:
+            print(f"  checkpoint {line}", file=sys.stderr)
     stale: list[tuple[str, str]] = []
     stale_error = None
     away = store_unavailable(location.tracking_uri)
@@ -179,7 +192,7 @@ def sync(args: argparse.Namespace) -> int:
             f"  journal folder {passed_over[0]} not used ({passed_over[1]}): yours is {roots[0]}",
             file=sys.stderr,
         )
-    return 1 if report.failed or report.refused or stale_error else 0
+    return 1 if report.failed or report.refused or stale_error or checkpoint_failures else 0
 
 
 def _entries(count: int) -> str:

@@ -9,7 +9,9 @@ last N checkpoints and its best K by the objective metric.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -26,6 +28,7 @@ from jupyter_exp.track import active as _active
 from jupyter_exp.tracking import priority
 from jupyter_exp.tracking.finisher import FINISHER
 from jupyter_exp.tracking.journal_guard import private_dir
+from jupyter_exp.tracking.recovery import PENDING_CHECKPOINTS
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -34,7 +37,10 @@ if TYPE_CHECKING:
 MODEL_TYPE = "jupyter-exp-checkpoint"
 REQUIREMENTS = {formats.TORCH: ("torch", "numpy"), formats.SKOPS: ("scikit-learn", "skops", "numpy", "scipy")}
 MAX_LISTED = 1000
-PENDING = ".checkpoints"  # beside the journal's entries (a dot: not an entry): checkpoints not yet delivered
+PENDING_FILE = "pending.json"
+PENDING = (
+    PENDING_CHECKPOINTS  # beside the journal's entries (a dot: not an entry): checkpoints not yet delivered
+)
 
 
 class Checkpoint:
@@ -105,7 +111,6 @@ def checkpoint(
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    rng = seeds.global_rng_states()  # copies: encoded on the finisher
     metadata = {
         "format": fmt,
         "file": state.name,
@@ -120,33 +125,48 @@ def checkpoint(
         "training_time_s": round(started - _active.started_s, 3),
         "has_optimizer": optimizer is not None,
         "has_scheduler": scheduler is not None,
+        "rng_states": rng_codec.encode(seeds.global_rng_states()),
     }
+    # what a later process needs to deliver it when this kernel dies first (models/recovery.py)
+    pending_document = {
+        "metadata": metadata,
+        "tracking_uri": cell.location.tracking_uri,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "keep": [settings.checkpoint_keep_last, settings.checkpoint_keep_best],
+    }
+    write_pending(folder, pending_document)
     handle = Checkpoint(recorder.run_id, step, values, 0.0)
 
     def deliver() -> None:
         try:
-            metadata["rng_states"] = rng_codec.encode(rng)
-            model_id, digest = _deliver(settings, recorder, folder, state, metadata)
+            run = recorder.store_run()  # waits for MLflow's import when the run was created directly
+            model_id, digest = deliver_folder(recorder.client, run, folder, metadata)
+            prune(recorder.client, run.info.experiment_id, recorder.run_id, settings)
         except Exception as error:
             lines = str(error).strip().splitlines()
             handle.delivered(None, None, lines[0] if lines else type(error).__name__)
             raise
         handle.delivered(model_id, digest)
-        shutil.rmtree(folder, ignore_errors=True)
 
     FINISHER.submit(deliver)
     handle.seconds = time.perf_counter() - started
     return handle
 
 
-def _deliver(
-    settings: JupyterExp, recorder: Any, folder: Path, state: Path, metadata: dict[str, Any]
-) -> tuple[str, str]:
-    """On the finisher: hash, metadata, requirements, then the LoggedModel; its id and the sha256."""
+def write_pending(folder: Path, document: dict[str, Any]) -> None:
+    partial = folder / f".{PENDING_FILE}.partial"
+    partial.write_text(json.dumps(document))
+    os.replace(partial, folder / PENDING_FILE)
+
+
+def deliver_folder(client: MlflowClient, run: Any, folder: Path, metadata: dict[str, Any]) -> tuple[str, str]:
+    """Hash, metadata, requirements, then the LoggedModel; the folder is removed once the store holds it.
+    Its id and the sha256."""
+    fmt, step, values = metadata["format"], int(metadata["step"]), metadata["metrics"]
+    state = folder / formats.FILES[fmt]
     digest = formats.sha256(state)
-    run = recorder.store_run()  # waits for MLflow's import when the run was created directly
-    tags = run.data.tags if run is not None else {}
-    fmt, step, values = metadata["format"], metadata["step"], metadata["metrics"]
+    tags = run.data.tags
     pins = package_versions(REQUIREMENTS[fmt])
     metadata.update(
         sha256=digest, git_commit=tags.get(schema.GIT_COMMIT), user=tags.get(schema.USER), packages=pins
@@ -162,10 +182,17 @@ def _deliver(
     if objective is not None and objective in values:
         model_tags[schema.CHECKPOINT_OBJECTIVE] = objective
         model_tags[schema.CHECKPOINT_OBJECTIVE_VALUE] = repr(values[objective])
-    model_id = _log(
-        recorder.client, run, recorder.run_id, step, values, model_tags, metadata["config"], folder
-    )
-    prune(recorder.client, run.info.experiment_id, recorder.run_id, settings)
+    upload = folder / "upload"  # the pending document stays out of the model's artifacts
+    upload.mkdir(exist_ok=True)
+    for name in (state.name, schema.CHECKPOINT_METADATA, "requirements.txt"):
+        os.replace(folder / name, upload / name)
+    try:
+        model_id = _log(client, run, run.info.run_id, step, values, model_tags, metadata["config"], upload)
+    finally:
+        for name in (state.name, schema.CHECKPOINT_METADATA, "requirements.txt"):
+            if (upload / name).exists():
+                os.replace(upload / name, folder / name)
+    shutil.rmtree(folder, ignore_errors=True)
     return model_id, digest
 
 

@@ -52,6 +52,9 @@ def _of_store(entry: JournalEntry, tracking_uri: str) -> bool:
         return False
 
 
+PENDING_CHECKPOINTS = ".checkpoints"  # checkpoints a kernel journaled and has not delivered (models/)
+
+
 def recover_in_background(settings: JupyterExp) -> subprocess.Popen[bytes] | None:
     """Start completing this store's journal and ending its dead runs, when there is any of that.
 
@@ -61,9 +64,11 @@ def recover_in_background(settings: JupyterExp) -> subprocess.Popen[bytes] | Non
         location = resolve_store(settings)
         root = journal_root(location, settings.journal_dir)
         database = sqlite_path(location.tracking_uri)
-        pending = any(_of_store(entry, location.tracking_uri) for entry in entries(root)) or (
-            database is not None and database.exists() and bool(dead_runs_here(database))
-        )
+        pending = (
+            any(_of_store(entry, location.tracking_uri) for entry in entries(root))
+            or (database is not None and database.exists() and bool(dead_runs_here(database)))
+            or any((root / PENDING_CHECKPOINTS).glob("*/pending.json"))
+        )  # models/recovery.py delivers them
         if not pending:
             return None
         command = [sys.executable, "-m", "jupyter_exp.cli", "sync", "--root", str(location.root)]

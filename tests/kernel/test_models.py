@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,40 @@ def test_a_scikit_learn_checkpoint_through_skops_and_a_refusal(
     )
     reply, _ = session.run("jupyter_exp.checkpoint(clf, step=2)")  # outside a tracked cell
     assert reply["status"] == "error" and "inside a %%track cell" in reply["evalue"]
+
+
+KILLED = """\
+%%track --name killed
+import os, torch, jupyter_exp
+jupyter_exp.checkpoint(torch.nn.Linear(3, 1), step=5, loss=0.5)
+os.kill(os.getpid(), 9)
+"""
+
+
+def test_a_checkpoint_survives_the_kernel_killed_right_after(
+    project: Path, kernel_session: OpenKernel
+) -> None:
+    session = kernel_session(project)
+    session.run("%load_ext jupyter_exp")
+    session.send(KILLED)
+    deadline = time.monotonic() + 60
+    while session.km.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not session.km.is_alive()
+    session.close()
+    client = store(project)
+    [run] = all_runs(client)
+    assert not client.search_logged_models([run.info.experiment_id])  # the finisher had no time
+    assert list(project.glob("**/.checkpoints/*/pending.json"))  # but the journal has it
+
+    nxt = kernel_session(project)
+    nxt.run("%load_ext jupyter_exp")  # its recovery delivers what the dead kernel left
+    deadline = time.monotonic() + 120
+    while (
+        not (found := client.search_logged_models([run.info.experiment_id])) and time.monotonic() < deadline
+    ):
+        time.sleep(0.5)
+    [logged] = found
+    assert logged.source_run_id == run.info.run_id and logged.tags["jupyter_exp.checkpoint.step"] == "5"
+    assert [(m.key, m.value) for m in logged.metrics] == [("loss", 0.5)]
+    assert not list(project.glob("**/.checkpoints/*/pending.json"))
