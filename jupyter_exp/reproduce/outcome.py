@@ -181,4 +181,4 @@ class ReproductionOutcome:
             f"{schema.ARTIFACT_DIR}/{schema.REPRODUCTION}",
         )
         client.set_tag(run_id, schema.REPRODUCTION_VERDICT, reproduction.verdict.verdict)
-        refresh_version_verdicts(client, reproduction.original.run_id)  # registered versions of it
+        refresh_version_verdicts(client, reproduction.original_id)  # registered versions of it
