@@ -104,7 +104,8 @@ def resume(
     confirm: bool = False,
 ) -> Resumed:
     wait_for_runs()  # checkpoints this kernel took are delivered in the background
-    logged = find_checkpoint(client, ref, settings, _active.last_run_id)
+    replayed = _replayed_start(client)
+    logged = find_checkpoint(client, replayed or ref, settings, _active.last_run_id)
     run_id = source_run_id(logged)
     run = client.get_run(run_id)
     check_recorder(run, confirm)  # another user's checkpoint is their code's output: asked first
@@ -140,6 +141,20 @@ def resume(
     if recorder is not None:  # the resumed run's lineage
         recorder.set_tags({schema.RESUMED_FROM: logged.model_id})
     return result
+
+
+def _replayed_start(client: MlflowClient) -> str | None:
+    """In a replay of a resumed run (``%reproduce``), the checkpoint the original resumed from: the replay
+    starts where the original started, whatever ``best`` means in the replay kernel."""
+    cell = _active.cell
+    original = cell.options.tags.get(schema.REPRODUCED_FROM) if cell is not None else None
+    if not original:
+        return None
+    try:
+        started = client.get_run(original).data.tags.get(schema.RESUMED_FROM)
+    except Exception:
+        return None
+    return started if isinstance(started, str) and MODEL_ID.match(started) else None
 
 
 def _into(target: Any, state: Any) -> Any:

@@ -86,6 +86,16 @@ def test_checkpoints_resume_and_the_gated_registry(project: Path, kernel_session
     assert resumed["next"] == losses[best_step + 1]  # bit for bit: as if training had not stopped
     [run_resumed] = [r for r in all_runs(client) if r.info.run_id != run_id]
     assert run_resumed.data.tags["jupyter_exp.resumed_from"] == resumed["model_id"]
+    # %reproduce of the resumed run starts from the same checkpoint (not the replay kernel's "best")
+    reply, outputs = session.run(f"%reproduce {run_resumed.info.run_id} --yes")
+    assert reply["status"] == "ok", outputs
+    [again] = [
+        r
+        for r in all_runs(client)
+        if r.data.tags.get("jupyter_exp.reproduced_from") == run_resumed.info.run_id
+    ]
+    assert again.data.tags["jupyter_exp.resumed_from"] == resumed["model_id"]
+    assert again.data.tags["jupyter_exp.reproduction.verdict"] == "exact", again.data.tags
 
     # the promotion alias needs a reproduction; candidate does not
     reply, _ = session.run(f"%register {run_id} --name tiny --alias champion")
