@@ -159,6 +159,18 @@ def test_a_scikit_learn_checkpoint_through_skops_and_a_refusal(
     [logged] = client.search_logged_models([run.info.experiment_id])
     assert logged.tags["jupyter_exp.checkpoint.format"] == "skops"
 
+    # a step it does not keep: one line naming the kept ones, nothing registered
+    reply, _ = session.run(f"%register {run.info.run_id}@9 --name fitted")
+    assert reply["ename"] == "UsageError" and reply["evalue"].endswith(
+        "has no checkpoint at step 9 (kept: 1)"
+    )
+    assert not client.search_registered_models()
+    # a state file changed in the store after it was logged is refused before it is loaded
+    stored = Path(logged.artifact_location.removeprefix("file://")) / "model.skops"
+    stored.write_bytes(stored.read_bytes() + b"x")
+    reply, _ = session.run("jupyter_exp.resume('best')")
+    assert reply["ename"] == "CheckpointError" and "does not match its sha256" in reply["evalue"]
+
     reply, _ = session.run("%%track --name odd\nimport jupyter_exp\njupyter_exp.checkpoint({'w': 1}, step=0)")
     assert reply["status"] == "error" and reply["ename"] == "CheckpointError"
     assert reply["evalue"].startswith(
