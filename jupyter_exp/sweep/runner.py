@@ -12,6 +12,7 @@ and keeps what finished; a trial whose cell raises is FAILED and stops the sweep
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -30,7 +31,7 @@ from jupyter_exp.track.execution import Outcome
 from jupyter_exp.track.prepared import TrackingError, TrackOptions
 from jupyter_exp.tracking.identity import store_user
 from jupyter_exp.tracking.journal import journal_root
-from jupyter_exp.tracking.recorder import now_ms
+from jupyter_exp.tracking.recorder import HEARTBEAT_INTERVAL_S, HEARTBEAT_TAG, now_ms, utc_now_iso
 from jupyter_exp.tracking.store import client_for
 
 PARENT_ATTR = "jupyter_exp.parent_run_id"
@@ -114,6 +115,7 @@ class Sweep:
             self.observer = self._make_observer(self)
         self.observer.started(self)
         status, value = schema.FINISHED, None
+        beating = _heartbeat(self.client, self.run_id)
         try:
             for _ in range(self.options.trials):
                 value = self._run_trial(optuna)
@@ -124,6 +126,7 @@ class Sweep:
             status = schema.FAILED_STATUS
             raise
         finally:
+            beating.set()
             _active.on_log = None
             self._update_parent()
             self.client.set_terminated(self.run_id, status)
@@ -137,7 +140,13 @@ class Sweep:
         trial = self.study.ask()
         reporter = TrialReporter(trial, self.options.metric)
         seed = None if self.options.seed is None else self.options.seed + trial.number
-        tags = {**self.track_options.tags, schema.PARENT_RUN_ID: self.run_id}
+        tags = {
+            **self.track_options.tags,
+            schema.PARENT_RUN_ID: self.run_id,
+            schema.SWEEP: self.options.name,  # from its start: a running trial is known as one
+            schema.SWEEP_ROLE: "trial",
+            schema.SWEEP_TRIAL: str(trial.number),
+        }
         name = self.track_options.name or f"{self.options.name}-t{{trial}}"
         options = replace(
             self.track_options,
@@ -221,6 +230,8 @@ class Sweep:
         if known:
             try:
                 self.client.update_run(known, status=schema.RUNNING)
+                for key, value in kernel.identity().items():  # this kernel's now: the reaper watches it
+                    self.client.set_tag(known, key, value)
                 self.resumed = True
                 return str(known)
             except MlflowException:
@@ -263,3 +274,24 @@ class Sweep:
         except Exception:  # the next trial's update sends them again
             pass
         return result
+
+
+def _heartbeat(client: Any, run_id: str) -> threading.Event:
+    """The parent's heartbeat tag, now and every HEARTBEAT_INTERVAL_S until the event is set: a kernel that
+    dies mid-sweep leaves a parent the reaper and the stale-run sweep end KILLED, as any run of it."""
+
+    def beat() -> None:
+        try:
+            client.set_tag(run_id, HEARTBEAT_TAG, utc_now_iso())
+        except Exception:
+            pass
+
+    stop = threading.Event()
+    beat()
+
+    def loop() -> None:
+        while not stop.wait(HEARTBEAT_INTERVAL_S):
+            beat()
+
+    threading.Thread(target=loop, name="jupyter-exp-sweep-heartbeat", daemon=True).start()
+    return stop

@@ -4,6 +4,9 @@ the study's parent, pruned trials KILLED with their reported steps, a resume aft
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ import pytest
 
 from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce_blocking
+from jupyter_exp.tracking.stale import end_stale_runs
 from tests.support.kernels import KernelSession, all_runs, make_project, store, write_notebook
 
 pytestmark = pytest.mark.kernel
@@ -131,6 +135,35 @@ def test_the_same_name_resumes_the_study_after_a_restart(sweep: dict[str, Any]) 
     assert [int(t.data.tags["jupyter_exp.sweep.trial"]) for t in trials] == list(range(8))
     assert {t.data.tags["mlflow.parentRunId"] for t in trials} == {parents[0].info.run_id}
     assert parents[0].info.status == "FINISHED"
+    pid = "jupyter_exp.kernel.pid"  # the resuming kernel's: the reaper watches the live one
+    assert parents[0].data.tags[pid] != sweep["parents"][0].data.tags[pid]
+    assert parents[0].data.tags["jupyter_exp.heartbeat"]
+
+
+def test_a_kernel_that_dies_mid_sweep_leaves_its_parent_to_the_stale_run_sweep(sweep: dict[str, Any]) -> None:
+    root = sweep["root"]
+    cell = STOPPED_CELL.format(at=1, error="SystemExit(time.sleep(600))").replace("stopped", "dies")
+    notebook = root / "dies.ipynb"
+    sources = ["%load_ext jupyter_exp", "import time", cell]
+    ids = write_notebook(notebook, sources)
+    session = KernelSession(root, notebook)
+    try:
+        session.run_cells(sources[:2], ids[:2])
+        session.send(sources[2], ids[2])
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # trial 0 recorded, trial 1 sleeping
+            parents, trials = sweep_runs(root, "dies")
+            if parents and len(trials) == 2:
+                break
+            time.sleep(0.2)
+        assert parents and parents[0].info.status == "RUNNING"
+        os.kill(int(parents[0].data.tags["jupyter_exp.kernel.pid"]), signal.SIGKILL)
+    finally:
+        session.close()
+    ended = dict(end_stale_runs(store(root)))
+    assert ended.get(parents[0].info.run_id) == "its kernel process is gone"
+    assert ended.get(trials[1].info.run_id) == "its kernel process is gone"  # the trial it was running
+    assert store(root).get_run(parents[0].info.run_id).info.status == "KILLED"
 
 
 def test_bad_options_are_one_line_usage_errors_and_run_nothing(sweep: dict[str, Any]) -> None:
