@@ -215,3 +215,30 @@ def test_a_checkpoint_survives_the_kernel_killed_right_after(
     assert logged.source_run_id == run.info.run_id and logged.tags["jupyter_exp.checkpoint.step"] == "5"
     assert [(m.key, m.value) for m in logged.metrics] == [("loss", 0.5)]
     assert not list(project.glob("**/.checkpoints/*/pending.json"))
+
+
+GROUP = """\
+%%track --name grouped --seeds 1,2
+import torch, jupyter_exp
+model = torch.nn.Linear(2, 1)
+loss = float(model(torch.ones(1, 2)).abs().item())
+jupyter_exp.log(loss=loss)
+jupyter_exp.checkpoint(model, step=0, loss=loss)
+"""
+
+
+def test_a_version_from_a_seed_group_carries_its_interval(project: Path, kernel_session: OpenKernel) -> None:
+    session = kernel_session(project)
+    session.run("%load_ext jupyter_exp")
+    reply, outputs = session.run(GROUP)
+    assert reply["status"] == "ok", outputs
+    client = store(project)
+    children = [
+        r for r in all_runs(client) if r.data.tags.get("jupyter_exp.group") not in (None, r.info.run_id)
+    ]
+    assert len(children) == 2, [r.data.tags for r in all_runs(client)]
+    child = children[0].info.run_id
+    reply, outputs = session.run(f"%register {child} --name grouped --alias candidate")
+    assert reply["status"] == "ok", outputs
+    version = client.get_model_version_by_alias("grouped", "candidate")
+    assert version.tags["jupyter_exp.group.interval"].startswith("loss: ["), version.tags
