@@ -38,9 +38,8 @@ MODEL_TYPE = "jupyter-exp-checkpoint"
 REQUIREMENTS = {formats.TORCH: ("torch", "numpy"), formats.SKOPS: ("scikit-learn", "skops", "numpy", "scipy")}
 MAX_LISTED = 1000
 PENDING_FILE = "pending.json"
-PENDING = (
-    PENDING_CHECKPOINTS  # beside the journal's entries (a dot: not an entry): checkpoints not yet delivered
-)
+# beside the journal's entries (a dot: not an entry): checkpoints not yet delivered, one folder each
+PENDING = PENDING_CHECKPOINTS
 
 
 class Checkpoint:
