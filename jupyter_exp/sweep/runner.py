@@ -34,7 +34,8 @@ from jupyter_exp.tracking.journal import journal_root
 from jupyter_exp.tracking.recorder import HEARTBEAT_INTERVAL_S, HEARTBEAT_TAG, now_ms, utc_now_iso
 from jupyter_exp.tracking.store import client_for
 
-PARENT_ATTR = "jupyter_exp.parent_run_id"
+PARENT_ATTR = "jupyter_exp.parent_run_id"  # the study's user attribute: its parent run
+RUN_ATTR = "jupyter_exp.run_id"  # a trial's user attribute: its run
 
 
 class SweepObserver:
@@ -111,6 +112,7 @@ class Sweep:
             )
         self.client = client_for(self.location)
         self.run_id = self._open_parent(described)
+        self.abandoned = self._fail_abandoned() if self.resumed else []
         if self._make_observer is not None and not (self.track_options.quiet or self.settings.quiet):
             self.observer = self._make_observer(self)
         self.observer.started(self)
@@ -188,7 +190,9 @@ class Sweep:
         self._probe.shell.user_ns["trial"] = trial
         _active.on_log = reporter
         try:
-            value = child.run(prepared, started=started.append, on_end=on_end)
+            value = child.run(
+                prepared, started=lambda run_id: self._started(trial, run_id, started), on_end=on_end
+            )
         except optuna.TrialPruned:
             value = None
         except BaseException:
@@ -207,12 +211,33 @@ class Sweep:
         if current is not None:
             current.rng_states = {**(current.rng_states or {}), **cell_rng_states(self._probe.shell.user_ns)}
 
+    @staticmethod
+    def _started(trial: Any, run_id: str, started: list[str]) -> None:
+        started.append(run_id)
+        trial.set_user_attr(RUN_ATTR, run_id)  # before the cell: a trial left RUNNING names its run
+
+    def _fail_abandoned(self) -> list[int]:
+        """Trials left RUNNING by a kernel that died (its run ended KILLED by the reaper or the stale-run
+        sweep, or never created) are told FAIL, so that the sampler and pruner stop counting on them."""
+        from mlflow.exceptions import MlflowException
+        from optuna.trial import TrialState
+
+        failed = []
+        for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            run_id = frozen.user_attrs.get(RUN_ATTR)
+            try:
+                alive = bool(run_id) and self.client.get_run(run_id).info.status == schema.RUNNING
+            except MlflowException:
+                alive = False
+            if not alive:
+                self.study.tell(frozen.number, state=TrialState.FAIL, skip_if_finished=True)
+                failed.append(frozen.number)
+        return failed
+
     def _tell(self, trial: Any, state: str, value: float | None, started: list[str]) -> None:
         from optuna.trial import TrialState
 
         run_id = started[0] if started else None
-        if run_id is not None:
-            trial.set_user_attr("jupyter_exp.run_id", run_id)
         if state == "COMPLETE":
             self.study.tell(trial, value)
         else:
@@ -262,7 +287,7 @@ class Sweep:
         best_run = None
         if result.best_number is not None:
             best = next(t for t in trials if t.number == result.best_number)
-            best_run = best.user_attrs.get("jupyter_exp.run_id")
+            best_run = best.user_attrs.get(RUN_ATTR)
         tags = {**records.standings_tags(result, best_run), schema.SWEEP_SPACE: records.search_space(trials)}
         metrics = []
         if result.best_value is not None:

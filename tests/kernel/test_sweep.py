@@ -64,7 +64,11 @@ def run_notebook(root: Path, trials: int, *more: str) -> list[tuple[dict[str, An
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = make_project(tmp_path_factory.mktemp("sweep"))
-    more = [*BAD_CELLS, STOPPED_CELL.format(at=2, error="KeyboardInterrupt")]
+    more = [
+        *BAD_CELLS,
+        STOPPED_CELL.format(at=2, error="KeyboardInterrupt"),
+        STOPPED_CELL.format(at=1, error="ValueError('boom')").replace("stopped", "fails"),
+    ]
     replies = run_notebook(root, 6, *more)
     parents, trials = sweep_runs(root)
     return {"root": root, "replies": replies, "parents": parents, "trials": trials}
@@ -164,6 +168,35 @@ def test_a_kernel_that_dies_mid_sweep_leaves_its_parent_to_the_stale_run_sweep(s
     assert ended.get(parents[0].info.run_id) == "its kernel process is gone"
     assert ended.get(trials[1].info.run_id) == "its kernel process is gone"  # the trial it was running
     assert store(root).get_run(parents[0].info.run_id).info.status == "KILLED"
+    # resumed in a fresh kernel: the abandoned trial is told FAIL, new trials go on
+    resume = [sources[0], sources[1], cell.replace("--trials 5", "--trials 1").replace("== 1", "== -1")]
+    ids = write_notebook(notebook, resume)
+    session = KernelSession(root, notebook)
+    try:
+        replies = session.run_cells(resume, ids)
+    finally:
+        session.close()
+    assert not [o for o in replies[2][1] if o["type"] == "error"], replies[2][1]
+    (parent,), trials = sweep_runs(root, "dies")
+    study = load(parent)
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "FAIL", "COMPLETE"]
+    assert [t.info.status for t in trials] == ["FINISHED", "KILLED", "FINISHED"]
+
+
+def test_a_trial_that_raises_fails_and_stops_the_sweep(sweep: dict[str, Any]) -> None:
+    errors = [o for o in sweep["replies"][7][1] if o["type"] == "error"]
+    assert [(e["ename"], e["evalue"]) for e in errors] == [("ValueError", "boom")]
+    (parent,), trials = sweep_runs(sweep["root"], "fails")
+    assert [t.info.status for t in trials] == ["FINISHED", "FAILED"]
+    assert parent.info.status == "FAILED"
+    assert [t.state.name for t in load(parent).trials] == ["COMPLETE", "FAIL"]
+
+
+def load(parent: Any) -> optuna.Study:
+    tags = parent.data.tags
+    path = tags["jupyter_exp.sweep.storage"].removeprefix("journal:")
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(path))
+    return optuna.load_study(study_name=tags["jupyter_exp.sweep.study"], storage=storage)
 
 
 def test_bad_options_are_one_line_usage_errors_and_run_nothing(sweep: dict[str, Any]) -> None:
