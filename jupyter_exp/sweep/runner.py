@@ -224,7 +224,7 @@ class Sweep:
 
         failed = []
         for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            run_id = frozen.user_attrs.get(RUN_ATTR)
+            run_id = str(frozen.user_attrs.get(RUN_ATTR) or "")
             try:
                 alive = bool(run_id) and self.client.get_run(run_id).info.status == schema.RUNNING
             except MlflowException:
