@@ -45,7 +45,10 @@ def refresh_version_verdicts(client: MlflowClient, run_id: str) -> int:
         return 0
     if not versions:
         return 0
-    verdict, reproduction = best_reproduction(client, run_id)
+    try:
+        verdict, reproduction = best_reproduction(client, run_id)
+    except Exception:  # never in the way of recording the reproduction itself
+        return 0
     changed = 0
     for version in versions:
         if version.tags.get(schema.VERSION_VERDICT) == verdict:
