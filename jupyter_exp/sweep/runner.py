@@ -79,7 +79,8 @@ class Sweep:
 
     def prepare(self) -> None:
         """The store (it must be reachable: the parent lives there) and the study's storage; writes no run."""
-        probe = self.make_cell(replace(self.track_options, seed=0, quiet=True)).prepare()
+        name = self.track_options.name and self.track_options.name.replace("{trial}", "0")
+        probe = self.make_cell(replace(self.track_options, seed=0, quiet=True, name=name)).prepare()
         if probe.client is None or probe.experiment_id is None:
             raise TrackingError(
                 f"--sweep needs the store {probe.location.tracking_uri}, which cannot be reached now"

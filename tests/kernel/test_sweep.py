@@ -67,7 +67,7 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     more = [
         *BAD_CELLS,
         STOPPED_CELL.format(at=2, error="KeyboardInterrupt"),
-        STOPPED_CELL.format(at=1, error="ValueError('boom')").replace("stopped", "fails"),
+        STOPPED_CELL.format(at=1, error="ValueError('boom')").replace("stopped", "fails --name f{trial}-x"),
     ]
     replies = run_notebook(root, 6, *more)
     parents, trials = sweep_runs(root)
@@ -188,6 +188,7 @@ def test_a_trial_that_raises_fails_and_stops_the_sweep(sweep: dict[str, Any]) ->
     assert [(e["ename"], e["evalue"]) for e in errors] == [("ValueError", "boom")]
     (parent,), trials = sweep_runs(sweep["root"], "fails")
     assert [t.info.status for t in trials] == ["FINISHED", "FAILED"]
+    assert [t.info.run_name for t in trials] == ["f0-x", "f1-x"]  # --name's {trial} field
     assert parent.info.status == "FAILED"
     assert [t.state.name for t in load(parent).trials] == ["COMPLETE", "FAIL"]
 
