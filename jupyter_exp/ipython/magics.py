@@ -132,6 +132,11 @@ class TrackMagics(Magics):
         directive, _active.replay_directive = _active.replay_directive, None
         if directive is not None:  # this cell is being replayed by %reproduce
             options = apply_replay_directive(options, directive)
+            if not directive.get("record", True) and sweep is not None:
+                print(  # its trials' values are not in the history: the verdict says if that mattered
+                    "[jupyter-exp] replay: an earlier %%track --sweep cell is not rerun", file=sys.stderr
+                )
+                return None
             if not directive.get("record", True):
                 count = current.execution_count if current is not None else self.shell.execution_count - 1
                 return run_unrecorded(self.shell, cell, count, options.seed, options.deterministic)
@@ -145,7 +150,7 @@ class TrackMagics(Magics):
         if sweep is not None and directive is not None:  # a replay reruns one trial, with its recorded params
             _bind_fixed_trial(self.shell, directive)
         elif sweep is not None:
-            return _run_sweep(sweep, options, make_cell, self.settings)
+            return _run_sweep(sweep, options, make_cell, self.settings, seed_plan)
         if seed_plan is not None and directive is None:  # a replay reruns one child, the directive's seed
             return _run_group(seed_plan, options, make_cell, self.settings, self.history)
         tracked = make_cell(options)
@@ -186,17 +191,22 @@ def _sweep_options(args: Any, seed_plan: Any) -> Any:
         return None
     from jupyter_exp.sweep.options import sweep_options
 
-    if seed_plan is not None:
-        raise UsageError("--sweep cannot be combined with --seeds/--repeat yet")
+    if seed_plan is not None and args.metric is None:
+        raise UsageError(
+            "--sweep with --seeds/--repeat needs --metric KEY (its mean over the seeds is the objective)"
+        )
+    if seed_plan is not None and args.prune not in (None, "none"):
+        raise UsageError("--sweep with --seeds/--repeat does not prune: drop --prune")
     if args.no_seed:
         raise UsageError("--sweep: --no-seed is not supported (trial k's cell is seeded with --seed + k)")
     try:
-        return sweep_options(args.sweep, args.trials, args.metric, args.direction, args.prune, args.seed)
+        prune = "none" if seed_plan is not None else args.prune
+        return sweep_options(args.sweep, args.trials, args.metric, args.direction, prune, args.seed)
     except ValueError as error:
         raise UsageError(str(error)) from None
 
 
-def _run_sweep(sweep: Any, options: TrackOptions, make_cell: Any, settings: JupyterExp) -> Any:
+def _run_sweep(sweep: Any, options: TrackOptions, make_cell: Any, settings: JupyterExp, seeds: Any) -> Any:
     __tracebackhide__ = True
     from dataclasses import replace
 
@@ -204,7 +214,7 @@ def _run_sweep(sweep: Any, options: TrackOptions, make_cell: Any, settings: Jupy
     from jupyter_exp.sweep.runner import Sweep
     from jupyter_exp.tracking.store import StoreRefused
 
-    runner = Sweep(sweep, replace(options, seed=None), make_cell, settings, SweepCard)
+    runner = Sweep(sweep, replace(options, seed=None), make_cell, settings, SweepCard, seeds)
     try:
         runner.prepare()
     except TrackingError as error:

@@ -25,10 +25,12 @@ from jupyter_exp.config import JupyterExp
 from jupyter_exp.sweep import records
 from jupyter_exp.sweep.objective import TrialReporter
 from jupyter_exp.sweep.options import SweepOptions
+from jupyter_exp.sweep.seeded import run_seeded_trial
 from jupyter_exp.sweep.storage import journal_file, journal_storage, sampler_and_pruner
 from jupyter_exp.track import active as _active
 from jupyter_exp.track.execution import Outcome
 from jupyter_exp.track.prepared import TrackingError, TrackOptions
+from jupyter_exp.track.seed_group import SeedPlan
 from jupyter_exp.tracking.identity import store_user
 from jupyter_exp.tracking.journal import journal_root
 from jupyter_exp.tracking.recorder import HEARTBEAT_INTERVAL_S, HEARTBEAT_TAG, now_ms, utc_now_iso
@@ -64,6 +66,7 @@ class Sweep:
         make_cell: Callable[[TrackOptions], Any],
         settings: JupyterExp,
         observer: Callable[[Sweep], SweepObserver] | None = None,
+        seeds: SeedPlan | None = None,
     ) -> None:
         if track_options.seed is not None or track_options.no_seed:
             raise TrackingError("--sweep: give the sweep's seed with --seed S (trial k's cell gets S + k)")
@@ -76,6 +79,7 @@ class Sweep:
         self.ended: list[TrialEnd] = []
         self.run_id: str = ""
         self.resumed = False
+        self.seeds = seeds  # --seeds: each trial a seed group (seeded.py)
 
     def prepare(self) -> None:
         """The store (it must be reachable: the parent lives there) and the study's storage; writes no run."""
@@ -141,6 +145,8 @@ class Sweep:
     def _run_trial(self, optuna: Any) -> Any:
         __tracebackhide__ = True
         trial = self.study.ask()
+        if self.ended:
+            self._states_before_this_trial()
         reporter = TrialReporter(trial, self.options.metric)
         seed = None if self.options.seed is None else self.options.seed + trial.number
         tags = {
@@ -151,6 +157,9 @@ class Sweep:
             schema.SWEEP_TRIAL: str(trial.number),
         }
         name = self.track_options.name or f"{self.options.name}-t{{trial}}"
+        if self.seeds is not None:
+            label = name.replace("{trial}", str(trial.number))
+            return run_seeded_trial(self, trial, self.seeds, tags, label)
         options = replace(
             self.track_options,
             seed=seed,
@@ -184,8 +193,6 @@ class Sweep:
             )
             return outcome
 
-        if self.ended:
-            self._states_before_this_trial()
         prepared = child.prepare()
         started: list[str] = []
         self._probe.shell.user_ns["trial"] = trial

@@ -36,6 +36,11 @@ if trial.number == {at}:
     raise {error}
 jupyter_exp.log(step=0, score=x)"""
 
+SEEDED_CELL = """%%track --sweep seeded --trials 2 --seeds 0,1 --metric score
+import jupyter_exp
+x = trial.suggest_float("x", 0.0, 1.0)
+jupyter_exp.log(step=0, score=x + np.random.rand())"""
+
 BAD_CELLS = [
     "%%track --sweep demo --trials 0 --metric score\nprint('ran')",
     "%%track --trials 3\nprint('ran')",
@@ -68,6 +73,7 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         *BAD_CELLS,
         STOPPED_CELL.format(at=2, error="KeyboardInterrupt"),
         STOPPED_CELL.format(at=1, error="ValueError('boom')").replace("stopped", "fails --name f{trial}-x"),
+        SEEDED_CELL,
     ]
     replies = run_notebook(root, 6, *more)
     parents, trials = sweep_runs(root)
@@ -203,7 +209,11 @@ def load(parent: Any) -> optuna.Study:
 def test_bad_options_are_one_line_usage_errors_and_run_nothing(sweep: dict[str, Any]) -> None:
     for (_, outputs), expected in zip(
         sweep["replies"][3:6],
-        ["--trials must be between 1", "--trials: only with --sweep NAME", "cannot be combined with --seeds"],
+        [
+            "--trials must be between 1",
+            "--trials: only with --sweep NAME",
+            "with --seeds/--repeat needs --metric KEY",
+        ],
         strict=True,
     ):
         text = "".join(o.get("text", "") for o in outputs if o["type"] == "stream")
@@ -228,3 +238,26 @@ def test_the_card_is_one_live_display_of_escaped_text(sweep: dict[str, Any]) -> 
     data = shown[0]["data"]
     assert data["text/plain"].startswith("sweep demo (started, parent run ")
     assert data["text/html"].startswith("<pre class='jupyter-exp-sweep'>")
+
+
+def test_seeds_make_every_trial_a_seed_group_ranked_by_its_mean(sweep: dict[str, Any]) -> None:
+    assert not [o for o in sweep["replies"][8][1] if o["type"] == "error"], sweep["replies"][8][1]
+    runs = [r for r in all_runs(store(sweep["root"])) if r.data.tags.get("jupyter_exp.sweep") == "seeded"]
+    (parent,) = [r for r in runs if r.data.tags["jupyter_exp.sweep.role"] == "study"]
+    trials = [r for r in runs if r.data.tags["jupyter_exp.sweep.role"] == "trial"]
+    seeds = [r for r in runs if r.data.tags["jupyter_exp.sweep.role"] == "seed"]
+    assert len(trials) == 2 and len(seeds) == 4
+    assert {t.data.tags["mlflow.parentRunId"] for t in trials} == {parent.info.run_id}
+    study = load(parent)
+    for trial in trials:
+        children = [s for s in seeds if s.data.tags["mlflow.parentRunId"] == trial.info.run_id]
+        assert sorted(c.data.tags["jupyter_exp.seed"] for c in children) == ["0", "1"]
+        x = float(trial.data.params["x"])
+        assert {float(c.data.params["x"]) for c in children} == {x}
+        mean = sum(c.data.metrics["score"] for c in children) / 2
+        number = int(trial.data.tags["jupyter_exp.sweep.trial"])
+        assert study.trials[number].value == pytest.approx(mean) == trial.data.metrics["score/mean"]
+    assert parent.data.tags["jupyter_exp.sweep.counts"] == "complete=2 pruned=0 failed=0"
+    location = resolve_store(JupyterExp(root=str(sweep["root"])))
+    result = reproduce_blocking(seeds[-1].info.run_id, location, ReproduceOptions())
+    assert result.verdict is not None and result.verdict.verdict == "exact", result.verdict
