@@ -102,9 +102,13 @@ def store_uri(template_store: Path, tmp_path: Path) -> str:
     return f"sqlite:///{db}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Chromium is required, not optional: a missing browser fails the suite (`make test` installs it)."""
+    """Chromium is required, not optional: a missing browser fails the suite (`make test` installs it).
+
+    Module-scoped, not session: Playwright's sync API keeps its event loop running in this thread while it is
+    open, and the Jupyter server fixtures of a later module on the same xdist worker found that loop (set as the
+    thread's) "already running"."""
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (Debian package chromium)")
     from playwright.sync_api import sync_playwright
