@@ -152,6 +152,9 @@ class CellRecord:
         try:
             if cell.history is not None and self._history is not None:
                 recorder.stage_chunks(schema.RNG_HISTORY, cell.history.rng_history_chunks(self._history))
+                # provisional (the cell's success unknown yet): a kernel killed right after the cell still
+                # leaves a history.json a replay can use; complete() stages the final one over it
+                recorder.stage_json(schema.HISTORY, self._history_document(self._history, None))
             try:
                 recorder.log_params(cell.params)
             except Exception as error:  # refused items: sent one by one (the rest kept) on delivery
@@ -264,7 +267,9 @@ class CellRecord:
         def complete() -> None:
             self._journaled(
                 schema.HISTORY,
-                lambda: recorder.stage_json(schema.HISTORY, self._history_document(history, outcome)),
+                lambda: recorder.stage_json(
+                    schema.HISTORY, self._history_document(history, outcome.error is None)
+                ),
             )
             self._journaled(
                 schema.SLICE,
@@ -288,19 +293,20 @@ class CellRecord:
                 f"{what} could not be recorded: {lines[0] if lines else type(error).__name__}"
             )
 
-    def _history_document(self, history: list[HistoryEntry], outcome: Outcome) -> list[dict[str, Any]]:
-        """``history.json``: built after the cell returned (its size grows with the session)."""
+    def _history_document(self, history: list[HistoryEntry], success: bool | None) -> list[dict[str, Any]]:
+        """``history.json``, off the cell's path (its size grows with the session); ``success`` is the
+        tracked cell's, None while it runs."""
         cell = self.cell
         entries = [entry.public() for entry in history]
         if entries and entries[-1]["execution_count"] == cell.execution_count:
-            entries[-1]["success"] = outcome.error is None
+            entries[-1]["success"] = success
         else:
             entries.append(
                 {
                     "execution_count": cell.execution_count,
                     "cell_id": cell.cell_id,
                     "source": cell.raw_cell,
-                    "success": outcome.error is None,
+                    "success": success,
                     "seed": cell.seed,
                 }
             )
@@ -313,7 +319,7 @@ class CellRecord:
         from their ASTs, the files the cell read and the generators whose states are put back before it."""
         last = history[-1] if history and history[-1].execution_count == self.cell.execution_count else None
         generators = generator_names(last.rng_states if last is not None else None)
-        entries = self._history_document(history, outcome)
+        entries = self._history_document(history, outcome.error is None)
         return slice_history(entries, [str(i["path"]) for i in inputs], generators).document()
 
     # -- after the cell returned ----------------------------------------------------------------
