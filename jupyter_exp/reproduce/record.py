@@ -13,7 +13,7 @@ from jupyter_exp.capture import rng_codec
 from jupyter_exp.capture.seeds import parse_settings
 from jupyter_exp.reproduce.errors import LegacyRecord, RecordIncomplete, RecordNotFound, ReproduceStoreFailure
 from jupyter_exp.reproduce.verify import Produced
-from jupyter_exp.tracking.artifacts import read_artifact, read_figures
+from jupyter_exp.tracking.artifacts import quiet_downloads, read_artifact, read_figures
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -130,7 +130,8 @@ def load_record(client: MlflowClient, stored: StoredRun, workdir: Path | None = 
             "run the cell again to record a run that can be reproduced"
         )
     try:
-        local = Path(client.download_artifacts(run_id, schema.ARTIFACT_DIR, str(files)))
+        with quiet_downloads():
+            local = Path(client.download_artifacts(run_id, schema.ARTIFACT_DIR, str(files)))
     except Exception as error:
         raise ReproduceStoreFailure(f"run {run_id}: downloading its artifacts failed ({error})") from None
     history = _json(local / schema.HISTORY, run_id)

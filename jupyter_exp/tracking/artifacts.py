@@ -7,7 +7,10 @@ a path that is no file) raises ``ArtifactStoreError``, so that a store away neve
 
 from __future__ import annotations
 
+import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -27,6 +30,24 @@ class ArtifactStoreError(StoreFailure):
     @classmethod
     def reading(cls, run_id: str, path: str, error: BaseException) -> ArtifactStoreError:
         return cls(f"the artifacts of run {run_id} cannot be read ({path}): {one_line(error)}")
+
+
+PROGRESS_BAR_VARIABLE = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+
+
+@contextmanager
+def quiet_downloads() -> Iterator[None]:
+    """No MLflow download bar while a record is read back: with tqdm installed (Optuna brings it) MLflow
+    drew "Downloading artifacts" into the output of every ``%reproduce``, a transfer nobody asked to
+    watch. A user who set ``MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR`` keeps their choice."""
+    if PROGRESS_BAR_VARIABLE in os.environ:
+        yield
+        return
+    os.environ[PROGRESS_BAR_VARIABLE] = "false"
+    try:
+        yield
+    finally:
+        os.environ.pop(PROGRESS_BAR_VARIABLE, None)
 
 
 def _local_artifact_dir(artifact_uri: str | None) -> Path | None:
@@ -62,7 +83,7 @@ def read_artifact_bytes(
             return None
         except OSError as error:
             raise ArtifactStoreError.reading(run_id, path, error) from None
-    with tempfile.TemporaryDirectory(prefix="jupyter-exp-artifact-") as folder:
+    with tempfile.TemporaryDirectory(prefix="jupyter-exp-artifact-") as folder, quiet_downloads():
         try:
             if artifact_uri:  # the run's repository at once: no request for the run itself
                 from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository

@@ -5,6 +5,7 @@ address nobody listens on)."""
 
 from __future__ import annotations
 
+import os
 import socket
 
 import pytest
@@ -142,3 +143,17 @@ def test_the_verdict_on_records_that_cannot_be_read_is_unverified_on_the_reprodu
     assert client.get_run(bare).data.tags[schema.REPRODUCTION_VERDICT] == schema.UNVERIFIED
     written = json.loads(read_artifact(client, bare, f"{schema.ARTIFACT_DIR}/{schema.REPRODUCTION}"))
     assert written["summary"].startswith(f"not compared: the artifacts of run {broken} cannot be read")
+
+
+def test_reading_a_record_back_draws_no_download_bar(runs, capfd, monkeypatch):
+    """With tqdm installed MLflow drew "Downloading artifacts" into every %reproduce's output; a user's own
+    setting of the variable is kept."""
+    client, recorded, _, _, _ = runs
+    monkeypatch.delenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", raising=False)
+    capfd.readouterr()
+    assert read_artifact(client, recorded, CELL) == "x = 1\n"  # through MLflow's download
+    assert "Downloading artifacts" not in capfd.readouterr().err
+    assert "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR" not in os.environ  # put back as it was
+    monkeypatch.setenv("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "true")
+    assert read_artifact(client, recorded, CELL) == "x = 1\n"
+    assert "Downloading artifacts" in capfd.readouterr().err  # the user's choice
