@@ -5,11 +5,11 @@
  * notebook's cells untrusted; the drive marks them again and never writes.
  */
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import { Contents, ServerConnection } from '@jupyterlab/services';
-import { ISignal, Signal } from '@lumino/signaling';
+import type { Contents, ServerConnection } from '@jupyterlab/services';
 import type { Widget } from '@lumino/widgets';
 
 import type { IArtifactContent } from './manageapi';
+import { directoryModel, ReadOnlyDrive } from './readonlydrive';
 import { SNAPSHOT_KERNEL_PREFERENCE } from './snapshot';
 import { untrustedNotebook } from './snapshotdrive';
 
@@ -23,17 +23,6 @@ export function artifactPath(runId: string, path: string): string {
 /** Whether `path` is a document of the artifact drive. */
 export function isArtifactPath(path: string): boolean {
   return path.startsWith(`${ARTIFACT_DRIVE_NAME}:`);
-}
-
-const EPOCH = new Date(0).toISOString();
-
-/** Artifacts kept in memory. */
-const CACHE_SIZE = 8;
-
-function readOnlyError(): Error {
-  return new Error(
-    'Run artifacts are read-only: use "Save As…" to keep a copy.'
-  );
 }
 
 /** The contents model of a fetched artifact. */
@@ -66,23 +55,16 @@ export function artifactModel(
   };
 }
 
-export class ArtifactDrive implements Contents.IDrive {
+export class ArtifactDrive extends ReadOnlyDrive<IArtifactContent> {
   constructor(options: ArtifactDrive.IOptions) {
+    super(
+      'Run artifacts are read-only: use "Save As…" to keep a copy.',
+      options.serverSettings
+    );
     this._fetch = options.fetchArtifact;
-    this.serverSettings =
-      options.serverSettings ?? ServerConnection.makeSettings();
   }
 
   readonly name = ARTIFACT_DRIVE_NAME;
-  readonly serverSettings: ServerConnection.ISettings;
-
-  get fileChanged(): ISignal<Contents.IDrive, Contents.IChangedArgs> {
-    return this._fileChanged;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
 
   async get(
     localPath: string,
@@ -92,91 +74,18 @@ export class ArtifactDrive implements Contents.IDrive {
     const [runId, ...rest] = path.split('/');
     const artifact = rest.join('/');
     if (!runId || !artifact) {
-      return {
-        name: path.split('/').pop() ?? '',
-        path,
-        type: 'directory',
-        writable: false,
-        created: EPOCH,
-        last_modified: EPOCH,
-        mimetype: '',
-        content: [],
-        format: 'json'
-      };
+      return directoryModel(path);
     }
     const found = await this._artifact(runId, artifact);
     return artifactModel(path, found, options?.content !== false);
   }
 
-  async getDownloadUrl(): Promise<string> {
-    throw readOnlyError();
-  }
-
-  newUntitled(): Promise<Contents.IModel> {
-    return Promise.reject(readOnlyError());
-  }
-
-  delete(): Promise<void> {
-    return Promise.reject(readOnlyError());
-  }
-
-  rename(): Promise<Contents.IModel> {
-    return Promise.reject(readOnlyError());
-  }
-
-  save(): Promise<Contents.IModel> {
-    return Promise.reject(readOnlyError());
-  }
-
-  copy(): Promise<Contents.IModel> {
-    return Promise.reject(readOnlyError());
-  }
-
-  createCheckpoint(): Promise<Contents.ICheckpointModel> {
-    return Promise.reject(readOnlyError());
-  }
-
-  async listCheckpoints(): Promise<Contents.ICheckpointModel[]> {
-    return [];
-  }
-
-  restoreCheckpoint(): Promise<void> {
-    return Promise.reject(readOnlyError());
-  }
-
-  deleteCheckpoint(): Promise<void> {
-    return Promise.reject(readOnlyError());
-  }
-
-  dispose(): void {
-    if (!this._isDisposed) {
-      this._isDisposed = true;
-      this._cache.clear();
-      Signal.clearData(this);
-    }
-  }
-
-  /** An artifact from the cache or the server (opening a tab reads the model more than once). */
+  /** An artifact from the cache or the server. */
   private _artifact(runId: string, path: string): Promise<IArtifactContent> {
-    const key = `${runId}/${path}`;
-    let pending = this._cache.get(key);
-    if (!pending) {
-      pending = this._fetch(runId, path);
-      this._cache.set(key, pending);
-      pending.catch(() => this._cache.delete(key)); // a failure is asked again
-      while (this._cache.size > CACHE_SIZE) {
-        this._cache.delete(this._cache.keys().next().value as string);
-      }
-    }
-    return pending;
+    return this.cached(`${runId}/${path}`, () => this._fetch(runId, path));
   }
 
   private _fetch: (runId: string, path: string) => Promise<IArtifactContent>;
-  private _cache = new Map<string, Promise<IArtifactContent>>();
-  private _isDisposed = false;
-  private _fileChanged = new Signal<Contents.IDrive, Contents.IChangedArgs>(
-    this
-  );
 }
 
 export namespace ArtifactDrive {

@@ -126,111 +126,111 @@ export function addRunManagement(
     return true;
   };
 
-  commands.addCommand(ManageCommandIDs.rename, {
+  /**
+   * A command that edits the run it targets: `ask` the user (null: cancelled), `act` on the store, then
+   * refresh; a refusal is one message headed `failure`.
+   */
+  const addEditCommand = <T>(
+    id: string,
+    options: {
+      label: string;
+      caption: string;
+      failure: string;
+      ask: (runId: string) => Promise<T | null>;
+      act: (runId: string, value: T) => Promise<unknown>;
+      done?: (runId: string, value: T) => void;
+    }
+  ): void => {
+    commands.addCommand(id, {
+      label: options.label,
+      caption: options.caption,
+      isEnabled: args => targetRun(args) !== null,
+      execute: async args => {
+        const runId = targetRun(args);
+        const value = runId ? await options.ask(runId) : null;
+        if (!runId || value === null) {
+          return;
+        }
+        try {
+          await options.act(runId, value);
+        } catch (error) {
+          return refused(options.failure, error);
+        }
+        await refresh();
+        options.done?.(runId, value);
+      }
+    });
+  };
+
+  addEditCommand(ManageCommandIDs.rename, {
     label: trans.__('Rename Run…'),
     caption: trans.__('Give the run a new name (F2)'),
-    isEnabled: args => targetRun(args) !== null,
-    execute: async args => {
-      const runId = targetRun(args);
-      if (!runId) {
-        return;
-      }
+    failure: trans.__('Could not rename the run'),
+    ask: async runId => {
       const answer = await InputDialog.getText({
         title: trans.__('Rename run'),
         text: runName(runId),
         okLabel: trans.__('Rename')
       });
-      if (!answer.button.accept || answer.value === null) {
-        return;
-      }
-      try {
-        await client.rename(runId, answer.value);
-      } catch (error) {
-        return refused(trans.__('Could not rename the run'), error);
-      }
-      await refresh();
-    }
+      return answer.button.accept ? answer.value : null;
+    },
+    act: (runId, name) => client.rename(runId, name)
   });
 
-  commands.addCommand(ManageCommandIDs.tag, {
+  addEditCommand(ManageCommandIDs.tag, {
     label: trans.__('Tag Run…'),
     caption: trans.__('Set a tag (key=value) or remove one (-key)'),
-    isEnabled: args => targetRun(args) !== null,
-    execute: async args => {
-      const runId = targetRun(args);
-      if (!runId) {
-        return;
-      }
+    failure: trans.__('Could not tag the run'),
+    ask: async runId => {
       const answer = await InputDialog.getText({
         title: trans.__('Tag run %1', runName(runId)),
         placeholder: trans.__('key=value to set, -key to remove'),
         okLabel: trans.__('Apply')
       });
       if (!answer.button.accept || !answer.value) {
-        return;
+        return null;
       }
       const edit = parseTagEdit(answer.value);
       if (!edit) {
-        return refused(
+        await refused(
           trans.__('Could not tag the run'),
           trans.__('Write key=value to set a tag, or -key to remove one.')
         );
       }
-      try {
-        await client.updateTags(runId, edit.set, edit.remove);
-      } catch (error) {
-        return refused(trans.__('Could not tag the run'), error);
-      }
-      await refresh();
-    }
+      return edit;
+    },
+    act: (runId, edit) => client.updateTags(runId, edit.set, edit.remove)
   });
 
-  commands.addCommand(ManageCommandIDs.note, {
+  addEditCommand(ManageCommandIDs.note, {
     label: trans.__('Edit Run Note…'),
     caption: trans.__("The run's note (shown by the MLflow UI too)"),
-    isEnabled: args => targetRun(args) !== null,
-    execute: async args => {
-      const runId = targetRun(args);
-      if (!runId) {
-        return;
-      }
+    failure: trans.__('Could not save the note'),
+    ask: async runId => {
       const current =
         models.detail.state.detail?.run_id === runId
           ? (models.detail.state.detail.note ?? '')
           : (models.runs.state.runs.find(r => r.run_id === runId)?.note ?? '');
-      const body = new NoteBody(current, trans.__('Empty removes the note'));
       const answer = await showDialog({
         title: trans.__('Note of %1', runName(runId)),
-        body,
+        body: new NoteBody(current, trans.__('Empty removes the note')),
         buttons: [
           Dialog.cancelButton({ label: trans.__('Cancel') }),
           Dialog.okButton({ label: trans.__('Save') })
         ]
       });
-      if (!answer.button.accept || answer.value === null) {
-        return;
-      }
-      try {
-        await client.setNote(runId, answer.value);
-      } catch (error) {
-        return refused(trans.__('Could not save the note'), error);
-      }
-      await refresh();
-    }
+      return answer.button.accept ? answer.value : null;
+    },
+    act: (runId, note) => client.setNote(runId, note)
   });
 
-  commands.addCommand(ManageCommandIDs.remove, {
+  addEditCommand(ManageCommandIDs.remove, {
     label: trans.__('Delete Run…'),
     caption: trans.__('Move the run to the deleted runs (it can be restored)'),
-    isEnabled: args => targetRun(args) !== null,
-    execute: async args => {
-      const runId = targetRun(args);
-      if (!runId) {
-        return;
-      }
-      const name = runName(runId);
+    failure: trans.__('Could not delete the run'),
+    ask: async runId => {
       const answer = await showDialog({
-        title: trans.__('Delete run %1?', name),
+        title: trans.__('Delete run %1?', runName(runId)),
         body: trans.__(
           'The run moves to the deleted runs (Experiment Tracking: Show Deleted Runs), where it can be restored until the store is garbage-collected.'
         ),
@@ -239,25 +239,16 @@ export function addRunManagement(
           Dialog.warnButton({ label: trans.__('Delete') })
         ]
       });
-      if (!answer.button.accept) {
-        return;
-      }
-      try {
-        await client.deleteRun(runId);
-      } catch (error) {
-        return refused(trans.__('Could not delete the run'), error);
-      }
-      await refresh();
+      return answer.button.accept ? runName(runId) : null;
+    },
+    act: runId => client.deleteRun(runId),
+    done: (runId, name) =>
       Notification.success(trans.__('Run %1 deleted.', name), {
         autoClose: 8000,
         actions: [
-          {
-            label: trans.__('Undo'),
-            callback: () => void restore(runId)
-          }
+          { label: trans.__('Undo'), callback: () => void restore(runId) }
         ]
-      });
-    }
+      })
   });
 
   commands.addCommand(ManageCommandIDs.restore, {

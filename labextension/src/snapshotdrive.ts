@@ -4,9 +4,9 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { Contents, ServerConnection } from '@jupyterlab/services';
-import { ISignal, Signal } from '@lumino/signaling';
 
 import { runPath } from './api';
+import { directoryModel, ReadOnlyDrive } from './readonlydrive';
 import { API_NAMESPACE } from './tokens';
 
 export const SNAPSHOT_DRIVE_NAME = 'JupyterExpSnapshots';
@@ -15,9 +15,6 @@ export const SNAPSHOT_DRIVE_NAME = 'JupyterExpSnapshots';
 export function isSnapshotPath(path: string): boolean {
   return path.startsWith(`${SNAPSHOT_DRIVE_NAME}:`);
 }
-
-/** Snapshots kept in memory (opening a tab fetches the model more than once). */
-const CACHE_SIZE = 8;
 
 /**
  * The drive path of a run's snapshot, e.g. `JupyterExpSnapshots:<id>/quickstart.ipynb`, or
@@ -37,7 +34,6 @@ export function snapshotPath(
 }
 
 /** The date of the drive's directories (they have none of their own). */
-const EPOCH = new Date(0).toISOString();
 
 /** A fetched snapshot and when it was fetched (its stable `last_modified`). */
 interface ISnapshot {
@@ -74,29 +70,16 @@ export function untrustedNotebook(content: unknown): unknown {
   };
 }
 
-function readOnlyError(): Error {
-  return new Error(
-    'Run snapshots are read-only: use "Save As…" to keep a copy, or reproduce the run.'
-  );
-}
-
-export class SnapshotDrive implements Contents.IDrive {
+export class SnapshotDrive extends ReadOnlyDrive<ISnapshot> {
   constructor(options: SnapshotDrive.IOptions) {
+    super(
+      'Run snapshots are read-only: use "Save As…" to keep a copy, or reproduce the run.',
+      options.serverSettings
+    );
     this._fetchSnapshot = options.fetchSnapshot;
-    this.serverSettings =
-      options.serverSettings ?? ServerConnection.makeSettings();
   }
 
   readonly name = SNAPSHOT_DRIVE_NAME;
-  readonly serverSettings: ServerConnection.ISettings;
-
-  get fileChanged(): ISignal<Contents.IDrive, Contents.IChangedArgs> {
-    return this._fileChanged;
-  }
-
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
 
   /** `<run_id>/<name>.ipynb` is the run's notebook; `''` and `<run_id>` are directories. */
   async get(
@@ -107,17 +90,7 @@ export class SnapshotDrive implements Contents.IDrive {
     const [runId, ...rest] = path.split('/');
     const name = rest.join('/');
     if (!runId || !name) {
-      return {
-        name: path.split('/').pop() ?? '',
-        path,
-        type: 'directory',
-        writable: false,
-        created: EPOCH,
-        last_modified: EPOCH,
-        mimetype: '',
-        content: [],
-        format: 'json'
-      };
+      return directoryModel(path);
     }
     const { content, fetched } = await this._snapshot(runId);
     return {
@@ -143,76 +116,17 @@ export class SnapshotDrive implements Contents.IDrive {
     );
   }
 
-  newUntitled(): Promise<Contents.IModel> {
-    return Promise.reject(readOnlyError());
-  }
-
-  delete(): Promise<void> {
-    return Promise.reject(readOnlyError());
-  }
-
-  rename(): Promise<Contents.IModel> {
-    return Promise.reject(readOnlyError());
-  }
-
-  save(): Promise<Contents.IModel> {
-    return Promise.reject(readOnlyError());
-  }
-
-  copy(): Promise<Contents.IModel> {
-    return Promise.reject(readOnlyError());
-  }
-
-  createCheckpoint(): Promise<Contents.ICheckpointModel> {
-    return Promise.reject(readOnlyError());
-  }
-
-  async listCheckpoints(): Promise<Contents.ICheckpointModel[]> {
-    return [];
-  }
-
-  restoreCheckpoint(): Promise<void> {
-    return Promise.reject(readOnlyError());
-  }
-
-  deleteCheckpoint(): Promise<void> {
-    return Promise.reject(readOnlyError());
-  }
-
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this._cache.clear();
-    Signal.clearData(this);
-  }
-
   /** The snapshot of a run, from the cache or the server. */
   private _snapshot(runId: string): Promise<ISnapshot> {
-    let pending = this._cache.get(runId);
-    if (!pending) {
-      pending = this._fetchSnapshot(runId).then(content => ({
+    return this.cached(runId, () =>
+      this._fetchSnapshot(runId).then(content => ({
         content: untrustedNotebook(content),
         fetched: new Date().toISOString()
-      }));
-      this._cache.set(runId, pending);
-      // Failures are not cached: a later attempt asks again.
-      pending.catch(() => this._cache.delete(runId));
-      while (this._cache.size > CACHE_SIZE) {
-        const oldest = this._cache.keys().next().value as string;
-        this._cache.delete(oldest);
-      }
-    }
-    return pending;
+      }))
+    );
   }
 
   private _fetchSnapshot: (runId: string) => Promise<unknown>;
-  private _cache = new Map<string, Promise<ISnapshot>>();
-  private _isDisposed = false;
-  private _fileChanged = new Signal<Contents.IDrive, Contents.IChangedArgs>(
-    this
-  );
 }
 
 export namespace SnapshotDrive {
