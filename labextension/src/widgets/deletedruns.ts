@@ -3,10 +3,9 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { describeError } from '../errors';
 import { formatAbsoluteTime } from '../format';
 import type { IRunsPage } from '../types';
-import { button, el, untranslated, type Trans } from './dom';
+import { button, el, errorAlert, untranslated, type Trans } from './dom';
 
 export class DeletedRunsContent extends Widget {
   constructor(options: DeletedRunsContent.IOptions) {
@@ -55,14 +54,7 @@ export class DeletedRunsContent extends Widget {
           : el(doc, 'div', 'jp-exp-empty', trans.__('No deleted run.'))
       );
     } catch (error) {
-      const line = el(
-        doc,
-        'div',
-        'jp-exp-error',
-        trans.__('Error: %1', describeError(error))
-      );
-      line.setAttribute('role', 'alert');
-      this.node.replaceChildren(line);
+      this.node.replaceChildren(errorAlert(doc, trans, error));
     }
   }
 

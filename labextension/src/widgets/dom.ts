@@ -3,6 +3,8 @@
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
 
+import { describeError } from '../errors';
+
 /** `<tag class=className>text</tag>` in `doc`. */
 export function el<K extends keyof HTMLElementTagNameMap>(
   doc: Document,
@@ -119,3 +121,19 @@ export const untranslated: Trans = {
   _n: (msgid: string, plural: string, n: number, ...args: unknown[]) =>
     strfmt(n === 1 ? msgid : plural, [n, ...args])
 };
+
+/** A view's one-line failure ("Error: …"), announced to screen readers. */
+export function errorAlert(
+  doc: Document,
+  trans: Trans,
+  error: unknown
+): HTMLElement {
+  const line = el(
+    doc,
+    'div',
+    'jp-exp-error',
+    trans.__('Error: %1', describeError(error))
+  );
+  line.setAttribute('role', 'alert');
+  return line;
+}

@@ -6,7 +6,6 @@
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Widget } from '@lumino/widgets';
 
-import { describeError } from '../errors';
 import { formatMetricValue } from '../formatvalue';
 import {
   cellValue,
@@ -23,7 +22,14 @@ import {
 import { RendermimeCharts } from './charts/rendermime';
 import { onThemeChange, readChartTheme, vegaThemeConfig } from './charts/theme';
 import type { VegaLiteSpec } from './charts/vegalite';
-import { button, el, select, untranslated, type Trans } from './dom';
+import {
+  button,
+  el,
+  errorAlert,
+  select,
+  untranslated,
+  type Trans
+} from './dom';
 
 type View = 'table' | 'parallel' | 'scatter';
 
@@ -61,14 +67,7 @@ export class RunsTableContent extends Widget {
       this._columns = defaultColumns(this._matrix);
       this._render();
     } catch (error) {
-      const line = el(
-        doc,
-        'div',
-        'jp-exp-error',
-        this._trans.__('Error: %1', describeError(error))
-      );
-      line.setAttribute('role', 'alert');
-      this.node.replaceChildren(line);
+      this.node.replaceChildren(errorAlert(doc, this._trans, error));
     }
   }
 

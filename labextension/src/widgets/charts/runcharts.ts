@@ -7,10 +7,9 @@
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Widget } from '@lumino/widgets';
 
-import { describeError } from '../../errors';
 import { isSystemMetric } from '../../formatvalue';
 import type { IHistories } from '../../manageapi';
-import { el, select, untranslated, type Trans } from '../dom';
+import { el, errorAlert, select, untranslated, type Trans } from '../dom';
 import { RendermimeCharts } from './rendermime';
 import {
   onThemeChange,
@@ -230,14 +229,7 @@ export class RunChartsContent extends Widget {
       this._histories = await this._fetch(this._runIds);
       this._render();
     } catch (error) {
-      const line = el(
-        doc,
-        'div',
-        'jp-exp-error',
-        this._trans.__('Error: %1', describeError(error))
-      );
-      line.setAttribute('role', 'alert');
-      this.node.replaceChildren(line);
+      this.node.replaceChildren(errorAlert(doc, this._trans, error));
     }
   }
 

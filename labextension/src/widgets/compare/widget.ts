@@ -7,13 +7,12 @@ import { MainAreaWidget } from '@jupyterlab/apputils';
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Widget } from '@lumino/widgets';
 
-import { describeError } from '../../errors';
 import { runsIcon } from '../../icons';
 import type { IComparison } from '../../types';
 import { RendermimeCharts } from '../charts/rendermime';
 import { onThemeChange, readChartTheme } from '../charts/theme';
 import { ExpClass } from '../classes';
-import { el, untranslated, type Trans } from '../dom';
+import { el, errorAlert, untranslated, type Trans } from '../dom';
 import { comparisonTitle, renderComparison } from './comparison';
 
 /** Content of the compare tab (`.jp-exp-compare`). */
@@ -65,14 +64,7 @@ export class CompareContent extends Widget {
         .join('\n');
       this._render();
     } catch (error) {
-      const line = el(
-        doc,
-        'div',
-        ExpClass.error,
-        trans.__('Error: %1', describeError(error))
-      );
-      line.setAttribute('role', 'alert');
-      this.node.replaceChildren(line);
+      this.node.replaceChildren(errorAlert(doc, trans, error));
     }
   }
 
