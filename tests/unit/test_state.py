@@ -135,6 +135,18 @@ def _fits(kind: str, shift: float) -> object:
         return GridSearchCV(Ridge(), {"alpha": [0.1, 1.0]}, cv=2).fit(x, y)
     if kind == "gaussian process":
         return GaussianProcessRegressor(random_state=0).fit(x, y)
+    if kind == "xgboost":
+        import xgboost
+
+        return xgboost.XGBRegressor(n_estimators=4, max_depth=2, random_state=0).fit(x, y)
+    if kind == "lightgbm":
+        import lightgbm
+
+        return lightgbm.LGBMRegressor(n_estimators=4, min_child_samples=2, verbose=-1).fit(x, y)
+    if kind == "statsmodels":
+        import statsmodels.api as sm
+
+        return sm.OLS(y, sm.add_constant(x)).fit()
 
     class Net(torch.nn.Module):  # a subclass defined where it is used, as in a notebook
         def __init__(self) -> None:
@@ -152,7 +164,18 @@ def _fits(kind: str, shift: float) -> object:
     return net
 
 
-@pytest.mark.parametrize("kind", ["random forest", "grid search", "gaussian process", "nn.Module subclass"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "random forest",
+        "grid search",
+        "gaussian process",
+        "nn.Module subclass",
+        "xgboost",
+        "lightgbm",
+        "statsmodels",
+    ],
+)
 def test_models_are_digested_by_what_they_learned(kind: str) -> None:
     """Issue 25: two fits on different data differ, two on the same data match (fit times aside)."""
     digests = [
