@@ -49,6 +49,15 @@ SMOKE_CELLS = [
 LAST_OUTPUT = "trained" if SMOKE else "test accuracy"  # what the notebook's last replayed cell prints
 
 
+def timed_exact_reproduction(run_id: str, location) -> float:
+    """Seconds ``reproduce_blocking`` takes on ``run_id``; the verdict must be ``exact``."""
+    start = time.perf_counter()
+    result = reproduce_blocking(run_id, location, ReproduceOptions())
+    elapsed = time.perf_counter() - start
+    assert result.verdict.verdict == "exact", result.verdict.summary
+    return elapsed
+
+
 def test_reproduce_against_nbclient(bench, tmp_path):
     init_repo(tmp_path)
     notebook = tmp_path / "quickstart.ipynb"
@@ -61,11 +70,7 @@ def test_reproduce_against_nbclient(bench, tmp_path):
     location = resolve_store(JupyterExp(root=str(tmp_path)))
 
     def ours() -> float:
-        start = time.perf_counter()
-        result = reproduce_blocking(original.info.run_id, location, ReproduceOptions())
-        elapsed = time.perf_counter() - start
-        assert result.verdict.verdict == "exact", result.verdict.summary
-        return elapsed
+        return timed_exact_reproduction(original.info.run_id, location)
 
     if not SMOKE:
         ours()  # warm: MLflow imported and the store open, as in the kernel where %reproduce is typed
@@ -105,11 +110,7 @@ def test_reproduce_of_a_four_cell_notebook_against_nbclient(bench, tmp_path):
     location = resolve_store(JupyterExp(root=str(tmp_path)))
 
     def ours() -> float:
-        start = time.perf_counter()
-        result = reproduce_blocking(original.info.run_id, location, ReproduceOptions())
-        elapsed = time.perf_counter() - start
-        assert result.verdict.verdict == "exact", result.verdict.summary
-        return elapsed
+        return timed_exact_reproduction(original.info.run_id, location)
 
     ours()  # warm: MLflow imported and the store open, as in the kernel where %reproduce is typed
     steps = build_plan(
