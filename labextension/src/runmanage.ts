@@ -16,7 +16,7 @@ import {
 } from '@jupyterlab/apputils';
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { tableRowsIcon, type LabIcon } from '@jupyterlab/ui-components';
+import { tableRowsIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { ArtifactDrive, openRunArtifact } from './artifactdrive';
@@ -114,23 +114,6 @@ export function addRunManagement(
   };
 
   const refresh = (): Promise<void> => refreshAll(models);
-
-  /** A closable main-area tab holding `content`, shown, then loaded. */
-  const openTab = async (
-    content: Widget & { load(): Promise<void> },
-    kind: string,
-    label: string,
-    icon: LabIcon = runsIcon
-  ): Promise<void> => {
-    const widget = new MainAreaWidget({ content });
-    widget.id = `jupyter-exp-${kind}-${Date.now()}`;
-    widget.title.label = label;
-    widget.title.icon = icon;
-    widget.title.closable = true;
-    app.shell.add(widget, 'main');
-    app.shell.activateById(widget.id);
-    await content.load();
-  };
 
   const restore = async (runId: string): Promise<boolean> => {
     try {
@@ -308,13 +291,17 @@ export function addRunManagement(
         rendermime,
         trans
       });
-      await openTab(
-        content,
-        'charts',
+      const widget = new MainAreaWidget({ content });
+      widget.id = `jupyter-exp-charts-${Date.now()}`;
+      widget.title.label =
         runIds.length === 1
           ? trans.__('Charts: %1', runName(runIds[0]))
-          : trans.__('Charts: %1 runs', runIds.length)
-      );
+          : trans.__('Charts: %1 runs', runIds.length);
+      widget.title.icon = runsIcon;
+      widget.title.closable = true;
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+      await content.load();
     }
   });
 
@@ -346,7 +333,14 @@ export function addRunManagement(
         restore,
         trans
       });
-      await openTab(content, 'deleted', trans.__('Deleted Runs'));
+      const widget = new MainAreaWidget({ content });
+      widget.id = `jupyter-exp-deleted-${Date.now()}`;
+      widget.title.label = trans.__('Deleted Runs');
+      widget.title.icon = runsIcon;
+      widget.title.closable = true;
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+      await content.load();
     }
   });
 
@@ -387,12 +381,14 @@ export function addRunManagement(
         rendermime,
         trans
       });
-      await openTab(
-        content,
-        'table',
-        trans.__('Runs: %1', title),
-        tableRowsIcon
-      );
+      const widget = new MainAreaWidget({ content });
+      widget.id = `jupyter-exp-table-${Date.now()}`;
+      widget.title.label = trans.__('Runs: %1', title);
+      widget.title.icon = tableRowsIcon;
+      widget.title.closable = true;
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+      await content.load();
     }
   });
 

@@ -240,6 +240,28 @@ export class RunsTableContent extends Widget {
     const config = vegaThemeConfig(readChartTheme(doc.body));
     const host = el(doc, 'div', 'jp-exp-chart');
     host.dataset.view = this._view;
+    if (this._view === 'parallel') {
+      if (numeric.length < 2) {
+        body.appendChild(
+          el(
+            doc,
+            'div',
+            'jp-exp-empty',
+            trans.__('Choose two or more numeric columns.')
+          )
+        );
+        return;
+      }
+      host.dataset.axes = String(numeric.length);
+      body.appendChild(host);
+      this._charts.render(
+        host,
+        trans.__('Parallel coordinates'),
+        parallelSpec(rows, numeric, config) as VegaLiteSpec,
+        []
+      );
+      return;
+    }
     if (numeric.length < 2) {
       body.appendChild(
         el(
@@ -248,17 +270,6 @@ export class RunsTableContent extends Widget {
           'jp-exp-empty',
           trans.__('Choose two or more numeric columns.')
         )
-      );
-      return;
-    }
-    if (this._view === 'parallel') {
-      host.dataset.axes = String(numeric.length);
-      body.appendChild(host);
-      this._charts.render(
-        host,
-        trans.__('Parallel coordinates'),
-        parallelSpec(rows, numeric, config) as VegaLiteSpec,
-        []
       );
       return;
     }
