@@ -107,6 +107,13 @@ class JupyterExp(Configurable):
         help="The registry alias that means 'deploy this': %register sets it only on a version whose run "
         "has a reproduction with verdict exact or close.",
     ).tag(config=True)
+    sweep_storage = Unicode(
+        "",
+        help="Where %%track --sweep keeps its Optuna studies: a database URL for Optuna's RDBStorage "
+        "(postgresql+psycopg2://user@host/optuna, a database of its own; the password from PGPASSWORD or "
+        "~/.pgpass, never in the URL) or journal:/path/file.log. JUPYTER_EXP_SWEEP_STORAGE wins. "
+        "Empty: a JournalStorage file beside the run journal.",
+    ).tag(config=True)
     # deprecated: the server's (c.JupyterExpApp.*), still read from here with a warning
     reaper_interval_s, stale_after_s = sweep_traits()
 
