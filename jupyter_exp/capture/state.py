@@ -1,7 +1,7 @@
 """``state.json``: digests of the values a cell bound, for a replay to compare beyond metrics, outputs
 and figures.
 
-A digest is a sha256 over a value's type and content, the same in every process: numbers, strings,
+A digest is a hash over a value's type and content, the same in every process: numbers, strings,
 bytes, numpy arrays (dtype, shape, bytes), torch tensors, pandas objects and containers of these; models
 by what they learned: any ``nn.Module`` (subclasses defined in the notebook too) by its state dict,
 scikit-learn estimators by params and fitted attributes (``estimators_``, ``best_estimator_``, trees,
@@ -15,9 +15,14 @@ constructs (``constructors``), so that a verdict can tell an output line that on
 
 ``snapshot()`` runs on the cell's path and only copies what a later cell could change in place (arrays,
 tensors, frames, within ``max_bytes``); ``StateSnapshot.document()`` hashes, off the cell's path. A large
-plain numpy array is hashed on the path instead, straight from its buffer: sha256 reads it once where a
+plain numpy array is hashed on the path instead, straight from its buffer: hashing reads it once where a
 copy would read and write it and hold it until hashed (the digest is the same).
 Values that cannot be digested, or are over the cap, are listed as not compared.
+
+A digest names its algorithm: ``xxh3_128:<hex>`` (xxHash's XXH3, 128 bits: 100 MB in milliseconds, where
+sha256 takes about as long as the cell's own copy of it); a bare hex digest is sha256, which records made
+before it hold. A replay of such a record digests with the recorded algorithm (``algorithm_of``), so that
+the two compare; digests of different algorithms never compare as different (``reproduce/bound.py``).
 """
 
 from __future__ import annotations
@@ -28,8 +33,11 @@ import hashlib
 import re
 import sys
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import xxhash
 
 from jupyter_exp.capture.cell import literal_assignments, names_bound, parse_python
 from jupyter_exp.capture.clock import clock_reads_in, likely_causes
@@ -40,6 +48,9 @@ HASH_ON_PATH_BYTES = 4 * 2**20  # plain arrays this large are hashed on the cell
 MAX_ITEMS = 100_000  # container elements per value
 KEPT_ELEMENTS = 1024  # numeric values with at most this many elements keep them
 MAX_LITERAL_TEXT = 200  # characters of one literal text kept for the verdict
+SHA256, XXH3_128 = "sha256", "xxh3_128"
+ALGORITHM = XXH3_128  # of new records
+HASHERS: dict[str, Callable[[], Any]] = {SHA256: hashlib.sha256, XXH3_128: xxhash.xxh3_128}
 TIMING = re.compile(
     r"(?i)time"
 )  # fit times of an estimator (``refit_time_``, ``mean_fit_time``): not learned
@@ -92,18 +103,18 @@ def _plain_array(value: Any) -> bool:
     )
 
 
-def _frozen(value: Any, budget: list[int]) -> Any:
+def _frozen(value: Any, budget: list[int], algorithm: str) -> Any:
     """A copy of what a later cell could change in place; ``budget`` is the array bytes still allowed.
     A large plain array is hashed now instead: no copy held, and hashing costs less than copying."""
-    if _is_torch_module(value):
-        return {k: _frozen(v, budget) for k, v in value.state_dict().items()}  # a module: its weights now
+    if _is_torch_module(value):  # a module: its weights now
+        return {k: _frozen(v, budget, algorithm) for k, v in value.state_dict().items()}
     size = _nbytes(value)
     if size:
         if size > budget[0]:
             raise NotDigestible(f"{size / 2**20:.1f} MB, over the {MAX_BYTES / 2**20:.0f} MB cap")
         budget[0] -= size
         if size >= HASH_ON_PATH_BYTES and _plain_array(value):
-            return Digested(_hex(value, [MAX_ITEMS]), _summary(value))
+            return Digested(_hex(value, [MAX_ITEMS], algorithm), _summary(value))
         if _module(value) == "torch":
             return value.detach().clone()
         return value.copy()
@@ -116,7 +127,7 @@ def _items(value: Any) -> list[Any]:
     return [*value.keys(), *value.values()] if isinstance(value, dict) else list(value)
 
 
-def _feed(digest: Any, value: Any, items: list[int]) -> None:
+def _feed(digest: Any, value: Any, items: list[int], algorithm: str) -> None:
     """Hash ``value`` into ``digest``; raise ``NotDigestible`` for what has no stable content."""
     items[0] -= 1
     if items[0] < 0:
@@ -132,56 +143,56 @@ def _feed(digest: Any, value: Any, items: list[int]) -> None:
     elif isinstance(value, list | tuple):
         digest.update(f"{len(value)}|".encode())
         for item in value:
-            _feed(digest, item, items)
+            _feed(digest, item, items, algorithm)
     elif isinstance(value, dict):
         digest.update(f"{len(value)}|".encode())
         for key, item in value.items():
-            _feed(digest, key, items)
-            _feed(digest, item, items)
+            _feed(digest, key, items, algorithm)
+            _feed(digest, item, items, algorithm)
     elif isinstance(value, set | frozenset):
-        digest.update("".join(sorted(_hex(item, items) for item in value)).encode())
+        digest.update("".join(sorted(_hex(item, items, algorithm) for item in value)).encode())
     elif _module(value) == "numpy" and hasattr(value, "dtype") and hasattr(value, "tobytes"):
-        _feed_array(digest, value, items)
+        _feed_array(digest, value, items, algorithm)
     elif _module(value) == "torch" and hasattr(value, "detach"):
         tensor = value.detach().cpu().contiguous()
         digest.update(f"{tensor.dtype}|{tuple(tensor.shape)}|".encode())
         digest.update(tensor.reshape(-1).view(sys.modules["torch"].uint8).numpy().tobytes())
     elif _is_torch_module(value):
-        _feed(digest, dict(value.state_dict()), items)
+        _feed(digest, dict(value.state_dict()), items, algorithm)
     elif _module(value) == "pandas" and hasattr(value, "index"):
         hashed = sys.modules["pandas"].util.hash_pandas_object(value, index=True)
         digest.update(repr((getattr(value, "columns", None), getattr(value, "dtypes", None))).encode())
         digest.update(hashed.to_numpy().tobytes())
     elif _module(value) == "numpy" and hasattr(value, "bit_generator"):  # np.random.Generator
-        _feed(digest, value.bit_generator.state, items)
+        _feed(digest, value.bit_generator.state, items, algorithm)
     elif _module(value) == "numpy" and hasattr(value, "get_state"):  # np.random.RandomState
-        _feed(digest, value.get_state(legacy=False), items)
+        _feed(digest, value.get_state(legacy=False), items, algorithm)
     else:
-        _feed(digest, _learned(value), items)
+        _feed(digest, _learned(value, algorithm), items, algorithm)
 
 
-def _feed_array(digest: Any, value: Any, items: list[int]) -> None:
+def _feed_array(digest: Any, value: Any, items: list[int], algorithm: str) -> None:
     """A numpy array: dtype, shape and bytes; field by field when structured (the padding between fields
     is not content), element by element for objects and masked arrays."""
     numpy = sys.modules["numpy"]
     digest.update(f"{value.dtype.str}|{getattr(value, 'shape', ())}|".encode())
     if numpy.ma.isMaskedArray(value):
-        _feed(digest, numpy.ma.getmaskarray(value), items)
+        _feed(digest, numpy.ma.getmaskarray(value), items, algorithm)
         value = value.filled(None if value.dtype.hasobject else value.fill_value)
     if value.dtype.names:
         for name in value.dtype.names:
-            _feed(digest, numpy.ascontiguousarray(value[name]), items)
+            _feed(digest, numpy.ascontiguousarray(value[name]), items, algorithm)
     elif value.dtype.hasobject:
         if value.size > MAX_ITEMS:
             raise NotDigestible("a numpy array of Python objects")
-        _feed(digest, value.tolist(), items)
+        _feed(digest, value.tolist(), items, algorithm)
     elif value.flags.c_contiguous:
         digest.update(memoryview(value).cast("B"))  # the bytes tobytes() would copy, read where they lie
     else:
         digest.update(value.tobytes(order="C"))
 
 
-def _learned(value: Any) -> Any:
+def _learned(value: Any, algorithm: str) -> Any:
     """What a model learned, as plain values to hash; ``NotDigestible`` for what is not a model."""
     module = _module(value)
     if module == "xgboost":
@@ -201,14 +212,14 @@ def _learned(value: Any) -> Any:
             for k, v in vars(value).items()
             if k.endswith("_") and not k.startswith("_") and not TIMING.search(k)
         }
-        return {"params": _params(value), "fitted": {k: _attribute(v) for k, v in fitted.items()}}
+        return {"params": _params(value), "fitted": {k: _attribute(v, algorithm) for k, v in fitted.items()}}
     raise NotDigestible(f"a {type(value).__qualname__}")
 
 
-def _attribute(value: Any) -> str:
+def _attribute(value: Any, algorithm: str) -> str:
     """One fitted attribute's digest; one that has no content (a scorer function) is named, not hashed."""
     try:
-        return _hex(_without_times(value), [MAX_ITEMS])
+        return _hex(_without_times(value), [MAX_ITEMS], algorithm)
     except NotDigestible:
         return f"<{type(value).__qualname__}>"
 
@@ -224,10 +235,29 @@ def _without_times(value: Any) -> Any:
     return value
 
 
-def _hex(value: Any, items: list[int]) -> str:
-    digest = hashlib.sha256()
-    _feed(digest, value, items)
-    return digest.hexdigest()
+def _hex(value: Any, items: list[int], algorithm: str = ALGORITHM) -> str:
+    """``value``'s digest, named by its algorithm (sha256's bare, as records before the names hold it)."""
+    digest = HASHERS[algorithm]()
+    _feed(digest, value, items, algorithm)
+    return digest.hexdigest() if algorithm == SHA256 else f"{algorithm}:{digest.hexdigest()}"
+
+
+def algorithm_of(digest: Any) -> str | None:
+    """The algorithm a recorded digest names (a bare hex digest: sha256); ``None`` for what is no digest."""
+    if not isinstance(digest, str):
+        return None
+    name, colon, _ = digest.rpartition(":")
+    return name if colon else SHA256
+
+
+def recorded_algorithm(document: Any) -> str | None:
+    """The algorithm of a recorded ``state.json``'s digests (``None``: no digest, or not one known here)."""
+    values = document.get("values") if isinstance(document, dict) else None
+    for entry in values.values() if isinstance(values, dict) else ():
+        algorithm = algorithm_of(entry.get("digest")) if isinstance(entry, dict) else None
+        if algorithm is not None:
+            return algorithm if algorithm in HASHERS else None
+    return None
 
 
 def _elements(value: Any) -> list[Any] | None:
@@ -262,6 +292,7 @@ class StateSnapshot:
     clock: list[str] = field(default_factory=list)  # clock reads: in its source, and counted as it ran
     causes: list[str] = field(default_factory=list)  # what in the cell and its history varies run to run
     infrastructure: str = ""  # entropy read by infrastructure while it ran: a note, never a cause
+    algorithm: str = ALGORITHM  # of the digests
 
     def document(self) -> dict[str, Any]:
         """``state.json``: per name its type, digest, a short summary (and small numeric elements)."""
@@ -272,7 +303,7 @@ class StateSnapshot:
                 entries[name] = {"type": kind, "digest": value.digest, "summary": value.summary}
                 continue
             try:
-                entry: dict[str, Any] = {"type": kind, "digest": _hex(value, [MAX_ITEMS])}
+                entry: dict[str, Any] = {"type": kind, "digest": _hex(value, [MAX_ITEMS], self.algorithm)}
             except Exception as error:  # NotDigestible, or a value that fails to hash
                 skipped[name] = str(error) if isinstance(error, NotDigestible) else f"{type(error).__name__}"
                 continue
@@ -294,9 +325,14 @@ class StateSnapshot:
         }
 
 
-def snapshot(body: str, namespace: dict[str, Any], max_bytes: int = MAX_BYTES) -> StateSnapshot:
-    """The values of the names the cell bound, as they are now (cheap: on the cell's path)."""
-    state = StateSnapshot()
+def snapshot(
+    body: str, namespace: dict[str, Any], max_bytes: int = MAX_BYTES, algorithm: str | None = None
+) -> StateSnapshot:
+    """The values of the names the cell bound, as they are now (cheap: on the cell's path), to be digested
+    with ``algorithm`` (a replay: the original's; ``None``: ``ALGORITHM``)."""
+    state = StateSnapshot(
+        algorithm=algorithm if algorithm is not None and algorithm in HASHERS else ALGORITHM
+    )
     budget = [max_bytes]
     tree = parse_python(body)
     literals = literal_assignments(tree)
@@ -315,7 +351,10 @@ def snapshot(body: str, namespace: dict[str, Any], max_bytes: int = MAX_BYTES) -
             continue  # imports and definitions: code, not results
         kind = type(value)
         try:
-            state.values[name] = (f"{kind.__module__}.{kind.__qualname__}", _frozen(value, budget))
+            state.values[name] = (
+                f"{kind.__module__}.{kind.__qualname__}",
+                _frozen(value, budget, state.algorithm),
+            )
         except NotDigestible as error:
             state.skipped[name] = str(error)
         except Exception as error:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from jupyter_exp import record_schema as schema
-from jupyter_exp.reproduce.bound import CLOCK_NAME, BoundComparison, compare_bound
+from jupyter_exp.reproduce.bound import CLOCK_NAME, BoundComparison, compare_bound, not_comparable
 from jupyter_exp.reproduce.context import conditions, differences
 from jupyter_exp.reproduce.figures import FigureComparison, compare_figures
 from jupyter_exp.reproduce.masks import as_displayed, configuration_lines, echo_of, mask
@@ -287,7 +287,11 @@ def _compare(
     parts += [(b.name, b.status) for b in bound]
     state = original.state or {}
     clocks = {name: "a clock reading" for name in state.get("values", {}) if CLOCK_NAME.search(name)}
-    not_compared = {**state.get("not_compared", {}), **clocks}
+    not_compared = {
+        **state.get("not_compared", {}),
+        **clocks,
+        **not_comparable(original.state, reproduced.state),
+    }
     inputs = state.get("inputs")
     found = Verdict(
         schema.EXACT,
