@@ -20,7 +20,7 @@ PIP_INDEX_ARGS ?=
 # venv tools first: npm scripts call `jupyter-builder` by name
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install gateway browser lab docs screenshots test test-fast test-python test-deploy test-js test-wheel lock-check lock-resolve mlflow-ui lint format demo bench bench-smoke clean
+.PHONY: install gateway peers browser lab docs screenshots test test-fast test-python test-deploy test-js test-wheel lock-check lock-resolve mlflow-ui lint format demo bench bench-smoke clean
 
 install: $(STAMP)
 
@@ -54,6 +54,16 @@ gateway: $(GATEWAY_VENV)/.installed
 $(GATEWAY_VENV)/.installed: requirements/gateway.lock
 	test -x $(GATEWAY_VENV)/bin/python || $(GATEWAY_PYTHON) -m venv $(GATEWAY_VENV)
 	$(GATEWAY_VENV)/bin/python -m pip install --quiet -r requirements/gateway.lock
+	@touch $@
+
+# The peer trackers `make bench` times side by side with ours (trackio, wandb offline), in an environment of
+# their own so that their dependencies never meet the project's: .venv-peers from requirements/peers.lock.
+PEERS_VENV := .venv-peers
+peers: $(PEERS_VENV)/.installed
+
+$(PEERS_VENV)/.installed: requirements/peers.lock
+	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet -r requirements/peers.lock
 	@touch $@
 
 # The browser tests drive Debian's Chromium; installed here when missing (needs root and apt).
@@ -132,6 +142,7 @@ test: lint test-js test-python test-deploy bench-smoke lock-check test-wheel
 lock-check: install
 	$(PY) tools/check_lock.py requirements/dev.lock
 	$(PY) tools/check_lock.py --python 3.11.5 requirements/gateway.lock
+	$(PY) tools/check_lock.py requirements/peers.lock
 
 # pip's resolver on the lock with PyPI alone, ignoring every pip configuration (downloads the wheels: ~1 GB)
 lock-resolve: install
@@ -144,13 +155,14 @@ lock-resolve: install
 test-wheel: install browser
 	PY=$(PY) tools/wheel_check.sh
 
-# Benchmarks: ours and the MLflow way side by side; prints the table, writes bench-results.json.
-bench: install
-	$(PY) -m pytest tests/bench -s -p no:cacheprovider
+# Benchmarks: ours, the MLflow way and the peers (trackio, wandb offline) side by side; prints the table,
+# writes bench-results.json.
+bench: install peers
+	JUPYTER_EXP_PEERS_PYTHON=$(CURDIR)/$(PEERS_VENV)/bin/python $(PY) -m pytest tests/bench -s -p no:cacheprovider
 
 # The benchmarks at tiny sizes, asserting only that their results are right (part of `make test`).
 bench-smoke: install
 	JUPYTER_EXP_BENCH=smoke $(PY) -m pytest tests/bench -q -p no:cacheprovider -m "not deploy"  # those: test-deploy
 
 clean:
-	rm -rf $(VENV) node_modules labextension/lib jupyter_exp/labextension tsconfig.tsbuildinfo
+	rm -rf $(VENV) $(PEERS_VENV) node_modules labextension/lib jupyter_exp/labextension tsconfig.tsbuildinfo
