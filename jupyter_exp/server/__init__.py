@@ -18,6 +18,7 @@ from jupyter_exp.server.hashseed import draw_hash_seeds
 from jupyter_exp.server.jobs import ReproductionJobs
 from jupyter_exp.server.reaper import KernelReaper
 from jupyter_exp.server.run_handlers import run_routes
+from jupyter_exp.server.sweep_handlers import sweep_routes
 from jupyter_exp.tracking.journal import journal_root
 
 
@@ -96,6 +97,7 @@ class JupyterExpApp(ExtensionApp):
     def initialize_handlers(self) -> None:
         self.handlers.extend(routes())
         self.handlers.extend(run_routes())
+        self.handlers.extend(sweep_routes())
 
     async def stop_extension(self) -> None:
         """The server is stopping: no more sweeps; running reproductions cancelled (kernels shut down)."""

@@ -17,11 +17,12 @@ from jupyter_exp.server import JupyterExpApp
 from jupyter_exp.server.handlers import AUTH_RESOURCE
 from jupyter_exp.server.handlers import ROUTES as READ_ROUTES
 from jupyter_exp.server.run_handlers import ROUTES as RUN_ROUTES
+from jupyter_exp.server.sweep_handlers import ROUTES as SWEEP_ROUTES
 from tests.support.git import init_repo
 from tests.support.kernels import all_runs, run_notebook, store
 from tests.support.server import wait_for
 
-ROUTES = READ_ROUTES + RUN_ROUTES  # the route tables the extension serves
+ROUTES = READ_ROUTES + RUN_ROUTES + SWEEP_ROUTES  # the route tables the extension serves
 HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete")
 
 
