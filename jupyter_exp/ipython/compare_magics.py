@@ -11,6 +11,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import HTML, display
 
+from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.cell import key_values
 from jupyter_exp.capture.notebook import notebook_path
 from jupyter_exp.config import JupyterExp, resolve_store
@@ -51,6 +52,7 @@ class CompareMagics(Magics):
     @argument("--experiment", help="runs of this experiment (name or id)")
     @argument("--status", help="FINISHED, FAILED, KILLED, RUNNING ...")
     @argument("--tag", action="append", default=[], metavar="K=V", help="tag filter (repeatable)")
+    @argument("--sweep", metavar="NAME", help="the runs of this sweep: its parent run and its trials")
     @argument("--filter", default="", help='an MLflow filter string, e.g. "metrics.`eval/acc` > 0.9"')
     @argument("--limit", type=int, default=20, help="how many of the newest runs to show (default 20)")
     @line_magic
@@ -68,7 +70,8 @@ class CompareMagics(Magics):
             path = notebook_path(self.shell.user_ns if self.shell else {}, self.settings.notebook_path)
             notebook = str(path) if path is not None else None
         try:
-            query = RunQuery(status=args.status, tags=_tags(args.tag), filter=args.filter)
+            tags = {**_tags(args.tag), **({schema.SWEEP: args.sweep} if args.sweep else {})}
+            query = RunQuery(status=args.status, tags=tags, filter=args.filter)
             frame = runs_frame(args.experiment, notebook, filter_string(query), self.settings)
         except JupyterExpError as error:
             raise UsageError(f"%runs: {error}") from None
