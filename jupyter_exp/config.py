@@ -25,6 +25,7 @@ ARTIFACTS_DIR = "mlartifacts"
 # settings of the server's sweep for runs of dead kernels: c.JupyterExpApp.*, and (deprecated, with a
 # warning) c.JupyterExp.*, where they were first
 DEPRECATED_SETTINGS = ("reaper_interval_s", "stale_after_s")
+BISECT_BUDGET_S = 120.0  # JupyterExp.bisect_budget_s's default (reproduce/bisect.py)
 
 
 def sweep_traits() -> tuple[Float[float, int | float], Float[float, int | float]]:
@@ -113,6 +114,12 @@ class JupyterExp(Configurable):
         "(postgresql+psycopg2://user@host/optuna, a database of its own; the password from PGPASSWORD or "
         "~/.pgpass, never in the URL) or journal:/path/file.log. JUPYTER_EXP_SWEEP_STORAGE wins. "
         "Empty: a JournalStorage file beside the run journal.",
+    ).tag(config=True)
+    bisect_budget_s = Float(
+        BISECT_BUDGET_S,
+        help="Seconds of extra replays a reproduction may spend to find which cells its slice left out "
+        "mattered (when the slice's replay was not exact/close and the full history's was); bisection "
+        "runs only when its expected cost, timed by the replays before it, fits. 0: never.",
     ).tag(config=True)
     # deprecated: the server's (c.JupyterExpApp.*), still read from here with a warning
     reaper_interval_s, stale_after_s = sweep_traits()

@@ -367,6 +367,7 @@ class ReproduceMagics(Magics):
 
         try:
             special = _group_or_noise(run_id, args.noise, location, options, replay)
+            bisect_budget_s=self.settings.bisect_budget_s,
             reproduction = replay(run_id, options) if special is None else None
         except ReproduceError as error:
             raise UsageError(str(error)) from None

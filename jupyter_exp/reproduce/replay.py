@@ -26,6 +26,17 @@ from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.kernel import KERNEL_ID_ENV, KERNEL_NAME_ENV
 from jupyter_exp.capture.notebook import SESSION_ENV
 from jupyter_exp.config import ROOT_ENV, StoreLocation, git_toplevel
+from jupyter_exp.reproduce.bisect import (
+    Bisection,
+    Budget,
+    CellTimes,
+    ProbeProgress,
+    bisect,
+    describe,
+    first_line,
+    probe_passes,
+    with_cells,
+)
 from jupyter_exp.reproduce.conditions import replay_environment, replay_kernel_name
 from jupyter_exp.reproduce.drift import (
     Drift,
@@ -156,17 +167,51 @@ class Replayer:
             "mattered": None,
         }
         outcome = ReproductionOutcome(client, full)
-        await self._replay(outcome, root, notebook)
+        timed = CellTimes(self.observer)  # what each left-out cell costs a bisection's probe
+        await self._with_observer(timed)._replay(outcome, root, notebook)
         full.duration_s = time.perf_counter() - started
         await asyncio.to_thread(outcome.write_verdict)
         if full.verdict is not None:
             mattered = full.verdict.verdict in (schema.EXACT, schema.CLOSE)
             full.after_slice["mattered"] = mattered
             full.verdict.summary += "; " + after_slice_note(full.after_slice, full.plan.history_size)
+            if mattered and len(left_out) > 1:
+                budget = Budget(sliced.duration_s, timed.seconds, self.options.bisect_budget_s)
+                found = await self._bisect(client, sliced, full, root, notebook, budget)
+                full.after_slice["bisection"] = found.document()
+                full.duration_s = time.perf_counter() - started
         await asyncio.to_thread(_tag_replay, outcome, True)
         return full
 
     def run(self) -> Reproduction:
+    async def _bisect(
+        self,
+        client: MlflowClient,
+        sliced: Reproduction,
+        full: Reproduction,
+        root: Path,
+        notebook: Path | None,
+        budget: Budget,
+    ) -> Bisection:
+        """Which left-out cells mattered (``bisect.py``): each probe replays the slice with some put back."""
+        sources = {s.execution_count: first_line(s.source) for s in full.plan.steps}
+
+        async def probe(extra: list[int]) -> bool:
+            plan = with_cells(sliced.plan, full.plan, extra)
+            tried = Reproduction(sliced.original, plan, sliced.kernel_name, sliced.options)
+            await self._with_observer(ProbeProgress(self.observer))._replay(
+                ReproductionOutcome(client, tried), root, notebook
+            )
+            return await asyncio.to_thread(probe_passes, client, tried, extra)
+
+        left_out = [s.execution_count for s in sliced.plan.sliced_out]
+        found = await bisect(left_out, probe, budget)
+        found.sources = {c: sources.get(c, "") for c in found.found}
+        return found
+
+    def _with_observer(self, observer: ReplayObserver) -> Replayer:
+        return Replayer(self.run_id, self.location, self.options, self.launcher, observer)
+
         """``async_run`` on a thread with its own event loop (a kernel's cell already runs inside one).
 
         Ctrl-C / interrupting the kernel cancels the replay: its kernel is shut down and its run ended
@@ -450,6 +495,8 @@ def _tag_replay(outcome: ReproductionOutcome, relog: bool = False) -> None:
     outcome.client.set_tag(reproduction.run_id, schema.REPRODUCTION_REPLAY, reproduction.replayed)
     if relog:
         outcome.client.log_text(
+    if after["mattered"] and isinstance(after.get("bisection"), dict):
+        return f"{head}: {describe(after['bisection'], after['left_out'])}"
             reproduction.run_id,
             json.dumps(reproduction.document(), indent=1, default=str),
             f"{schema.ARTIFACT_DIR}/{schema.REPRODUCTION}",

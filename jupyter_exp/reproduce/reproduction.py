@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from jupyter_exp.config import BISECT_BUDGET_S
 from jupyter_exp.reproduce.drift import Drift
 from jupyter_exp.reproduce.plan import ReplayPlan
 from jupyter_exp.reproduce.record import RunRecord
@@ -31,6 +32,7 @@ class ReproduceOptions:
     seed: int | None = None  # replay with this seed instead of the recorded one (a variation, as --set)
     tz: str | None = None  # the replay kernel's TZ instead of the recorded one (--tz)
     slice: bool | None = None  # replay only the tracked cell's slice (None: SLICE_BY_DEFAULT)
+    bisect_budget_s: float = BISECT_BUDGET_S  # seconds of probes to find which left-out cells mattered
 
     @property
     def sliced(self) -> bool:

@@ -338,7 +338,7 @@ class JobsHandler(BaseHandler):
         body = json_body(self.request.body)
         launcher = ServerKernelLauncher(self.kernel_manager)
         try:
-            job = await self.jobs.start(body, self.location, launcher)
+            job = await self.jobs.start(body, self.location, launcher, self.exp_settings)
         except Exception as error:
             raise _http_error(error) from None
         self.answer(job.document(), status=202)

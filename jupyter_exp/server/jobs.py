@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_exp.capture.cell import parse_key_value
-from jupyter_exp.config import StoreLocation
+from jupyter_exp.config import JupyterExp, StoreLocation
 from jupyter_exp.errors import BadRequest, Conflict, NotFound
 from jupyter_exp.query.documents import JobDocument
 from jupyter_exp.reproduce.conditions import known_zone
@@ -179,10 +179,15 @@ class ReproductionJobs:
         self._jobs: dict[str, ReproductionJob] = {}
         self.log = log or logging.getLogger(__name__)
 
-    async def start(self, body: Any, location: StoreLocation, launcher: KernelLauncher) -> ReproductionJob:
+    async def start(
+        self, body: Any, location: StoreLocation, launcher: KernelLauncher, settings: JupyterExp | None = None
+    ) -> ReproductionJob:
+        """A job reproducing the run ``body`` names (``settings``: the server's ``c.JupyterExp``)."""
         run_id, options, texts = options_from(body)
         run_id, group = await asyncio.to_thread(_group_plan, location, run_id)
         first = group.children[0].info.run_id if group is not None else run_id  # the children share a cell
+        if settings is not None:
+            options.bisect_budget_s = settings.bisect_budget_s
         await asyncio.to_thread(check_request, location, first, options, launcher)
         job = ReproductionJob(run_id=run_id, kernel=options.kernel_name, overrides=texts)
         job.task = asyncio.ensure_future(self._run(job, location, options, launcher, group))

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from mlflow.entities import ViewType
 
 from jupyter_exp import record_schema as schema
 from jupyter_exp.ipython.widgets import plan_text
-from tests.support.kernels import OpenKernel, artifact_json, make_project, store
+from tests.support.kernels import OpenKernel, all_runs, artifact_json, make_project, store
 from tests.support.reproduce import record_session, reproduce
 
 pytestmark = pytest.mark.kernel
@@ -73,13 +74,14 @@ def test_a_slice_replay_reproduces_exactly_from_the_recorded_generator_states(
 
 def test_a_slice_that_misses_a_dependency_falls_back_to_the_full_history(recorded: dict[str, Any]) -> None:
     run = recorded["runs"]["aliased"]
-    result = reproduce(recorded["root"], run.info.run_id, slice=True)
+    result = reproduce(recorded["root"], run.info.run_id, slice=True, bisect_budget_s=0)
     assert result.verdict.verdict == "exact", result.verdict.summary
     assert not result.plan.sliced and len(result.plan.steps) == 12
     after = result.after_slice
     assert after["verdict"] == "diverged" and after["mattered"] is True
     assert {11, 12} <= set(after["left_out"])
-    assert "a cell it left out mattered" in result.verdict.summary
+    assert "a cell it left out mattered (one of " in result.verdict.summary
+    assert "bisection skipped: switched off (JupyterExp.bisect_budget_s = 0)" in result.verdict.summary
     client = store(recorded["root"])
     full = client.get_run(result.run_id).data.tags
     assert full[schema.REPRODUCTION_REPLAY] == "full after slice: 12 of 13 cells"
@@ -101,3 +103,47 @@ def test_the_magic_slices_by_default_and_takes_full(
     ]:
         outputs = session.run(f"%reproduce {run_id} {line}")[1]
         assert expected in "".join(o.get("text", "") + o.get("evalue", "") for o in outputs), (line, outputs)
+
+
+# four cells the slice leaves out; one of them sorts `data` through the alias `view`, which the slicer
+# cannot see (it reads `view.sort()` as changing `view`, a name the slice does not read)
+BISECTED = [
+    "%load_ext jupyter_exp",
+    "data = [3.0, 1.0, 2.0]\nview = data",
+    "unused = 10",
+    "view.sort()",
+    "other = [5, 4]\nother.sort()",
+    "total = sum(range(100))",
+    "%%track --name first\nfirst = data[0] * 2\nprint('first', first)",
+]
+
+
+def test_the_fallback_bisects_the_left_out_cells_to_the_one_that_mattered(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    root = make_project(tmp_path_factory.mktemp("bisect"))
+    recorded = record_session(root, BISECTED, list(range(len(BISECTED))))
+    original = recorded["runs"]["first"].info.run_id
+    result = reproduce(root, original, slice=True, bisect_budget_s=600)
+    assert result.verdict.verdict == "exact", result.verdict.summary
+    after = result.after_slice
+    assert after["verdict"] == "diverged" and after["left_out"] == [3, 4, 5, 6]
+    assert after["bisection"]["mattered"] == [{"execution_count": 4, "source": "view.sort()"}]
+    assert after["bisection"]["replays"] == 3 and after["bisection"]["skipped"] is None
+    assert (
+        "left-out cell [4] `view.sort()` mattered (found by bisection in 3 replays" in result.verdict.summary
+    )
+    client = store(root)
+    document = artifact_json(client, result.run_id, schema.REPRODUCTION)
+    assert document["replay"]["after_slice"]["bisection"] == after["bisection"]
+    # the probes' runs were compared and deleted: the slice's and the full replay's runs remain
+    reproductions = [r for r in all_runs(client) if r.data.tags.get(schema.REPRODUCED_FROM) == original]
+    assert sorted(r.info.run_id for r in reproductions) == sorted([result.run_id, after["run_id"]])
+    deleted = client.search_runs(
+        [r.info.experiment_id for r in reproductions][:1], run_view_type=ViewType.DELETED_ONLY
+    )
+    assert sorted(r.data.tags[schema.REPRODUCTION_REPLAY] for r in deleted) == [
+        "bisection probe: the slice and [3]",
+        "bisection probe: the slice and [3], [4]",
+        "bisection probe: the slice and [4]",
+    ]
