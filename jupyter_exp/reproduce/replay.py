@@ -174,16 +174,15 @@ class Replayer:
         if full.verdict is not None:
             mattered = full.verdict.verdict in (schema.EXACT, schema.CLOSE)
             full.after_slice["mattered"] = mattered
-            full.verdict.summary += "; " + after_slice_note(full.after_slice, full.plan.history_size)
             if mattered and len(left_out) > 1:
                 budget = Budget(sliced.duration_s, timed.seconds, self.options.bisect_budget_s)
                 found = await self._bisect(client, sliced, full, root, notebook, budget)
                 full.after_slice["bisection"] = found.document()
                 full.duration_s = time.perf_counter() - started
+            full.verdict.summary += "; " + after_slice_note(full.after_slice, full.plan.history_size)
         await asyncio.to_thread(_tag_replay, outcome, True)
         return full
 
-    def run(self) -> Reproduction:
     async def _bisect(
         self,
         client: MlflowClient,
@@ -212,6 +211,7 @@ class Replayer:
     def _with_observer(self, observer: ReplayObserver) -> Replayer:
         return Replayer(self.run_id, self.location, self.options, self.launcher, observer)
 
+    def run(self) -> Reproduction:
         """``async_run`` on a thread with its own event loop (a kernel's cell already runs inside one).
 
         Ctrl-C / interrupting the kernel cancels the replay: its kernel is shut down and its run ended
@@ -481,6 +481,8 @@ def after_slice_note(after: dict[str, Any], history_size: int) -> str:
     head = f"the slice replay ({after['cells']} of {history_size} cells) was {after['verdict']}"
     if after["mattered"] and len(after["left_out"]) == 1:
         return f"{head}: the cell it left out, {cells}, mattered"
+    if after["mattered"] and isinstance(after.get("bisection"), dict):
+        return f"{head}: {describe(after['bisection'], after['left_out'])}"
     if after["mattered"]:
         return f"{head}: a cell it left out mattered (one of {cells})"
     return f"{head}; the full history did not do better: the cells it left out ({cells}) did not matter"
@@ -495,8 +497,6 @@ def _tag_replay(outcome: ReproductionOutcome, relog: bool = False) -> None:
     outcome.client.set_tag(reproduction.run_id, schema.REPRODUCTION_REPLAY, reproduction.replayed)
     if relog:
         outcome.client.log_text(
-    if after["mattered"] and isinstance(after.get("bisection"), dict):
-        return f"{head}: {describe(after['bisection'], after['left_out'])}"
             reproduction.run_id,
             json.dumps(reproduction.document(), indent=1, default=str),
             f"{schema.ARTIFACT_DIR}/{schema.REPRODUCTION}",
