@@ -347,6 +347,7 @@ class ReproduceMagics(Magics):
             cell_timeout=args.timeout,
             confirmed=args.yes,
             tz=args.tz,
+            bisect_budget_s=self.settings.bisect_budget_s,
         )
         run_id = args.run_id
         if run_id == "last":
@@ -367,7 +368,6 @@ class ReproduceMagics(Magics):
 
         try:
             special = _group_or_noise(run_id, args.noise, location, options, replay)
-            bisect_budget_s=self.settings.bisect_budget_s,
             reproduction = replay(run_id, options) if special is None else None
         except ReproduceError as error:
             raise UsageError(str(error)) from None

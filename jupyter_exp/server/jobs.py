@@ -184,10 +184,10 @@ class ReproductionJobs:
     ) -> ReproductionJob:
         """A job reproducing the run ``body`` names (``settings``: the server's ``c.JupyterExp``)."""
         run_id, options, texts = options_from(body)
-        run_id, group = await asyncio.to_thread(_group_plan, location, run_id)
-        first = group.children[0].info.run_id if group is not None else run_id  # the children share a cell
         if settings is not None:
             options.bisect_budget_s = settings.bisect_budget_s
+        run_id, group = await asyncio.to_thread(_group_plan, location, run_id)
+        first = group.children[0].info.run_id if group is not None else run_id  # the children share a cell
         await asyncio.to_thread(check_request, location, first, options, launcher)
         job = ReproductionJob(run_id=run_id, kernel=options.kernel_name, overrides=texts)
         job.task = asyncio.ensure_future(self._run(job, location, options, launcher, group))
