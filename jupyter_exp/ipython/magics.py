@@ -16,6 +16,7 @@ from jupyter_exp.capture.cell import flatten, key_values, to_plain
 from jupyter_exp.capture.notebook import ExecutionHistory
 from jupyter_exp.capture.secrets import redact_text
 from jupyter_exp.config import JupyterExp, resolve_store
+from jupyter_exp.reproduce.conditions import known_zone
 from jupyter_exp.reproduce.errors import ReproduceError
 from jupyter_exp.track import active as _active
 from jupyter_exp.track.prepared import PreparedCell, TrackingError, TrackOptions
@@ -304,7 +305,7 @@ class ReproduceMagics(Magics):
     @argument(
         "--tz",
         metavar="ZONE",
-        help="the replay kernel's time zone, e.g. Europe/Paris (default: the recorded one)",
+        help="the replay kernel's time zone, e.g. Europe/Paris, or current: this kernel's (default: the recorded one)",
     )
     @argument("--yes", action="store_true", help="run it even though another user recorded it")
     @argument(
@@ -454,12 +455,7 @@ def _group_or_noise(run_id: str, noise: int | None, location: Any, options: Any,
 
 
 def _check_zone(zone: str | None) -> None:
-    """``--tz`` names a time zone this machine knows (an IANA name: ``Europe/Paris``, ``Etc/GMT-14``)."""
-    if zone is None:
-        return
-    import zoneinfo
-
-    try:
-        zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"--tz: unknown time zone {zone!r} (an IANA name, e.g. Europe/Paris)") from None
+    """``--tz`` names a time zone this machine knows (an IANA name: ``Europe/Paris``, ``Etc/GMT-14``) or
+    ``current``."""
+    if zone is not None and not known_zone(zone):
+        raise UsageError(f"--tz: unknown time zone {zone!r} (an IANA name, e.g. Europe/Paris, or current)")

@@ -9,14 +9,17 @@ from jupyter_exp.capture.kernel import UNKNOWN_KERNEL, kernelspec_name
 from jupyter_exp.capture.seeds import CUBLAS_DETERMINISTIC, CUBLAS_ENV
 from jupyter_exp.reproduce.record import RunRecord
 
+CURRENT_ZONE = "current"  # --tz current: the zone the replaying process runs in, not the recorded one
+
 
 def replay_environment(record: RunRecord, deterministic: bool, tz: str | None = None) -> dict[str, str]:
     """Variables the replay kernel gets on top of the caller's environment: ``TZ`` is ``tz`` (``--tz``),
-    else the recorded zone, so that a cell formatting local time runs as it did."""
+    else the recorded zone, so that a cell formatting local time runs as it did; ``tz="current"`` leaves
+    the caller's zone."""
     env: dict[str, str] = {}
     recorded = record.environment.get("time_zone")
     zone = tz or (recorded.get("name") if isinstance(recorded, dict) else None)
-    if isinstance(zone, str) and zone:
+    if isinstance(zone, str) and zone and zone != CURRENT_ZONE:
         env["TZ"] = zone
     seed = record.tags.get(schema.HASHSEED, "")
     if seed.isdigit():
@@ -30,7 +33,10 @@ def replay_environment(record: RunRecord, deterministic: bool, tz: str | None = 
 
 
 def known_zone(zone: str) -> bool:
-    """Whether ``zone`` is a time zone this machine knows (an IANA name: ``Europe/Paris``, ``Etc/GMT-14``)."""
+    """Whether ``zone`` is a time zone this machine knows (an IANA name: ``Europe/Paris``, ``Etc/GMT-14``),
+    or ``current``."""
+    if zone == CURRENT_ZONE:
+        return True
     import zoneinfo
 
     try:

@@ -81,7 +81,9 @@ def options_from(body: Any) -> tuple[str, ReproduceOptions, dict[str, str]]:
         )
     tz = body.get("tz")
     if tz is not None and (not isinstance(tz, str) or not known_zone(tz)):
-        raise JobRequestError("tz must be a time zone name such as Europe/Paris, or null")
+        raise JobRequestError(
+            f"tz must be a time zone name such as Europe/Paris, 'current' or null, got {str(tz)[:60]!r}"
+        )
     options = ReproduceOptions(
         slice=sliced,
         kernel_name=kernel.strip() if kernel else None,

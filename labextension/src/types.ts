@@ -227,7 +227,7 @@ export interface IJobRequest {
   confirm_foreign?: boolean;
   /** true: only the tracked cell's dependency slice (`%reproduce --slice`); false: the full history; null: the default. */
   slice?: boolean | null;
-  /** The replay kernel's time zone (`%reproduce --tz`); null: the recorded one. */
+  /** The replay kernel's time zone (`%reproduce --tz`): a name, `current` (the server's); null: the recorded one. */
   tz?: string | null;
 }
 

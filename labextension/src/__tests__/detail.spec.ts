@@ -215,7 +215,8 @@ describe('ReproduceBody', () => {
       kernel: null,
       overrides: { lr: '0.05', epochs: '3' },
       deterministic: true,
-      checkout: false
+      checkout: false,
+      tz: null
     });
     input.value = 'lr';
     input.dispatchEvent(new Event('input'));

@@ -91,6 +91,9 @@ export namespace ExpClass {
   export const overridesError = 'jp-exp-overrides-error';
   export const deterministic = 'jp-exp-deterministic';
   export const checkout = 'jp-exp-checkout';
+  export const zoneSelect = 'jp-exp-zone-select';
+  export const zoneInput = 'jp-exp-zone-input';
+  export const zoneError = 'jp-exp-zone-error';
 
   // Jobs.
   export const jobs = 'jp-exp-jobs';

@@ -9,6 +9,12 @@ import { parseOverrides } from '../format';
 import type { IJobRequest } from '../types';
 import { ExpClass } from './classes';
 import { el } from './dom';
+import {
+  type IZoneDraft,
+  ZoneField,
+  zoneProblem,
+  zoneRequest
+} from './zonefield';
 
 /** A kernelspec offered in the dialog. */
 export interface IKernelChoice {
@@ -40,6 +46,7 @@ export interface IReproduceDraft {
   overrides: string;
   deterministic: boolean;
   checkout: boolean;
+  zone: IZoneDraft;
 }
 
 export class ReproduceBody extends Widget {
@@ -102,6 +109,15 @@ export class ReproduceBody extends Widget {
     error.setAttribute('role', 'alert');
     error.hidden = true;
 
+    const zone = new ZoneField(
+      doc,
+      { select: ExpClass.zoneSelect, input: ExpClass.zoneInput },
+      draft?.zone
+    );
+    const zoneError = el(doc, 'div', `${ExpClass.error} ${ExpClass.zoneError}`);
+    zoneError.setAttribute('role', 'alert');
+    zoneError.hidden = true;
+
     const deterministic = this._checkbox(
       doc,
       ExpClass.deterministic,
@@ -119,6 +135,8 @@ export class ReproduceBody extends Widget {
       kernelLabel,
       overridesLabel,
       error,
+      zone.label,
+      zoneError,
       deterministic.label,
       checkout.label
     );
@@ -127,7 +145,10 @@ export class ReproduceBody extends Widget {
     this._error = error;
     this._deterministic = deterministic.input;
     this._checkout = checkout.input;
+    this._zone = zone;
+    this._zoneError = zoneError;
     overrides.addEventListener('input', () => this.validate());
+    zone.onChange(() => this.validate());
     if (draft) {
       this.validate();
     }
@@ -148,13 +169,17 @@ export class ReproduceBody extends Widget {
     this._error.textContent = message;
     this._error.hidden = !message;
     this._overrides.setAttribute('aria-invalid', message ? 'true' : 'false');
+    const zone = zoneProblem(this._zone.draft());
+    this._zoneError.textContent = zone;
+    this._zoneError.hidden = !zone;
+    this._zone.invalid(!!zone);
     const accept = this.node
       .closest('.jp-Dialog-content')
       ?.querySelector<HTMLButtonElement>('button.jp-mod-accept');
     if (accept) {
-      accept.disabled = !!message;
+      accept.disabled = !!message || !!zone;
     }
-    return !message;
+    return !message && !zone;
   }
 
   /** The inputs as they are. */
@@ -163,11 +188,12 @@ export class ReproduceBody extends Widget {
       kernel: this._kernel.value || null,
       overrides: this._overrides.value,
       deterministic: this._deterministic.checked,
-      checkout: this._checkout.checked
+      checkout: this._checkout.checked,
+      zone: this._zone.draft()
     };
   }
 
-  /** The job request, or null when the overrides do not parse. */
+  /** The job request, or null when the overrides do not parse or the zone has no name. */
   getValue(): IJobRequest | null {
     if (!this.validate()) {
       return null;
@@ -178,7 +204,8 @@ export class ReproduceBody extends Widget {
       kernel: draft.kernel,
       overrides: parseOverrides(draft.overrides),
       deterministic: draft.deterministic,
-      checkout: draft.checkout
+      checkout: draft.checkout,
+      tz: zoneRequest(draft.zone)
     };
   }
 
@@ -202,6 +229,8 @@ export class ReproduceBody extends Widget {
   private _error: HTMLElement;
   private _deterministic: HTMLInputElement;
   private _checkout: HTMLInputElement;
+  private _zone: ZoneField;
+  private _zoneError: HTMLElement;
 }
 
 export namespace ReproduceBody {
