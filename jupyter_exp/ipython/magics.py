@@ -222,7 +222,7 @@ def _run_sweep(sweep: Any, options: TrackOptions, make_cell: Any, settings: Jupy
         raise UsageError(str(error)) from None
     try:
         return runner.run()
-    except StoreRefused as error:
+    except (StoreRefused, TrackingError) as error:  # the study's storage, its direction
         if runner.run_id:
             raise
         raise UsageError(str(error)) from None

@@ -31,6 +31,7 @@ from tests.faults.mlflow_server import MlflowServer, free_port
 
 ENV_SWITCH = "JUPYTER_EXP_TEST_STORE"  # "deploy": suites that support it run against the deployment
 PG_USER = "mlflow"
+OPTUNA_DB = "optuna"
 
 
 class DeploymentError(RuntimeError):
@@ -148,13 +149,24 @@ class PostgresCluster:
     def url(self, database: str) -> str:
         return f"postgresql+psycopg2://{PG_USER}:{self.password}@127.0.0.1:{self.port}/{database}"
 
-    def create_database(self, name: str) -> None:
+    def create_database(self, name: str, owner: str = PG_USER) -> None:
         _run(
-            [str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", PG_USER, name],
+            [str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", PG_USER,
+             "-O", owner, name],
             f"createdb {name}",
             env={**os.environ, "PGPASSWORD": self.password},
             timeout=60,
-        )
+        )  # fmt: skip
+
+    def create_role(self, name: str, password: str) -> None:
+        """A login role that is no superuser (the owner of a database given to it, nothing more)."""
+        _run(
+            [str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", PG_USER, "-d", "mlflow",
+             "-v", "ON_ERROR_STOP=1", "-c", f"CREATE ROLE {name} LOGIN PASSWORD '{password}'"],
+            f"create role {name}",
+            env={**os.environ, "PGPASSWORD": self.password},
+            timeout=60,
+        )  # fmt: skip
 
     def stop(self) -> None:
         if self.started:
@@ -185,6 +197,9 @@ class Deployment:
         self.workers = workers
         self.admin = User("admin", secrets.token_urlsafe(18))
         self.user = User("alice", secrets.token_urlsafe(18))
+        # the sweeps' PostgreSQL role, owner of their database of its own (Optuna's RDBStorage: its
+        # alembic_version cannot share MLflow's database)
+        self.optuna = User("optuna", secrets.token_urlsafe(18))
         self.postgres: PostgresCluster | None = None
         self.server: MlflowServer | None = None
 
@@ -199,6 +214,8 @@ class Deployment:
             self.postgres.start()
             self.postgres.create_database("mlflow")
             self.postgres.create_database("mlflow_auth")
+            self.postgres.create_role(self.optuna.username, self.optuna.password)
+            self.postgres.create_database(OPTUNA_DB, owner=self.optuna.username)
             try:
                 import psycopg2  # noqa: F401 (the server's SQLAlchemy driver)
             except ImportError:
@@ -270,6 +287,15 @@ class Deployment:
         """What a kernel or Jupyter server of ``user`` (default: the normal user) needs to use the store."""
         return {"MLFLOW_TRACKING_URI": self.tracking_uri, **(user or self.user).env()}
 
+    def sweep_storage_url(self, database: str = OPTUNA_DB) -> str:
+        """The sweeps' storage URL as users configure it: no password (libpq reads ``PGPASSWORD``)."""
+        assert self.postgres is not None, "the deployment is not started"
+        return f"postgresql+psycopg2://{self.optuna.username}@127.0.0.1:{self.postgres.port}/{database}"
+
+    def sweep_env(self) -> dict[str, str]:
+        """What a kernel needs to keep its sweeps in the sweeps' database (``JUPYTER_EXP_SWEEP_STORAGE``)."""
+        return {"JUPYTER_EXP_SWEEP_STORAGE": self.sweep_storage_url(), "PGPASSWORD": self.optuna.password}
+
     def client(self, user: User | None = None) -> Any:
         """An ``MlflowClient`` of ``user`` (default: the normal user, who reads every run of the shared
         store). MLflow's HTTP client reads credentials from the environment only, so they are set there, for
@@ -339,6 +365,17 @@ def stop_shared_deployment() -> None:
     if _shared is not None:
         _shared.stop()
         _shared = None
+
+
+def stored_files(client: Any, run_id: str, path: str = "") -> dict[str, bytes]:
+    """Every artifact of the run, downloaded through the server's proxy."""
+    files: dict[str, bytes] = {}
+    for item in client.list_artifacts(run_id, path):
+        if item.is_dir:
+            files |= stored_files(client, run_id, item.path)
+        else:
+            files[item.path] = Path(client.download_artifacts(run_id, item.path)).read_bytes()
+    return files
 
 
 def deploy_mode() -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from mlflow.exceptions import MlflowException
 
-from tests.deploy.harness import Deployment, User
+from tests.deploy.harness import Deployment, User, stored_files
 from tests.support.kernels import KernelSession, all_runs, make_project
 
 STEPS = 300
@@ -24,17 +24,6 @@ TRAINING = (
     'print("trained")'
 )
 WAIT_FOR_RUNS = "assert jupyter_exp.wait_for_runs(120)"
-
-
-def stored_files(client, run_id: str, path: str = "") -> dict[str, bytes]:
-    """Every artifact of the run, downloaded through the server's proxy."""
-    files: dict[str, bytes] = {}
-    for item in client.list_artifacts(run_id, path):
-        if item.is_dir:
-            files |= stored_files(client, run_id, item.path)
-        else:
-            files[item.path] = Path(client.download_artifacts(run_id, item.path)).read_bytes()
-    return files
 
 
 @pytest.fixture(scope="module")
