@@ -26,7 +26,7 @@ from jupyter_exp.sweep import records
 from jupyter_exp.sweep.objective import TrialReporter
 from jupyter_exp.sweep.options import SweepOptions
 from jupyter_exp.sweep.seeded import run_seeded_trial
-from jupyter_exp.sweep.storage import journal_file, journal_storage, sampler_and_pruner
+from jupyter_exp.sweep.storage import configured_url, journal_file, sampler_and_pruner, study_storage
 from jupyter_exp.track import active as _active
 from jupyter_exp.track.execution import Outcome
 from jupyter_exp.track.prepared import TrackingError, TrackOptions
@@ -100,7 +100,9 @@ class Sweep:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        storage, self.storage_url = journal_storage(self.journal_path)
+        storage, self.storage_url = study_storage(
+            configured_url(self.settings.sweep_storage), self.journal_path
+        )
         sampler, pruner, described = sampler_and_pruner(self.options.prune, self.options.seed)
         self.study = optuna.create_study(
             storage=storage,
