@@ -16,6 +16,7 @@ from jupyter_exp.server.gateway_env import forward_to_gateway
 from jupyter_exp.server.handlers import StoreClients, routes
 from jupyter_exp.server.hashseed import draw_hash_seeds
 from jupyter_exp.server.jobs import ReproductionJobs
+from jupyter_exp.server.model_handlers import model_routes
 from jupyter_exp.server.reaper import KernelReaper
 from jupyter_exp.server.run_handlers import run_routes
 from jupyter_exp.server.sweep_handlers import sweep_routes
@@ -97,6 +98,7 @@ class JupyterExpApp(ExtensionApp):
     def initialize_handlers(self) -> None:
         self.handlers.extend(routes())
         self.handlers.extend(run_routes())
+        self.handlers.extend(model_routes())
         self.handlers.extend(sweep_routes())
 
     async def stop_extension(self) -> None:

@@ -16,13 +16,14 @@ from tornado.httpclient import HTTPClientError
 from jupyter_exp.server import JupyterExpApp
 from jupyter_exp.server.handlers import AUTH_RESOURCE
 from jupyter_exp.server.handlers import ROUTES as READ_ROUTES
+from jupyter_exp.server.model_handlers import ROUTES as MODEL_ROUTES
 from jupyter_exp.server.run_handlers import ROUTES as RUN_ROUTES
 from jupyter_exp.server.sweep_handlers import ROUTES as SWEEP_ROUTES
 from tests.support.git import init_repo
 from tests.support.kernels import all_runs, run_notebook, store
 from tests.support.server import wait_for
 
-ROUTES = READ_ROUTES + RUN_ROUTES + SWEEP_ROUTES  # the route tables the extension serves
+ROUTES = READ_ROUTES + RUN_ROUTES + MODEL_ROUTES + SWEEP_ROUTES  # the route tables the extension serves
 HTTP_METHODS = ("get", "head", "post", "put", "patch", "delete")
 
 
@@ -104,7 +105,8 @@ def requests_of(routes: list[tuple[str, type]]) -> list[tuple[str, list[str]]]:
     """One request per route and method, with placeholder ids in the patterns."""
     found = []
     for route, handler in routes:
-        parts = route.replace("(?P<run_id>[^/]+)", "r1").replace("(?P<job_id>[0-9a-f]+)", "ab12").split("/")
+        parts = route.replace("(?P<run_id>[^/]+)", "r1").replace("(?P<job_id>[0-9a-f]+)", "ab12")
+        parts = parts.replace("(?P<name>[^/]+)", "n1").split("/")
         for name in HTTP_METHODS:
             if name in handler.__dict__:
                 found.append((name.upper(), parts))
