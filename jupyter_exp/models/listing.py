@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from jupyter_exp import record_schema as schema
 from jupyter_exp.config import JupyterExp
 from jupyter_exp.errors import NotFound
+from jupyter_exp.models import formats
 from jupyter_exp.models.checkpoints import ranked, run_checkpoints
 
 if TYPE_CHECKING:
@@ -22,6 +23,9 @@ class CheckpointSummary(TypedDict):
     sha256: str
     format: str
     created: int
+    size: int | None  # bytes of the state file, None when the store does not say
+    best: bool  # first by the objective (a run without one: none is)
+    last: bool  # the highest step
 
 
 class RunCheckpoints(TypedDict):
@@ -30,7 +34,17 @@ class RunCheckpoints(TypedDict):
     checkpoints: list[CheckpointSummary]
 
 
-def _summary(model: LoggedModel) -> CheckpointSummary:
+def _state_size(client: MlflowClient, model: LoggedModel) -> int | None:
+    """The state file's size as the artifact store lists it."""
+    name = formats.FILES.get(str(model.tags.get(schema.CHECKPOINT_FORMAT, "")))
+    try:
+        found = client.list_logged_model_artifacts(model.model_id)
+    except Exception:  # listing is best effort: the checkpoint still shows
+        return None
+    return next((int(f.file_size) for f in found if f.path == name and f.file_size is not None), None)
+
+
+def _summary(client: MlflowClient, model: LoggedModel, best: bool, last: bool) -> CheckpointSummary:
     tags: dict[str, Any] = model.tags
     value = tags.get(schema.CHECKPOINT_OBJECTIVE_VALUE)
     metrics = {m.key: float(m.value) for m in (model.metrics or [])}
@@ -42,6 +56,9 @@ def _summary(model: LoggedModel) -> CheckpointSummary:
         "sha256": str(tags.get(schema.CHECKPOINT_SHA256, "")),
         "format": str(tags.get(schema.CHECKPOINT_FORMAT, "")),
         "created": int(model.creation_timestamp or 0),
+        "size": _state_size(client, model),
+        "best": best,
+        "last": last,
     }
 
 
@@ -57,4 +74,9 @@ def run_checkpoint_list(
         raise NotFound(f"no run {run_id}") from None
     models = ranked(run_checkpoints(client, run.info.experiment_id, run_id), settings or JupyterExp())
     objective = next((m.tags.get(schema.CHECKPOINT_OBJECTIVE) for m in models), None)
-    return {"run_id": run_id, "objective": objective, "checkpoints": [_summary(m) for m in models]}
+    last = max((int(m.tags[schema.CHECKPOINT_STEP]) for m in models), default=None)
+    summaries = [
+        _summary(client, m, i == 0 and objective is not None, int(m.tags[schema.CHECKPOINT_STEP]) == last)
+        for i, m in enumerate(models)
+    ]
+    return {"run_id": run_id, "objective": objective, "checkpoints": summaries}

@@ -45,6 +45,13 @@ async def test_a_runs_checkpoints_best_first(jp_fetch, checkpointed, monkeypatch
     first = answer["checkpoints"][0]
     assert first["metrics"] == {"loss": 0.4} and first["format"] == "torch-state-dict"
     assert len(first["sha256"]) == 64 and first["model_id"].startswith("m-")
+    # the marks and the state file's size the sidebar shows
+    assert [(c["best"], c["last"]) for c in answer["checkpoints"]] == [
+        (True, False),
+        (False, True),
+        (False, False),
+    ]
+    assert all(c["size"] and c["size"] > 100 for c in answer["checkpoints"])
 
     with pytest.raises(HTTPClientError) as raised:
         await api("runs/0123456789abcdef0123456789abcdef/checkpoints")
