@@ -30,6 +30,7 @@ class RunSummary(TypedDict):
     reproduced_from: str | None
     verdict: str | None  # a reproduction verdict (record_schema)
     parent_run_id: str | None  # a seed group's child: its parent (``mlflow.parentRunId``)
+    sweep: str | None  # a sweep's parent run (role ``study``): the sweep's name
     metrics: dict[str, float | None]  # last value of each metric; None for NaN and infinities
 
 

@@ -210,6 +210,7 @@ def run_summary(run: Run, experiment_names: dict[str, str] | None = None) -> Run
         "reproduced_from": tags.get(schema.REPRODUCED_FROM) or None,
         "verdict": tags.get(schema.REPRODUCTION_VERDICT) or None,
         "parent_run_id": tags.get(schema.PARENT_RUN_ID) or None,
+        "sweep": (tags.get(schema.SWEEP) or None) if tags.get(schema.SWEEP_ROLE) == "study" else None,
         "metrics": {key: finite(value) for key, value in sorted(run.data.metrics.items())},
     }
 

@@ -172,25 +172,31 @@ export class ExpActions {
 
   /** Start a job; a run another user recorded (409) is started only after the user confirms. */
   private async _startConfirmed(request: IJobRequest): Promise<void> {
-    const { models, trans } = this._options;
+    const { models } = this._options;
     try {
       await models.jobs.start(request);
     } catch (error) {
       if (!(error instanceof JupyterExpRequestError) || error.status !== 409) {
         throw error;
       }
-      const answer = await showDialog({
-        title: trans.__('Run code another user recorded?'),
-        body: describeError(error),
-        buttons: [
-          Dialog.cancelButton({ label: trans.__('Cancel') }),
-          Dialog.warnButton({ label: trans.__('Run their code') })
-        ]
-      });
-      if (answer.button.accept) {
+      if (await this.confirmForeign(describeError(error))) {
         await models.jobs.start({ ...request, confirm_foreign: true });
       }
     }
+  }
+
+  /** Ask whether to run code another user recorded (the server's 409 message); true to run it. */
+  async confirmForeign(message: string): Promise<boolean> {
+    const { trans } = this._options;
+    const answer = await showDialog({
+      title: trans.__('Run code another user recorded?'),
+      body: message,
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.warnButton({ label: trans.__('Run their code') })
+      ]
+    });
+    return answer.button.accept;
   }
 
   private _options: IActionsOptions;

@@ -14,6 +14,7 @@ import type {
   IRunRelations,
   IStoreInfo
 } from './types';
+import type { ISweep } from './widgets/sweep/types';
 
 /** Signature of `requestAPI`: `<baseUrl>/jupyter-exp/<endPoint>`, JSON answer. */
 export type RequestFunction = <T>(
@@ -132,6 +133,11 @@ export class ExpClient {
   /** The runs a run links to (parent, children, reproductions) and a parent's group summary. */
   getRelations(runId: string): Promise<IRunRelations> {
     return this._request<IRunRelations>(runPath(runId, 'relations'));
+  }
+
+  /** A sweep's trials, best trial and param importance (its parent run's id). */
+  getSweep(runId: string): Promise<ISweep> {
+    return this._request<ISweep>(`sweeps/${encodeURIComponent(runId)}`);
   }
 
   /** The recorded notebook (nbformat JSON). */

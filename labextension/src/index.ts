@@ -23,6 +23,8 @@ import { SettingsModel } from './settings';
 import { SnapshotDrive, isSnapshotPath } from './snapshotdrive';
 import { IExpModels, PLUGIN_ID, SIDEBAR_ID } from './tokens';
 import { RunsSidebar } from './widgets/sidebar';
+import { SweepModel } from './widgets/sweep/sweepmodel';
+import { SweepView } from './widgets/sweep/sweepview';
 
 /** The models, kept consistent with each other (and with the settings) by a ModelCoordinator. */
 function createModels(client: ExpClient): IExpModels {
@@ -145,8 +147,22 @@ const plugin: JupyterFrontEndPlugin<IExpModels> = {
       rendermime
     });
 
+    const sweepView = new SweepView({
+      model: new SweepModel({
+        fetchSweep: runId => client.getSweep(runId),
+        jobs: models.jobs,
+        confirmForeign: message => actions.confirmForeign(message)
+      }),
+      rendermime,
+      trans,
+      onOpenRun: runId => {
+        sweepView.model.close();
+        sidebar.openRun(runId);
+      }
+    });
     const sidebar = new RunsSidebar({
       ...models,
+      sweepView,
       commands: app.commands,
       translator: translator ?? undefined,
       actions: {

@@ -64,6 +64,8 @@ export interface IRunSummary {
   user?: string | null;
   /** A `--seeds` child: its parent's run id; absent from older servers. */
   parent_run_id?: string | null;
+  /** A `%%track --sweep` parent: the sweep's name; absent from older servers. */
+  sweep?: string | null;
   /** Last value of each metric. */
   metrics: Record<string, number>;
 }

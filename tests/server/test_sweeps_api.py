@@ -91,3 +91,11 @@ async def test_an_authorizer_refusing_jupyter_exp_refuses_the_sweep(api, recorde
     finally:
         Refusing.refuse = False
     assert code == 403 and "jupyter_exp" in message
+
+
+async def test_the_run_list_names_a_sweeps_parent(api, recorded):
+    _, sweep, plain = recorded
+    page = await api("runs", {"experiment": "sweep-api", "max_results": "100"})
+    by_id = {run["run_id"]: run for run in page["runs"]}
+    assert by_id[sweep.parent]["sweep"] == "demo"
+    assert by_id[sweep.trials[0]]["sweep"] is None and by_id[plain]["sweep"] is None

@@ -39,6 +39,8 @@ export interface IDetailCallbacks {
   onRestore?(runId: string): void;
   /** An image artifact of a run as a data URL (the figures of a diverged reproduction side by side). */
   loadImage?(runId: string, path: string): Promise<string>;
+  /** A sweep's view (a `%%track --sweep` parent's detail offers it). */
+  onOpenSweep?(runId: string): void;
 }
 
 function section(doc: Document, title: string, className: string): HTMLElement {
@@ -240,6 +242,18 @@ export function renderRunDetail(
     }
   );
   actions.append(goto, snapshot, copy, reproduce);
+  const onOpenSweep = callbacks.onOpenSweep;
+  if (onOpenSweep && run.tags?.['jupyter_exp.sweep.role'] === 'study') {
+    actions.appendChild(
+      button(doc, 'jp-exp-open-sweep', trans.__('Sweep view'), {
+        title: trans.__(
+          'The trials as a table and charts, param importance, and verify the best trials'
+        ),
+        accept: true,
+        onClick: () => onOpenSweep(run.run_id)
+      })
+    );
+  }
   if (callbacks.onOpenCharts) {
     const onOpenCharts = callbacks.onOpenCharts;
     actions.appendChild(

@@ -25,6 +25,8 @@ export interface IRunListCallbacks {
   onLoadMore(): void;
   /** Show or hide a parent's children (the view handles it when not given). */
   onToggleGroup?(runId: string, expanded: boolean): void;
+  /** Open a sweep's view (a `%%track --sweep` parent's row offers it). */
+  onOpenSweep?(runId: string): void;
 }
 
 /** A verdict badge (`.jp-exp-verdict[data-verdict]`). */
@@ -74,6 +76,7 @@ export class RunRow {
     trans: Trans = untranslated
   ) {
     this._trans = trans;
+    this._onOpenSweep = callbacks.onOpenSweep;
     this.runId = run.run_id;
     const row = el(doc, 'li', ExpClass.run);
     row.dataset.runId = run.run_id;
@@ -192,6 +195,15 @@ export class RunRow {
     if (run.verdict) {
       head.appendChild(renderVerdict(doc, run.verdict, trans));
     }
+    const onOpenSweep = this._onOpenSweep;
+    if (run.sweep && onOpenSweep) {
+      head.appendChild(
+        button(doc, 'jp-exp-open-sweep', trans.__('sweep'), {
+          title: trans.__('Open the view of sweep %1', run.sweep),
+          onClick: () => onOpenSweep(this.runId)
+        })
+      );
+    }
     const time = el(
       doc,
       'span',
@@ -269,6 +281,7 @@ export class RunRow {
   }
 
   private _trans: Trans;
+  private _onOpenSweep: ((runId: string) => void) | undefined;
   private _main: HTMLElement;
   private _toggle: HTMLButtonElement;
   private _key = '';

@@ -28,6 +28,7 @@ import { el, type Trans } from './dom';
 import { FilterBar } from './filterbar';
 import { renderJobs } from './jobsview';
 import { RunListView } from './runlist';
+import type { SweepView } from './sweep/sweepview';
 import { renderStoreLine } from './storeview';
 import { FilterPanel, nodeWidget, populateRunsToolbar } from './toolbars';
 
@@ -92,7 +93,10 @@ export class RunsSidebar extends SidePanel {
         onOpen: runId => this.openRun(runId),
         onToggle: (runId, selected) =>
           this.runs.toggleSelected(runId, selected),
-        onLoadMore: () => void this.runs.loadMore()
+        onLoadMore: () => void this.runs.loadMore(),
+        onOpenSweep: options.sweepView
+          ? runId => this.openSweep(runId)
+          : undefined
       }
     });
     this._detailNode = el(doc, 'div', ExpClass.detail);
@@ -109,6 +113,13 @@ export class RunsSidebar extends SidePanel {
       nodeWidget(this._detailNode)
     ]) {
       this.addWidget(widget);
+    }
+    // a sweep's view, in place of the detail while open
+    this._sweepView = options.sweepView ?? null;
+    if (this._sweepView) {
+      this._sweepView.hide();
+      this.addWidget(this._sweepView);
+      this._sweepView.model.changed.connect(this._onDetailChanged, this);
     }
 
     this.store.changed.connect(this._onStoreChanged, this);
@@ -128,6 +139,11 @@ export class RunsSidebar extends SidePanel {
     void this.detail.open(runId);
   }
 
+  /** Show a sweep's view (its parent run's id). */
+  openSweep(runId: string): void {
+    void this._sweepView?.model.open(runId);
+  }
+
   /** Reload everything shown. */
   refresh(): Promise<void> {
     return refreshAll(this);
@@ -142,6 +158,7 @@ export class RunsSidebar extends SidePanel {
     this.runs.changed.disconnect(this._onRunsChanged, this);
     this.detail.changed.disconnect(this._onDetailChanged, this);
     this.jobs.changed.disconnect(this._onJobsChanged, this);
+    this._sweepView?.model.changed.disconnect(this._onDetailChanged, this);
     super.dispose();
   }
 
@@ -235,11 +252,13 @@ export class RunsSidebar extends SidePanel {
 
   private _renderDetail(): void {
     const state = this.detail.state;
-    const open = state.runId !== null;
+    const sweepOpen = (this._sweepView?.model.runId ?? null) !== null;
+    const open = state.runId !== null || sweepOpen;
     this.node.classList.toggle('jp-exp-mod-detail', open);
     this._filtersWidget.setHidden(open);
     this._listWidget.setHidden(open);
-    this._detailNode.hidden = !open;
+    this._detailNode.hidden = !open || sweepOpen;
+    this._sweepView?.setHidden(!sweepOpen);
     this._errorNode.hidden = open || !this.runs.state.error;
     renderRunDetail(this._detailNode, state, {
       now: Date.now(),
@@ -255,7 +274,10 @@ export class RunsSidebar extends SidePanel {
         onOpenArtifact: this._actions.openArtifact,
         onOpenCharts: this._actions.openCharts,
         onRestore: this._actions.restore,
-        loadImage: this._actions.loadImage
+        loadImage: this._actions.loadImage,
+        onOpenSweep: this._sweepView
+          ? runId => this.openSweep(runId)
+          : undefined
       }
     });
   }
@@ -289,6 +311,7 @@ export class RunsSidebar extends SidePanel {
   private _jobsNode: HTMLElement;
   private _list: RunListView;
   private _detailNode: HTMLElement;
+  private _sweepView: SweepView | null;
   private _pending = new PendingParts<Part>(this);
   private _timer: number | null = null;
 }
@@ -300,6 +323,8 @@ export namespace RunsSidebar {
     detail: DetailModel;
     jobs: JobsModel;
     actions: ISidebarActions;
+    /** A sweep's view (widgets/sweep/), shown in place of the detail while its model is open. */
+    sweepView?: SweepView;
     /** Runs the toolbar's commands (compare). */
     commands: CommandRegistry;
     translator?: ITranslator;
