@@ -43,8 +43,9 @@ from jupyter_exp.capture.cell import literal_assignments, names_bound, parse_pyt
 from jupyter_exp.capture.clock import clock_reads_in, likely_causes
 from jupyter_exp.capture.entropy import last_watch
 
-MAX_BYTES = 256 * 2**20  # of array data per cell: copied on the cell path, hashed after it
+MAX_BYTES = 256 * 2**20  # of array data per cell copied on the cell path, hashed after it
 HASH_ON_PATH_BYTES = 4 * 2**20  # plain arrays this large are hashed on the cell path, not copied
+MAX_HASHED_BYTES = 4 * 2**30  # of those per cell (no copy: a bound on time, about 0.1 s a GB)
 MAX_ITEMS = 100_000  # container elements per value
 KEPT_ELEMENTS = 1024  # numeric values with at most this many elements keep them
 MAX_LITERAL_TEXT = 200  # characters of one literal text kept for the verdict
@@ -104,16 +105,19 @@ def _plain_array(value: Any) -> bool:
 
 
 def _frozen(value: Any, budget: list[int], algorithm: str) -> Any:
-    """A copy of what a later cell could change in place; ``budget`` is the array bytes still allowed.
-    A large plain array is hashed now instead: no copy held, and hashing costs less than copying."""
+    """A copy of what a later cell could change in place; ``budget`` is the array bytes still allowed
+    (to copy, to hash on the path). A large plain array is hashed now instead: no copy held, and hashing
+    costs less than copying."""
     if _is_torch_module(value):  # a module: its weights now
         return {k: _frozen(v, budget, algorithm) for k, v in value.state_dict().items()}
     size = _nbytes(value)
     if size:
-        if size > budget[0]:
-            raise NotDigestible(f"{size / 2**20:.1f} MB, over the {MAX_BYTES / 2**20:.0f} MB cap")
-        budget[0] -= size
-        if size >= HASH_ON_PATH_BYTES and _plain_array(value):
+        hashed = size >= HASH_ON_PATH_BYTES and _plain_array(value)
+        if size > budget[hashed]:
+            cap = MAX_HASHED_BYTES if hashed else MAX_BYTES
+            raise NotDigestible(f"{size / 2**20:.1f} MB, over the {cap / 2**20:.0f} MB cap")
+        budget[hashed] -= size
+        if hashed:
             return Digested(_hex(value, [MAX_ITEMS], algorithm), _summary(value))
         if _module(value) == "torch":
             return value.detach().clone()
@@ -333,7 +337,7 @@ def snapshot(
     state = StateSnapshot(
         algorithm=algorithm if algorithm is not None and algorithm in HASHERS else ALGORITHM
     )
-    budget = [max_bytes]
+    budget = [max_bytes, MAX_HASHED_BYTES]  # to copy, to hash on the path
     tree = parse_python(body)
     literals = literal_assignments(tree)
     state.literal_texts, state.constructors = _literal_texts(tree, literals), _constructors(tree)

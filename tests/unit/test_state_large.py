@@ -106,3 +106,15 @@ def test_digests_of_different_algorithms_are_not_compared_never_diverged() -> No
     assert compared["w"].describe() == "w: 1 of 3 elements differ, max abs 0.5"  # the elements still tell
     assert compared["big"].status == "diverged" and "→" in compared["big"].detail  # so does its shape
     assert not_comparable(old, new) == {"text": why}
+
+
+def test_the_copy_cap_bounds_copies_not_arrays_hashed_on_the_path() -> None:
+    """A cell binding 3 x 100 MB was over the 256 MB cap: only what is copied counts against it now."""
+    big = np.ones(state.HASH_ON_PATH_BYTES // 8 + 1)
+    strided = np.ones(state.HASH_ON_PATH_BYTES // 4 + 2)[::2]  # not contiguous: it would be copied
+    document = state.snapshot(
+        "big = strided = make()", {"big": big, "strided": strided}, max_bytes=1000
+    ).document()
+    assert sorted(document["values"]) == ["big"]
+    assert list(document["not_compared"]) == ["strided"]
+    assert document["not_compared"]["strided"].startswith("4.0 MB, over the")
