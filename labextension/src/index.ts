@@ -22,6 +22,7 @@ import { RunsModel } from './runsmodel';
 import { SettingsModel } from './settings';
 import { SnapshotDrive, isSnapshotPath } from './snapshotdrive';
 import { IExpModels, PLUGIN_ID, SIDEBAR_ID } from './tokens';
+import { addModelViews } from './widgets/models/setup';
 import { RunsSidebar } from './widgets/sidebar';
 import { SweepModel } from './widgets/sweep/sweepmodel';
 import { SweepView } from './widgets/sweep/sweepview';
@@ -160,6 +161,12 @@ const plugin: JupyterFrontEndPlugin<IExpModels> = {
         sidebar.openRun(runId);
       }
     });
+    const modelViews = addModelViews(app, {
+      request: requestAPI,
+      models,
+      trans,
+      palette
+    });
     const sidebar = new RunsSidebar({
       ...models,
       sweepView,
@@ -177,10 +184,12 @@ const plugin: JupyterFrontEndPlugin<IExpModels> = {
           void app.commands.execute(ManageCommandIDs.charts, { runId }),
         restore: runId =>
           void app.commands.execute(ManageCommandIDs.restore, { runId }),
+        checkpointsNode: run => modelViews.checkpointsNode(run),
         loadImage: (runId, path) => manage.imageUrl(runId, path)
       }
     });
     app.shell.add(sidebar, 'left', { rank: 850 });
+    sidebar.toolbar.addItem('models', modelViews.button);
     restorer?.add(sidebar, SIDEBAR_ID);
     if (tracker) {
       followNotebook(tracker, models.runs);

@@ -39,6 +39,8 @@ export interface IDetailCallbacks {
   onRestore?(runId: string): void;
   /** An image artifact of a run as a data URL (the figures of a diverged reproduction side by side). */
   loadImage?(runId: string, path: string): Promise<string>;
+  /** The run's checkpoints section (widgets/models), kept and rendered by its own view. */
+  checkpointsNode?(run: IRunDetail): HTMLElement | null;
   /** A sweep's view (a `%%track --sweep` parent's detail offers it). */
   onOpenSweep?(runId: string): void;
 }
@@ -362,6 +364,10 @@ export function renderRunDetail(
     );
   } else {
     renderParamsAndMetrics(host, state, run, trans);
+  }
+  const checkpoints = callbacks.checkpointsNode?.(run);
+  if (checkpoints) {
+    host.appendChild(checkpoints);
   }
 
   if (run.cell_source) {

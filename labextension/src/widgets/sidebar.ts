@@ -45,6 +45,8 @@ export interface ISidebarActions {
   openCharts?(runId: string): void;
   restore?(runId: string): void;
   loadImage?(runId: string, path: string): Promise<string>;
+  /** The checkpoints section of a run's detail (widgets/models/setup.ts). */
+  checkpointsNode?(run: IRunDetail): HTMLElement | null;
 }
 
 type Part = 'store' | 'runs' | 'detail' | 'jobs';
@@ -274,6 +276,7 @@ export class RunsSidebar extends SidePanel {
         onOpenArtifact: this._actions.openArtifact,
         onOpenCharts: this._actions.openCharts,
         onRestore: this._actions.restore,
+        checkpointsNode: this._actions.checkpointsNode,
         loadImage: this._actions.loadImage,
         onOpenSweep: this._sweepView
           ? runId => this.openSweep(runId)
