@@ -165,7 +165,8 @@ const plugin: JupyterFrontEndPlugin<IExpModels> = {
       request: requestAPI,
       models,
       trans,
-      palette
+      palette,
+      confirmForeign: message => actions.confirmForeign(message)
     });
     const sidebar = new RunsSidebar({
       ...models,

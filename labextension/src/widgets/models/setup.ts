@@ -67,6 +67,8 @@ export function addModelViews(
     models: IExpModels;
     trans: TranslationBundle;
     palette: ICommandPalette | null;
+    /** The reproduction's question before running code another user recorded (actions.ts). */
+    confirmForeign(message: string): Promise<boolean>;
   }
 ): IModelViews {
   const { models, trans } = options;
@@ -80,15 +82,7 @@ export function addModelViews(
       if (!(error instanceof JupyterExpRequestError) || error.status !== 409) {
         throw error;
       }
-      const answer = await showDialog({
-        title: trans.__('Run code another user recorded?'),
-        body: describeError(error),
-        buttons: [
-          Dialog.cancelButton({ label: trans.__('Cancel') }),
-          Dialog.warnButton({ label: trans.__('Run their code') })
-        ]
-      });
-      return answer.button.accept
+      return (await options.confirmForeign(describeError(error)))
         ? models.jobs.start({ run_id: runId, confirm_foreign: true })
         : null;
     }
