@@ -99,16 +99,16 @@ def describe(document: dict[str, Any], left_out: Sequence[int]) -> str:
     """``left-out cell [7] `x.sort()` mattered (found by bisection in 3 replays, 21 s)``, or what is known
     and ``bisection skipped: <why>``."""
     found = [c for c in document.get("mattered", []) if isinstance(c, dict)]
-    spent = f"{document.get('replays', 0)} replays, {document.get('seconds', 0):.0f} s"
+    named = " and ".join(f"[{c.get('execution_count')}] `{c.get('source', '')}`" for c in found)
+    cells = f"cell{'s' if len(found) > 1 else ''} {named}"
     if found and not document.get("skipped"):
-        cells = " and ".join(f"[{c.get('execution_count')}] `{c.get('source', '')}`" for c in found)
-        plural = "s" if len(found) > 1 else ""
-        return f"left-out cell{plural} {cells} mattered (found by bisection in {spent})"
-    undecided = document.get("undecided") or list(left_out)
-    known = f"a cell it left out mattered (one of {_cells(undecided)})"
+        spent = f"{document.get('replays', 0)} replays, {document.get('seconds', 0):.0f} s"
+        return f"left-out {cells} mattered (found by bisection in {spent})"
+    undecided = _cells(document.get("undecided") or list(left_out))
     if found:
-        known = " and ".join(f"[{c.get('execution_count')}] `{c.get('source', '')}`" for c in found)
-        known = f"left-out {known} mattered, maybe with one of {_cells(undecided)}"
+        known = f"left-out {cells} mattered, maybe with one of {undecided}"
+    else:
+        known = f"a cell it left out mattered (one of {undecided})"
     return f"{known}; bisection skipped: {document.get('skipped')}"
 
 

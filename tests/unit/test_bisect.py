@@ -54,6 +54,9 @@ def test_it_stops_at_its_budget_and_says_what_it_could_not_rule_out() -> None:
     assert stopped.skipped is not None and len(tried) == 12
     assert stopped.skipped.startswith("stopped at its budget after 12 replays")
     assert stopped.found and 40 in stopped.candidates
+    note = describe(stopped.document(), many)
+    assert note.startswith(f"left-out cell [{stopped.found[0]}] `` mattered, maybe with one of [")
+    assert note.endswith("bisection skipped: " + stopped.skipped)
 
 
 def test_the_note_names_the_cells_or_why_it_did_not() -> None:
