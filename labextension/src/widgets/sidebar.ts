@@ -259,7 +259,6 @@ export class RunsSidebar extends SidePanel {
     this.node.classList.toggle('jp-exp-mod-detail', open);
     this._filtersWidget.setHidden(open);
     this._listWidget.setHidden(open);
-    this._detailNode.hidden = !open || sweepOpen;
     this._sweepView?.setHidden(!sweepOpen);
     this._errorNode.hidden = open || !this.runs.state.error;
     renderRunDetail(this._detailNode, state, {
@@ -283,6 +282,8 @@ export class RunsSidebar extends SidePanel {
           : undefined
       }
     });
+    // a sweep's view stands in for the detail (which rendered itself visible)
+    this._detailNode.hidden = !open || sweepOpen;
   }
 
   /** Whether the store is shared (then the user filter shows). */

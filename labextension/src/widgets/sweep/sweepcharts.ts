@@ -59,9 +59,11 @@ export function sweepParallelSpec(
 ): object | null {
   const rows = trialRows(sweep);
   const columns = parallelColumns(sweep);
-  return rows.length >= 2 && columns.length >= 2
-    ? parallelSpec(rows, columns, config)
-    : null;
+  if (rows.length < 2 || columns.length < 2) {
+    return null;
+  }
+  // narrower axes than the runs table's tab: the sidebar is narrow
+  return { ...parallelSpec(rows, columns, config), width: columns.length * 90 };
 }
 
 /** Whether a param's recorded distribution is on a log scale. */

@@ -63,13 +63,7 @@ export function renderTrialsTable(
   const table = el(doc, 'table', 'jp-exp-sweep-trials');
   const head = el(doc, 'thead');
   const header = el(doc, 'tr');
-  const columns: [SortKey, string][] = [
-    ['number', '#'],
-    ['state', trans.__('state')],
-    ['value', sweep.metric || trans.__('value')],
-    ...sweep.params.map(p => [`param:${p}`, p] as [SortKey, string])
-  ];
-  for (const [key, label] of columns) {
+  const sortable = (key: SortKey, label: string): HTMLElement => {
     const th = el(doc, 'th');
     th.scope = 'col';
     th.dataset.sort = key;
@@ -88,9 +82,16 @@ export function renderTrialsTable(
     control.title = trans.__('Sort by %1', label);
     control.addEventListener('click', () => callbacks.onSort(key));
     th.appendChild(control);
-    header.appendChild(th);
-  }
-  header.appendChild(el(doc, 'th', '', trans.__('verdict')));
+    return th;
+  };
+  // the verdict beside the value: what "verify top k" adds stays in view in a narrow sidebar
+  header.append(
+    sortable('number', '#'),
+    sortable('state', trans.__('state')),
+    sortable('value', sweep.metric || trans.__('value')),
+    el(doc, 'th', '', trans.__('verdict')),
+    ...sweep.params.map(param => sortable(`param:${param}`, param))
+  );
   head.appendChild(header);
   table.appendChild(head);
 
@@ -136,16 +137,18 @@ export function renderTrialsTable(
       trial.value !== null ? formatMetricValue(trial.value) : ''
     );
     value.title = trial.value !== null ? String(trial.value) : '';
-    row.append(number, state, value);
+    row.append(
+      number,
+      state,
+      value,
+      verdictCell(doc, trial, options.verifying[trial.run_id], trans)
+    );
     for (const param of sweep.params) {
       const text = paramText(trial.params[param]);
       const cell = el(doc, 'td', 'jp-exp-sweep-param-value', text);
       cell.title = String(trial.params[param] ?? '');
       row.appendChild(cell);
     }
-    row.appendChild(
-      verdictCell(doc, trial, options.verifying[trial.run_id], trans)
-    );
     body.appendChild(row);
   }
   table.appendChild(body);
