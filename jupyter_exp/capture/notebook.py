@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 import os
 import threading
 from collections.abc import Callable
@@ -10,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_exp.capture import generators, import_states, rng_codec, session
-from jupyter_exp.capture.secrets import assigned_secrets
+from jupyter_exp.capture import generators, import_states, rng_history, session
+from jupyter_exp.capture.secrets import Redactor, assigned_secrets
 from jupyter_exp.capture.seeds import global_rng_states
 
 SESSION_ENV = "JPY_SESSION_NAME"
@@ -81,8 +82,8 @@ def _source(cell: dict[str, Any]) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
-OBJECTS_KEY = "objects"
-RNG_BLOCK = 64  # entries joined into one block of rng_history.json  # generators bound to names, in the states recorded before a cell
+OBJECTS_KEY = "objects"  # generators bound to names, in the states recorded before a cell
+HISTORY_BLOCK = 64  # history.json entries joined into one chunk
 
 
 def cell_rng_states(
@@ -106,16 +107,6 @@ class HistoryEntry:
     seed: int | None = None  # set when the entry is a %%track cell that applied a seed
     deterministic: bool = False
     rng_states: dict[str, Any] = field(default_factory=dict, repr=False)
-    _rng_json: str | None = field(default=None, repr=False, compare=False)
-
-    def rng_json(self) -> str:
-        """The states as ``rng_codec`` JSON; kept once the cell has ended (its states no longer change)."""
-        if self._rng_json is not None:
-            return self._rng_json
-        text = rng_codec.dumps(self.rng_states)
-        if self.success is not None:
-            self._rng_json = text
-        return text
 
     def public(self) -> dict[str, Any]:
         """The ``history.json`` entry; ``seed``/``deterministic`` only on tracked cells that set them."""
@@ -149,13 +140,10 @@ class ExecutionHistory:
         self.entries: list[HistoryEntry] = []
         self._pending: HistoryEntry | None = None
         self._watch = generators.GeneratorWatch()
-        self._rng_lock = (
-            threading.Lock()
-        )  # the encoded states of ended entries, in blocks (rng_history_chunks)
-        self._rng_blocks: list[bytes] = []
-        self._rng_tail: list[bytes] = []
+        self._rng_lock = threading.Lock()
+        self._rng = rng_history.SessionStates()  # the states of the first _rng_counted entries, added once
         self._rng_counted = 0
-        self._rng_any = False
+        self._public = _EncodedEntries()  # history.json's ended entries, masked and encoded once
 
     def register(self, shell: Any) -> None:
         """Start recording; cells run before the extension was loaded are taken from IPython's input
@@ -226,53 +214,42 @@ class ExecutionHistory:
         return list(found)
 
     def rng_history_chunks(self, entries: list[HistoryEntry]) -> list[bytes]:
-        """``rng_history.json`` of ``entries`` (``frozen()``) as chunks whose concatenation is
-        ``rng_history_json(entries)``: each ended entry is encoded into a block once and the blocks are
-        kept, so that a tracked cell's work on it does not grow with the session (only the write does,
-        which holds no interpreter lock)."""
+        """``rng_history.json`` of ``entries`` (``frozen()``) as chunks to write in turn: each ended entry's
+        states are added to the session's document once (``rng_history.SessionStates``), so that a tracked
+        cell's work on it does not grow with the session."""
         ended = len(entries) - (1 if entries and entries[-1].success is None else 0)
         with self._rng_lock:
-            ours = self.entries[: self._rng_counted]
-            if ended < self._rng_counted or any(a is not b for a, b in zip(entries, ours, strict=False)):
-                return [self.rng_history_json(entries).encode()]  # not this history's prefix: whole
+            if ended < self._rng_counted or not _is_prefix(entries, self.entries, self._rng_counted):
+                return [rng_history.document(_states_of(entries))]  # not this history's prefix: whole
             for entry in entries[self._rng_counted : ended]:
-                self._rng_part(entry)
+                self._rng.add(entry.execution_count, entry.rng_states)
             self._rng_counted = ended
-            chunks = [b'{"format":%d,"states":{' % rng_codec.FORMAT, *self._rng_blocks, *self._rng_tail]
-            any_before = self._rng_any
-        for entry in entries[ended:]:
-            if entry.rng_states:
-                chunks.append(
-                    f'{"," if any_before else ""}"{entry.execution_count}":{entry.rng_json()}'.encode()
-                )
-                any_before = True
-        chunks.append(b"}}")
-        return chunks
+            return self._rng.chunks(_states_of(entries[ended:]))
 
-    def _rng_part(self, entry: HistoryEntry) -> None:
-        if not entry.rng_states:
-            return
-        text = entry._rng_json or rng_codec.dumps(entry.rng_states)  # kept as bytes here only
-        self._rng_tail.append(f'{"," if self._rng_any else ""}"{entry.execution_count}":{text}'.encode())
-        self._rng_any = True
-        if len(self._rng_tail) >= RNG_BLOCK:
-            self._rng_blocks.append(b"".join(self._rng_tail))
-            self._rng_tail = []
-
-    def rng_history_json(self, entries: list[HistoryEntry] | None = None) -> str:
-        """``rng_history.json``: each entry's states by execution count (``rng_codec``), encoded once per
-        entry, so that a replay decodes (and imports numpy or torch for) only the cell it is about to run."""
-        parts = (
-            f'"{e.execution_count}":{e.rng_json()}'
-            for e in (self.entries if entries is None else entries)
-            if e.rng_states
-        )
-        return f'{{"format":{rng_codec.FORMAT},"states":{{{",".join(parts)}}}}}'
+    def public_chunks(
+        self, entries: list[HistoryEntry], last: list[dict[str, Any]], redactor: Redactor
+    ) -> list[bytes]:
+        """``history.json``: ``entries`` (``frozen()``) then ``last`` (the tracked cell's entry as the record
+        says it ended), masked by ``redactor``, as chunks to write in turn. Each ended entry is masked and
+        encoded once across tracked cells (again only when the secrets to mask change)."""
+        ended = len(entries) - (1 if entries and entries[-1].success is None else 0)
+        cache = self._public
+        with cache.lock:
+            if cache.values != redactor.values:  # masked with other secrets: encoded again
+                cache.reset(redactor.values)
+            if ended < cache.counted or not _is_prefix(entries, self.entries, cache.counted):
+                whole = [*(entry.public() for entry in entries), *last]  # not this history's: nothing kept
+                return _json_array([], [_encoded(item, redactor) for item in whole])
+            for entry in entries[cache.counted : ended]:
+                cache.append(_encoded(entry.public(), redactor))
+            kept = [*cache.blocks, *cache.tail]
+        rest = [*(entry.public() for entry in entries[ended:]), *last]
+        return _json_array(kept, [_encoded(item, redactor) for item in rest])
 
     def frozen(self) -> list[HistoryEntry]:
         """The entries as they are now, for building the history artifacts off the cell's path (their cost
-        grows with the session): a list of references, the running cell's states encoded now, as they
-        were before it ran (an import during the cell adds to them)."""
+        grows with the session): a list of references, the running cell's states as they were before it
+        ran (an import during the cell adds to them; the states themselves are never changed in place)."""
         entries = list(self.entries)
         if entries and entries[-1].success is None:
             current = entries[-1]
@@ -283,7 +260,47 @@ class ExecutionHistory:
                 None,
                 current.seed,
                 current.deterministic,
-                current.rng_states,
-                current.rng_json(),
+                dict(current.rng_states),
             )
         return entries
+
+
+def _states_of(entries: list[HistoryEntry]) -> list[tuple[int, dict[str, Any]]]:
+    return [(entry.execution_count, entry.rng_states) for entry in entries]
+
+
+def _is_prefix(entries: list[HistoryEntry], ours: list[HistoryEntry], count: int) -> bool:
+    """Whether the first ``count`` of ``entries`` are this history's own (not a list built elsewhere)."""
+    return len(entries) >= count and all(map(operator.is_, entries[:count], ours[:count]))
+
+
+class _EncodedEntries:
+    """``history.json``'s ended entries, each masked and encoded once, kept in blocks (``public_chunks``)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset(None)
+
+    def reset(self, values: frozenset[str] | None) -> None:
+        self.values = values  # the secret values they were masked with
+        self.counted = 0
+        self.blocks: list[bytes] = []
+        self.tail: list[bytes] = []
+
+    def append(self, item: bytes) -> None:
+        self.tail.append(b",\n" + item if self.counted else item)
+        self.counted += 1
+        if len(self.tail) >= HISTORY_BLOCK:
+            self.blocks.append(b"".join(self.tail))
+            self.tail = []
+
+
+def _encoded(document: dict[str, Any], redactor: Redactor) -> bytes:
+    text = json.dumps(redactor.document(document), default=str, ensure_ascii=False)
+    return text.encode("utf-8", "backslashreplace")
+
+
+def _json_array(kept: list[bytes], items: list[bytes]) -> list[bytes]:
+    """A JSON array of ``kept`` (joined items, each after the first led by a comma) and then ``items``."""
+    rest = [b",\n" + item if kept or index else item for index, item in enumerate(items)]
+    return [b"[\n", *kept, *rest, b"\n]\n"]

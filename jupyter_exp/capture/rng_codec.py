@@ -25,9 +25,9 @@ import math
 import sys
 from typing import Any
 
-FORMAT = 1  # the "format" of rng_history.json
 MAX_DEPTH = 16
 NUMERIC_KINDS = frozenset("biuf")  # bool, signed and unsigned ints, floats: no object or string arrays
+PLAIN = frozenset({int, str, bool, type(None)})  # exactly these types are their own JSON
 
 
 class StateFormatError(ValueError):
@@ -41,9 +41,9 @@ def encode(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else {"float": repr(value)}
     if isinstance(value, tuple):
-        return {"tuple": [encode(item) for item in value]}
+        return {"tuple": _items(value)}
     if isinstance(value, list):
-        return [encode(item) for item in value]
+        return _items(value)
     if isinstance(value, dict):
         if not all(isinstance(key, str) for key in value):
             raise StateFormatError("a state dict with keys that are not strings")
@@ -69,6 +69,13 @@ def encode(value: Any) -> Any:
     raise StateFormatError(f"a generator state holding a {type(value).__name__}")
 
 
+def _items(values: tuple[Any, ...] | list[Any]) -> list[Any]:
+    # a state is mostly long runs of ints (random's 625): those are themselves, without a call each
+    if set(map(type, values)) <= PLAIN:
+        return list(values)
+    return [encode(item) for item in values]
+
+
 def dumps(value: Any) -> str:
     return json.dumps(encode(value), separators=(",", ":"), allow_nan=False)
 
@@ -80,6 +87,8 @@ def decode(document: Any, depth: int = 0) -> Any:
     if document is None or isinstance(document, (bool, int, float, str)):
         return document
     if isinstance(document, list):
+        if set(map(type, document)) <= PLAIN:
+            return list(document)
         return [decode(item, depth + 1) for item in document]
     if not isinstance(document, dict) or len(document) != 1:
         raise StateFormatError(f"unexpected {type(document).__name__} in generator states")

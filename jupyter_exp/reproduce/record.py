@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_exp import record_schema as schema
-from jupyter_exp.capture import rng_codec
+from jupyter_exp.capture import rng_codec, rng_history
 from jupyter_exp.capture.seeds import parse_settings
 from jupyter_exp.reproduce.errors import LegacyRecord, RecordIncomplete, RecordNotFound, ReproduceStoreFailure
 from jupyter_exp.reproduce.verify import Produced
@@ -28,7 +29,7 @@ class RunRecord:
     outputs: dict[str, Any] | None = None
     config: dict[str, Any] = field(default_factory=dict)
     environment: dict[str, Any] = field(default_factory=dict)
-    rng_history: dict[int, str] = field(default_factory=dict)  # execution count -> states (rng_codec JSON)
+    rng_history: Mapping[int, str] = field(default_factory=dict)  # execution count -> states (rng_codec JSON)
 
     @property
     def run_id(self) -> str:
@@ -78,7 +79,7 @@ class RunRecord:
 def _json(path: Path, run_id: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:  # nested past the parser's stack: corrupt
         raise RecordIncomplete(
             f"run {run_id}: {schema.ARTIFACT_DIR}/{path.name} is corrupt ({error})"
         ) from None
@@ -156,22 +157,15 @@ def load_record(client: MlflowClient, stored: StoredRun, workdir: Path | None = 
     return record
 
 
-def _rng_history(document: Any, run_id: str) -> dict[int, str]:
-    """``rng_history.json`` checked entry by entry: execution count -> that entry's states as JSON text."""
-    where = f"run {run_id}: {schema.ARTIFACT_DIR}/{schema.RNG_HISTORY}"
-    if not isinstance(document, dict) or document.get("format") != rng_codec.FORMAT:
-        raise RecordIncomplete(f"{where} is not generator states of format {rng_codec.FORMAT}")
-    states = document.get("states")
-    if not isinstance(states, dict):
-        raise RecordIncomplete(f"{where} is corrupt (no states)")
-    history = {}
-    for count, entry in states.items():
-        try:
-            rng_codec.decode(entry)  # the shape check; the replay kernel decodes it again to use it
-            history[int(count)] = json.dumps(entry, separators=(",", ":"))
-        except (rng_codec.StateFormatError, ValueError) as error:
-            raise RecordIncomplete(f"{where} is corrupt at entry {count!r} ({error})") from None
-    return history
+def _rng_history(document: Any, run_id: str) -> Mapping[int, str]:
+    """``rng_history.json`` read and checked whole (format 1 or 2): execution count -> that entry's states
+    as the ``rng_codec`` JSON a replay kernel takes."""
+    try:
+        return rng_history.read(document)
+    except rng_codec.StateFormatError as error:
+        raise RecordIncomplete(
+            f"run {run_id}: {schema.ARTIFACT_DIR}/{schema.RNG_HISTORY} is corrupt ({error})"
+        ) from None
 
 
 def read_json(client: MlflowClient, run_id: str, name: str, artifact_uri: str | None = None) -> Any:

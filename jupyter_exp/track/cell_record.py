@@ -10,6 +10,7 @@ is named on the card and never reaches the user's cell.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import threading
 from collections.abc import Callable
@@ -154,7 +155,7 @@ class CellRecord:
                 recorder.stage_chunks(schema.RNG_HISTORY, cell.history.rng_history_chunks(self._history))
                 # provisional (the cell's success unknown yet): a kernel killed right after the cell still
                 # leaves a history.json a replay can use; complete() stages the final one over it
-                recorder.stage_json(schema.HISTORY, self._history_document(self._history, None))
+                self._stage_history(self._history, None)
             try:
                 recorder.log_params(cell.params)
             except Exception as error:  # refused items: sent one by one (the rest kept) on delivery
@@ -265,17 +266,9 @@ class CellRecord:
             self.card.show_end(outcome.status, self.warnings)
 
         def complete() -> None:
-            self._journaled(
-                schema.HISTORY,
-                lambda: recorder.stage_json(
-                    schema.HISTORY, self._history_document(history, outcome.error is None)
-                ),
-            )
-            self._journaled(
-                schema.SLICE,
-                lambda: recorder.stage_json(schema.SLICE, self._slice_document(history, outcome, inputs)),
-            )
-            self.complete(writer, background, bound, inputs)
+            self._journaled(schema.HISTORY, lambda: self._stage_history(history, outcome.error is None))
+            slice_document = functools.partial(self._slice_document, history, outcome, inputs)
+            self.complete(writer, background, bound, inputs, slice_document)
 
         if cell.settings.finish_in_background:
             FINISHER.submit(complete)
@@ -293,24 +286,39 @@ class CellRecord:
                 f"{what} could not be recorded: {lines[0] if lines else type(error).__name__}"
             )
 
-    def _history_document(self, history: list[HistoryEntry], success: bool | None) -> list[dict[str, Any]]:
-        """``history.json``, off the cell's path (its size grows with the session); ``success`` is the
-        tracked cell's, None while it runs."""
+    def _history_split(
+        self, history: list[HistoryEntry], success: bool | None
+    ) -> tuple[list[HistoryEntry], dict[str, Any]]:
+        """The entries before the tracked cell, and its own ``history.json`` entry with ``success`` (None
+        while it runs)."""
         cell = self.cell
-        entries = [entry.public() for entry in history]
-        if entries and entries[-1]["execution_count"] == cell.execution_count:
-            entries[-1]["success"] = success
-        else:
-            entries.append(
-                {
-                    "execution_count": cell.execution_count,
-                    "cell_id": cell.cell_id,
-                    "source": cell.raw_cell,
-                    "success": success,
-                    "seed": cell.seed,
-                }
-            )
-        return entries
+        if history and history[-1].execution_count == cell.execution_count:
+            return history[:-1], {**history[-1].public(), "success": success}
+        last = {
+            "execution_count": cell.execution_count,
+            "cell_id": cell.cell_id,
+            "source": cell.raw_cell,
+            "success": success,
+            "seed": cell.seed,
+        }
+        return history, last
+
+    def _stage_history(self, history: list[HistoryEntry], success: bool | None) -> None:
+        """``history.json``, off the cell's path: its size grows with the session, so the earlier entries
+        come masked and encoded from the history, each once across the session's tracked cells."""
+        earlier, last = self._history_split(history, success)
+        if self.cell.history is None:
+            self.recorder.stage_json(schema.HISTORY, [*(entry.public() for entry in earlier), last])
+            return
+        public_chunks = self.cell.history.public_chunks
+        self.recorder.stage_masked_chunks(
+            schema.HISTORY, lambda redactor: public_chunks(earlier, [last], redactor)
+        )
+
+    def _history_document(self, history: list[HistoryEntry], success: bool | None) -> list[dict[str, Any]]:
+        """``history.json``'s entries as data (the slice reads them)."""
+        earlier, last = self._history_split(history, success)
+        return [*(entry.public() for entry in earlier), last]
 
     def _slice_document(
         self, history: list[HistoryEntry], outcome: Outcome, inputs: list[dict[str, Any]]
@@ -329,9 +337,12 @@ class CellRecord:
         background: threading.Thread,
         bound: StateSnapshot,
         inputs: list[dict[str, Any]],
+        slice_document: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         """Deliver the run from its journal entry (what this process holds in memory is there too, so
-        the kernel and whoever completes a run it left behind go the same way)."""
+        the kernel and whoever completes a run it left behind go the same way). ``slice.json`` (its work
+        grows with the history) is computed once the capture is done, at a paced step: not beside the
+        kernel's reply to the cell nor the user's next cell."""
         cell, recorder = self.cell, self.recorder
         try:
             writer.close()
@@ -346,6 +357,9 @@ class CellRecord:
                 self.warnings.append(f"non-numeric metric values were not logged ({names})")
             background.join()
             pace()
+            if slice_document is not None:
+                self._journaled(schema.SLICE, lambda: recorder.stage_json(schema.SLICE, slice_document()))
+                pace()
             recorder.stage_json(schema.STATE, bound.document())  # off the cell's path
             if inputs:
                 recorder.stage_json(schema.INPUTS, with_hashes(inputs, cell.location.root))

@@ -12,6 +12,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -172,6 +173,11 @@ class RunRecorder:
         if not _unmasked(name):
             raise ValueError(f"{name} is masked: stage it whole")
         self.entry.stage(name, chunks)
+
+    def stage_masked_chunks(self, name: str, chunks_of: Callable[[Redactor], list[bytes]]) -> None:
+        """A masked artifact written by ``chunks_of(redactor)`` in chunks that it masked with that redactor
+        (``history.json``: each earlier entry masked and encoded once across a session's tracked cells)."""
+        self.entry.stage(name, chunks_of(self.redactor()))
 
     def stage_json(self, name: str, document: Any) -> None:
         if not _unmasked(name):

@@ -10,7 +10,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from jupyter_exp.capture import rng_codec
+from jupyter_exp.capture import rng_codec, rng_history
 from tests.deploy.harness import deploy_mode
 from tests.support.git import git
 from tests.support.kernels import all_runs, artifact, artifact_json, make_project, run_notebook, store, texts
@@ -138,9 +138,9 @@ def test_cell_and_history_artifacts(record: dict[str, Any]) -> None:
     counts = [h["execution_count"] for h in history]
     assert counts == sorted(counts) and len(set(counts)) == 3
     assert "seed" not in history[1] and history[2]["seed"] == 123  # what a replay of the cell applies
-    rng_history = artifact_json(client, run_id, "rng_history.json")
-    assert rng_history["format"] == rng_codec.FORMAT
-    states = {int(count): rng_codec.decode(entry) for count, entry in rng_history["states"].items()}
+    document = artifact_json(client, run_id, "rng_history.json")
+    assert document["format"] == rng_history.FORMAT
+    states = {count: rng_codec.loads(text) for count, text in rng_history.read(document).items()}
     assert set(states) == set(counts[1:])  # none for the cell that loaded the extension
     assert states[counts[2]]["random"] != random.Random(123).getstate()
     assert isinstance(states[counts[2]]["random"], tuple)  # random.setstate takes it as it is

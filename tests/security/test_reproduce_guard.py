@@ -118,14 +118,20 @@ def test_tampered_json_states_are_refused_by_their_shape(recorded: dict[str, Any
     run_id = run.info.run_id
     path = artifact_folder(run) / "rng_history.json"
     document = json.loads(path.read_text())
-    count = next(iter(document["states"]))
-    document["states"][count] = {"dict": {"numpy": {"ndarray": {"dtype": "O", "shape": [1], "data": "gAQ="}}}}
+    assert document["format"] == 2
+    first = document["values"][0]  # a full value: the first has nothing to be a patch of
+    document["values"][0] = {"ndarray": {"dtype": "O", "shape": [1], "data": "gAQ="}}
     path.write_text(json.dumps(document))
     before = len(all_runs(client))
 
     one_line_refusal(magic(project, f"%reproduce {run_id} --yes"), "rng_history.json is corrupt", "dtype")
-    document["states"][count] = {"py/reduce": [{"py/function": "os.system"}, {"tuple": ["touch x"]}]}
+    code = {"py/reduce": [{"py/function": "os.system"}, {"tuple": ["touch x"]}]}
+    document["values"][0] = first
+    document["values"].append({"patch": {"base": 0, "edits": [{"at": [], "set": code}]}})
     path.write_text(json.dumps(document))
+    one_line_refusal(magic(project, f"%reproduce {run_id} --yes"), "rng_history.json is corrupt", "py/reduce")
+    count = next(iter(document["states"]))  # the format of earlier runs is checked as strictly
+    path.write_text(json.dumps({"format": 1, "states": {count: code}}))
     one_line_refusal(magic(project, f"%reproduce {run_id} --yes"), "rng_history.json is corrupt")
     assert len(all_runs(client)) == before
 

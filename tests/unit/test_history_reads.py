@@ -43,7 +43,8 @@ def test_rng_history_chunks_are_the_document_and_ended_entries_are_encoded_once(
     import json
     import random
 
-    from jupyter_exp.capture.notebook import RNG_BLOCK, ExecutionHistory, HistoryEntry
+    from jupyter_exp.capture import rng_history
+    from jupyter_exp.capture.notebook import ExecutionHistory, HistoryEntry
 
     history = ExecutionHistory()
     generator = random.Random(0)
@@ -53,14 +54,43 @@ def test_rng_history_chunks_are_the_document_and_ended_entries_are_encoded_once(
         generator.random()
         return HistoryEntry(n, None, f"x = {n}", True if ended else None, rng_states=states)
 
-    history.entries = [entry(n) for n in range(1, RNG_BLOCK * 2 + 5)] + [entry(999, ended=False)]
+    history.entries = [entry(n) for n in range(1, rng_history.BLOCK * 3 + 5)] + [entry(999, ended=False)]
     frozen = history.frozen()
-    whole = b"".join(history.rng_history_chunks(frozen))
-    assert json.loads(whole) == json.loads(history.rng_history_json(frozen))
+    whole = json.loads(b"".join(history.rng_history_chunks(frozen)))
+    afresh = json.loads(rng_history.document([(e.execution_count, e.rng_states) for e in frozen]))
+    assert dict(rng_history.read(whole)) == dict(rng_history.read(afresh))
     for old in history.entries[:-1]:
         old.rng_states = {"random": "read again"}  # encoded again, the document would change
     history.entries[-1].success = True
     history.entries.append(entry(1000, ended=False))
-    again = json.loads(b"".join(history.rng_history_chunks(history.frozen())))
-    assert again["states"]["2"] == json.loads(whole)["states"]["2"]  # not encoded again
-    assert "1000" in again["states"]  # the running cell
+    again = rng_history.read(json.loads(b"".join(history.rng_history_chunks(history.frozen()))))
+    assert again[2] == rng_history.read(whole)[2]  # not encoded again
+    assert 1000 in again  # the running cell
+
+
+def test_history_json_chunks_encode_each_ended_entry_once_and_mask_it() -> None:
+    import json
+
+    from jupyter_exp.capture.notebook import HISTORY_BLOCK, ExecutionHistory, HistoryEntry
+    from jupyter_exp.capture.secrets import Redactor
+
+    history = ExecutionHistory()
+    history.entries = [HistoryEntry(n, f"c{n}", f"x = {n}  # hunter2-secret", True) for n in range(1, 150)]
+    last = {"execution_count": 150, "cell_id": "c150", "source": "y = 1", "success": True}
+    redactor = Redactor(["hunter2-secret"])
+    document = json.loads(b"".join(history.public_chunks(history.entries, [last], redactor)))
+    assert document == [*(redactor.document(e.public()) for e in history.entries), last]
+    assert "hunter2" not in json.dumps(document) and len(document) > HISTORY_BLOCK * 2
+
+    for old in history.entries:
+        old.source = "changed"  # encoded again, the document would change
+    history.entries.append(HistoryEntry(150, "c150", "y = 1", True))
+    again = json.loads(b"".join(history.public_chunks(history.entries, [last], redactor)))
+    assert again[:149] == document[:149] and again[149] == history.entries[-1].public()
+
+    other = Redactor(["another-secret"])  # other secrets to mask: every entry is masked and encoded again
+    masked_again = json.loads(b"".join(history.public_chunks(history.entries, [], other)))
+    assert [e["source"] for e in masked_again[:3]] == ["changed"] * 3
+
+    elsewhere = [HistoryEntry(1, None, "z = 1", True)]  # not this history's entries: encoded whole
+    assert json.loads(b"".join(history.public_chunks(elsewhere, [], other)))[0]["source"] == "z = 1"

@@ -14,6 +14,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from mlflow import MlflowClient
 
 from jupyter_exp import record_schema as schema
+from jupyter_exp.capture import rng_history
 from jupyter_exp.capture.notebook import ExecutionHistory, HistoryEntry
 from jupyter_exp.config import JupyterExp
 from jupyter_exp.track.prepared import PreparedCell, TrackingError, TrackOptions
@@ -82,19 +83,24 @@ class WatchedEntry(HistoryEntry):
 
     threads: ClassVar[set[str]] = set()
 
-    def rng_json(self) -> str:
-        WatchedEntry.threads.add(threading.current_thread().name)
-        return super().rng_json()
-
     def public(self) -> dict[str, Any]:
         WatchedEntry.threads.add(threading.current_thread().name)
         return super().public()
 
 
+class WatchedStates(dict[str, Any]):
+    """Generator states that note on which thread they were read to be encoded."""
+
+    def items(self) -> Any:
+        WatchedEntry.threads.add(threading.current_thread().name)
+        return super().items()
+
+
 def test_the_history_is_built_off_the_cell_path_and_recorded_whole(shell, tmp_path):
     history = ExecutionHistory()
     history.entries = [
-        WatchedEntry(n, None, f"x = {n}", True, rng_states={"random": (3, (n, n), None)}) for n in range(1, 4)
+        WatchedEntry(n, None, f"x = {n}", True, rng_states=WatchedStates(random=(3, (n, n), None)))
+        for n in range(1, 4)
     ]
     settings = JupyterExp(finish_in_background=True, snapshot=False, requirements=False)
     tracked = TrackedCell(shell, "%%track\ny = 1", "y = 1", TrackOptions(quiet=True), settings, history)
@@ -109,5 +115,7 @@ def test_the_history_is_built_off_the_cell_path_and_recorded_whole(shell, tmp_pa
         "x = 2",
         "x = 3",
     ]
-    states = json.loads((folder / schema.RNG_HISTORY).read_text())["states"]
-    assert sorted(states) == ["1", "2", "3"]
+    states = rng_history.read(json.loads((folder / schema.RNG_HISTORY).read_text()))
+    assert sorted(states) == [1, 2, 3] and json.loads(states[2]) == {
+        "dict": {"random": {"tuple": [3, {"tuple": [2, 2]}, None]}}
+    }
