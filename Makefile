@@ -105,9 +105,9 @@ docs: install
 	$(PY) tools/autogen_config.py
 
 # The screenshots of the README and docs/sidebar.md (docs/images), taken by the browser test (it fails on a temporary path on the page).
-SCREENSHOTS := sidebar-runs run-detail compare reproduced sidebar-dark compare-dark run-charts runs-table-parallel runs-table-parallel-dark
+SCREENSHOTS := sidebar-runs run-detail compare reproduced sidebar-dark compare-dark run-charts runs-table-parallel runs-table-parallel-dark sweep-view sweep-view-dark
 screenshots: install browser
-	$(PY) -m pytest tests/ui/test_sidebar.py tests/ui/test_run_management.py -q -p no:cacheprovider
+	$(PY) -m pytest tests/ui/test_sidebar.py tests/ui/test_run_management.py tests/ui/test_sweep_view.py -q -p no:cacheprovider
 	for name in $(SCREENSHOTS); do cp build/ui-screenshots/$$name.png docs/images/; done
 
 test-js: install

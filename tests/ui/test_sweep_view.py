@@ -83,7 +83,6 @@ def test_the_sweep_view_and_verify_top_1(browser, swept_lab, screenshots: Path):
         "() => [...document.querySelectorAll('#jupyter-exp-sidebar tr.jp-exp-sweep-trial')]"
         ".map(r => r.dataset.trial).join() === '0,1,2,3'"
     )
-    page.screenshot(path=str(screenshots / "sweep-view.png"))
 
     view.locator(".jp-exp-back").first.click()
     detail.wait_for(state="visible", timeout=30_000)
@@ -102,7 +101,7 @@ def test_the_sweep_view_and_verify_top_1(browser, swept_lab, screenshots: Path):
     assert view.locator(".jp-exp-sweep-verdict .jp-exp-verdict").count() == 1  # top 1 only
     jobs = lab.api("/jupyter-exp/reproductions")
     assert [job["run_id"] for job in jobs["jobs"]] == [best]  # type: ignore[index]
-    page.screenshot(path=str(screenshots / "sweep-view-verified.png"))
+    page.screenshot(path=str(screenshots / "sweep-view.png"))
 
     # dark theme: the charts are drawn again in its colours (not left as white blocks)
     page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
