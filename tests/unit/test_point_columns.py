@@ -71,3 +71,22 @@ def test_a_spooled_document_not_of_this_shape_is_refused(change) -> None:
     assert read_document(document) == taken.points() and taken.points()[0][:2] == ("loss", 0.5)
     with pytest.raises(SpoolFormatError):
         list(read_document({**document, **change}))
+
+
+def test_steps_and_ints_a_double_cannot_hold_exactly_are_kept_exact(tmp_path, store_uri) -> None:
+    client = MlflowClient(store_uri)
+    run_id = client.create_run(client.create_experiment("exact", str(tmp_path / "a"))).info.run_id
+    writer = MetricWriter(metric_sink(client, run_id), flush_interval_s=0.05)
+    writer.log(step=2**53 + 1, loss=0.5, count=1)  # the step: not exact as a double
+    writer.log(step=1, big=2**53 + 1, small=2**53)  # the value: stored as MLflow stores it (a double)
+    writer.log(loss=0.25)  # the automatic step, from 0
+    writer.close()
+    assert writer.rejected == [] and writer.unsent == []
+    steps = {
+        (key, m.step)
+        for key in ("loss", "count", "big", "small")
+        for m in client.get_metric_history(run_id, key)
+    }
+    assert steps == {("loss", 2**53 + 1), ("count", 2**53 + 1), ("big", 1), ("small", 1), ("loss", 0)}
+    with pytest.raises(RuntimeError, match="this run has ended"):
+        writer.log(step=2, loss=0.1)
