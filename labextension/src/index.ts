@@ -190,7 +190,7 @@ const plugin: JupyterFrontEndPlugin<IExpModels> = {
       }
     });
     app.shell.add(sidebar, 'left', { rank: 850 });
-    sidebar.toolbar.addItem('models', modelViews.button);
+    sidebar.insertWidget(0, modelViews.bar); // the Models button, above the store line
     restorer?.add(sidebar, SIDEBAR_ID);
     if (tracker) {
       followNotebook(tracker, models.runs);

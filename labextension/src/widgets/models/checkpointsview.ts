@@ -178,7 +178,7 @@ export function renderCheckpoints(
     host.appendChild(error);
   }
   if (checkpoints.length > 0) {
-    const table = el(doc, 'table', `${ExpClass.kv} jp-exp-checkpoint-table`);
+    const table = el(doc, 'table', 'jp-exp-checkpoint-table');
     const body = el(doc, 'tbody');
     for (const checkpoint of checkpoints) {
       body.appendChild(row(doc, checkpoint, callbacks, trans));

@@ -11,7 +11,7 @@ import {
   type ICommandPalette
 } from '@jupyterlab/apputils';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { ToolbarButton } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
 
 import type { RequestFunction } from '../../api';
 import { JupyterExpRequestError, describeError } from '../../errors';
@@ -19,7 +19,7 @@ import { runsIcon } from '../../icons';
 import { isJobActive, type JobsModel } from '../../jobsmodel';
 import { CommandIDs, PALETTE_CATEGORY, type IExpModels } from '../../tokens';
 import type { IReproductionJob, IRunDetail } from '../../types';
-import { el } from '../dom';
+import { button, el } from '../dom';
 import { CheckpointsModel } from './checkpointsmodel';
 import { renderCheckpoints } from './checkpointsview';
 import { ModelsClient } from './client';
@@ -56,8 +56,8 @@ export function jobEnded(
 export interface IModelViews {
   /** The checkpoints section of `run`'s detail (one node, re-rendered by its model). */
   checkpointsNode(run: IRunDetail): HTMLElement;
-  /** The Runs panel's "Models" button. */
-  button: ToolbarButton;
+  /** The Runs panel's bar with the "Models" button. */
+  bar: Widget;
 }
 
 export function addModelViews(
@@ -205,17 +205,15 @@ export function addModelViews(
     category: trans.__(PALETTE_CATEGORY)
   });
 
-  const button = new ToolbarButton({
-    className: 'jp-exp-models-button',
-    label: trans.__('Models'),
-    tooltip: trans.__('The registered models (versions, verdicts, aliases)'),
-    onClick: () => void app.commands.execute(ModelCommandIDs.open)
-  });
+  const bar = new Widget({ node: el(document, 'div', 'jp-exp-models-bar') });
+  bar.node.appendChild(
+    button(document, 'jp-exp-models-button', trans.__('Models'), {
+      title: trans.__('The registered models (versions, verdicts, aliases)'),
+      onClick: () => void app.commands.execute(ModelCommandIDs.open)
+    })
+  );
   return {
-    checkpointsNode: () => {
-      render();
-      return host;
-    },
-    button
+    checkpointsNode: () => host, // rendered by its own model's changes only
+    bar
   };
 }
