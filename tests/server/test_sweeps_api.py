@@ -1,38 +1,18 @@
 """GET /jupyter-exp/sweeps/<parent>: a real Optuna sweep recorded in the server's real SQLite store (as
 ``%%track --sweep`` records it): trials, best and importance; short ids; a trial or plain run a one-line
-400, an unknown id 404, an authorizer refusing ``jupyter_exp`` 403."""
+400, an unknown id 404 (authentication and authorization: test_hardening.py, which covers every route)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from jupyter_server.auth import Authorizer
 from tornado.httpclient import HTTPClientError
 
 from tests.support.kernels import store
 from tests.support.server import JupyterExpAPI
 from tests.support.sweeps import RecordedSweep, record_sweep
-
-
-class Refusing(Authorizer):
-    refuse = False
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        return not (self.refuse and resource == "jupyter_exp")
-
-
-@pytest.fixture
-def jp_server_config():
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_exp": True, "jupyter_server_terminals": False},
-            "allow_unauthenticated_access": False,
-            "authorizer_class": Refusing,
-        }
-    }
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +29,6 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RecordedSw
 @pytest.fixture
 def api(jp_fetch, recorded, monkeypatch) -> JupyterExpAPI:
     monkeypatch.setenv("JUPYTER_EXP_ROOT", str(recorded[0]))
-    Refusing.refuse = False
     return JupyterExpAPI(jp_fetch)
 
 
@@ -82,15 +61,6 @@ async def test_a_trial_or_a_plain_run_is_a_one_line_400_and_an_unknown_id_a_404(
     assert (code, message) == (400, f"run {plain[:8]} is not a sweep (a %%track --sweep parent run)")
     code, message = await failure(api, "sweeps/0123456789abcdef0123456789abcdef")
     assert code == 404 and "no run with id" in message
-
-
-async def test_an_authorizer_refusing_jupyter_exp_refuses_the_sweep(api, recorded):
-    Refusing.refuse = True
-    try:
-        code, message = await failure(api, f"sweeps/{recorded[1].parent}")
-    finally:
-        Refusing.refuse = False
-    assert code == 403 and "jupyter_exp" in message
 
 
 async def test_the_run_list_names_a_sweeps_parent(api, recorded):

@@ -31,6 +31,17 @@ import type { ISweep } from './types';
 /** How many trials "verify top k" offers by default. */
 const DEFAULT_K = 3;
 
+/** A one-line error announced to screen readers. */
+function alertLine(
+  doc: Document,
+  className: string,
+  text: string
+): HTMLElement {
+  const line = el(doc, 'div', `jp-exp-error ${className}`.trim(), text);
+  line.setAttribute('role', 'alert');
+  return line;
+}
+
 export class SweepView extends Widget {
   constructor(options: SweepView.IOptions) {
     super();
@@ -124,14 +135,7 @@ export class SweepView extends Widget {
     }
     const parts: HTMLElement[] = [header];
     if (state.error) {
-      const error = el(
-        doc,
-        'div',
-        'jp-exp-error',
-        trans.__('Error: %1', state.error)
-      );
-      error.setAttribute('role', 'alert');
-      parts.push(error);
+      parts.push(alertLine(doc, '', trans.__('Error: %1', state.error)));
     }
     if (!sweep) {
       if (state.loading) {
@@ -145,14 +149,13 @@ export class SweepView extends Widget {
       this._verify(doc, sweep, trans)
     );
     if (state.verifyError) {
-      const error = el(
-        doc,
-        'div',
-        'jp-exp-error jp-exp-sweep-verify-error',
-        trans.__('Could not start the reproductions: %1', state.verifyError)
+      parts.push(
+        alertLine(
+          doc,
+          'jp-exp-sweep-verify-error',
+          trans.__('Could not start the reproductions: %1', state.verifyError)
+        )
       );
-      error.setAttribute('role', 'alert');
-      parts.push(error);
     }
     this._head.replaceChildren(...parts);
   }
