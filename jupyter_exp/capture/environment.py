@@ -94,15 +94,41 @@ def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
     return versions
 
 
+def _name_and_version(dist: metadata.Distribution) -> tuple[str, str] | None:
+    """``dist.name`` and ``dist.version`` from the metadata file's header lines: each of those properties
+    parses the whole file as an e-mail message (20x slower over a large environment)."""
+    try:
+        text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    except (OSError, UnicodeDecodeError):
+        return None
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line:
+            break  # the headers end at the first empty line
+        key, colon, value = line.partition(":")
+        key = key.lower()
+        if colon and key in ("name", "version") and key not in found:
+            found[key] = value.strip()
+    name = found.get("name")
+    return (name, found.get("version", "")) if name else None
+
+
 @_cached_per_install
+def installed_distributions() -> dict[str, tuple[str, str]]:
+    """Every installed distribution's ``(name, version)`` by its lowercased name: what ``requirements.txt``
+    records and what the replay kernel's probe compares it with (``reproduce/inkernel.py``)."""
+    found = {}
+    for dist in metadata.distributions():
+        pair = _name_and_version(dist)
+        if pair is not None:
+            found[pair[0].lower()] = pair
+    return found
+
+
 def requirements_txt() -> str:
     """Every installed distribution as ``name==version``, sorted, one a line."""
-    pins = {}
-    for dist in metadata.distributions():
-        name = dist.name
-        if name:
-            pins[name.lower()] = f"{name}=={dist.version}"
-    return "\n".join(pins[key] for key in sorted(pins)) + "\n"
+    pins = installed_distributions()
+    return "\n".join(f"{pins[key][0]}=={pins[key][1]}" for key in sorted(pins)) + "\n"
 
 
 def gpu_info() -> dict[str, Any]:

@@ -13,25 +13,34 @@ import re
 import subprocess
 import sys
 import threading
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from jupyter_exp.capture import generators, import_states, rng_codec
+from jupyter_exp.capture import environment, generators, import_states, rng_codec
 from jupyter_exp.capture.clock import time_zone
 from jupyter_exp.capture.notebook import OBJECTS_KEY
 from jupyter_exp.capture.seeds import restore_rng_states
 from jupyter_exp.track import active as _active
+from jupyter_exp.track.cell_record import HANDED_OVER
 from jupyter_exp.tracking.finisher import wait_for_runs
 
 _armed: Any = None  # the import-time restorer for the cell about to run
 _warming: threading.Thread | None = None  # warm()'s thread, until the first replayed cell
 
 
-def decode_states(encoded: str) -> dict[str, Any]:
+def decode_states(encoded: str, left_out: tuple[str, ...] = ()) -> dict[str, Any]:
     """States travel inline as ``rng_codec`` JSON (remote kernels need no access to our files), decoded
-    with its shape check: never a pickle."""
-    states = rng_codec.loads(encoded)
+    with its shape check: never a pickle. The states ``left_out`` are dropped undecoded (numpy's array
+    would import numpy)."""
+    try:
+        document = json.loads(encoded)
+    except ValueError as error:
+        raise rng_codec.StateFormatError(f"not JSON ({error})") from None
+    body = document.get("dict") if isinstance(document, dict) else None
+    if isinstance(body, dict):
+        for key in left_out:
+            body.pop(key, None)
+    states = rng_codec.decode(document)
     if not isinstance(states, dict):
         raise rng_codec.StateFormatError("generator states that are not a dict")
     return states
@@ -69,7 +78,12 @@ def before_cell(
         import_states.unwatch(_armed)
         _armed = None
     if states:
-        decoded = decode_states(states)
+        seeded = directive is not None and directive.get("seed") is not None
+        # a replayed %%track cell with a seed seeds numpy's global generator as numpy is imported
+        # (seeds.apply_seed), which replaces the recorded states (before the cell and at numpy's import):
+        # decoding them would import numpy (0.1-0.3 s) for nothing
+        numpy = ("numpy", "numpy" + import_states.IMPORT_SUFFIX)
+        decoded = decode_states(states, numpy if seeded and "numpy" not in sys.modules else ())
         restore_rng_states(decoded)
         generators.restore(namespace, decoded.get(OBJECTS_KEY, []))
         if any(key.endswith(import_states.IMPORT_SUFFIX) for key in decoded):
@@ -89,7 +103,8 @@ WARMED = ("mlflow", "mlflow.tracking", "mlflow.store.tracking.sqlalchemy_store")
 
 def warm() -> None:
     """Import MLflow on a thread of its own while the driver probes and the first cells replay: the tracked
-    cell's run needs it, and a fresh kernel pays seconds for it (most of a short slice replay)."""
+    cell's run needs it when the kernel delivers its run itself, and a fresh kernel pays seconds for it.
+    A kernel whose driver delivers the run (``handover.py``) is not warmed: it imports no MLflow."""
 
     def work() -> None:
         for name in WARMED:
@@ -113,9 +128,12 @@ def _warmed(timeout: float = 120.0) -> None:
 
 
 def settle(timeout: float = 300.0) -> None:
-    """Wait until the runs of the cells replayed so far are completely recorded."""
+    """Wait until the runs of the cells replayed so far are completely recorded, or journaled for the
+    driver to deliver: their entries are printed (JSON) and handed over."""
     if not wait_for_runs(timeout):
         raise TimeoutError(f"the replayed runs were not recorded within {timeout:.0f} s")
+    handed, HANDED_OVER[:] = list(HANDED_OVER), []
+    print(json.dumps({"handed_over": handed}))
 
 
 def torch_version_file() -> Path | None:
@@ -141,11 +159,8 @@ def probe() -> None:
     CUDA is checked in a subprocess so that the replay kernel does not import torch before the
     replayed cells do, and only for a CUDA or ROCm build of torch.
     """
-    packages = {}
-    for dist in metadata.distributions():
-        name = dist.name
-        if name:
-            packages[name.lower()] = dist.version
+    # the same reading as the record's requirements.txt, kept for the replayed tracked cell's capture
+    packages = {key: version for key, (_, version) in environment.installed_distributions().items()}
     cuda = None
     if "torch" in packages and not torch_gpu_build(torch_version_file()):
         cuda = False  # a CPU-only build never sees a GPU: no need to spend seconds importing torch

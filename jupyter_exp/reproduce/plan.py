@@ -21,6 +21,7 @@ from jupyter_exp.capture.cell import parse_python
 from jupyter_exp.capture.slicing import (
     IMPORTS_ONLY,
     HistorySlice,
+    cell_facts,
     generator_names,
     import_statements,
     slice_history,
@@ -33,6 +34,10 @@ LOAD_EXT = re.compile(r"^\s*%(load_ext|reload_ext)\s+(\S+)\s*$")
 REPRODUCE = re.compile(r"^\s*%{1,2}reproduce\b", re.MULTILINE)
 TRACK = re.compile(r"^\s*%%track\b")
 OWN_EXTENSION = "jupyter_exp"
+# jupyter_exp's magics that only read the store (and import pandas and MLflow to do it, seconds in a fresh
+# kernel): a line of its own binds nothing but the output history
+READ_ONLY_MAGIC = re.compile(r"^\s*%(runs|compare)\b")
+READ_ONLY_REASON = "read-only jupyter_exp magic"
 
 
 @dataclass
@@ -107,6 +112,8 @@ def _skip_reason(source: str, loaded: set[str]) -> str | None:
     if REPRODUCE.search(source):
         return "%reproduce"
     lines = [line for line in source.splitlines() if line.strip()]
+    if all(READ_ONLY_MAGIC.match(line) for line in lines):
+        return READ_ONLY_REASON
     if len(lines) == 1 and (match := LOAD_EXT.match(lines[0])):
         extension = match.group(2)
         if extension == OWN_EXTENSION:
@@ -115,6 +122,16 @@ def _skip_reason(source: str, loaded: set[str]) -> str | None:
             return f"%load_ext {extension} again"
         loaded.add(extension)
     return None
+
+
+def _output_read_after(history: list[dict[str, Any]]) -> list[bool]:
+    """For each cell, whether a later one reads the output history (``_``, ``Out``): it may read the value
+    of the cell's last line."""
+    found, later = [], False
+    for entry in reversed(history):
+        found.append(later)
+        later = later or cell_facts(str(entry.get("source", ""))).output_history
+    return found[::-1]
 
 
 def _without_installs(source: str) -> tuple[str, list[str]]:
@@ -153,6 +170,7 @@ def build_plan(record: RunRecord, sets: dict[str, Any] | None = None, sliced: bo
     skipped: list[SkippedEntry] = []
     loaded: set[str] = set()
     last = len(record.history) - 1
+    read_after: list[bool] = []  # _output_read_after, when a cell needs it
     for index, entry in enumerate(record.history):
         count, source = int(entry.get("execution_count", index + 1)), entry["source"]
         is_target = index == last
@@ -161,6 +179,9 @@ def build_plan(record: RunRecord, sets: dict[str, Any] | None = None, sliced: bo
                 skipped.append(SkippedEntry(count, source, "failed originally"))
                 continue
             reason = _skip_reason(source, loaded)
+            if reason == READ_ONLY_REASON:
+                read_after = read_after or _output_read_after(record.history)
+                reason = None if read_after[index] else reason
             if reason is not None:
                 if reason != "empty":
                     skipped.append(SkippedEntry(count, source, reason))

@@ -53,6 +53,7 @@ from jupyter_exp.reproduce.errors import (
     KernelSpecMissing,
     ReproduceStoreFailure,
 )
+from jupyter_exp.reproduce.handover import deliver_handed_over, handed_over
 from jupyter_exp.reproduce.observer import ReplayObserver
 from jupyter_exp.reproduce.outcome import ReproductionOutcome
 from jupyter_exp.reproduce.plan import ReplayPlan, ReplayStep, build_plan, vary_seed
@@ -362,7 +363,8 @@ class Replayer:
         reproduction = outcome.reproduction
         try:
             async with self.async_setup_kernel(outcome, root, notebook) as kernel:
-                await kernel.execute(f"{INKERNEL}.warm()", silent=True)
+                if not self._driver_delivers:  # else the replay kernel imports no MLflow (handover.py)
+                    await kernel.execute(f"{INKERNEL}.warm()", silent=True)
                 found = await self._probe(kernel, reproduction.kernel_name)
                 reproduction.drift += environment_drift(reproduction.original, found)
                 self.observer.planned(reproduction)
@@ -413,7 +415,16 @@ class Replayer:
             except (KernelDied, TimeoutError) as error:
                 raise type(error)(f"{error} while running cell [{step.execution_count}]") from None
             if step.tracked:  # its run is completed after the cell returned: wait before reading it
-                await kernel.execute(f"{INKERNEL}.settle()", silent=True)
+                settled = await kernel.execute(f"{INKERNEL}.settle()", silent=True)
+                if step.target:
+                    kernel.close_soon()  # nothing more runs in it: it shuts down while its run is delivered
+                await asyncio.to_thread(
+                    deliver_handed_over,
+                    outcome.client,
+                    handed_over(settled.stdout()),
+                    kernel.kernel_id,
+                    self.location.tracking_uri,
+                )
             observer.cell_finished(index, len(steps), step, result)
             if result.status != "ok":
                 where = f"cell [{step.execution_count}]"
@@ -431,8 +442,12 @@ class Replayer:
                 schema.FAILED_STATUS,
             )
 
-    @staticmethod
-    def _directive(outcome: ReproductionOutcome, step: ReplayStep) -> dict[str, Any] | None:
+    @property
+    def _driver_delivers(self) -> bool:
+        """The replayed run is delivered by this driver from the replay kernel's journal (``handover.py``)."""
+        return bool(getattr(self.launcher, "shares_journal", False))
+
+    def _directive(self, outcome: ReproductionOutcome, step: ReplayStep) -> dict[str, Any] | None:
         """What the next ``%%track`` in the replay kernel is asked to do (``inkernel.before_cell``)."""
         if not step.tracked:
             return None
@@ -450,6 +465,7 @@ class Replayer:
             "record": True,
             "seed": step.seed,
             "deterministic": step.deterministic,
+            "journal_only": self._driver_delivers,
             "experiment": experiment,
             "name": name,
             "sweep_trial_params": original.tags.get(schema.SWEEP_TRIAL_PARAMS),  # a sweep's trial: FixedTrial

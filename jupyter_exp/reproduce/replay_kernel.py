@@ -61,6 +61,9 @@ def check_kernelspec(kernel_name: str, names: list[str], where: str) -> None:
 
 
 class LocalKernelLauncher:
+    # its kernels run on this machine as this user: their journal is the driver's (``handover.py``)
+    shares_journal = True
+
     def __init__(self, specs: dict[str, Any] | None = None) -> None:
         self.specs = specs
 
@@ -91,9 +94,13 @@ class ReplayKernel:
         self.kernel_name = kernel_name
         self.manager: Any = None
         self.client: Any = None
+        self._closing: asyncio.Future[None] | None = None
+        self.kernel_id: str | None = None  # what its runs record as jupyter_exp.kernel.id, where known
 
     async def start(self, cwd: str, env: dict[str, str], timeout: float = 120) -> None:
         self.manager, self.client = await self.launcher.start(self.kernel_name, cwd, env)
+        kernel_id = getattr(self.manager, "kernel_id", None)
+        self.kernel_id = kernel_id if isinstance(kernel_id, str) else None
         started = self.client.start_channels()
         if inspect.isawaitable(started):  # a gateway's client opens its websocket
             await started
@@ -130,7 +137,17 @@ class ReplayKernel:
             elif kind == "error":
                 result.status, result.ename, result.evalue = "error", body["ename"], body["evalue"]
 
+    def close_soon(self) -> None:
+        """Start shutting the kernel down (nothing more is run in it); ``shutdown()`` waits for that."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._shutdown())
+
     async def shutdown(self) -> None:
+        self.close_soon()
+        assert self._closing is not None
+        await self._closing
+
+    async def _shutdown(self) -> None:
         if self.client is not None:
             try:
                 self.client.stop_channels()

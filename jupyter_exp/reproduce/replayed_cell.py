@@ -47,4 +47,5 @@ def apply_replay_directive(options: TrackOptions, directive: dict[str, Any]) -> 
         experiment=directive.get("experiment") or options.experiment,
         name=directive.get("name") or options.name,
         quiet=True,
+        journal_only=bool(directive.get("journal_only")),
     )

@@ -49,6 +49,10 @@ if TYPE_CHECKING:
     from jupyter_exp.tracking.metrics import MetricWriter
     from jupyter_exp.tracking.recorder import RunRecorder
 
+# journal entries of ``TrackOptions.journal_only`` runs, complete and released for the replay driver that
+# delivers them (``reproduce.inkernel.settle`` hands their paths over)
+HANDED_OVER: list[str] = []
+
 
 def start_run(cell: PreparedCell) -> tuple[RunRecorder, str | None]:
     """Create the run and its journal entry; returns the recorder and the experiment id it went to
@@ -257,7 +261,7 @@ class CellRecord:
             )
         journaled("the end status", lambda: entry.write_end(outcome.status, end.end_time_ms))
         _active.last_run_id = recorder.run_id
-        if recorder.offline:
+        if recorder.offline and not cell.options.journal_only:
             self.warnings.append(
                 f"offline: the store cannot be reached; {writer.kept_locally + writer.pending} points kept "
                 "locally, delivered when it is back (or by `jupyter-exp sync`)"
@@ -365,6 +369,10 @@ class CellRecord:
                 recorder.stage_json(schema.INPUTS, with_hashes(inputs, cell.location.root))
             recorder.entry.merge("tags.json", {schema.DEVICE: environment.device_label()})
             recorder.stop_heartbeat()
+            if cell.client is None and cell.options.journal_only:  # its replay's driver delivers it
+                recorder.entry.release()
+                HANDED_OVER.append(str(recorder.entry.path))
+                return
             if cell.client is None:
                 self._deliver_offline()
                 return

@@ -34,6 +34,9 @@ class TrackOptions:
     deterministic: bool = False
     config_names: list[str] = field(default_factory=list)
     quiet: bool = False
+    # a replay driver on this machine delivers the run: it is created straight in the SQLite store and the
+    # rest of it only journaled, so that the replay kernel imports no MLflow (reproduce/handover.py)
+    journal_only: bool = False
 
 
 @dataclass(frozen=True)

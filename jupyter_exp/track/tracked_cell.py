@@ -133,7 +133,8 @@ class TrackedCell:
         values["seed"] = seed
         run_name = render_run_name(options.name or f"{stem}-{execution_count}", values)
         experiment = options.experiment or settings.default_experiment or notebook_rel or "Default"
-        client, experiment_id, direct = _open_store(location, experiment)
+        journal_only = options.journal_only and not _may_use_mlflow(self.body, mlflow_importing())
+        client, experiment_id, direct = _open_store(location, experiment, journal_only)
         return PreparedCell(
             shell=self.shell,
             raw_cell=self.raw_cell,
@@ -255,14 +256,17 @@ def _mlflow_ready() -> bool:
 
 
 def _open_store(
-    location: StoreLocation, experiment: str
+    location: StoreLocation, experiment: str, journal_only: bool = False
 ) -> tuple[MlflowClient | None, str | None, DirectStore | None]:
     """The store's client, the experiment's id and, for a SQLite store whose experiment exists, where to
     create the run directly (the client is then made on a thread: MLflow's import stays off the cell's
     path); ``(None, None, None)`` when the store cannot be reached (the cell runs at once, its run is
-    journaled under a local id)."""
+    journaled under a local id). ``journal_only`` (a replay whose driver delivers the run): no client at
+    all where the run can be created directly."""
     if not store_reachable(location.tracking_uri):
         return None, None, None
+    if journal_only and (direct := direct_experiment(location, experiment)) is not None:
+        return None, direct.experiment_id, direct
     # only while MLflow is not imported yet: once it is, its create_run returns the Run the scope needs
     direct = None if _mlflow_ready() else direct_experiment(location, experiment)
     if direct is not None:

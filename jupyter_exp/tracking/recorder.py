@@ -79,14 +79,16 @@ class RunRecorder:
     ) -> RunRecorder:
         """Create the run (``experiment`` is its id and name) and its journal entry; offline, only the entry.
         With ``direct`` the run's row is written straight into the SQLite store (``direct_run.py``: no
-        MLflow import on the cell's path); when that experiment is no longer active, MLflow's way."""
+        MLflow import on the cell's path); when that experiment is no longer active, MLflow's way. With
+        ``direct`` and no client the run is created there and the rest of it only journaled (a replay
+        driver on this machine delivers it: ``TrackOptions.journal_only``)."""
         experiment_id, experiment_name = experiment
         redactor = Redactor.from_environment()
         run_name = redactor.text(run_name)
         tags = _clip_tags(redactor.document({**tags, HEARTBEAT_TAG: utc_now_iso()}))
         run = None
         direct_id = None
-        if direct is not None and client is not None:
+        if direct is not None:
             started = now_ms()
             direct_id = direct_run.create_run(
                 direct, run_name, tags, started, tags.get(schema.USER) or "unknown"
@@ -155,10 +157,8 @@ class RunRecorder:
             send_tags(self.client, self.run_id, clipped)
 
     def log_params(self, params: dict[str, Any]) -> None:
-        from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
-
         masked = self.redactor().document({k: str(v) for k, v in params.items()})
-        clipped = {k: v[:MAX_PARAM_VAL_LENGTH] for k, v in masked.items()}
+        clipped = {k: v[: mlflow_rules.MAX_PARAM_VAL_LENGTH] for k, v in masked.items()}
         self.entry.merge("params.json", clipped)
         if self.client is not None:
             send_params(self.client, self.run_id, clipped)

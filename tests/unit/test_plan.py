@@ -123,3 +123,25 @@ def test_recorded_states_travel_as_checked_json() -> None:
     decoded = rng_codec.loads(source.rng_states(2))
     assert decoded["random"] == random.getstate()
     assert source.rng_states(1) is None
+
+
+def test_read_only_jupyter_exp_magics_are_not_replayed_unless_their_value_is_read() -> None:
+    history = [
+        entry(1, "%load_ext jupyter_exp", None),
+        entry(2, "import random"),
+        entry(3, "%runs --limit 1"),
+        entry(4, "%compare a b --no-chart\n%runs"),
+        entry(5, "table = %runs --limit 3"),  # assigned: the slice decides, as for any binding
+        entry(6, "%runs --all\nx = 1"),  # not only the magic
+        entry(7, TARGET),
+    ]
+    for sliced in (False, True):
+        plan = build_plan(record(history, CONFIG), sliced=sliced)
+        reasons = {s.execution_count: s.reason for s in plan.skipped}
+        assert reasons[3] == reasons[4] == "read-only jupyter_exp magic"
+        assert 5 not in reasons or reasons[5].startswith("not in the slice")
+    assert [s.execution_count for s in build_plan(record(history, CONFIG)).steps] == [2, 5, 6, 7]
+    # a later cell reads the output history: the magic's value may be what it reads
+    reading = [*history[:-1], entry(7, "previous = _"), entry(8, TARGET)]
+    plan = build_plan(record(reading, CONFIG))
+    assert [s.execution_count for s in plan.steps] == [2, 3, 4, 5, 6, 7, 8]
