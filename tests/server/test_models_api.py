@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from jupyter_server.auth import Authorizer
 from tornado.httpclient import HTTPClientError
 
 from jupyter_exp.server.handlers import AUTH_RESOURCE
+
+# its server config (an Authorizer refusing what Policy.denied holds), shared
+from tests.server.test_hardening import Policy, jp_server_config  # noqa: F401
 from tests.server.test_jobs import wait_until_ended
 from tests.support.git import init_repo
 from tests.support.kernels import all_runs, run_notebook, store
@@ -30,28 +31,8 @@ for step, loss in enumerate([0.9, 0.4, 0.6]):
 """
 
 
-class Policy(Authorizer):
-    """Refuses the (action, resource) pairs a test puts in ``denied``."""
-
-    denied: set[tuple[str, str]] = set()
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        return (action, resource) not in self.denied
-
-
 @pytest.fixture
-def jp_server_config():
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_exp": True, "jupyter_server_terminals": False},
-            "allow_unauthenticated_access": False,
-            "authorizer_class": Policy,
-        }
-    }
-
-
-@pytest.fixture
-def deny() -> Iterator[set[tuple[str, str]]]:
+def denied() -> Iterator[set[tuple[str, str]]]:
     Policy.denied = set()
     yield Policy.denied
     Policy.denied = set()
@@ -171,7 +152,7 @@ async def test_bad_names_aliases_and_unknown_things(models_api, checkpointed):
     assert "bad" not in {m.name for m in store(root).search_registered_models()}  # nothing registered
 
 
-async def test_authenticated_and_authorized(jp_fetch, models_api, checkpointed, deny):
+async def test_authenticated_and_authorized(jp_fetch, models_api, checkpointed, denied):
     _, run_id = checkpointed
     for parts, method in (
         (["models"], "GET"),
@@ -182,11 +163,11 @@ async def test_authenticated_and_authorized(jp_fetch, models_api, checkpointed, 
         with pytest.raises(HTTPClientError) as raised:  # no token
             await jp_fetch("jupyter-exp", *parts, method=method, body=body, headers={"Authorization": ""})
         assert raised.value.code == 403, parts
-    deny.add(("write", AUTH_RESOURCE))
+    denied.add(("write", AUTH_RESOURCE))
     assert (await jp_fetch("jupyter-exp", "models")).code == 200  # reading is fine
     code, message = await _refused(models_api, "models/denied/versions", {"checkpoint": run_id})
     assert code == 403 and "write" in message and AUTH_RESOURCE in message
-    deny.clear()
-    deny.add(("read", AUTH_RESOURCE))
+    denied.clear()
+    denied.add(("read", AUTH_RESOURCE))
     code, message = await _refused(models_api, "models", method="GET")
     assert code == 403

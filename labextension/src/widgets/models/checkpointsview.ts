@@ -5,7 +5,7 @@
  */
 import { formatBytes, formatMetricValue } from '../../format';
 import { ExpClass } from '../classes';
-import { button, el, untranslated, type Trans } from '../dom';
+import { button, el, errorAlert, untranslated, type Trans } from '../dom';
 import type { ICheckpointsState, IPromotion } from './checkpointsmodel';
 import type { ICheckpoint } from './types';
 
@@ -168,14 +168,7 @@ export function renderCheckpoints(
     )
   );
   if (state.error) {
-    const error = el(
-      doc,
-      'div',
-      ExpClass.error,
-      trans.__('Error: %1', state.error)
-    );
-    error.setAttribute('role', 'alert');
-    host.appendChild(error);
+    host.appendChild(errorAlert(doc, trans, state.error));
   }
   if (checkpoints.length > 0) {
     const table = el(doc, 'table', 'jp-exp-checkpoint-table');
