@@ -20,6 +20,7 @@ from jupyter_exp.models.checkpoints import ranked, run_checkpoints
 from jupyter_exp.reproduce.provenance import check_recorder
 from jupyter_exp.track import active as _active
 from jupyter_exp.tracking.finisher import wait_for_runs
+from jupyter_exp.tracking.store import REFUSAL_CODES
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -54,7 +55,9 @@ def find_checkpoint(
     if MODEL_ID.match(ref):
         try:
             return client.get_logged_model(ref)
-        except MlflowException:
+        except MlflowException as error:
+            if error.error_code in REFUSAL_CODES:  # the store refuses this user: said as it is
+                raise
             raise NotFound(f"no checkpoint {ref}") from None
     run_ref, _, step = ref.partition("@")
     if run_ref in ("best", "last"):
@@ -63,7 +66,9 @@ def find_checkpoint(
         run_ref, step = last_run_id, step or "best"
     try:
         run = client.get_run(run_ref)
-    except MlflowException:
+    except MlflowException as error:
+        if error.error_code in REFUSAL_CODES:
+            raise
         raise NotFound(f"no run {run_ref}") from None
     models = run_checkpoints(client, run.info.experiment_id, run_ref)
     if not models:

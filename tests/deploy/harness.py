@@ -283,6 +283,18 @@ class Deployment:
             "POST", "/api/2.0/mlflow/users/create", {"username": user.username, "password": user.password}
         )
 
+    def ensure_user(self, user: User) -> User:
+        """``user`` on the server with this password, whether an earlier test of the session made them."""
+        try:
+            self.create_user(user)
+        except DeploymentError:
+            self.request(
+                "PATCH",
+                "/api/2.0/mlflow/users/update-password",
+                {"username": user.username, "password": user.password},
+            )
+        return user
+
     def env(self, user: User | None = None) -> dict[str, str]:
         """What a kernel or Jupyter server of ``user`` (default: the normal user) needs to use the store."""
         return {"MLFLOW_TRACKING_URI": self.tracking_uri, **(user or self.user).env()}

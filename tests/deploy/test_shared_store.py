@@ -120,13 +120,7 @@ def test_a_user_the_store_refuses_gets_one_line_and_nothing_runs(deployment: Dep
     alice = deployment.client()
     experiment = f"alice-only-{time.time_ns()}"
     experiment_id = alice.create_experiment(experiment)
-    bob = User("bob", secrets.token_urlsafe(18))
-    if not any(u.get("username") == "bob" for u in _users(deployment)):
-        deployment.create_user(bob)
-    else:
-        deployment.request(
-            "PATCH", "/api/2.0/mlflow/users/update-password", {"username": "bob", "password": bob.password}
-        )
+    bob = deployment.ensure_user(User("bob", secrets.token_urlsafe(18)))
     journal = project.parent / "journal-bob"
     cases = [
         (bob, f"%%track --experiment {experiment}", ["PERMISSION_DENIED", "'bob'", "EDIT permission"]),
@@ -154,10 +148,3 @@ def test_a_user_the_store_refuses_gets_one_line_and_nothing_runs(deployment: Dep
             kernel.close()
     assert alice.search_runs([experiment_id]) == []
     assert not journal.exists() or [p for p in journal.rglob("*") if p.is_file()] == []
-
-
-def _users(deployment: Deployment) -> list[dict]:
-    try:
-        return [deployment.request("GET", "/api/2.0/mlflow/users/get?username=bob", None)["user"]]
-    except Exception:
-        return []
