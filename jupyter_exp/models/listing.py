@@ -31,6 +31,9 @@ class CheckpointSummary(TypedDict):
 class RunCheckpoints(TypedDict):
     run_id: str
     objective: str | None
+    promotion_alias: (
+        str  # the alias a version gets only when its run reproduced (the Register dialog offers it)
+    )
     checkpoints: list[CheckpointSummary]
 
 
@@ -72,11 +75,17 @@ def run_checkpoint_list(
         run = client.get_run(run_id)
     except MlflowException:
         raise NotFound(f"no run {run_id}") from None
-    models = ranked(run_checkpoints(client, run.info.experiment_id, run_id), settings or JupyterExp())
+    settings = settings or JupyterExp()
+    models = ranked(run_checkpoints(client, run.info.experiment_id, run_id), settings)
     objective = next((m.tags.get(schema.CHECKPOINT_OBJECTIVE) for m in models), None)
     last = max((int(m.tags[schema.CHECKPOINT_STEP]) for m in models), default=None)
     summaries = [
         _summary(client, m, i == 0 and objective is not None, int(m.tags[schema.CHECKPOINT_STEP]) == last)
         for i, m in enumerate(models)
     ]
-    return {"run_id": run_id, "objective": objective, "checkpoints": summaries}
+    return {
+        "run_id": run_id,
+        "objective": objective,
+        "promotion_alias": settings.promotion_alias,
+        "checkpoints": summaries,
+    }

@@ -37,6 +37,7 @@ async def test_a_runs_checkpoints_best_first(jp_fetch, checkpointed, monkeypatch
     api = JupyterExpAPI(jp_fetch)
     answer = await api(f"runs/{run_id}/checkpoints")
     assert answer["run_id"] == run_id and answer["objective"] == "loss"
+    assert answer["promotion_alias"] == "champion"
     assert [(c["step"], c["objective_value"]) for c in answer["checkpoints"]] == [
         (1, 0.4),
         (2, 0.6),

@@ -106,7 +106,11 @@ export function addModelViews(
       return;
     }
     const runName = models.detail.state.detail?.run_name ?? '';
-    const body = new RegisterBody({ name: lastName || runName, trans });
+    const body = new RegisterBody({
+      name: lastName || runName,
+      promotionAlias: checkpoints.state.list?.promotion_alias,
+      trans
+    });
     const answer = await showDialog<ReturnType<RegisterBody['getValue']>>({
       title: trans.__('Register the checkpoint of step %1', checkpoint.step),
       body,

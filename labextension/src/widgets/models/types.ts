@@ -22,6 +22,8 @@ export interface ICheckpoint {
 export interface IRunCheckpoints {
   run_id: string;
   objective: string | null;
+  /** The alias the server grants only to a run that reproduced (`champion`). */
+  promotion_alias?: string;
   checkpoints: ICheckpoint[];
 }
 
