@@ -84,7 +84,7 @@ def test_the_sweep_view_and_verify_top_1(browser, swept_lab, screenshots: Path):
         ".map(r => r.dataset.trial).join() === '0,1,2,3'"
     )
 
-    view.locator(".jp-exp-back").first.click()
+    view.locator(".jp-exp-sweep-back").click()
     detail.wait_for(state="visible", timeout=30_000)
     assert not view.is_visible()
     detail.locator(".jp-exp-back").click()

@@ -87,7 +87,11 @@ export class SweepView extends Widget {
     const state = this.model.state;
     const doc = this.node.ownerDocument;
     const trans = this._trans;
-    this._renderHead(doc, trans);
+    if (state.runId === null) {
+      this._head.replaceChildren(); // closed: nothing of it in the sidebar
+    } else {
+      this._renderHead(doc, trans);
+    }
     const sweep = state.sweep;
     if (!sweep) {
       this._tableHost.replaceChildren();
@@ -115,9 +119,9 @@ export class SweepView extends Widget {
   private _renderHead(doc: Document, trans: Trans): void {
     const state = this.model.state;
     const sweep = state.sweep;
-    const header = el(doc, 'div', 'jp-exp-detail-header');
+    const header = el(doc, 'div', 'jp-exp-sweep-header');
     header.appendChild(
-      button(doc, 'jp-exp-back', trans.__('← Back'), {
+      button(doc, 'jp-exp-sweep-back', trans.__('← Back'), {
         title: trans.__('Back to the sweep’s run'),
         onClick: () => this.model.close()
       })
@@ -125,7 +129,7 @@ export class SweepView extends Widget {
     const title = el(
       doc,
       'h3',
-      'jp-exp-run-name',
+      'jp-exp-sweep-name',
       sweep ? trans.__('Sweep %1', sweep.sweep) : trans.__('Sweep')
     );
     title.title = sweep ? `${sweep.run_name}\n${sweep.run_id}` : '';
@@ -213,7 +217,7 @@ export class SweepView extends Widget {
 
   /** "Verify top [k]": reproduce the best k complete trials, their verdicts in the table. */
   private _verify(doc: Document, sweep: ISweep, trans: Trans): HTMLElement {
-    const node = el(doc, 'div', 'jp-exp-actions jp-exp-sweep-verify');
+    const node = el(doc, 'div', 'jp-exp-sweep-verify');
     const complete = sweep.trials.filter(
       t => t.state === 'COMPLETE' && t.value !== null
     ).length;
