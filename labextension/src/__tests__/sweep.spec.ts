@@ -280,10 +280,19 @@ describe('SweepView', () => {
     jobs?.dispose();
   });
 
+  let fetched = 0;
+
   async function render(sweep: ISweep) {
     jobs = new JobsModel({ client: jobsClient(), interval: 20 });
+    fetched = 0;
     const model = new SweepModel({
-      fetchSweep: async () => sweep,
+      fetchSweep: async () => {
+        fetched++; // a running sweep: a trial more on the next load
+        const more = trial(4, 'RUNNING', null, { lr: 0.2 });
+        return fetched > 1
+          ? { ...sweep, trials: [...sweep.trials, more] }
+          : sweep;
+      },
       jobs,
       confirmForeign: async () => true
     });
@@ -314,6 +323,13 @@ describe('SweepView', () => {
       .querySelector<HTMLAnchorElement>('a.jp-exp-sweep-trial-link')
       ?.click();
     expect(opened).toEqual(['run1']);
+    // ↻ loads it again: a running sweep's new trial shows
+    node.querySelector<HTMLButtonElement>('.jp-exp-sweep-reload')?.click();
+    await waitFor(
+      () => node.querySelectorAll('tr.jp-exp-sweep-trial').length === 5
+    );
+    const added = node.querySelector('tr[data-trial="4"]');
+    expect(added?.getAttribute('data-state')).toBe('RUNNING');
   });
 
   it('shows the importance bars, or the reason there are none', async () => {

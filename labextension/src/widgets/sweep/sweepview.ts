@@ -137,6 +137,12 @@ export class SweepView extends Widget {
     if (sweep) {
       header.appendChild(renderStatus(doc, sweep.status));
     }
+    header.appendChild(
+      button(doc, 'jp-exp-sweep-reload', '↻', {
+        title: trans.__('Reload the sweep (a running one adds trials)'),
+        onClick: () => void this.model.reload()
+      })
+    );
     const parts: HTMLElement[] = [header];
     if (state.error) {
       parts.push(alertLine(doc, '', trans.__('Error: %1', state.error)));
