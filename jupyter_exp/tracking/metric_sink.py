@@ -3,8 +3,10 @@ a SQLite store.
 
 ``MlflowClient.log_batch`` on SQLite moves about 12,000 points/s (ORM objects, a duplicate check per
 batch). For a SQLite store this writes the same rows MLflow writes, into MLflow's documented tables
-(``metrics`` and ``latest_metrics``, primary keys as MLflow defines them), with one ``executemany`` per
-batch. MLflow stays the judge of what is valid: the first points of every key go through ``log_batch``
+(``metrics`` and ``latest_metrics``, primary keys as MLflow defines them), in one transaction per
+batch: a few thousand points a statement (``executemany`` would release and take back the interpreter's
+lock once a point, each time waiting for the user's loop to hand it over: the writer crawled while the
+loop ran, then drained everything after it). MLflow stays the judge of what is valid: the first points of every key go through ``log_batch``
 (which validates the name and the run), and only keys MLflow accepted take the direct path. Every other
 store, or a SQLite schema this does not recognise, uses ``log_batch``.
 
@@ -22,8 +24,9 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
-from itertools import compress, repeat
-from operator import add, itemgetter
+from functools import lru_cache
+from itertools import chain, compress
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,9 +41,7 @@ _MAX_FLOAT = 1.7976931348623157e308  # MLflow stores +-inf as +-max float
 _INSERT = (
     "INSERT OR IGNORE INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)"
 )
-_INSERT_POINTS = (  # the columns in a Point's order, then run and is_nan
-    "INSERT OR IGNORE INTO metrics (key, value, timestamp, step, run_uuid, is_nan) VALUES (?, ?, ?, ?, ?, ?)"
-)
+ROWS_A_STATEMENT = 4096  # points one INSERT takes (4 parameters each, and the run's)
 _KEY, _VALUE, _ORDER = itemgetter(0), itemgetter(1), itemgetter(3, 2, 1)  # order: (step, timestamp, value)
 _UPSERT_LATEST = """
 INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES (?, ?, ?, ?, ?, ?)
@@ -49,6 +50,15 @@ ON CONFLICT (key, run_uuid) DO UPDATE SET
 WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp,
                                                             latest_metrics.value)
 """
+
+
+@lru_cache(maxsize=4)
+def _insert_points(rows: int) -> str:
+    """An INSERT of ``rows`` points: the run's id, then each point's columns in a Point's order."""
+    return (
+        "INSERT OR IGNORE INTO metrics (key, value, timestamp, step, run_uuid, is_nan) "
+        f"SELECT column1, column2, column3, column4, ?, 0 FROM (VALUES {', '.join(['(?, ?, ?, ?)'] * rows)})"
+    )
 
 
 def stored_value(value: float) -> tuple[float, int]:
@@ -70,11 +80,12 @@ class SqliteMetricSink:
         self.direct_points = 0
         self._database = database
         self._connection: sqlite3.Connection | None = None
+        self._rows = ROWS_A_STATEMENT  # within the connection's parameter limit (_connect)
         self._lock = threading.Lock()
         self._log_batch = LogBatchSink(client, run_id)  # validates new keys; takes over if SQL fails
         self._direct = True
 
-    batch_size = 20_000  # points per transaction; log_batch is limited to 1,000
+    batch_size = 5 * ROWS_A_STATEMENT  # points per transaction; log_batch is limited to 1,000
 
     def __call__(self, batch: list[Point]) -> None:
         firsts: dict[str, Point] = {}
@@ -125,8 +136,8 @@ class SqliteMetricSink:
 
     def _write_finite(self, points: list[Point]) -> None:
         """``_write`` for points whose values are all finite, with no Python code a point (the writer's
-        thread then leaves the user's loop the interpreter): rows by ``map``/``zip``, each key's latest
-        point by ``max`` over that key's points."""
+        thread then leaves the user's loop the interpreter): a statement's parameters by ``chain``, each
+        key's latest point by ``max`` over that key's points."""
         run_id = self.run_id
         keys = set(map(_KEY, points))
         if len(keys) == 1:
@@ -136,7 +147,9 @@ class SqliteMetricSink:
         with self._lock:
             connection = self._connect()
             with connection:  # one transaction: both tables or neither
-                connection.executemany(_INSERT_POINTS, map(add, points, repeat((run_id, 0))))
+                for start in range(0, len(points), self._rows):
+                    chunk = points[start : start + self._rows]
+                    connection.execute(_insert_points(len(chunk)), [run_id, *chain.from_iterable(chunk)])
                 connection.executemany(
                     _UPSERT_LATEST,
                     [(key, value, ts, step, 0, run_id) for key, value, ts, step in best.values()],
@@ -146,6 +159,9 @@ class SqliteMetricSink:
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
             self._connection = sqlite3.connect(self._database, timeout=30, check_same_thread=False)
+            getlimit = getattr(self._connection, "getlimit", None)  # Python 3.11+; 999: SQLite before 3.32
+            limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit is not None else 999
+            self._rows = max(1, min(ROWS_A_STATEMENT, (limit - 1) // 4))
         return self._connection
 
     def close(self) -> None:

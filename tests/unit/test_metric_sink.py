@@ -68,6 +68,28 @@ def test_the_direct_path_writes_what_log_batch_writes(tmp_path):
     assert latest == {"loss": 0.25, "acc": 1.7976931348623157e308, "grad": 2.0}
 
 
+@pytest.mark.parametrize("rows", [7, None])  # a statement's points: odd chunks, and as the limit gives
+def test_finite_points_in_statements_of_many_rows_write_what_log_batch_writes(tmp_path, rows):
+    mlflow_client, mlflow_run = make_run(tmp_path, "public")
+    direct_client, direct_run = make_run(tmp_path, "direct")
+    sink = metric_sink(direct_client, direct_run)
+    assert isinstance(sink, SqliteMetricSink)
+    sink._connect()
+    if rows is not None:
+        sink._rows = rows
+    batch = [(key, step / 7 - 100, T0 + step // 3, step) for step in range(5000) for key in ("loss", "acc")]
+    batch += [("grad", 0.5, T0, 3), ("grad", 0.5, T0, 3), ("grad", 0.25, T0 - 1, 9)]  # a duplicate; latest
+    for first in range(0, len(batch), 1000):
+        public(mlflow_client, mlflow_run)(batch[first : first + 1000])
+    sink(batch)
+    sink.close()
+    assert sink.direct_points == len(batch)
+    expected = store_state(mlflow_client, mlflow_run)
+    assert store_state(direct_client, direct_run) == expected
+    assert len(expected[0]["loss"]) == 5000 and len(expected[0]["grad"]) == 2
+    assert expected[1] == {"loss": 4999 / 7 - 100, "acc": 4999 / 7 - 100, "grad": 0.25}
+
+
 def test_mlflow_still_refuses_bad_names_on_the_direct_path(tmp_path):
     client, run_id = make_run(tmp_path, "refuse")
     sink = metric_sink(client, run_id)
