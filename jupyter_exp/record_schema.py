@@ -85,6 +85,8 @@ SWEEP_TRIAL = "jupyter_exp.sweep.trial"  # on a trial's run: Optuna's trial numb
 SWEEP_TRIAL_STATE = "jupyter_exp.sweep.trial_state"  # COMPLETE, PRUNED or FAIL
 SWEEP_TRIAL_PARAMS = "jupyter_exp.sweep.trial_params"  # JSON of the suggested values: %reproduce's FixedTrial
 SWEEP_PRUNED_AT = "jupyter_exp.sweep.pruned_at"  # on a pruned trial's run (end_reason "pruned"): the step
+SWEEP_WORKER = "jupyter_exp.sweep.worker"  # on a trial run by a worker kernel (--workers): its index
+SWEEP_DEVICE = "jupyter_exp.sweep.device"  # its worker's CUDA_VISIBLE_DEVICES (--gpus), else "none"
 SWEEP_BEST_METRIC = "sweep/best_value"
 
 # -- artifacts, under ARTIFACT_DIR ------------------------------------------------------------------

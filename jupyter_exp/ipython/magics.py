@@ -97,6 +97,8 @@ class TrackMagics(Magics):
     @argument("--metric", metavar="KEY", help="--sweep: the objective (default: the cell's last expression)")
     @argument("--direction", metavar="maximize|minimize", help="--sweep: default maximize")
     @argument("--prune", metavar="median|hyperband|none", help="--sweep: the pruner (default median)")
+    @argument("--workers", type=int, metavar="N", help="--sweep: run the trials in N worker kernels")
+    @argument("--gpus", metavar="D,D,...", help="--sweep: one device a worker (its CUDA_VISIBLE_DEVICES)")
     @cell_magic
     def track(self, line: str, cell: str) -> Any:
         """Record this cell's execution as an MLflow run: config, seeds, git, notebook, metrics, outcome."""
@@ -131,6 +133,7 @@ class TrackMagics(Magics):
         )
         current = self.history.current
         directive, _active.replay_directive = _active.replay_directive, None
+        worker, _active.sweep_worker = _active.sweep_worker, None  # a sweep's worker kernel (sweep/worker.py)
         if directive is not None:  # this cell is being replayed by %reproduce
             options = apply_replay_directive(options, directive)
             if not directive.get("record", True) and sweep is not None:
@@ -151,7 +154,7 @@ class TrackMagics(Magics):
         if sweep is not None and directive is not None:  # a replay reruns one trial, with its recorded params
             _bind_fixed_trial(self.shell, directive)
         elif sweep is not None:
-            return _run_sweep(sweep, options, make_cell, self.settings, seed_plan)
+            return _run_sweep(sweep, options, make_cell, self.settings, seed_plan, worker)
         if seed_plan is not None and directive is None:  # a replay reruns one child, the directive's seed
             return _run_group(seed_plan, options, make_cell, self.settings, self.history)
         tracked = make_cell(options)
@@ -184,7 +187,7 @@ def _seed_plan(args: Any) -> Any:
 
 def _sweep_options(args: Any, seed_plan: Any) -> Any:
     """``--sweep`` and its options as SweepOptions (None without --sweep); a bad value is a UsageError."""
-    sweep_only = ("trials", "metric", "direction", "prune")
+    sweep_only = ("trials", "metric", "direction", "prune", "workers", "gpus")
     if args.sweep is None:
         given = [f"--{name}" for name in sweep_only if getattr(args, name) is not None]
         if given:
@@ -198,24 +201,40 @@ def _sweep_options(args: Any, seed_plan: Any) -> Any:
         )
     if seed_plan is not None and args.prune not in (None, "none"):
         raise UsageError("--sweep with --seeds/--repeat does not prune: drop --prune")
+    if seed_plan is not None and (args.workers is not None or args.gpus is not None):
+        raise UsageError("--sweep with --seeds/--repeat runs in this kernel: drop --workers and --gpus")
     if args.no_seed:
         raise UsageError("--sweep: --no-seed is not supported (trial k's cell is seeded with --seed + k)")
     try:
         prune = "none" if seed_plan is not None else args.prune
-        return sweep_options(args.sweep, args.trials, args.metric, args.direction, prune, args.seed)
+        return sweep_options(
+            args.sweep, args.trials, args.metric, args.direction, prune, args.seed, args.workers, args.gpus
+        )
     except ValueError as error:
         raise UsageError(str(error)) from None
 
 
-def _run_sweep(sweep: Any, options: TrackOptions, make_cell: Any, settings: JupyterExp, seeds: Any) -> Any:
+def _run_sweep(
+    sweep: Any, options: TrackOptions, make_cell: Any, settings: JupyterExp, seeds: Any, worker: Any
+) -> Any:
+    """One sweep: in this kernel, driving ``--workers`` kernels, or as a driver's worker (``worker``)."""
     __tracebackhide__ = True
     from dataclasses import replace
 
     from jupyter_exp.ipython.sweep_card import SweepCard
     from jupyter_exp.sweep.runner import Sweep
+    from jupyter_exp.sweep.worker import SweepWorker
+    from jupyter_exp.sweep.workers import ParallelSweep
     from jupyter_exp.tracking.store import StoreRefused
 
-    runner = Sweep(sweep, replace(options, seed=None), make_cell, settings, SweepCard, seeds)
+    arguments = (sweep, replace(options, seed=None), make_cell, settings)
+    runner: Sweep
+    if worker is not None:
+        runner = SweepWorker(*arguments, None, seeds, directive=worker)
+    elif sweep.workers:
+        runner = ParallelSweep(*arguments, SweepCard, seeds)
+    else:
+        runner = Sweep(*arguments, SweepCard, seeds)
     try:
         runner.prepare()
     except TrackingError as error:

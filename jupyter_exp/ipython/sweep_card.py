@@ -1,5 +1,6 @@
-"""A sweep's live card: trials done and pruned, the best so far and the top trials, as escaped text in one
-display that is updated after every trial (a plain-text line on stderr outside a kernel)."""
+"""A sweep's live card: trials done and pruned, the best so far and the top trials (with ``--workers``, a
+line a worker: its trials done/running/pruned/failed), as escaped text in one display that is updated
+after every trial (a plain-text line on stderr outside a kernel)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,11 @@ class SweepCard(SweepObserver):
     def _head(self) -> str:
         sweep = self.sweep
         how = "resumed" if sweep.resumed else "started"
-        return f"sweep {sweep.options.name} ({how}, parent run {sweep.run_id}): {sweep.options.trials} trials to run"
+        where = f" on {sweep.options.workers} workers" if sweep.options.workers else ""
+        return (
+            f"sweep {sweep.options.name} ({how}, parent run {sweep.run_id}): "
+            f"{sweep.options.trials} trials to run{where}"
+        )
 
     def started(self, sweep: Sweep) -> None:
         self.last = self._head()
@@ -50,6 +55,10 @@ class SweepCard(SweepObserver):
         self.last = (
             f"{self._head()}\nlast: trial {end.number} {end.state}\n{standings.text(sweep.options.name)}"
         )
+        self._show()
+
+    def workers(self, sweep: Sweep, standings: Standings, lines: list[str]) -> None:
+        self.last = "\n".join([self._head(), *lines, standings.text(sweep.options.name)])
         self._show()
 
     def ended(self, status: str) -> None:

@@ -47,6 +47,9 @@ class SweepObserver:
 
     def trial_ended(self, sweep: Sweep, standings: records.Standings) -> None: ...
 
+    def workers(self, sweep: Sweep, standings: records.Standings, lines: list[str]) -> None:
+        """With ``--workers``: as trials start and end, one line a worker (``workers.worker_lines``)."""
+
     def ended(self, status: str) -> None: ...
 
 
@@ -80,6 +83,7 @@ class Sweep:
         self.run_id: str = ""
         self.resumed = False
         self.seeds = seeds  # --seeds: each trial a seed group (seeded.py)
+        self.trial_tags: dict[str, str] = {}  # on every trial's run from its start (a worker's: workers.py)
 
     def prepare(self) -> None:
         """The store (it must be reachable: the parent lives there) and the study's storage; writes no run."""
@@ -97,27 +101,7 @@ class Sweep:
 
     def run(self) -> Any:
         __tracebackhide__ = True
-        import optuna
-
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        storage, self.storage_url = study_storage(
-            configured_url(self.settings.sweep_storage), self.journal_path
-        )
-        sampler, pruner, described = sampler_and_pruner(self.options.prune, self.options.seed)
-        self.study = optuna.create_study(
-            storage=storage,
-            sampler=sampler,
-            pruner=pruner,
-            study_name=self.study_name,
-            direction="maximize" if self.options.direction == "maximize" else "minimize",
-            load_if_exists=True,
-        )
-        if self.study.direction.name.lower() != self.options.direction:
-            raise TrackingError(
-                f"--sweep {self.options.name}: the study was created to {self.study.direction.name.lower()}, "
-                f"not {self.options.direction}"
-            )
-        self.client = client_for(self.location)
+        described = self._open_study(self.options.seed)
         self.run_id = self._open_parent(described)
         self.abandoned = self._fail_abandoned() if self.resumed else []
         if self._make_observer is not None and not (self.track_options.quiet or self.settings.quiet):
@@ -126,8 +110,7 @@ class Sweep:
         status, value = schema.FINISHED, None
         beating = _heartbeat(self.client, self.run_id)
         try:
-            for _ in range(self.options.trials):
-                value = self._run_trial(optuna)
+            value = self._trials()
         except KeyboardInterrupt:
             status = schema.KILLED
             raise
@@ -143,10 +126,45 @@ class Sweep:
             self.observer.ended(status)
         return value
 
-    # -- one trial ---------------------------------------------------------------------------------
-    def _run_trial(self, optuna: Any) -> Any:
+    def _trials(self) -> Any:
+        """This execution's trials, one after another in this kernel; the last one's value."""
         __tracebackhide__ = True
-        trial = self.study.ask()
+        import optuna
+
+        value = None
+        for _ in range(self.options.trials):
+            value = self._run_trial(optuna, self.study.ask())
+        return value
+
+    def _open_study(self, sampler_seed: int | None) -> dict[str, str]:
+        """The study (created, or loaded by its name) and the store's client; how the record describes the
+        sampler and pruner."""
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        storage, self.storage_url = study_storage(
+            configured_url(self.settings.sweep_storage), self.journal_path
+        )
+        sampler, pruner, described = sampler_and_pruner(self.options.prune, sampler_seed)
+        self.study = optuna.create_study(
+            storage=storage,
+            sampler=sampler,
+            pruner=pruner,
+            study_name=self.study_name,
+            direction="maximize" if self.options.direction == "maximize" else "minimize",
+            load_if_exists=True,
+        )
+        if self.study.direction.name.lower() != self.options.direction:
+            raise TrackingError(
+                f"--sweep {self.options.name}: the study was created to {self.study.direction.name.lower()}, "
+                f"not {self.options.direction}"
+            )
+        self.client = client_for(self.location)
+        return described
+
+    # -- one trial ---------------------------------------------------------------------------------
+    def _run_trial(self, optuna: Any, trial: Any) -> Any:
+        __tracebackhide__ = True
         if self.ended:
             self._states_before_this_trial()
         reporter = TrialReporter(trial, self.options.metric)
@@ -157,6 +175,7 @@ class Sweep:
             schema.SWEEP: self.options.name,  # from its start: a running trial is known as one
             schema.SWEEP_ROLE: "trial",
             schema.SWEEP_TRIAL: str(trial.number),
+            **self.trial_tags,
         }
         name = self.track_options.name or f"{self.options.name}-t{{trial}}"
         if self.seeds is not None:

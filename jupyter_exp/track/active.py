@@ -8,6 +8,8 @@ by ``jupyter_exp.reproduce.inkernel``; consumed once).
 (``time.perf_counter()``), for ``jupyter_exp.checkpoint()`` (None between tracked cells).
 ``on_log``: called with ``(step, metrics)`` after each ``jupyter_exp.log`` of the tracked cell running now
 (a sweep's trial reports to Optuna; it may raise ``optuna.TrialPruned``); None otherwise.
+``sweep_worker``: what a sweep's driver asks of the next ``%%track --sweep`` cell of a worker kernel
+(``jupyter_exp.sweep.worker.arm``; consumed once).
 """
 
 from typing import Any
@@ -19,3 +21,4 @@ cell: Any = None  # the PreparedCell running now
 recorder: Any = None  # its RunRecorder
 started_s: float = 0.0  # time.perf_counter() when it began
 on_log: Any = None  # (step, metrics) -> None, during a sweep's trial
+sweep_worker: dict[str, Any] | None = None  # set by a sweep's driver before its cell: run as its worker

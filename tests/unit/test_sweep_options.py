@@ -7,7 +7,7 @@ import optuna
 import pytest
 
 from jupyter_exp.sweep.objective import TrialReporter
-from jupyter_exp.sweep.options import sweep_options
+from jupyter_exp.sweep.options import sweep_options, worker_options
 from jupyter_exp.sweep.records import standings, trial_tags
 from jupyter_exp.sweep.storage import without_credentials
 
@@ -32,6 +32,31 @@ def test_good_options() -> None:
 def test_bad_options_are_one_line_errors(args: tuple, message: str) -> None:
     with pytest.raises(ValueError, match=message) as raised:
         sweep_options(*args)
+    assert "\n" not in str(raised.value)
+
+
+def test_workers_and_their_devices() -> None:
+    assert sweep_options("s", 5, "m", None, None, None).workers == 0  # in this kernel
+    assert worker_options(3, None) == (3, ())
+    assert worker_options(None, "0,1") == (2, ("0", "1"))  # one worker a device
+    assert worker_options(2, "0, 1,2,3") == (2, ("0", "1"))  # the first N
+    assert worker_options(None, "GPU-8f3a,MIG-1c2d") == (2, ("GPU-8f3a", "MIG-1c2d"))
+
+
+@pytest.mark.parametrize(
+    ("workers", "gpus", "message"),
+    [
+        (0, None, "--workers must be between 1 and 64, got 0"),
+        (65, None, "--workers must be between 1 and 64"),
+        (2, "0", "--gpus lists 1 device for 2 workers"),
+        (None, "0,0", "a device is listed twice"),
+        (None, "0,,1", "devices are comma-separated indices or UUIDs"),
+        (None, "0;rm -rf", "devices are comma-separated indices or UUIDs"),
+    ],
+)
+def test_bad_workers_are_one_line_errors(workers: int | None, gpus: str | None, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as raised:
+        sweep_options("s", 5, "m", None, None, None, workers, gpus)
     assert "\n" not in str(raised.value)
 
 
