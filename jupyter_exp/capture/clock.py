@@ -90,11 +90,22 @@ def clock_reads_in(source: str) -> list[str]:
 
 
 def likely_causes(sources: list[str]) -> list[str]:
-    """What in ``sources`` (the cell and the history it ran after) makes results vary run to run."""
+    """What in ``sources`` (the cell and the history it ran after) makes results vary run to run. The
+    causes of all but the last source are remembered for the next call, whose sources usually begin with
+    the same ones (the kernel's history, one cell longer): only the new ones are looked up."""
+    global _earlier
+    known, remembered = _earlier
     causes: set[str] = set()
-    for source in sources:
+    rest = sources[:-1]
+    if len(sources) > len(known) and sources[: len(known)] == known:  # in C, the same strings by identity
+        causes, rest = set(remembered), sources[len(known) : -1]
+    for source in rest:
         causes.update(_causes_in(source))
-    return sorted(causes)
+    _earlier = (sources[:-1], frozenset(causes))
+    return sorted(causes | _causes_in(sources[-1])) if sources else []
+
+
+_earlier: tuple[list[str], frozenset[str]] = ([], frozenset())  # likely_causes' last sources but one
 
 
 @functools.lru_cache(maxsize=16_384)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_exp.capture import generators, import_states, rng_history, session
-from jupyter_exp.capture.secrets import Redactor, assigned_secrets
+from jupyter_exp.capture.secrets import NamespaceSecrets, Redactor, assigned_secrets
 from jupyter_exp.capture.seeds import global_rng_states
 
 SESSION_ENV = "JPY_SESSION_NAME"
@@ -144,6 +144,7 @@ class ExecutionHistory:
         self._rng = rng_history.SessionStates()  # the states of the first _rng_counted entries, added once
         self._rng_counted = 0
         self._public = _EncodedEntries()  # history.json's ended entries, masked and encoded once
+        self._namespace_secrets = NamespaceSecrets()
 
     def register(self, shell: Any) -> None:
         """Start recording; cells run before the extension was loaded are taken from IPython's input
@@ -203,6 +204,11 @@ class ExecutionHistory:
 
     def public(self) -> list[dict[str, Any]]:
         return [entry.public() for entry in self.entries]
+
+    def namespace_secrets(self, namespace: dict[str, Any]) -> list[str]:
+        """The strings bound to secret names in ``namespace`` (``secret_values_in``), looking only at the
+        names bound since the last look."""
+        return self._namespace_secrets.values(namespace)
 
     def assigned_secrets(self) -> list[str]:
         """The secret literals the history's sources assign (``api_key = "..."``), each source read once

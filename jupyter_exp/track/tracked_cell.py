@@ -243,10 +243,9 @@ def _may_use_mlflow(body: str, importing: bool) -> bool:
 def _secrets_around(cell: PreparedCell) -> list[str]:
     """Strings bound to secret names in the namespace, and secret literals of the history's sources."""
     try:
-        return [
-            *secret_values_in(cell.shell.user_ns),
-            *(cell.history.assigned_secrets() if cell.history is not None else []),
-        ]
+        if cell.history is None:
+            return secret_values_in(cell.shell.user_ns)
+        return [*cell.history.namespace_secrets(cell.shell.user_ns), *cell.history.assigned_secrets()]
     except Exception:  # an odd namespace: the environment's secrets and token shapes are masked anyway
         return []
 

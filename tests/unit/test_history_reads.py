@@ -94,3 +94,39 @@ def test_history_json_chunks_encode_each_ended_entry_once_and_mask_it() -> None:
 
     elsewhere = [HistoryEntry(1, None, "z = 1", True)]  # not this history's entries: encoded whole
     assert json.loads(b"".join(history.public_chunks(elsewhere, [], other)))[0]["source"] == "z = 1"
+
+
+def test_namespace_secrets_are_those_of_a_full_scan_looking_at_new_names_only() -> None:
+    from jupyter_exp.capture.secrets import NamespaceSecrets, secret_values_in
+
+    class Name(str):
+        looks = 0
+
+        def startswith(self, *args: object) -> bool:  # type: ignore[override]
+            Name.looks += 1
+            return super().startswith(*args)  # type: ignore[arg-type]
+
+    namespace: dict[str, object] = {Name(f"_i{n}"): f"cell source {n}" for n in range(1, 3000)}
+    namespace[Name("hf_token")] = "hf_abcdefghijklmnopqrstuvwx"
+    watch = NamespaceSecrets()
+    assert watch.values(namespace) == secret_values_in(namespace) == ["hf_abcdefghijklmnopqrstuvwx"]
+    Name.looks = 0
+    namespace[Name("_i3000")] = "one more cell"
+    namespace[Name("db_password")] = "correct horse battery"
+    namespace[Name("hf_token")] = "hf_rebound0000000000000000"  # rebound in place: its value read again
+    found = watch.values(namespace)
+    assert Name.looks == 2  # the two new names, not the 3,000 others
+    assert sorted(found) == sorted(secret_values_in(namespace))
+    del namespace["db_password"]
+    namespace[Name("api_key")] = "sk-abcdefghijklmnopqrstu"  # a deletion: every name again, once
+    assert sorted(watch.values(namespace)) == sorted(secret_values_in(namespace))
+    assert "correct horse battery" not in watch.values(namespace)
+
+
+def test_likely_causes_remembered_for_a_longer_history_only() -> None:
+    parallel = "from joblib import Parallel\nParallel(n_jobs=2)(f(i) for i in range(3))"
+    history = [parallel, "x = 1", "y = 2"]
+    assert clock.likely_causes(history) == clock.likely_causes([parallel]) != []
+    assert clock.likely_causes([*history, "z = 3"]) == clock.likely_causes([parallel])  # its prefix known
+    assert clock.likely_causes(["x = 1", "y = 2", "z = 3"]) == []  # another history: nothing remembered
+    assert clock.likely_causes([]) == []
