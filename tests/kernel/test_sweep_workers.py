@@ -18,6 +18,7 @@ import pytest
 
 from jupyter_exp.config import JupyterExp, resolve_store
 from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce_blocking
+from tests.support.journal import wait_until
 from tests.support.kernels import KernelSession, all_runs, make_project, store, write_notebook
 
 pytestmark = pytest.mark.kernel
@@ -54,6 +55,15 @@ import jupyter_exp
 x = trial.suggest_int("x", 0, 10)
 if trial.number >= 2:
     wait_for(lambda: False)  # the notebook's cell is interrupted meanwhile
+jupyter_exp.log(step=0, score=x)"""
+
+FAILS = """%%track --sweep fails --trials 4 --workers 2 --metric score --prune none
+import jupyter_exp
+x = trial.suggest_int("x", 0, 10)
+if trial.number == 1:
+    raise ValueError("boom")
+if trial.number >= 2:
+    wait_for(lambda: False)  # the other worker's failure stops the sweep meanwhile
 jupyter_exp.log(step=0, score=x)"""
 
 BAD_CELLS = {
@@ -106,21 +116,11 @@ def outputs_of(session: KernelSession, msg_id: str) -> list[dict[str, Any]]:
     raise AssertionError(f"the cell did not finish within {3 * DEADLINE_S} s")
 
 
-def wait_until(condition: Any, what: str) -> Any:
-    deadline = time.monotonic() + DEADLINE_S
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"not within {DEADLINE_S} s: {what}")
-
-
 @pytest.fixture(scope="module")
 def workers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = make_project(tmp_path_factory.mktemp("workers"))
     notebook = root / "workers.ipynb"
-    sources = ["%load_ext jupyter_exp", SETUP, UNRELATED, PARALLEL, *BAD_CELLS, KILLED, STOPPED]
+    sources = ["%load_ext jupyter_exp", SETUP, UNRELATED, PARALLEL, *BAD_CELLS, KILLED, STOPPED, FAILS]
     ids = dict(zip(sources, write_notebook(notebook, sources), strict=True))
     session = KernelSession(root, notebook)
     found: dict[str, Any] = {"root": root}
@@ -136,6 +136,7 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             lambda: [
                 r for r in running_trials(root, "killed") if r.data.tags["jupyter_exp.sweep.trial"] == "0"
             ],
+            DEADLINE_S,
             "trial 0 of sweep 'killed' running",
         )
         found["victim"] = victim
@@ -149,10 +150,13 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 {r.data.tags["jupyter_exp.sweep.trial"] for r in running_trials(root, "stopped")}
                 >= {"2", "3"}
             ),
+            DEADLINE_S,
             "trials 2 and 3 of 'stopped' running",
         )
         session.km.interrupt_kernel()
         found["stopped"] = outputs_of(session, sent)
+        session.settle()
+        found["fails"] = outputs_of(session, session.send(FAILS, ids[FAILS]))
         session.settle()
     finally:
         session.close()
@@ -248,6 +252,19 @@ def test_an_interrupt_stops_the_workers_and_keeps_what_finished(workers: dict[st
     states = {int(t.data.tags["jupyter_exp.sweep.trial"]): t.info.status for t in trials}
     assert states == {0: "FINISHED", 1: "FINISHED", 2: "KILLED", 3: "KILLED"}, workers["stopped"]
     assert [t.state.name for t in study_of(parent).trials] == ["COMPLETE", "COMPLETE", "FAIL", "FAIL"]
+
+
+def test_a_trial_that_raises_in_a_worker_stops_the_sweep(workers: dict[str, Any]) -> None:
+    errors = [o for o in workers["fails"] if o["type"] == "error"]
+    assert [e["ename"] for e in errors] == ["WorkerFailed"], workers["fails"]
+    assert errors[0]["evalue"].startswith("sweep fails: worker ")
+    assert errors[0]["evalue"].endswith("): ValueError: boom")
+    parent, trials = sweep_runs(workers["root"], "fails")
+    assert parent.info.status == "FAILED"
+    statuses = {int(t.data.tags["jupyter_exp.sweep.trial"]): t.info.status for t in trials}
+    assert statuses[1] == "FAILED" and "RUNNING" not in statuses.values(), statuses
+    study = study_of(parent).trials
+    assert study[1].state.name == "FAIL" and "RUNNING" not in {t.state.name for t in study}
 
 
 def test_bad_options_are_one_line_usage_errors_and_run_nothing(workers: dict[str, Any]) -> None:
