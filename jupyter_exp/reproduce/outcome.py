@@ -14,6 +14,7 @@ from jupyter_exp.errors import one_line
 from jupyter_exp.reproduce.drift import changed_inputs
 from jupyter_exp.reproduce.record import read_produced
 from jupyter_exp.reproduce.verify import (
+    Produced,
     Tolerance,
     explain_inputs,
     failed_verdict,
@@ -23,6 +24,7 @@ from jupyter_exp.reproduce.verify import (
 from jupyter_exp.tracking.artifacts import ArtifactStoreError
 from jupyter_exp.tracking.identity import is_shared_store, store_user
 from jupyter_exp.tracking.model_versions import refresh_version_verdicts
+from jupyter_exp.tracking.recorder import send_tags
 from jupyter_exp.tracking.run_end import end_run
 from jupyter_exp.tracking.store import StoreRefused, refusal
 
@@ -49,6 +51,18 @@ class ReproductionOutcome:
         self.client = client
         self.reproduction = reproduction
         self._destination: tuple[str, str] | None = None
+        self._original: Produced | None = None  # read_ahead()
+
+    def read_ahead(self) -> None:
+        """Where the reproduction is recorded and what the original produced, read while the replay kernel
+        starts (nothing of the original changes during the replay); what cannot be read is read again by
+        ``write_verdict``, which says why it cannot."""
+        self._original = None
+        _ = self.destination
+        try:
+            self._original = read_produced(self.client, self.reproduction.original_id)
+        except ArtifactStoreError:
+            pass
 
     @property
     def destination(self) -> tuple[str, str]:
@@ -165,7 +179,9 @@ class ReproductionOutcome:
         if reproduction.verdict is None:
             try:
                 original, reproduced = (
-                    read_produced(client, reproduction.original_id),
+                    self._original
+                    if self._original is not None
+                    else read_produced(client, reproduction.original_id),
                     read_produced(client, run_id),
                 )
             except ArtifactStoreError as error:  # not "nothing recorded": nothing could be compared
@@ -180,5 +196,6 @@ class ReproductionOutcome:
             json.dumps(reproduction.document(), indent=1, default=str),
             f"{schema.ARTIFACT_DIR}/{schema.REPRODUCTION}",
         )
-        client.set_tag(run_id, schema.REPRODUCTION_VERDICT, reproduction.verdict.verdict)
+        tags = {schema.REPRODUCTION_VERDICT: reproduction.verdict.verdict}
+        send_tags(client, run_id, {**tags, schema.REPRODUCTION_REPLAY: reproduction.replayed})  # one write
         refresh_version_verdicts(client, reproduction.original_id)  # registered versions of it

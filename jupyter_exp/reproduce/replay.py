@@ -129,7 +129,6 @@ class Replayer:
                     await self._replay(outcome, root, replayed_notebook)
                     reproduction.duration_s = time.perf_counter() - started
                     await asyncio.to_thread(outcome.write_verdict)
-                    await asyncio.to_thread(_tag_replay, outcome)
                     if _needs_full_replay(reproduction):
                         reproduction = await self._full_after_slice(
                             client, reproduction, drift, root, replayed_notebook, started
@@ -181,7 +180,7 @@ class Replayer:
                 full.after_slice["bisection"] = found.document()
                 full.duration_s = time.perf_counter() - started
             full.verdict.summary += "; " + after_slice_note(full.after_slice, full.plan.history_size)
-        await asyncio.to_thread(_tag_replay, outcome, True)
+        await asyncio.to_thread(_relog_document, outcome)
         return full
 
     async def _bisect(
@@ -352,10 +351,14 @@ class Replayer:
         reproduction = outcome.reproduction
         cwd = notebook.parent if notebook is not None and notebook.parent.is_dir() else root
         kernel = ReplayKernel(self.launcher, reproduction.kernel_name)
+        reading = asyncio.ensure_future(asyncio.to_thread(outcome.read_ahead))  # while the kernel starts
+        reading.add_done_callback(lambda done: done.cancelled() or done.exception())  # raised at the await
         try:
             await kernel.start(str(cwd), self._kernel_env(reproduction, root, notebook))
+            await reading
             yield kernel
         finally:
+            await asyncio.wait([reading])  # a thread is not cancelled: it is not left running either
             await kernel.shutdown()
             await asyncio.to_thread(outcome.end_running, schema.KILLED)
 
@@ -504,19 +507,16 @@ def after_slice_note(after: dict[str, Any], history_size: int) -> str:
     return f"{head}; the full history did not do better: the cells it left out ({cells}) did not matter"
 
 
-def _tag_replay(outcome: ReproductionOutcome, relog: bool = False) -> None:
-    """``jupyter_exp.reproduction.replay`` on the reproduced run; ``relog``: ``reproduction.json`` again
-    (a full replay after a slice adds what the slice found to its summary)."""
+def _relog_document(outcome: ReproductionOutcome) -> None:
+    """``reproduction.json`` again: a full replay after a slice adds what the slice found to its summary."""
     reproduction = outcome.reproduction
     if reproduction.run_id is None:
         return
-    outcome.client.set_tag(reproduction.run_id, schema.REPRODUCTION_REPLAY, reproduction.replayed)
-    if relog:
-        outcome.client.log_text(
-            reproduction.run_id,
-            json.dumps(reproduction.document(), indent=1, default=str),
-            f"{schema.ARTIFACT_DIR}/{schema.REPRODUCTION}",
-        )
+    outcome.client.log_text(
+        reproduction.run_id,
+        json.dumps(reproduction.document(), indent=1, default=str),
+        f"{schema.ARTIFACT_DIR}/{schema.REPRODUCTION}",
+    )
 
 
 def _notebook(record: RunRecord, root: Path) -> Path | None:

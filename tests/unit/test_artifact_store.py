@@ -137,10 +137,13 @@ def test_the_verdict_on_records_that_cannot_be_read_is_unverified_on_the_reprodu
         drift=[],
         options=SimpleNamespace(rtol=1e-6, atol=1e-9),
         plan=SimpleNamespace(overrides=[]),
+        replayed="slice: 2 of 3 cells",
     )
     reproduction.document = lambda: reproduction.verdict.document()
     ReproductionOutcome(client, reproduction).write_verdict()
-    assert client.get_run(bare).data.tags[schema.REPRODUCTION_VERDICT] == schema.UNVERIFIED
+    tags = client.get_run(bare).data.tags
+    assert tags[schema.REPRODUCTION_VERDICT] == schema.UNVERIFIED
+    assert tags[schema.REPRODUCTION_REPLAY] == "slice: 2 of 3 cells"  # written with the verdict
     written = json.loads(read_artifact(client, bare, f"{schema.ARTIFACT_DIR}/{schema.REPRODUCTION}"))
     assert written["summary"].startswith(f"not compared: the artifacts of run {broken} cannot be read")
 
