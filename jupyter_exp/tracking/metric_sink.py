@@ -160,7 +160,8 @@ class SqliteMetricSink:
         if self._connection is None:
             self._connection = sqlite3.connect(self._database, timeout=30, check_same_thread=False)
             getlimit = getattr(self._connection, "getlimit", None)  # Python 3.11+; 999: SQLite before 3.32
-            limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit is not None else 999
+            which = getattr(sqlite3, "SQLITE_LIMIT_VARIABLE_NUMBER", None)
+            limit = getlimit(which) if getlimit is not None and which is not None else 999
             self._rows = max(1, min(ROWS_A_STATEMENT, (limit - 1) // 4))
         return self._connection
 

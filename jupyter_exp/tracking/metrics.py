@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from jupyter_exp.errors import one_line
 from jupyter_exp.tracking.point_columns import PointColumns, Taken
+from jupyter_exp.tracking.priority import lower_this_thread
 
 BATCH_SIZE = 1000
 Point = tuple[str, float, int, int]  # key, value, timestamp (ms), step: what a sink receives
@@ -112,6 +113,7 @@ class MetricWriter:
         return [popleft() for _ in range(len(self._buffer))]
 
     def _run(self) -> None:
+        lower_this_thread()  # the user's loop gets the core first; the writer takes what is left
         while True:
             self._wake.wait(self._interval)
             self._wake.clear()
