@@ -33,6 +33,7 @@ from jupyter_exp.reproduce.replay import DEFAULT_KERNEL, INKERNEL
 from jupyter_exp.reproduce.replay_kernel import KernelLauncher, LocalKernelLauncher, ReplayKernel
 from jupyter_exp.sweep import records
 from jupyter_exp.sweep.runner import RUN_ATTR, Sweep
+from jupyter_exp.sweep.storage import STORAGE_ENV, configured_url
 from jupyter_exp.sweep.worker import GPU_ENV, NO_DEVICE, WORKER_ATTR
 from jupyter_exp.sweep.worker_setup import WorkerSetup, worker_setup
 from jupyter_exp.track.prepared import TrackingError
@@ -265,6 +266,9 @@ class ParallelSweep(Sweep):
                 KERNEL_NAME_ENV: self.kernel_name,
             }
         )
+        storage = configured_url(self.settings.sweep_storage)
+        if storage:  # a %config'd storage reaches the workers, which read no %config of the notebook's
+            env[STORAGE_ENV] = storage
         if worker.device is not None:
             env[GPU_ENV] = worker.device
         return env
