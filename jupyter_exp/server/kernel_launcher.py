@@ -18,6 +18,12 @@ class ServerKernelLauncher:
     def __init__(self, kernel_manager: Any) -> None:
         self.kernel_manager = kernel_manager
 
+    @property
+    def shares_journal(self) -> bool:
+        """Its local kernels run on this machine as this user: the server delivers their reproduced runs
+        (``reproduce/handover.py``); a gateway's kernels deliver their own."""
+        return not is_gateway_manager(self.kernel_manager)
+
     def names(self) -> list[str]:
         specs = self.kernel_manager.kernel_spec_manager.get_all_specs
         if inspect.iscoroutinefunction(specs):  # a gateway's kernelspec manager asks it over HTTP
