@@ -6,9 +6,10 @@ batch). For a SQLite store this writes the same rows MLflow writes, into MLflow'
 (``metrics`` and ``latest_metrics``, primary keys as MLflow defines them), in one transaction per
 batch: a few thousand points a statement (``executemany`` would release and take back the interpreter's
 lock once a point, each time waiting for the user's loop to hand it over: the writer crawled while the
-loop ran, then drained everything after it). MLflow stays the judge of what is valid: the first points of every key go through ``log_batch``
-(which validates the name and the run), and only keys MLflow accepted take the direct path. Every other
-store, or a SQLite schema this does not recognise, uses ``log_batch``.
+loop ran, then drained everything after it). MLflow stays the judge of what is valid: the first points
+of every key go through ``log_batch`` (which validates the name and the run), and only keys MLflow
+accepted take the direct path. Every other store, or a SQLite schema this does not recognise, uses
+``log_batch``.
 
 An ``mlflow server`` (``http(s)://``) gets ``RestMetricSink``: ``MlflowClient.log_batch`` spends as much of
 the client's time turning ``Metric`` objects into protobuf and protobuf into JSON as it spends sending;

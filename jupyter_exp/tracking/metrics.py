@@ -1,10 +1,10 @@
 """A non-blocking metric writer: ``log()`` appends to a buffer; a thread flushes it in batches.
 
 The caller pays a few hundred nanoseconds (``log`` is a closure over its buffer: no attribute lookups,
-one packed append a point); the thread wakes every flush interval and sends batches to a sink (``metric_sink``:
-MLflow's ``log_batch``, or the direct SQLite path). With a spool (the run's journal entry), every batch is
-on disk before it is sent and leaves the disk once the store has it; ``seal()`` spools what is still
-buffered when the cell returns. So a kernel killed after its cell loses nothing, and one killed during
+one packed append a point); the thread, at a lower CPU priority, wakes every flush interval and sends
+batches to a sink (``metric_sink``: MLflow's ``log_batch``, or the direct SQLite path). With a spool (the
+run's journal entry), every batch is on disk before it is sent and leaves the disk once the store has it;
+``seal()`` spools what is still buffered when the cell returns. So a kernel killed after its cell loses nothing, and one killed during
 the cell loses at most the points of one flush interval. ``close()`` drains everything before the run
 ends. A failed write is retried with backoff and never dropped while the writer lives.
 
