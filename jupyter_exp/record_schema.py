@@ -84,9 +84,13 @@ SWEEP_BEST_VALUE = "jupyter_exp.sweep.best_value"  # also the parent's metric sw
 SWEEP_TRIAL = "jupyter_exp.sweep.trial"  # on a trial's run: Optuna's trial number
 SWEEP_TRIAL_STATE = "jupyter_exp.sweep.trial_state"  # COMPLETE, PRUNED or FAIL
 SWEEP_TRIAL_PARAMS = "jupyter_exp.sweep.trial_params"  # JSON of the suggested values: %reproduce's FixedTrial
+SWEEP_VALUE = "jupyter_exp.sweep.value"  # on a complete trial's run: its objective (repr of the float)
 SWEEP_PRUNED_AT = "jupyter_exp.sweep.pruned_at"  # on a pruned trial's run (end_reason "pruned"): the step
 SWEEP_WORKER = "jupyter_exp.sweep.worker"  # on a trial run by a worker kernel (--workers): its index
 SWEEP_DEVICE = "jupyter_exp.sweep.device"  # its worker's CUDA_VISIBLE_DEVICES (--gpus), else "none"
+SWEEP_NO_DEVICE = "none"
+SWEEP_DEVICE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9:_.-]{0,99}$"  # a device index, a GPU-/MIG- UUID
+GPU_ENV = "CUDA_VISIBLE_DEVICES"  # a --gpus worker's device, and its trials' replay kernel's
 SWEEP_BEST_METRIC = "sweep/best_value"
 
 # -- artifacts, under ARTIFACT_DIR ------------------------------------------------------------------

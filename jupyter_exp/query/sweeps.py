@@ -43,7 +43,7 @@ class SweepTrial(TypedDict):
     run_name: str
     status: str  # the run's MLflow status
     state: str  # Optuna's: COMPLETE, PRUNED, FAIL, RUNNING (the run still running)
-    value: float | None  # the objective; None unless complete (or not recorded: see docs/sweeps.md)
+    value: float | None  # the objective; None unless complete
     params: dict[str, Scalar]  # the suggested values (JSON types as Optuna gave them)
     pruned_at: int | None
     verdict: str | None  # the newest reproduction's verdict
@@ -90,7 +90,7 @@ def sweep_document(client: MlflowClient, run_id: str) -> SweepDocument:
     trials = sorted((_trial(kid, metric) for kid in kids), key=_by_number)
     best = _best(tags, trials)
     if best is not None:
-        for trial in trials:  # the last expression's value is on the parent for the best trial only
+        for trial in trials:  # a trial recorded before the value tag: the parent holds the best one's
             if trial["run_id"] == best["run_id"] and trial["value"] is None and trial["state"] == "COMPLETE":
                 trial["value"] = best["value"]
     _add_verdicts(client, trials)
@@ -142,7 +142,9 @@ def _trial(run: Run, metric: str) -> SweepTrial:
     if state not in STATES:  # not ended through the sweep: still running, or its kernel died (Optuna FAIL)
         state = "RUNNING" if run.info.status == schema.RUNNING else "FAIL"
     value = None
-    if state == "COMPLETE" and metric:
+    if state == "COMPLETE":
+        value = _number(tags.get(schema.SWEEP_VALUE))  # the objective as the sweep told Optuna
+    if value is None and state == "COMPLETE" and metric:  # recorded before the value tag
         key = f"{metric}/mean" if schema.GROUP in tags else metric  # --seeds: a trial is a group's parent
         value = finite(run.data.metrics.get(key))
     return {
@@ -157,6 +159,13 @@ def _trial(run: Run, metric: str) -> SweepTrial:
         "verdict": None,
         "reproduction_run_id": None,
     }
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return finite(float(text)) if text else None
+    except ValueError:
+        return None
 
 
 def _params(recorded: str | None, logged: Mapping[str, str]) -> dict[str, Scalar]:
@@ -181,10 +190,7 @@ def _best(tags: Mapping[str, str], trials: list[SweepTrial]) -> SweepBest | None
     number = _integer(tags.get(schema.SWEEP_BEST_TRIAL))
     if run_id is None and number is None:
         return None
-    try:
-        value = finite(float(tags.get(schema.SWEEP_BEST_VALUE, "")))
-    except ValueError:
-        value = None
+    value = _number(tags.get(schema.SWEEP_BEST_VALUE))
     if run_id is None:
         run_id = next((t["run_id"] for t in trials if t["number"] == number), None)
     return {"number": number, "value": value, "run_id": run_id}
@@ -249,8 +255,8 @@ def param_importance(
     valued = [t for t in complete if t["value"] is not None]
     if len(complete) > len(valued) and not metric:
         return None, (
-            "the objective is the cell's last expression, which a trial's run does not record "
-            "(give --metric to see the importance)"
+            "the objective is the cell's last expression, and these trials' runs do not record its value "
+            f"(no {schema.SWEEP_VALUE} tag: recorded by an older jupyter-exp)"
         )
     frozen = []
     for trial in valued:

@@ -4,6 +4,8 @@ deterministic GEMMs)."""
 
 from __future__ import annotations
 
+import re
+
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture.kernel import UNKNOWN_KERNEL, kernelspec_name
 from jupyter_exp.capture.seeds import CUBLAS_DETERMINISTIC, CUBLAS_ENV
@@ -15,7 +17,8 @@ CURRENT_ZONE = "current"  # --tz current: the zone the replaying process runs in
 def replay_environment(record: RunRecord, deterministic: bool, tz: str | None = None) -> dict[str, str]:
     """Variables the replay kernel gets on top of the caller's environment: ``TZ`` is ``tz`` (``--tz``),
     else the recorded zone, so that a cell formatting local time runs as it did; ``tz="current"`` leaves
-    the caller's zone."""
+    the caller's zone. A sweep trial run by a ``--gpus`` worker replays on that worker's device
+    (``CUDA_VISIBLE_DEVICES``)."""
     env: dict[str, str] = {}
     recorded = record.environment.get("time_zone")
     zone = tz or (recorded.get("name") if isinstance(recorded, dict) else None)
@@ -29,6 +32,9 @@ def replay_environment(record: RunRecord, deterministic: bool, tz: str | None = 
         env[CUBLAS_ENV] = cublas
     elif deterministic:
         env[CUBLAS_ENV] = CUBLAS_DETERMINISTIC
+    device = record.tags.get(schema.SWEEP_DEVICE, schema.SWEEP_NO_DEVICE)  # a --gpus worker's trial
+    if device != schema.SWEEP_NO_DEVICE and re.match(schema.SWEEP_DEVICE_PATTERN, device):
+        env[schema.GPU_ENV] = device
     return env
 
 

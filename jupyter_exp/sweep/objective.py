@@ -1,15 +1,36 @@
 """What a trial's cell reports to Optuna: each step logged for ``--metric`` through ``jupyter_exp.log`` goes
 to ``trial.report``; when the pruner says so, that ``log()`` call raises ``optuna.TrialPruned`` (the cell
 stops there, its reported steps already in the run). The objective is the metric's last value, else the
-cell's last expression."""
+cell's last expression (the value IPython shows: ``shown_values``)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 PRUNED_REASON = "pruned"
+
+
+@contextlib.contextmanager
+def shown_values(seen: list[Any]) -> Iterator[None]:
+    """Appends to ``seen`` the values the cell's last expression shows while inside: a tracked cell runs
+    that expression as IPython does, through ``sys.displayhook`` (which still shows it)."""
+    hook = sys.displayhook
+
+    def record(value: Any) -> None:
+        if value is not None:
+            seen.append(value)
+        hook(value)
+
+    sys.displayhook = record
+    try:
+        yield
+    finally:
+        sys.displayhook = hook
 
 
 class TrialReporter:

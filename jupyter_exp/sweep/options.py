@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from jupyter_exp import record_schema as schema
+
 DIRECTIONS = ("maximize", "minimize")
 PRUNERS = ("median", "hyperband", "none")
 MAX_TRIALS = 10_000
 MAX_WORKERS = 64
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-_DEVICE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.-]{0,99}$")  # an index, a GPU-/MIG- UUID
+_DEVICE = re.compile(schema.SWEEP_DEVICE_PATTERN)
 
 
 @dataclass(frozen=True)

@@ -97,8 +97,15 @@ def search_space(trials: list[Any]) -> str:
 
 
 def trial_tags(
-    name: str, number: int, params: dict[str, Any], state: str, pruned_at: int | None
+    name: str,
+    number: int,
+    params: dict[str, Any],
+    state: str,
+    pruned_at: int | None,
+    value: float | None = None,
 ) -> dict[str, str]:
+    """A trial run's sweep tags; ``value`` (a complete trial's objective) is kept whatever the objective
+    is: with the cell's last expression as objective, no metric of the run holds it."""
     tags = {
         schema.SWEEP: name,
         schema.SWEEP_ROLE: "trial",
@@ -109,6 +116,8 @@ def trial_tags(
     if state == "PRUNED":
         tags[schema.END_REASON] = PRUNED_REASON
         tags[schema.SWEEP_PRUNED_AT] = str(pruned_at)
+    if state == "COMPLETE" and value is not None:
+        tags[schema.SWEEP_VALUE] = repr(float(value))
     return tags
 
 

@@ -5,8 +5,8 @@ complete child run whose record ``%reproduce`` reruns, with ``trial`` (Optuna's)
 Optuna is asked for the trial and told how it ended (ask/tell); the study lives in its own storage (a
 JournalStorage file beside the run journal), and its user attribute names the parent run, so running the
 cell again with the same name resumes the study under the same parent. The parent run (the study) is kept
-through MlflowClient: its tags hold the search space, sampler, pruner and storage; best trial and value
-are updated as each trial ends. An interrupt stops at the current trial (its run KILLED, Optuna told FAIL)
+through MlflowClient and journaled (``parent_entry.py``): its tags hold the search space, sampler, pruner
+and storage; best trial and value are updated as each trial ends. An interrupt stops at the current trial (its run KILLED, Optuna told FAIL)
 and keeps what finished; a trial whose cell raises is FAILED and stops the sweep, as the error would.
 """
 
@@ -22,8 +22,8 @@ from jupyter_exp._version import __version__
 from jupyter_exp.capture import kernel
 from jupyter_exp.capture.notebook import cell_rng_states
 from jupyter_exp.config import JupyterExp
-from jupyter_exp.sweep import records
-from jupyter_exp.sweep.objective import TrialReporter
+from jupyter_exp.sweep import parent_entry, records
+from jupyter_exp.sweep.objective import TrialReporter, shown_values
 from jupyter_exp.sweep.options import SweepOptions
 from jupyter_exp.sweep.seeded import run_seeded_trial
 from jupyter_exp.sweep.storage import configured_url, journal_file, sampler_and_pruner, study_storage
@@ -32,7 +32,7 @@ from jupyter_exp.track.execution import Outcome
 from jupyter_exp.track.prepared import TrackingError, TrackOptions
 from jupyter_exp.track.seed_group import SeedPlan
 from jupyter_exp.tracking.identity import store_user
-from jupyter_exp.tracking.journal import journal_root
+from jupyter_exp.tracking.journal import JournalEntry, journal_root
 from jupyter_exp.tracking.recorder import HEARTBEAT_INTERVAL_S, HEARTBEAT_TAG, now_ms, utc_now_iso
 from jupyter_exp.tracking.store import client_for
 
@@ -97,7 +97,9 @@ class Sweep:
         self.location = probe.location
         self.experiment_id: str = probe.experiment_id
         self.study_name = f"{self.experiment_id}/{self.options.name}"
-        self.journal_path = journal_file(journal_root(self.location, self.settings.journal_dir))
+        self.journal_dir = journal_root(self.location, self.settings.journal_dir)
+        self.journal_path = journal_file(self.journal_dir)
+        self.entry: JournalEntry | None = None  # the parent's (parent_entry.py)
 
     def run(self) -> Any:
         __tracebackhide__ = True
@@ -121,7 +123,7 @@ class Sweep:
             beating.set()
             _active.on_log = None
             self._update_parent()
-            self.client.set_terminated(self.run_id, status)
+            parent_entry.end_parent(self.client, self.entry, self.run_id, status)
             _active.last_run_id = self.run_id
             self.observer.ended(status)
         return value
@@ -190,9 +192,11 @@ class Sweep:
         )
         child = self.make_cell(options)
         state: dict[str, Any] = {"value": None, "state": "FAIL"}
+        shown: list[Any] = []  # the cell's last expression, when it shows one
 
         def on_end(recorder: Any, outcome: Outcome) -> Outcome:
-            objective = reporter.objective(outcome.value) if outcome.error is None else None
+            last = shown[-1] if shown else None
+            objective = reporter.objective(last) if outcome.error is None else None
             if isinstance(outcome.error, optuna.TrialPruned):
                 state["state"] = "PRUNED"
                 outcome = replace(outcome, status=schema.KILLED)
@@ -209,7 +213,12 @@ class Sweep:
             recorder.log_params({str(k): v for k, v in trial.params.items()})
             recorder.set_tags(
                 records.trial_tags(
-                    self.options.name, trial.number, trial.params, state["state"], reporter.pruned_at
+                    self.options.name,
+                    trial.number,
+                    trial.params,
+                    state["state"],
+                    reporter.pruned_at,
+                    state["value"],
                 )
             )
             return outcome
@@ -219,9 +228,10 @@ class Sweep:
         self._probe.shell.user_ns["trial"] = trial
         _active.on_log = reporter
         try:
-            value = child.run(
-                prepared, started=lambda run_id: self._started(trial, run_id, started), on_end=on_end
-            )
+            with shown_values(shown):
+                value = child.run(
+                    prepared, started=lambda run_id: self._started(trial, run_id, started), on_end=on_end
+                )
         except optuna.TrialPruned:
             value = None
         except BaseException:
@@ -283,9 +293,12 @@ class Sweep:
         known = self.study.user_attrs.get(PARENT_ATTR)
         if known:
             try:
-                self.client.update_run(known, status=schema.RUNNING)
                 for key, value in kernel.identity().items():  # this kernel's now: the reaper watches it
                     self.client.set_tag(known, key, value)
+                self._journal_parent(str(known), f"sweep-{self.options.name}")  # before RUNNING again
+                if schema.END_REASON in self.client.get_run(known).data.tags:  # how an earlier one ended
+                    self.client.delete_tag(known, schema.END_REASON)
+                self.client.update_run(known, status=schema.RUNNING)
                 self.resumed = True
                 return str(known)
             except MlflowException:
@@ -305,8 +318,14 @@ class Sweep:
         }
         clean = {k: str(v) for k, v in tags.items() if v is not None}
         run = self.client.create_run(self.experiment_id, run_name=f"sweep-{self.options.name}", tags=clean)
+        self._journal_parent(run.info.run_id, run.info.run_name)
         self.study.set_user_attr(PARENT_ATTR, run.info.run_id)
         return str(run.info.run_id)
+
+    def _journal_parent(self, run_id: str, run_name: str) -> None:
+        self.entry = parent_entry.hold_parent(
+            self.journal_dir, run_id, self.experiment_id, run_name, self.location.tracking_uri
+        )
 
     def _update_parent(self) -> records.Standings:
         from mlflow.entities import Metric, RunTag
@@ -318,13 +337,13 @@ class Sweep:
             best = next(t for t in trials if t.number == result.best_number)
             best_run = best.user_attrs.get(RUN_ATTR)
         tags = {**records.standings_tags(result, best_run), schema.SWEEP_SPACE: records.search_space(trials)}
+        tags = {key: value[:8000] for key, value in tags.items()}
+        parent_entry.note(self.entry, tags)
         metrics = []
         if result.best_value is not None:
             metrics.append(Metric(schema.SWEEP_BEST_METRIC, result.best_value, now_ms(), len(trials)))
         try:
-            self.client.log_batch(
-                self.run_id, metrics=metrics, tags=[RunTag(k, v[:8000]) for k, v in tags.items()]
-            )
+            self.client.log_batch(self.run_id, metrics=metrics, tags=[RunTag(k, v) for k, v in tags.items()])
         except Exception:  # the next trial's update sends them again
             pass
         return result

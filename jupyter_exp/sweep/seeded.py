@@ -36,18 +36,19 @@ def run_seeded_trial(sweep: Any, trial: Any, plan: SeedPlan, tags: dict[str, str
     summary = group.summaries.get(sweep.options.metric or "")
     mean = summary.mean if summary is not None else None
     state = "COMPLETE" if mean is not None else "FAIL"
-    _label(sweep, group, trial, state)
+    _label(sweep, group, trial, state, mean)
     sweep._tell(trial, state, mean, started)
     return value
 
 
-def _label(sweep: Any, group: SeedGroup, trial: Any, state: str) -> None:
+def _label(sweep: Any, group: SeedGroup, trial: Any, state: str, mean: float | None) -> None:
     """The suggested values on the trial's run and its seed runs (known once the first seed ran)."""
     from mlflow.entities import Param, RunTag
 
     params = [Param(str(k), str(v)) for k, v in trial.params.items()]
-    trial_tags = records.trial_tags(sweep.options.name, trial.number, trial.params, state, None)
+    trial_tags = records.trial_tags(sweep.options.name, trial.number, trial.params, state, None, mean)
     seed_tags = {**trial_tags, schema.SWEEP_ROLE: "seed", schema.SWEEP_TRIAL_PARAMS: json.dumps(trial.params)}
+    seed_tags.pop(schema.SWEEP_VALUE, None)  # the group's mean, not a seed's value
     for run_id, tags in [(group.run_id, trial_tags), *((c.run_id, seed_tags) for c in group.children)]:
         try:
             sweep.client.log_batch(run_id, params=params, tags=[RunTag(k, v) for k, v in tags.items()])

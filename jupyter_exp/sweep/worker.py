@@ -23,9 +23,8 @@ from jupyter_exp.sweep.runner import Sweep
 from jupyter_exp.track import active as _active
 from jupyter_exp.track.prepared import TrackingError
 
+NO_DEVICE, GPU_ENV = schema.SWEEP_NO_DEVICE, schema.GPU_ENV
 WORKER_ATTR = "jupyter_exp.worker"  # a trial's user attribute: the index of the worker that runs it
-NO_DEVICE = "none"
-GPU_ENV = "CUDA_VISIBLE_DEVICES"  # --gpus: worker k's is the k-th device
 
 
 def arm(directive: dict[str, Any]) -> None:

@@ -14,8 +14,9 @@ import optuna
 import pytest
 
 from jupyter_exp.config import JupyterExp, resolve_store
+from jupyter_exp.query.sweeps import sweep_document
 from jupyter_exp.reproduce.replay import ReproduceOptions, reproduce_blocking
-from jupyter_exp.tracking.stale import end_stale_runs
+from tests.support.journal import ended_by_the_next_kernel, wait_until
 from tests.support.kernels import KernelSession, all_runs, make_project, store, write_notebook
 
 pytestmark = pytest.mark.kernel
@@ -40,6 +41,10 @@ SEEDED_CELL = """%%track --sweep seeded --trials 2 --seeds 0,1 --metric score
 import jupyter_exp
 x = trial.suggest_float("x", 0.0, 1.0)
 jupyter_exp.log(step=0, score=x + np.random.rand())"""
+
+LAST_CELL = """%%track --sweep last --trials 3 --prune none --seed 2
+x = trial.suggest_float("x", 0.0, 1.0)
+x * 2"""
 
 BAD_CELLS = [
     "%%track --sweep demo --trials 0 --metric score\nprint('ran')",
@@ -74,6 +79,7 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         STOPPED_CELL.format(at=2, error="KeyboardInterrupt"),
         STOPPED_CELL.format(at=1, error="ValueError('boom')").replace("stopped", "fails --name f{trial}-x"),
         SEEDED_CELL,
+        LAST_CELL,
     ]
     replies = run_notebook(root, 6, *more)
     parents, trials = sweep_runs(root)
@@ -150,7 +156,9 @@ def test_the_same_name_resumes_the_study_after_a_restart(sweep: dict[str, Any]) 
     assert parents[0].data.tags["jupyter_exp.heartbeat"]
 
 
-def test_a_kernel_that_dies_mid_sweep_leaves_its_parent_to_the_stale_run_sweep(sweep: dict[str, Any]) -> None:
+def test_a_kernel_that_dies_mid_sweep_leaves_its_parent_to_the_journal(sweep: dict[str, Any]) -> None:
+    """The parent is journaled as a tracked cell's run is: the next kernel's %load_ext completes it KILLED
+    with the journal's end reason (not the stale-run sweep's guess), as it does the trial that was running."""
     root = sweep["root"]
     cell = STOPPED_CELL.format(at=1, error="SystemExit(time.sleep(600))").replace("stopped", "dies")
     notebook = root / "dies.ipynb"
@@ -170,10 +178,16 @@ def test_a_kernel_that_dies_mid_sweep_leaves_its_parent_to_the_stale_run_sweep(s
         os.kill(int(parents[0].data.tags["jupyter_exp.kernel.pid"]), signal.SIGKILL)
     finally:
         session.close()
-    ended = dict(end_stale_runs(store(root)))
-    assert ended.get(parents[0].info.run_id) == "its kernel process is gone"
-    assert ended.get(trials[1].info.run_id) == "its kernel process is gone"  # the trial it was running
-    assert store(root).get_run(parents[0].info.run_id).info.status == "KILLED"
+    client = store(root)
+    parent = ended_by_the_next_kernel(root, client, parents[0].info.run_id)
+    assert parent.info.status == "KILLED"
+    assert parent.data.tags["jupyter_exp.end_reason"] == "its kernel ended while the cell was running"
+    assert (
+        parent.data.tags["jupyter_exp.sweep.counts"] == "complete=1 pruned=0 failed=0"
+    )  # its last standings
+    running = wait_until(lambda: (r := client.get_run(trials[1].info.run_id)).info.status != "RUNNING" and r)
+    assert running.info.status == "KILLED"  # the trial it was running, by the same journal pass
+    assert running.data.tags["jupyter_exp.end_reason"] == "its kernel ended while the cell was running"
     # resumed in a fresh kernel: the abandoned trial is told FAIL, new trials go on
     resume = [sources[0], sources[1], cell.replace("--trials 5", "--trials 1").replace("== 1", "== -1")]
     ids = write_notebook(notebook, resume)
@@ -187,6 +201,8 @@ def test_a_kernel_that_dies_mid_sweep_leaves_its_parent_to_the_stale_run_sweep(s
     study = load(parent)
     assert [t.state.name for t in study.trials] == ["COMPLETE", "FAIL", "COMPLETE"]
     assert [t.info.status for t in trials] == ["FINISHED", "KILLED", "FINISHED"]
+    assert parent.info.status == "FINISHED" and "jupyter_exp.end_reason" not in parent.data.tags
+    assert not list((root / ".jupyter-exp-journal").glob(f"{parent.info.run_id}*"))  # delivered, removed
 
 
 def test_a_trial_that_raises_fails_and_stops_the_sweep(sweep: dict[str, Any]) -> None:
@@ -197,6 +213,19 @@ def test_a_trial_that_raises_fails_and_stops_the_sweep(sweep: dict[str, Any]) ->
     assert [t.info.run_name for t in trials] == ["f0-x", "f1-x"]  # --name's {trial} field
     assert parent.info.status == "FAILED"
     assert [t.state.name for t in load(parent).trials] == ["COMPLETE", "FAIL"]
+
+
+def test_a_last_expression_objective_is_recorded_on_every_trial(sweep: dict[str, Any]) -> None:
+    """No metric holds it: each complete trial's run keeps its value, which the sweep view reads."""
+    assert not [o for o in sweep["replies"][9][1] if o["type"] == "error"], sweep["replies"][9][1]
+    (parent,), trials = sweep_runs(sweep["root"], "last")
+    study = load(parent)
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3
+    for trial, frozen in zip(trials, study.trials, strict=True):
+        assert float(trial.data.tags["jupyter_exp.sweep.value"]) == frozen.value == 2 * frozen.params["x"]
+    document = sweep_document(store(sweep["root"]), parent.info.run_id)
+    assert [t["value"] for t in document["trials"]] == [t.value for t in study.trials]
+    assert document["importance"] == {"x": 1.0}, document["importance_reason"]
 
 
 def load(parent: Any) -> optuna.Study:

@@ -37,11 +37,12 @@ UNRELATED = "unrelated = 1"  # not in the sweep cell's slice: no worker replays 
 # the first two trials wait until two trials run at once: each worker runs one (a replay's FixedTrial,
 # which has no study, does not wait)
 PARALLEL = """%%track --sweep par --trials 4 --workers 2 --gpus 0,1 --metric score --prune none --seed 3
+import os
 import jupyter_exp
 x = trial.suggest_float("x", 0.0, 1.0)
 if hasattr(trial, "study") and trial.number < 2:
     wait_for(lambda: sum(t.state.name == "RUNNING" for t in trial.study.get_trials(deepcopy=False)) >= 2)
-jupyter_exp.log(step=0, score=x + rng.random())"""
+jupyter_exp.log(step=0, score=x + rng.random(), device=float(os.environ.get("CUDA_VISIBLE_DEVICES", "-1")))"""
 
 KILLED = """%%track --sweep killed --trials 4 --workers 2 --metric score --prune none --seed 1
 import jupyter_exp
@@ -214,6 +215,9 @@ def test_a_workers_trial_is_reproduced_exact(workers: dict[str, Any]) -> None:
     assert result.verdict is not None and result.verdict.verdict == "exact", result.verdict.summary
     reproduced = store(workers["root"]).get_run(result.run_id)
     assert reproduced.data.metrics["score"] == trial.data.metrics["score"]
+    # the replay kernel ran on the trial's worker's device (--gpus: its CUDA_VISIBLE_DEVICES)
+    device = float(trial.data.tags["jupyter_exp.sweep.device"])
+    assert reproduced.data.metrics["device"] == trial.data.metrics["device"] == device
     replayed = [step.source for step in result.plan.steps]
     assert replayed[0] == SETUP and UNRELATED not in replayed  # the worker replayed only the slice
 

@@ -78,7 +78,10 @@ def record_sweep(
             client.log_metric(run, METRIC, value * (step + 1) / 4 if step < 3 else value, step=step)
         for key, param in params.items():
             client.log_param(run, key, param)
-        for key, tag in records.trial_tags(name, trial.number, params, state, pruned_at).items():
+        recorded_value = value if state == "COMPLETE" else None
+        for key, tag in records.trial_tags(
+            name, trial.number, params, state, pruned_at, recorded_value
+        ).items():
             client.set_tag(run, key, tag)
         client.set_terminated(run, status)
         if state == "COMPLETE":

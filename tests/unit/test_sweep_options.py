@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import optuna
 import pytest
+from mlflow.entities import Run, RunData, RunInfo, RunTag
 
+from jupyter_exp.reproduce.conditions import replay_environment
+from jupyter_exp.reproduce.record import RunRecord
 from jupyter_exp.sweep.objective import TrialReporter
 from jupyter_exp.sweep.options import sweep_options, worker_options
 from jupyter_exp.sweep.records import standings, trial_tags
@@ -109,3 +112,17 @@ def test_standings_rank_complete_trials() -> None:
     assert [n for n, _, _ in result.top] == [1, 2, 0]
     assert "complete=3 pruned=1 failed=0" in result.text("demo")
     assert trial_tags("demo", 3, {}, "PRUNED", 2)["jupyter_exp.end_reason"] == "pruned"
+
+
+@pytest.mark.parametrize(
+    ("device", "expected"),
+    [("1", "1"), ("GPU-5f2c", "GPU-5f2c"), ("none", None), ("0;rm -rf /", None), ("", None)],
+)
+def test_a_gpu_workers_trial_replays_on_its_recorded_device(
+    tmp_path, device: str, expected: str | None
+) -> None:
+    """``%reproduce``'s replay kernel gets the trial's device; a tag that is no device (untrusted) is ignored."""
+    info = RunInfo("r1", "0", "me", "FINISHED", 0, None, "active", run_name="t")
+    run = Run(info, RunData(tags=[RunTag("jupyter_exp.sweep.device", device)]))
+    env = replay_environment(RunRecord(run, [], tmp_path), deterministic=False)
+    assert env.get("CUDA_VISIBLE_DEVICES") == expected

@@ -79,15 +79,27 @@ def test_fewer_than_two_complete_trials_give_a_reason(client, experiment):
     )
 
 
-def test_a_last_expression_objective_says_why_there_is_no_importance(client, experiment):
+def test_a_last_expression_objective_is_read_from_each_trials_value_tag(client, experiment):
+    recorded = record_sweep(client, experiment, trials=8, prune=())
+    client.set_tag(recorded.parent, schema.SWEEP_METRIC, "")  # no metric: the value tags hold it
+    document = sweep_document(client, recorded.parent)
+    values = {t["number"]: t["value"] for t in document["trials"] if t["value"] is not None}
+    assert values == recorded.values  # every complete trial's, not the best one's only
+    assert document["importance"] is not None and document["importance_reason"] is None
+
+
+def test_an_older_last_expression_sweep_says_why_there_is_no_importance(client, experiment):
     recorded = record_sweep(client, experiment, trials=4, prune=())
     client.set_tag(recorded.parent, schema.SWEEP_METRIC, "")
+    for number, run_id in recorded.trials.items():  # recorded before trials kept their value
+        if number in recorded.values:
+            client.delete_tag(run_id, schema.SWEEP_VALUE)
     document = sweep_document(client, recorded.parent)
     best = document["best"]
     assert best is not None
     valued = [t["number"] for t in document["trials"] if t["value"] is not None]
     assert valued == [best["number"]]  # the parent holds the best trial's value only
-    assert "--metric" in (document["importance_reason"] or "")
+    assert schema.SWEEP_VALUE in (document["importance_reason"] or "")
 
 
 def test_other_runs_are_one_line_400s_and_unknown_ids_404s(client, experiment):
