@@ -22,6 +22,7 @@ from jupyter_exp.capture.notebook import OBJECTS_KEY
 from jupyter_exp.capture.seeds import restore_rng_states
 from jupyter_exp.track import active as _active
 from jupyter_exp.track.cell_record import HANDED_OVER
+from jupyter_exp.tracking import priority
 from jupyter_exp.tracking.finisher import wait_for_runs
 
 _armed: Any = None  # the import-time restorer for the cell about to run
@@ -69,6 +70,7 @@ def before_cell(
     from IPython import get_ipython
 
     _warmed()
+    priority.stop_yielding()  # the replay waits for the tracked cell's background work
     namespace = get_ipython().user_ns
     if assign:
         for dotted, value in assign.items():

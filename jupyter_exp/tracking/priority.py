@@ -14,10 +14,21 @@ import threading
 import time
 
 BACKGROUND_NICE = 10  # added to the process's nice value, for the calling thread only
+_yielding = True  # off in a replay kernel (stop_yielding)
+
+
+def stop_yielding() -> None:
+    """In a replay kernel there is no user's cell to yield to: the background work of the replayed tracked
+    cell is what the replay waits for, so its threads keep their priority and do not pace themselves."""
+    global _yielding
+    _yielding = False
 
 
 def lower_this_thread(nice: int = BACKGROUND_NICE) -> bool:
-    """Lower the calling thread's CPU priority; False where the system has no per-thread nice value."""
+    """Lower the calling thread's CPU priority; False where the system has no per-thread nice value (or in a
+    replay kernel)."""
+    if not _yielding:
+        return False
     try:
         tid = threading.get_native_id()
         current = os.getpriority(os.PRIO_PROCESS, tid)
@@ -61,8 +72,8 @@ class hurry:
 def pace(max_wait_s: float = MAX_WAIT_S) -> None:
     """At a step boundary of background work: while a user's cell runs (and nobody waits for the runs),
     wait for it to end, at most ``max_wait_s``: a short next cell runs with the interpreter to itself."""
-    if threading.current_thread() is threading.main_thread():
-        return  # the user's own thread (a run completed inside its cell): nothing to yield to
+    if threading.current_thread() is threading.main_thread() or not _yielding:
+        return  # the user's own thread (a run completed inside its cell), or a replay: nothing to yield to
     deadline = time.monotonic() + max_wait_s
     while _cell_running.is_set() and not _waiters and time.monotonic() < deadline:
         time.sleep(0.01)
