@@ -201,8 +201,6 @@ def _sweep_options(args: Any, seed_plan: Any) -> Any:
         )
     if seed_plan is not None and args.prune not in (None, "none"):
         raise UsageError("--sweep with --seeds/--repeat does not prune: drop --prune")
-    if seed_plan is not None and (args.workers is not None or args.gpus is not None):
-        raise UsageError("--sweep with --seeds/--repeat runs in this kernel: drop --workers and --gpus")
     if args.no_seed:
         raise UsageError("--sweep: --no-seed is not supported (trial k's cell is seeded with --seed + k)")
     try:

@@ -67,6 +67,11 @@ if trial.number >= 2:
     wait_for(lambda: False)  # the other worker's failure stops the sweep meanwhile
 jupyter_exp.log(step=0, score=x)"""
 
+SEEDED = """%%track --sweep seeded --trials 2 --workers 2 --seeds 0,1 --metric score
+import jupyter_exp
+x = trial.suggest_float("x", 0.0, 1.0)
+jupyter_exp.log(step=0, score=x + np.random.rand())"""
+
 BAD_CELLS = {
     "%%track --sweep b --trials 2 --workers 0\nprint('ran')": "--workers must be between 1 and 64, got 0",
     "%%track --sweep b --trials 2 --workers 2 --gpus 0\nprint('ran')": "--gpus lists 1 device for 2 workers",
@@ -121,7 +126,17 @@ def outputs_of(session: KernelSession, msg_id: str) -> list[dict[str, Any]]:
 def workers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = make_project(tmp_path_factory.mktemp("workers"))
     notebook = root / "workers.ipynb"
-    sources = ["%load_ext jupyter_exp", SETUP, UNRELATED, PARALLEL, *BAD_CELLS, KILLED, STOPPED, FAILS]
+    sources = [
+        "%load_ext jupyter_exp",
+        SETUP,
+        UNRELATED,
+        PARALLEL,
+        *BAD_CELLS,
+        KILLED,
+        STOPPED,
+        FAILS,
+        SEEDED,
+    ]
     ids = dict(zip(sources, write_notebook(notebook, sources), strict=True))
     session = KernelSession(root, notebook)
     found: dict[str, Any] = {"root": root}
@@ -158,6 +173,8 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         found["stopped"] = outputs_of(session, sent)
         session.settle()
         found["fails"] = outputs_of(session, session.send(FAILS, ids[FAILS]))
+        session.settle()
+        found["seeded"] = outputs_of(session, session.send(SEEDED, ids[SEEDED]))
         session.settle()
     finally:
         session.close()
@@ -269,6 +286,32 @@ def test_a_trial_that_raises_in_a_worker_stops_the_sweep(workers: dict[str, Any]
     assert statuses[1] == "FAILED" and "RUNNING" not in statuses.values(), statuses
     study = study_of(parent).trials
     assert study[1].state.name == "FAIL" and "RUNNING" not in {t.state.name for t in study}
+
+
+def test_seed_groups_on_workers(workers: dict[str, Any]) -> None:
+    """--workers with --seeds: each trial a seed group recorded by a worker, ranked by its mean."""
+    assert not [o for o in workers["seeded"] if o["type"] == "error"], workers["seeded"]
+    parent, trials = sweep_runs(workers["root"], "seeded")
+    seeds = [
+        r
+        for r in all_runs(store(workers["root"]))
+        if r.data.tags.get("jupyter_exp.sweep") == "seeded"
+        and r.data.tags["jupyter_exp.sweep.role"] == "seed"
+    ]
+    assert parent.info.status == "FINISHED" and len(trials) == 2 and len(seeds) == 4
+    assert parent.data.tags["jupyter_exp.sweep.counts"] == "complete=2 pruned=0 failed=0"
+    study = study_of(parent)
+    for trial in trials:
+        assert trial.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert trial.data.tags["jupyter_exp.kernel.pid"] != parent.data.tags["jupyter_exp.kernel.pid"]
+        children = [s for s in seeds if s.data.tags["mlflow.parentRunId"] == trial.info.run_id]
+        assert sorted(c.data.tags["jupyter_exp.seed"] for c in children) == ["0", "1"]
+        assert {c.data.tags["jupyter_exp.sweep.worker"] for c in children} == {
+            trial.data.tags["jupyter_exp.sweep.worker"]
+        }
+        mean = sum(c.data.metrics["score"] for c in children) / 2
+        number = int(trial.data.tags["jupyter_exp.sweep.trial"])
+        assert study.trials[number].value == pytest.approx(mean) == trial.data.metrics["score/mean"]
 
 
 def test_bad_options_are_one_line_usage_errors_and_run_nothing(workers: dict[str, Any]) -> None:
