@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from jupyter_exp import record_schema as schema
 from jupyter_exp.capture import kernel
 from jupyter_exp.tracking.completion import deliver_entry
-from jupyter_exp.tracking.journal import EntryMeta, JournalEntry, host_name, strip_credentials
+from jupyter_exp.tracking.journal import END, EntryMeta, JournalEntry, host_name, strip_credentials
 from jupyter_exp.tracking.recorder import now_ms
 
 if TYPE_CHECKING:
@@ -48,11 +48,14 @@ def hold_parent(
     waiting = threading.Event()
     while True:
         try:
-            return JournalEntry.create(root, meta)
+            entry = JournalEntry.create(root, meta)
         except RuntimeError:  # held: a sync delivering what a dead kernel left
             if time.monotonic() > deadline:
                 return None
             waiting.wait(0.1)
+            continue
+        (entry.path / END).unlink(missing_ok=True)  # an earlier end never delivered: this one is running
+        return entry
 
 
 def note(entry: JournalEntry | None, tags: dict[str, str]) -> None:
