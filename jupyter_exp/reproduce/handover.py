@@ -27,14 +27,17 @@ log = logging.getLogger(__name__)
 
 
 def handed_over(settled: str) -> list[Path]:
-    """The entry folders ``inkernel.settle`` printed (its last line); none for any other answer."""
-    lines = settled.strip().splitlines()
-    try:
-        document = json.loads(lines[-1]) if lines else None
-    except ValueError:
-        return []
-    paths = document.get("handed_over") if isinstance(document, dict) else None
-    return [Path(p) for p in paths if isinstance(p, str)] if isinstance(paths, list) else []
+    """The entry folders ``inkernel.settle`` printed (its line among whatever else the kernel printed);
+    none for any other answer."""
+    for line in reversed(settled.splitlines()):
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        paths = document.get("handed_over") if isinstance(document, dict) else None
+        if isinstance(paths, list):
+            return [Path(p) for p in paths if isinstance(p, str)]
+    return []
 
 
 def refusal(path: Path, kernel_id: str | None, tracking_uri: str) -> str | None:

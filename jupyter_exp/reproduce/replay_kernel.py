@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import queue
+import signal
 import tempfile
 import time
 import uuid
@@ -23,6 +24,7 @@ from jupyter_exp.reproduce.errors import KernelDied, KernelSpecMissing
 from jupyter_exp.reproduce.execute_request import send_execute_request
 
 ALIVE_CHECK_S = 1.0
+KILL_WAIT_S = 2.0  # LocalKernelLauncher.shutdown: then jupyter_client's shutdown takes over
 
 
 @dataclass
@@ -85,6 +87,17 @@ class LocalKernelLauncher:
         return manager, manager.client()
 
     async def shutdown(self, manager: Any) -> None:
+        """Killed at once (a replay kernel keeps nothing), its death awaited at 10 ms steps: jupyter_client's
+        own kill polls at 0.1 s, the last tenth of a second of a short replay."""
+        kill = getattr(signal, "SIGKILL", None)
+        if kill is not None:
+            try:
+                await manager.signal_kernel(kill)  # its process group, as jupyter_client kills it
+                deadline = time.monotonic() + KILL_WAIT_S
+                while await manager.is_alive() and time.monotonic() < deadline:
+                    await asyncio.sleep(0.01)
+            except (OSError, RuntimeError):
+                pass  # jupyter_client's shutdown below does it its own way
         await manager.shutdown_kernel(now=True)
 
 
