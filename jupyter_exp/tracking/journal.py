@@ -42,7 +42,7 @@ from jupyter_exp.tracking.journal_guard import (
     name_refusal,
     private_dir,
 )
-from jupyter_exp.tracking.point_columns import Taken, read_document
+from jupyter_exp.tracking.point_columns import Taken, read_document, read_packed
 
 __all__ = [
     "EntryMeta",
@@ -113,7 +113,7 @@ def journal_root(location: StoreLocation, configured: str = "") -> Path:
     return spool_folder(location) or user_journal_root()
 
 
-def _write_atomically(path: Path, data: bytes | list[bytes]) -> None:
+def _write_atomically(path: Path, data: bytes | list[bytes] | list[bytes | memoryview]) -> None:
     """``data``, or its chunks in turn (written as they lie: a large record is not joined first)."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
     if isinstance(data, list):
@@ -263,13 +263,21 @@ class JournalEntry:
         return path
 
     def spool_columns(self, taken: Taken) -> Path:
-        """Points as the writer buffers them (``point_columns``): milliseconds for a million."""
-        path = self.path / METRICS / f"{time.time_ns()}-{next(self._sequence)}.json"
-        _write_atomically(path, json.dumps(taken.document()).encode())
+        """Points as the writer buffers them (``point_columns``), in one packed write: milliseconds for
+        a million."""
+        path = self.path / METRICS / f"{time.time_ns()}-{next(self._sequence)}.points"
+        _write_atomically(path, taken.packed())
         return path
 
+    def _spooled(self) -> list[Path]:
+        folder = self.path / METRICS
+        return sorted([*folder.glob("*.json"), *folder.glob("*.points")])
+
     def spooled_points(self) -> Iterator[tuple[Path, list[tuple[str, float, int, int]]]]:
-        for path in sorted((self.path / METRICS).glob("*.json")):
+        for path in self._spooled():
+            if path.suffix == ".points":
+                yield path, read_packed(path.read_bytes())
+                continue
             document = json.loads(path.read_bytes())
             if isinstance(document, dict):
                 yield path, list(read_document(document))
@@ -296,7 +304,7 @@ class JournalEntry:
     def delivered(self) -> bool:
         """Nothing of the run is left here but its end (which the caller sets last)."""
         return not (
-            any((self.path / METRICS).glob("*.json"))
+            self._spooled()
             or any(p for p in (self.path / STAGED).iterdir() if not p.name.startswith("."))
             or self.uploads()
         )

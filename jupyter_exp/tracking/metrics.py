@@ -4,8 +4,9 @@ The caller pays a few hundred nanoseconds (``log`` is a closure over its buffer:
 one packed append a point); the thread, at a lower CPU priority, wakes every flush interval and sends
 batches to a sink (``metric_sink``: MLflow's ``log_batch``, or the direct SQLite path). With a spool (the
 run's journal entry), every batch is on disk before it is sent and leaves the disk once the store has it;
-``seal()`` spools what is still buffered when the cell returns. So a kernel killed after its cell loses nothing, and one killed during
-the cell loses at most the points of one flush interval. ``close()`` drains everything before the run
+``seal()`` spools what is still buffered when the cell returns. So a kernel killed after its cell loses
+nothing (but for one just then, the batch the thread had taken and was writing to disk as the cell
+returned), and one killed during the cell loses at most the points of one flush interval. ``close()`` drains everything before the run
 ends. A failed write is retried with backoff and never dropped while the writer lives.
 
 A sink with ``parallel`` > 1 (an ``mlflow server``) gets the batches of one flush sent side by side on
@@ -53,7 +54,7 @@ class MetricWriter:
     ) -> None:
         self._send_batch = send_batch
         self._spool = spool
-        self._spool_lock = threading.Lock()  # held from taking points off the buffer until they are spooled
+        self._take_lock = threading.Lock()  # held while points are taken off the buffer (not spooled)
         self._sealed: deque[tuple[Taken, list[Point], list[Path]]] = deque()
         self._on_flush = on_flush
         self._interval = flush_interval_s
@@ -125,18 +126,17 @@ class MetricWriter:
                 return
 
     def _take_spooled(self) -> tuple[Taken, list[Point], list[Path]]:
-        with self._spool_lock:
+        with self._take_lock:  # each point taken once, by the thread or by seal()
             taken = self._columns.take()
-            objects = self._convert(self._take())
-            spooled = []
-            if self._spool is not None:  # on disk before anything is sent
-                if len(taken):
-                    spooled.append(self._spool.spool_columns(taken))
-                if objects:
-                    spooled.append(self._spool.spool_points(objects))
+            raw = self._take()
+        objects = self._convert(raw)
+        spooled = []
+        if self._spool is not None:  # on disk before anything is sent
             if len(taken):
-                self.latest.update(taken.last_values())
-            return taken, objects, spooled
+                spooled.append(self._spool.spool_columns(taken))
+            if objects:
+                spooled.append(self._spool.spool_points(objects))
+        return taken, objects, spooled
 
     @property
     def pending(self) -> int:
@@ -145,7 +145,10 @@ class MetricWriter:
         return len(self._columns) + len(self._buffer) + sealed
 
     def seal(self) -> None:
-        """Put everything still buffered on disk now (the cell is returning); the thread sends it."""
+        """Put everything still buffered on disk now (the cell is returning), in one packed write; the
+        thread sends it. It does not wait for the thread (at its lower priority, a wait of tens of ms on
+        a busy machine): a batch the thread took just before is on disk once the thread has written it,
+        moments after the cell returned, and the thread's sending goes on after the cell."""
         if self._spool is None:
             return
         taken, objects, spooled = self._take_spooled()
@@ -156,6 +159,8 @@ class MetricWriter:
         count = len(taken) + len(objects)
         if not count:
             return
+        if len(taken):  # here, not as they are taken: seal() does only what the disk needs
+            self.latest.update(taken.last_values())
         if self._send_batch is None:  # offline: the journal keeps them
             self.kept_locally += count
         else:

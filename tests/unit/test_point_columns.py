@@ -3,8 +3,10 @@ into the journal and reading back, and a spooled document that is not points ref
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+import sys
 import tracemalloc
 
 import numpy as np
@@ -14,7 +16,7 @@ from mlflow import MlflowClient
 from jupyter_exp.tracking.journal import EntryMeta, JournalEntry
 from jupyter_exp.tracking.metric_sink import metric_sink
 from jupyter_exp.tracking.metrics import BATCH_SIZE, MetricWriter
-from jupyter_exp.tracking.point_columns import SpoolFormatError, read_document
+from jupyter_exp.tracking.point_columns import SpoolFormatError, Taken, read_document, read_packed
 
 
 def test_a_buffered_point_costs_at_most_64_bytes() -> None:
@@ -42,14 +44,32 @@ def test_sealed_points_are_journaled_as_columns_and_read_back(tmp_path, store_ur
     writer.log(step=np.int64(1), loss=float("nan"))
     writer.seal()
     writer.close()
-    points = sorted(p for _, batch in entry.spooled_points() for p in batch)
-    assert [(k, s) for k, _, _, s in points] == [("count", 0), ("loss", 0), ("loss", 1), ("odd", 0)]
+    assert sorted(path.suffix for path, _ in entry.spooled_points()) == [".json", ".points"]  # odd: JSON
+    # a journal of an earlier version: points-1 (base64 in JSON), still read
+    writer = MetricWriter(None, flush_interval_s=3600)
+    writer.log(step=-1, loss=0.125)  # not the latest: the NaN of step 1 is
+    (entry.path / "metrics" / "1-0.json").write_text(json.dumps(_document(writer._columns.take())))
+    writer.close()
+    points = sorted((p for _, batch in entry.spooled_points() for p in batch), key=lambda p: (p[0], p[3]))
+    assert [(k, s) for k, _, _, s in points] == [
+        ("count", 0),
+        ("loss", -1),
+        ("loss", 0),
+        ("loss", 1),
+        ("odd", 0),
+    ]
     values = {(k, s): v for k, v, _, s in points}
     assert values[("count", 0)] == 3.0 and values[("odd", 0)] == 7.0 and math.isnan(values[("loss", 1)])
     sink = metric_sink(client, run_id)
     sink(points)
     assert client.get_run(run_id).data.metrics["loss"] != client.get_run(run_id).data.metrics["loss"]  # NaN
     assert [m.value for m in client.get_metric_history(run_id, "count")] == [3.0]
+
+
+def _document(taken: Taken) -> dict:
+    """The ``points-1`` form (base64 in JSON) that journals of earlier versions hold."""
+    data = base64.b64encode(taken.flat.tobytes()).decode("ascii")
+    return {"format": "points-1", "byteorder": sys.byteorder, "names": taken.names, "points": data}
 
 
 @pytest.mark.parametrize(
@@ -67,10 +87,37 @@ def test_a_spooled_document_not_of_this_shape_is_refused(change) -> None:
     writer.log(step=0, loss=0.5)
     taken = writer._columns.take()
     writer.close()
-    document = json.loads(json.dumps(taken.document()))
+    document = json.loads(json.dumps(_document(taken)))
     assert read_document(document) == taken.points() and taken.points()[0][:2] == ("loss", 0.5)
     with pytest.raises(SpoolFormatError):
         list(read_document({**document, **change}))
+
+
+def _packed(taken: Taken) -> bytes:
+    return b"".join(bytes(chunk) for chunk in taken.packed())
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda data: data.replace(b"points-2", b"pickle"),
+        lambda data: data.replace(b'["loss"]', b"[1]"),
+        lambda data: data.replace(b'["loss"]', b"[]"),
+        lambda data: data[:-1],  # cut short
+        lambda data: data.replace(b"\n", b" "),  # no header line
+        lambda data: b"{]\n" + data.partition(b"\n")[2],
+    ],
+)
+def test_a_spooled_packed_file_not_of_this_shape_is_refused(change) -> None:
+    writer = MetricWriter(None, flush_interval_s=3600)
+    writer.log(step=0, loss=0.5)
+    writer.log(step=1, loss=0.25)
+    taken = writer._columns.take()
+    writer.close()
+    data = _packed(taken)
+    assert read_packed(data) == taken.points() and [p[3] for p in taken.points()] == [0, 1]
+    with pytest.raises(SpoolFormatError):
+        read_packed(change(data))
 
 
 def test_steps_and_ints_a_double_cannot_hold_exactly_are_kept_exact(tmp_path, store_uri) -> None:
