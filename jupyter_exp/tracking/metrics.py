@@ -35,6 +35,7 @@ BATCH_SIZE = 1000
 Point = tuple[str, float, int, int]  # key, value, timestamp (ms), step: what a sink receives
 FLUSH_INTERVAL_S = 0.5
 MAX_RETRY_DELAY_S = 5.0
+HOLD_S = 0.5  # seal() pauses the thread's sending at most this long (resume() ends it sooner)
 _time = time.time  # the real clock: the entropy watch patches time.time while a tracked cell runs
 
 
@@ -66,6 +67,9 @@ class MetricWriter:
         self.unsent: list[Point] = []
         self.rejected: list[tuple[str, str]] = []
         self._wake = threading.Event()
+        self._go = threading.Event()  # cleared by seal(): the cell's end has the interpreter to itself
+        self._go.set()
+        self._held_until = 0.0
         self._closed = False
         self.latest: dict[str, float] = {}
         self.points_written = 0
@@ -149,11 +153,23 @@ class MetricWriter:
         thread sends it. It does not wait for the thread (at its lower priority, a wait of tens of ms on
         a busy machine): a batch the thread took just before is on disk once the thread has written it,
         moments after the cell returned, and the thread's sending goes on after the cell."""
+        self._held_until = time.monotonic() + HOLD_S
+        self._go.clear()
         if self._spool is None:
             return
         taken, objects, spooled = self._take_spooled()
         if len(taken) or objects:  # sent on the thread's next turn, or by close(): no wake-up competing
             self._sealed.append((taken, objects, spooled))
+
+    def resume(self) -> None:
+        """The cell has returned: the thread sends again (it would after ``HOLD_S`` anyway)."""
+        self._go.set()
+
+    def _hold(self) -> None:
+        """Between batches: while the cell's end holds the thread (see seal()), wait. Making a batch's
+        rows holds the interpreter's lock, and each file the cell's end writes hands it over."""
+        if not self._go.is_set():
+            self._go.wait(max(0.0, self._held_until - time.monotonic()))
 
     def _flush(self, taken: Taken, objects: list[Point], spooled: list[Path]) -> None:
         count = len(taken) + len(objects)
@@ -174,9 +190,13 @@ class MetricWriter:
             senders = self._sender_pool() if len(batches) > 1 else None
             if senders is None:
                 for batch in batches:
+                    self._hold()
                     self._send_with_retry(_points(batch))
             else:
-                sending = [senders.submit(self._send_with_retry, _points(batch)) for batch in batches]
+                sending = []
+                for batch in batches:
+                    self._hold()
+                    sending.append(senders.submit(self._send_with_retry, _points(batch)))
                 for done in sending:
                     done.result()  # _send_with_retry keeps what it cannot send in ``unsent``; it does not raise
             self.points_written += count
@@ -237,6 +257,7 @@ class MetricWriter:
             return
         self._closed = True
         self._close_log()
+        self.resume()
         self._wake.set()
         self._thread.join(timeout_s)
         if self._thread.is_alive():
