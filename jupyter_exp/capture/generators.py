@@ -15,6 +15,8 @@ import sys
 import types
 from typing import Any
 
+from jupyter_exp.capture.namespace_keys import NewKeys
+
 MAX_CONTAINER = 64  # larger containers and objects with more attributes are not looked into
 SKIPPED_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
 OPAQUE = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
@@ -153,8 +155,7 @@ class GeneratorWatch:
     def __init__(self) -> None:
         self._known: dict[Path, None] = {}  # places where generators were found, in finding order
         self._keys: set[str] | None = None  # every key at the last look (None: no look yet)
-        self._last_key: str | None = None
-        self._length = 0
+        self._since = NewKeys()
         self._mentioned: set[str] = set()
 
     def saw_cell(self, source: str) -> None:
@@ -167,7 +168,7 @@ class GeneratorWatch:
             scanned = namespace_states(namespace)
             self._known = dict.fromkeys(path for path, _, _ in scanned)
             self._keys = set(namespace)
-            self._remember_end(namespace)
+            self._since.since_last_look(namespace)
             return scanned
         names = self._new_keys(namespace, self._keys)
         names.update(name for name in self._mentioned if name in namespace)
@@ -182,22 +183,12 @@ class GeneratorWatch:
         return self._read(namespace)
 
     def _new_keys(self, namespace: dict[str, Any], keys: set[str]) -> set[str]:
-        new: list[str] = []
-        for key in reversed(namespace):
-            if key == self._last_key:
-                break
-            new.append(key)
-        if len(namespace) != self._length + len(new):  # deletions: compare every key
+        new = self._since.since_last_look(namespace)
+        if new is None:  # deletions: compare every key
             new = [key for key in namespace if key not in keys]
             keys.intersection_update(namespace)
         keys.update(new)
-        self._length = len(namespace)
-        self._remember_end(namespace)
         return set(new)
-
-    def _remember_end(self, namespace: dict[str, Any]) -> None:
-        self._length = len(namespace)
-        self._last_key = next(reversed(namespace), None)
 
     @staticmethod
     def _look_at(name: str, value: Any) -> list[tuple[Path, None]]:

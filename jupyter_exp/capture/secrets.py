@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from jupyter_exp.capture.namespace_keys import NewKeys
+
 MASK = "***"
 SECRET_NAME = re.compile(r"password|passwd|token|secret|api_?key|credential|private_?key", re.IGNORECASE)
 # ``wandb_key``, ``OPENAI_KEY``, ``key``, ``hubKey``: secret when they hold a string
@@ -99,32 +101,23 @@ def secret_values_in(namespace: Mapping[str, Any]) -> list[str]:
 
 
 class NamespaceSecrets:
-    """``secret_values_in`` that looks only at the names bound since its last look: the namespace grows by
-    every executed cell (IPython's ``_i<n>``, ``_<n>``), and a tracked cell's cost must not.
-
-    New keys are found from the end of the namespace (a dict keeps insertion order); a deletion (the
-    namespace is then shorter than that walk implies) falls back to looking at every key, once. Whether
-    a name holds a secret depends on the name only, so the values are read from the names found."""
+    """``secret_values_in`` that looks only at the names bound since its last look (``NewKeys``): the
+    namespace grows by every executed cell, and a tracked cell's cost must not. Whether a name holds a
+    secret depends on the name only, so the values are read from the names found."""
 
     def __init__(self) -> None:
         self._names: set[str] = set()
-        self._length = 0
-        self._last_key: object = None
+        self._since = NewKeys()
 
     def values(self, namespace: dict[str, Any]) -> list[str]:
-        new: list[object] = []
-        for key in reversed(namespace):
-            if key == self._last_key:
-                break
-            new.append(key)
-        if len(namespace) != self._length + len(new):  # deletions: every key again
+        new = self._since.since_last_look(namespace)
+        if new is None:  # deletions: every name again
             new, self._names = list(namespace), set()
         self._names.update(
             name
             for name in new
             if isinstance(name, str) and not name.startswith("_") and holds_a_secret(name)
         )
-        self._length, self._last_key = len(namespace), next(reversed(namespace), None)
         found = ((name, namespace.get(name)) for name in sorted(self._names))
         return [value for _, value in found if isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH]
 
