@@ -340,8 +340,10 @@ def _read_values(values: Any) -> list[Any]:
         try:
             if isinstance(value, dict) and set(value) == {"patch"}:
                 patch = value["patch"]
-                base = patch.get("base") if isinstance(patch, dict) else None
-                if base not in full:
+                if not isinstance(patch, dict) or set(patch) != {"base", "edits"}:
+                    raise StateFormatError("a patch that is not {base, edits}")
+                base = patch["base"]
+                if not isinstance(base, int) or isinstance(base, bool) or base not in full:
                     raise StateFormatError("a patch whose base is not an earlier full value")
                 value = apply(resolved[base], patch.get("edits"))
             else:

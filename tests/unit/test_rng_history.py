@@ -172,6 +172,9 @@ FULL = {"tuple": [3, {"tuple": [1, 2, 3]}, None]}
             "dtype",
         ),
         ({"format": 2, "values": [{"patch": {"base": 0, "edits": []}}], "states": {}}, "earlier full value"),
+        ({"format": 2, "values": [FULL, {"patch": {"base": True, "edits": []}}]}, "earlier full value"),
+        ({"format": 2, "values": [FULL, {"patch": {"base": [0], "edits": []}}]}, "earlier full value"),
+        ({"format": 2, "values": [FULL, {"patch": {"base": 0, "edits": [], "run": "x"}}]}, "{base, edits}"),
         (
             {
                 "format": 2,
