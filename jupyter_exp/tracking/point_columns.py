@@ -37,8 +37,8 @@ class SpoolFormatError(ValueError):
 class Taken:
     """Points taken off the buffer: the names their key indices refer to, and the flat numbers."""
 
-    def __init__(self, names: list[str], flat: array[float]) -> None:
-        self.names, self.flat = names, flat
+    def __init__(self, names: list[str], flat: array[float] | memoryview[float]) -> None:
+        self.names, self.flat = names, flat  # a view of doubles as taken; an array as read back
 
     def __len__(self) -> int:
         return len(self.flat) // WIDTH
@@ -68,7 +68,7 @@ class Taken:
         """The journal's form, as the chunks of one write: the header line (native byte order, named),
         then the numbers' own bytes (not copied)."""
         header = {"format": PACKED, "byteorder": sys.byteorder, "names": list(self.names)}
-        return [json.dumps(header).encode() + b"\n", memoryview(self.flat).cast("B")]
+        return [json.dumps(header).encode() + b"\n", memoryview(self.flat).cast("B")]  # no copy
 
 
 class PointColumns:
@@ -93,10 +93,9 @@ class PointColumns:
     def take(self) -> Taken:
         """The points buffered now, removed from the buffer."""
         count = len(self.packed)  # whole points only: each is added by one extend
-        flat = array("d")
-        flat.frombytes(self.packed[:count])  # not through a memoryview: log() could not extend meanwhile
+        taken = self.packed[:count]  # the one copy (a view of the buffer would stop log() extending it)
         del self.packed[:count]
-        return Taken(list(self.names), flat)
+        return Taken(list(self.names), memoryview(taken).cast("d"))
 
 
 def read_document(document: Any) -> list[Point]:
