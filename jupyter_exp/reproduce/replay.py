@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +59,7 @@ from jupyter_exp.reproduce.observer import ReplayObserver
 from jupyter_exp.reproduce.outcome import ReproductionOutcome
 from jupyter_exp.reproduce.plan import ReplayPlan, ReplayStep, build_plan, vary_seed
 from jupyter_exp.reproduce.provenance import check_recorder
-from jupyter_exp.reproduce.record import RunRecord, fetch_run, load_record
+from jupyter_exp.reproduce.record import RunRecord, StoredRun, fetch_run, load_record, read_json
 from jupyter_exp.reproduce.replay_kernel import KernelLauncher, LocalKernelLauncher, ReplayKernel
 from jupyter_exp.reproduce.reproduction import ReproduceOptions, Reproduction
 from jupyter_exp.reproduce.worktree import recorded_worktree
@@ -79,6 +80,23 @@ __all__ = [
 DEFAULT_KERNEL = "python3"
 INKERNEL = '__import__("jupyter_exp.reproduce.inkernel", fromlist=["_"])'
 DROPPED_ENV = ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", SESSION_ENV, KERNEL_ID_ENV)
+
+
+@dataclass
+class _EarlyKernel:
+    """A replay kernel started before its plan was made (``Replayer._start_early``)."""
+
+    kernel: ReplayKernel
+    starting: asyncio.Future[None]
+    cwd: str
+    env: dict[str, str]
+
+    async def discard(self) -> None:
+        """Shut it down, once a start in flight has finished (a failed start is nothing to report)."""
+        await asyncio.wait([self.starting])
+        if not self.starting.cancelled():
+            self.starting.exception()
+        await self.kernel.shutdown()
 
 
 class Replayer:
@@ -108,8 +126,11 @@ class Replayer:
         except StoreError as error:
             raise ReproduceStoreFailure(str(error)) from None
         workdir = Path(tempfile.mkdtemp(prefix="jupyter-exp-reproduce-"))
+        early: _EarlyKernel | None = None
         try:  # store and git work runs on threads: a server's event loop must not wait on it
-            reproduction, notebook = await asyncio.to_thread(self._prepare, client, workdir)
+            stored = await asyncio.to_thread(fetch_run, client, self.run_id)
+            early = await self._start_early(client, stored, workdir)
+            reproduction, notebook = await asyncio.to_thread(self._prepare, client, workdir, stored)
             outcome = ReproductionOutcome(client, reproduction)
             if self.options.dry_run:  # what would run, read as data: no kernel, no checkout
                 reproduction.drift += await asyncio.to_thread(
@@ -126,7 +147,7 @@ class Replayer:
                 reproduction.drift += await asyncio.to_thread(inputs_drift, reproduction.original, root)
                 drift = list(reproduction.drift)
                 try:  # a store that refuses what the reproducer may not do: one line, never a traceback
-                    await self._replay(outcome, root, replayed_notebook)
+                    await self._replay(outcome, root, replayed_notebook, early)
                     reproduction.duration_s = time.perf_counter() - started
                     await asyncio.to_thread(outcome.write_verdict)
                     if _needs_full_replay(reproduction):
@@ -140,6 +161,8 @@ class Replayer:
                     raise ReproduceStoreFailure(str(refused)) from None
             return reproduction
         finally:
+            if early is not None:  # started and not used (bad input): shut down; else already
+                await early.discard()
             shutil.rmtree(workdir, ignore_errors=True)
 
     async def _full_after_slice(
@@ -249,10 +272,12 @@ class Replayer:
         return reproduction
 
     # -- before a kernel exists ---------------------------------------------------------------------
-    def _prepare(self, client: MlflowClient, workdir: Path) -> tuple[Reproduction, Path | None]:
+    def _prepare(
+        self, client: MlflowClient, workdir: Path, stored: StoredRun | None = None
+    ) -> tuple[Reproduction, Path | None]:
         """Read the record, choose the kernel, plan the replay and list what drifted since the run."""
         options, root = self.options, self.location.root
-        stored = fetch_run(client, self.run_id)
+        stored = stored or fetch_run(client, self.run_id)
         if not options.dry_run:  # a dry run reads the record as data and starts no kernel
             check_recorder(stored.run, options.confirmed)
         record = load_record(client, stored, workdir)
@@ -325,36 +350,85 @@ class Replayer:
         return moved
 
     # -- the kernel ---------------------------------------------------------------------------------
-    def _kernel_env(self, reproduction: Reproduction, root: Path, notebook: Path | None) -> dict[str, str]:
+    def _kernel_start(
+        self, record: RunRecord, deterministic: bool, kernel_name: str, root: Path, notebook: Path | None
+    ) -> tuple[str, dict[str, str]]:
+        """The replay kernel's working directory and environment."""
         env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
-        options = reproduction.options
-        env.update(
-            replay_environment(reproduction.original, reproduction.plan.target.deterministic, options.tz)
-        )
+        env.update(replay_environment(record, deterministic, self.options.tz))
         env.update(
             {
                 "MLFLOW_TRACKING_URI": self.location.tracking_uri,
                 ROOT_ENV: str(root),
-                KERNEL_NAME_ENV: reproduction.kernel_name,
+                KERNEL_NAME_ENV: kernel_name,
             }
         )
         if notebook is not None:
             env[SESSION_ENV] = str(notebook)
-        return env
+        cwd = notebook.parent if notebook is not None and notebook.parent.is_dir() else root
+        return str(cwd), env
+
+    async def _start_early(
+        self, client: MlflowClient, stored: StoredRun, workdir: Path
+    ) -> _EarlyKernel | None:
+        """The replay kernel started while the record is read and the replay planned (a fresh kernel's start
+        is most of a short replay), from the run's tags and ``environment.json``: only after the recorder
+        is checked, never for a dry run or ``--checkout``, and used only if the kernel the plan asks for is
+        exactly this one (``async_setup_kernel``). Anything wrong here is left to ``_prepare`` to say."""
+        options = self.options
+        if options.dry_run or options.checkout:
+            return None
+        try:
+            check_recorder(stored.run, options.confirmed)
+            environment = await asyncio.to_thread(
+                read_json, client, stored.run.info.run_id, schema.ENVIRONMENT, stored.run.info.artifact_uri
+            )
+            record = RunRecord(
+                run=stored.run,
+                history=[],
+                files=workdir,
+                environment=environment if isinstance(environment, dict) else {},
+            )
+            kernel_name, _ = await asyncio.to_thread(self._choose_kernel, record)
+            deterministic = options.deterministic or record.tags.get(schema.DETERMINISTIC) == "true"
+            root = self.location.root
+            cwd, env = self._kernel_start(record, deterministic, kernel_name, root, _notebook(record, root))
+        except Exception:
+            return None
+        kernel = ReplayKernel(self.launcher, kernel_name)
+        return _EarlyKernel(kernel, asyncio.ensure_future(kernel.start(cwd, env)), cwd, env)
 
     @contextlib.asynccontextmanager
     async def async_setup_kernel(
-        self, outcome: ReproductionOutcome, root: Path, notebook: Path | None
+        self,
+        outcome: ReproductionOutcome,
+        root: Path,
+        notebook: Path | None,
+        early: _EarlyKernel | None = None,
     ) -> AsyncIterator[ReplayKernel]:
-        """A started replay kernel; on the way out (a return, an error, a cancellation) it is shut down
-        and no run of the reproduction is left RUNNING."""
+        """A started replay kernel (``early``'s when it is the one asked for, else a new one; ``early`` is
+        this context's to shut down either way); on the way out (a return, an error, a cancellation) it is
+        shut down and no run of the reproduction is left RUNNING."""
         reproduction = outcome.reproduction
-        cwd = notebook.parent if notebook is not None and notebook.parent.is_dir() else root
-        kernel = ReplayKernel(self.launcher, reproduction.kernel_name)
+        deterministic = reproduction.plan.target.deterministic
+        cwd, env = self._kernel_start(
+            reproduction.original, deterministic, reproduction.kernel_name, root, notebook
+        )
+        if early is not None and (early.kernel.kernel_name, early.cwd, early.env) == (
+            reproduction.kernel_name,
+            cwd,
+            env,
+        ):
+            kernel, starting = early.kernel, early.starting
+        else:
+            if early is not None:
+                await early.discard()
+            kernel = ReplayKernel(self.launcher, reproduction.kernel_name)
+            starting = asyncio.ensure_future(kernel.start(cwd, env))
         reading = asyncio.ensure_future(asyncio.to_thread(outcome.read_ahead))  # while the kernel starts
         reading.add_done_callback(lambda done: done.cancelled() or done.exception())  # raised at the await
         try:
-            await kernel.start(str(cwd), self._kernel_env(reproduction, root, notebook))
+            await starting
             await reading
             yield kernel
         finally:
@@ -362,10 +436,16 @@ class Replayer:
             await kernel.shutdown()
             await asyncio.to_thread(outcome.end_running, schema.KILLED)
 
-    async def _replay(self, outcome: ReproductionOutcome, root: Path, notebook: Path | None) -> None:
+    async def _replay(
+        self,
+        outcome: ReproductionOutcome,
+        root: Path,
+        notebook: Path | None,
+        early: _EarlyKernel | None = None,
+    ) -> None:
         reproduction = outcome.reproduction
         try:
-            async with self.async_setup_kernel(outcome, root, notebook) as kernel:
+            async with self.async_setup_kernel(outcome, root, notebook, early) as kernel:
                 if not self._driver_delivers:  # else the replay kernel imports no MLflow (handover.py)
                     await kernel.execute(f"{INKERNEL}.warm()", silent=True)
                 found = await self._probe(kernel, reproduction.kernel_name)
