@@ -21,8 +21,9 @@ Values that cannot be digested, or are over the cap, are listed as not compared.
 
 A digest names its algorithm: ``xxh3_128:<hex>`` (xxHash's XXH3, 128 bits: 100 MB in milliseconds, where
 sha256 takes about as long as the cell's own copy of it); a bare hex digest is sha256, which records made
-before it hold. A replay of such a record digests with the recorded algorithm (``algorithm_of``), so that
-the two compare; digests of different algorithms never compare as different (``reproduce/bound.py``).
+before it hold. A replay of such a record digests with the recorded algorithm (the driver reads it with
+``recorded_algorithm``; the replay kernel is told by ``digest_as``), so that the two compare; digests of
+different algorithms never compare as different (``reproduce/bound.py``).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ MAX_LITERAL_TEXT = 200  # characters of one literal text kept for the verdict
 SHA256, XXH3_128 = "sha256", "xxh3_128"
 ALGORITHM = XXH3_128  # of new records
 HASHERS: dict[str, Callable[[], Any]] = {SHA256: hashlib.sha256, XXH3_128: xxhash.xxh3_128}
+_replaying: str | None = None  # in a replay kernel: the algorithm of the record replayed (digest_as)
 TIMING = re.compile(
     r"(?i)time"
 )  # fit times of an estimator (``refit_time_``, ``mean_fit_time``): not learned
@@ -329,11 +331,20 @@ class StateSnapshot:
         }
 
 
+def digest_as(algorithm: str | None) -> None:
+    """In a replay kernel, before the replayed ``%%track`` cell: its snapshot digests with ``algorithm``,
+    the record's (``recorded_algorithm``), so that a record of an earlier version still compares; ``None``
+    (or one not known here): ``ALGORITHM``."""
+    global _replaying
+    _replaying = algorithm if algorithm in HASHERS else None
+
+
 def snapshot(
     body: str, namespace: dict[str, Any], max_bytes: int = MAX_BYTES, algorithm: str | None = None
 ) -> StateSnapshot:
     """The values of the names the cell bound, as they are now (cheap: on the cell's path), to be digested
-    with ``algorithm`` (a replay: the original's; ``None``: ``ALGORITHM``)."""
+    with ``algorithm`` (``None``: the replayed record's, see ``digest_as``, else ``ALGORITHM``)."""
+    algorithm = algorithm or _replaying
     state = StateSnapshot(
         algorithm=algorithm if algorithm is not None and algorithm in HASHERS else ALGORITHM
     )

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from jupyter_exp.capture import environment, generators, import_states, rng_codec
+from jupyter_exp.capture import environment, generators, import_states, rng_codec, state
 from jupyter_exp.capture.clock import time_zone
 from jupyter_exp.capture.notebook import OBJECTS_KEY
 from jupyter_exp.capture.seeds import restore_rng_states
@@ -97,6 +97,7 @@ def before_cell(
                 module = sys.modules.get(module_name)
                 if module is not None:
                     _armed(key, module)
+    state.digest_as(directive.get("digest_algorithm") if directive else None)
     _active.replay_directive = directive
 
 

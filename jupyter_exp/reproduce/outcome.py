@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from jupyter_exp import record_schema as schema
+from jupyter_exp.capture.state import recorded_algorithm
 from jupyter_exp.errors import one_line
 from jupyter_exp.reproduce.drift import changed_inputs
 from jupyter_exp.reproduce.record import read_produced
@@ -63,6 +64,11 @@ class ReproductionOutcome:
             self._original = read_produced(self.client, self.reproduction.original_id)
         except ArtifactStoreError:
             pass
+
+    def digest_algorithm(self) -> str | None:
+        """The algorithm of the original's ``state.json`` digests (as ``read_ahead`` read it), which the
+        replayed cell digests with (``capture/state.py: digest_as``); ``None``: the current one."""
+        return recorded_algorithm(self._original.state) if self._original is not None else None
 
     @property
     def destination(self) -> tuple[str, str]:

@@ -552,6 +552,7 @@ class Replayer:
             "experiment": experiment,
             "name": name,
             "sweep_trial_params": original.tags.get(schema.SWEEP_TRIAL_PARAMS),  # a sweep's trial: FixedTrial
+            "digest_algorithm": outcome.digest_algorithm(),  # the record's (an earlier version's: sha256)
             "tags": {
                 schema.REPRODUCED_FROM: original.run_id,
                 schema.REPRODUCTION_ID: reproduction.reproduction_id,

@@ -118,3 +118,17 @@ def test_the_copy_cap_bounds_copies_not_arrays_hashed_on_the_path() -> None:
     assert sorted(document["values"]) == ["big"]
     assert list(document["not_compared"]) == ["strided"]
     assert document["not_compared"]["strided"].startswith("4.0 MB, over the")
+
+
+def test_a_replay_kernel_digests_as_the_record_it_is_told_of() -> None:
+    """``digest_as`` (the replay driver's directive): the snapshots of that kernel use the record's
+    algorithm until told otherwise; an algorithm not known here, or none, is the current one."""
+    body, values = "text = make()", {"text": "done"}
+    try:
+        state.digest_as(state.SHA256)
+        assert state.recorded_algorithm(state.snapshot(body, values).document()) == state.SHA256
+        state.digest_as("md5")
+        assert state.recorded_algorithm(state.snapshot(body, values).document()) == state.ALGORITHM
+    finally:
+        state.digest_as(None)
+    assert state.recorded_algorithm(state.snapshot(body, values).document()) == state.ALGORITHM
