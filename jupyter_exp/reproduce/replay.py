@@ -548,7 +548,7 @@ class Replayer:
             "record": True,
             "seed": step.seed,
             "deterministic": step.deterministic,
-            "journal_only": self._driver_delivers,
+            "journal_only": self._driver_delivers and not _checkpoints(reproduction.plan.steps),
             "experiment": experiment,
             "name": name,
             "sweep_trial_params": original.tags.get(schema.SWEEP_TRIAL_PARAMS),  # a sweep's trial: FixedTrial
@@ -631,3 +631,10 @@ def reproduce_blocking(
 ) -> Reproduction:
     """``reproduce`` from synchronous code (``%reproduce``): ``Replayer.run``."""
     return Replayer(run_id, location, options, launcher, observer).run()
+
+
+def _checkpoints(steps: list[ReplayStep]) -> bool:
+    """Whether a replayed cell may log a checkpoint: its LoggedModel needs the store's client in the replay
+    kernel (``models/checkpoints.py``), so that run is not handed over to the driver."""
+    return any("checkpoint" in step.source for step in steps)
+
