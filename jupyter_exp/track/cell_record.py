@@ -268,7 +268,6 @@ class CellRecord:
             )
         if self.card is not None:
             self.card.show_end(outcome.status, self.warnings)
-        writer.resume()  # held since seal(): the cell returns now
 
         def complete() -> None:
             self._journaled(schema.HISTORY, lambda: self._stage_history(history, outcome.error is None))

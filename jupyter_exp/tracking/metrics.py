@@ -29,13 +29,13 @@ from typing import Any, Protocol
 
 from jupyter_exp.errors import one_line
 from jupyter_exp.tracking.point_columns import PointColumns, Taken
-from jupyter_exp.tracking.priority import lower_this_thread
+from jupyter_exp.tracking.priority import lower_this_thread, yield_to_cell
 
 BATCH_SIZE = 1000
 Point = tuple[str, float, int, int]  # key, value, timestamp (ms), step: what a sink receives
 FLUSH_INTERVAL_S = 0.5
 MAX_RETRY_DELAY_S = 5.0
-HOLD_S = 0.5  # seal() pauses the thread's sending at most this long (resume() ends it sooner)
+HOLD_S = 0.5  # seal() pauses the thread's sending at most this long (the cell's return ends it sooner)
 _time = time.time  # the real clock: the entropy watch patches time.time while a tracked cell runs
 
 
@@ -162,14 +162,17 @@ class MetricWriter:
             self._sealed.append((taken, objects, spooled))
 
     def resume(self) -> None:
-        """The cell has returned: the thread sends again (it would after ``HOLD_S`` anyway)."""
+        """The thread sends again without waiting for the cell to return."""
         self._go.set()
 
     def _hold(self) -> None:
-        """Between batches: while the cell's end holds the thread (see seal()), wait. Making a batch's
-        rows holds the interpreter's lock, and each file the cell's end writes hands it over."""
-        if not self._go.is_set():
-            self._go.wait(max(0.0, self._held_until - time.monotonic()))
+        """Between batches, after seal(): wait until the cell has returned (IPython's ``post_run_cell``;
+        not in a replay, nor while someone waits for the runs), at most ``HOLD_S``, or until ``resume()``
+        (``close()``). Making a batch's rows holds the interpreter's lock, and each file the cell's end
+        writes, and the kernel's reply, hand it over."""
+        while not self._go.is_set() and yield_to_cell() and time.monotonic() < self._held_until:
+            self._go.wait(0.01)
+        self._go.set()
 
     def _flush(self, taken: Taken, objects: list[Point], spooled: list[Path]) -> None:
         count = len(taken) + len(objects)

@@ -69,6 +69,12 @@ class hurry:
             _waiters -= 1
 
 
+def yield_to_cell() -> bool:
+    """Whether background work should wait now: a user's cell runs, nobody waits for the runs, and this
+    is no replay (``pace``'s condition, for a wait of one's own)."""
+    return _yielding and _cell_running.is_set() and not _waiters
+
+
 def pace(max_wait_s: float = MAX_WAIT_S) -> None:
     """At a step boundary of background work: while a user's cell runs (and nobody waits for the runs),
     wait for it to end, at most ``max_wait_s``: a short next cell runs with the interpreter to itself."""
