@@ -4,10 +4,11 @@ The caller pays a few hundred nanoseconds (``log`` is a closure over its buffer:
 one packed append a point); the thread, at a lower CPU priority, wakes every flush interval and sends
 batches to a sink (``metric_sink``: MLflow's ``log_batch``, or the direct SQLite path). With a spool (the
 run's journal entry), every batch is on disk before it is sent and leaves the disk once the store has it;
-``seal()`` spools what is still buffered when the cell returns. So a kernel killed after its cell loses
-nothing (but for one just then, the batch the thread had taken and was writing to disk as the cell
-returned), and one killed during the cell loses at most the points of one flush interval. ``close()`` drains everything before the run
-ends. A failed write is retried with backoff and never dropped while the writer lives.
+``seal()`` spools what is still buffered when the cell returns (one packed write), and holds the thread's
+sending until the cell has returned. So a kernel killed after its cell loses nothing (but for one killed
+just then: the batch the thread had taken and was writing to disk as the cell returned), and one killed
+during the cell loses at most the points of one flush interval. ``close()`` drains everything before the
+run ends. A failed write is retried with backoff and never dropped while the writer lives.
 
 A sink with ``parallel`` > 1 (an ``mlflow server``) gets the batches of one flush sent side by side on
 that many sender threads, each batch with its own retries; the flush still ends only when all of them are
