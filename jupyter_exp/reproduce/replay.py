@@ -637,4 +637,3 @@ def _checkpoints(steps: list[ReplayStep]) -> bool:
     """Whether a replayed cell may log a checkpoint: its LoggedModel needs the store's client in the replay
     kernel (``models/checkpoints.py``), so that run is not handed over to the driver."""
     return any("checkpoint" in step.source for step in steps)
-
