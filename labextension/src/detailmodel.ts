@@ -3,7 +3,7 @@
  * links to (a seed group's parent or children, reproductions both ways).
  */
 import { describeError } from './errors';
-import { StateModel } from './statemodel';
+import { RunShownModel } from './statemodel';
 import type {
   IRunDetail,
   IRunMetrics,
@@ -38,29 +38,12 @@ const CLOSED: IDetailState = {
   relations: null
 };
 
-export class DetailModel extends StateModel<IDetailState> {
+export class DetailModel extends RunShownModel<IDetailState> {
   constructor(options: DetailModel.IOptions) {
     super(CLOSED);
     this._fetchRun = options.fetchRun;
     this._fetchMetrics = options.fetchMetrics;
     this._fetchRelations = options.fetchRelations ?? null;
-  }
-
-  get runId(): string | null {
-    return this.state.runId;
-  }
-
-  /** Show a run (loads it); the same run again reloads it. */
-  open(runId: string): Promise<void> {
-    if (runId !== this.state.runId) {
-      this.setState({ ...CLOSED, runId, loading: true });
-    }
-    return this.reload();
-  }
-
-  close(): void {
-    this.invalidate();
-    this.setState(CLOSED);
   }
 
   /** Reload the run shown (e.g. after the list saw its status change). Never rejects. */

@@ -103,6 +103,47 @@ export abstract class StateModel<S> implements IDisposable {
   private _changed = new Signal<this, S>(this);
 }
 
+/** The state of a model that shows one run at a time (its detail, its sweep). */
+export interface IRunShownState {
+  readonly runId: string | null;
+  readonly loading: boolean;
+}
+
+/**
+ * A model that shows one run at a time: `open(runId)` shows it (the same run again reloads it),
+ * `close()` drops it and any answer still in flight.
+ */
+export abstract class RunShownModel<
+  S extends IRunShownState
+> extends StateModel<S> {
+  constructor(closed: S) {
+    super(closed);
+    this._closed = closed;
+  }
+
+  get runId(): string | null {
+    return this.state.runId;
+  }
+
+  /** Show `runId` (loads it); the same run again reloads it. */
+  open(runId: string): Promise<void> {
+    if (runId !== this.state.runId) {
+      this.setState({ ...this._closed, runId, loading: true });
+    }
+    return this.reload();
+  }
+
+  close(): void {
+    this.invalidate();
+    this.setState(this._closed);
+  }
+
+  /** Load the run shown again. Never rejects: a failure is the state's error. */
+  abstract reload(): Promise<void>;
+
+  private readonly _closed: S;
+}
+
 /**
  * A model whose state is loaded by one poll: `refresh()` asks the poll for a tick now and
  * resolves when it ran; `startPolling()` / `stopPolling()` / `setPollInterval()` change the

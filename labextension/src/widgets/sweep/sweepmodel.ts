@@ -7,7 +7,7 @@
 import type { ISignal } from '@lumino/signaling';
 
 import { JupyterExpRequestError, describeError } from '../../errors';
-import { StateModel } from '../../statemodel';
+import { RunShownModel } from '../../statemodel';
 import type { IJobRequest, IReproductionJob, Verdict } from '../../types';
 import type { ISweep, ISweepTrial, ParamValue } from './types';
 
@@ -126,7 +126,7 @@ export function topTrials(sweep: ISweep, k: number): ISweepTrial[] {
   return sortTrials(valued, null, sweep.direction).slice(0, Math.max(0, k));
 }
 
-export class SweepModel extends StateModel<ISweepState> {
+export class SweepModel extends RunShownModel<ISweepState> {
   constructor(options: SweepModel.IOptions) {
     super(CLOSED);
     this._fetchSweep = options.fetchSweep;
@@ -135,29 +135,12 @@ export class SweepModel extends StateModel<ISweepState> {
     this._jobs.changed.connect(this._onJobsChanged, this);
   }
 
-  get runId(): string | null {
-    return this.state.runId;
-  }
-
   /** The trials in the order shown. */
   get rows(): ISweepTrial[] {
     const sweep = this.state.sweep;
     return sweep
       ? sortTrials(sweep.trials, this.state.sort, sweep.direction)
       : [];
-  }
-
-  /** Show the sweep whose parent run is `runId` (loads it); the same one again reloads it. */
-  open(runId: string): Promise<void> {
-    if (runId !== this.state.runId) {
-      this.setState({ ...CLOSED, runId, loading: true });
-    }
-    return this.reload();
-  }
-
-  close(): void {
-    this.invalidate();
-    this.setState(CLOSED);
   }
 
   /** Load the sweep again. Never rejects: a failure is the state's error. */
