@@ -54,10 +54,27 @@ async def test_overrides_make_a_varied_reproduction(api, seeded):
     assert seeded.client.get_run(ended["reproduction_run_id"]).data.params["lr"] == "0.4"
 
 
-async def test_cancel_shuts_the_replay_down(api, seeded, jp_serverapp):
+def _kernel_that_never_answers(kernel_dir: str) -> str:
+    """A kernelspec whose process never becomes a kernel: a replay on it is cancelled while it waits, however
+    fast replays get (a fixed sleep before the cancel raced a replay that had already finished)."""
+    folder = Path(kernel_dir) / "never-ready"
+    folder.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-c", "import time; time.sleep(600)", "{connection_file}"]
+    spec = {"argv": argv, "display_name": "never ready", "language": "python"}
+    (folder / "kernel.json").write_text(json.dumps(spec))
+    return "never-ready"
+
+
+async def test_cancel_shuts_the_replay_down(api, seeded, jp_serverapp, jp_kernel_dir):
     kernels_before = set(jp_serverapp.kernel_manager.list_kernel_ids())
-    _, job = await api.post("reproductions", {"run_id": seeded.ids["alpha"]})
-    await asyncio.sleep(1.0)  # the replay kernel is starting
+    kernel = _kernel_that_never_answers(jp_kernel_dir)
+    _, job = await api.post("reproductions", {"run_id": seeded.ids["alpha"], "kernel": kernel})
+    await wait_for(
+        lambda: set(jp_serverapp.kernel_manager.list_kernel_ids()) - kernels_before,
+        120,
+        "the replay kernel to be started",
+    )
+    assert (await api(f"reproductions/{job['id']}"))["state"] == "running"
     code, cancelled = await api.post(f"reproductions/{job['id']}/cancel")
     assert code == 200 and cancelled["state"] == "cancelled" and cancelled["ended"] is not None
     assert set(jp_serverapp.kernel_manager.list_kernel_ids()) == kernels_before
