@@ -63,6 +63,20 @@ def log(step: int | None = None, **metrics: float) -> None:
         warnings.warn("jupyter_exp.log() outside a %%track cell: nothing is recorded", stacklevel=2)
 
 
+_log_through_active = log
+
+
+def _bind_log(writer: Any) -> None:
+    """While a tracked cell runs (not a sweep's trial, whose steps also go to Optuna), ``jupyter_exp.log`` is
+    its writer's own ``log``: the caller's cost is one call instead of this module's ``log`` and then the
+    writer's (765 -> 475 ns here). ``from jupyter_exp import log`` keeps the function above, which forwards."""
+    fast = getattr(writer, "log", None) if _active.on_log is None else None
+    globals()["log"] = fast if callable(fast) else _log_through_active
+
+
+_active.on_writer = _bind_log
+
+
 def checkpoint(
     model: Any, step: int, optimizer: Any = None, scheduler: Any = None, **metrics: float
 ) -> Checkpoint:

@@ -197,7 +197,7 @@ class TrackedCell:
             on_flush=card.show_metrics if card is not None else None,
             spool=recorder.entry,
         )
-        _active.writer = writer
+        _active.use_writer(writer)
         _active.cell, _active.recorder, _active.started_s = cell, recorder, time.perf_counter()
         outputs = OutputRecorder(cell.shell, cell.settings.max_output_bytes)
         scope: Any = contextlib.nullcontext()  # offline: mlflow.log_* in the cell would wait for the store
@@ -215,7 +215,7 @@ class TrackedCell:
                 if isinstance(scope, ActiveRunScope):
                     scope.end_children(outcome.status)
         finally:
-            _active.writer = None
+            _active.use_writer(None)
             _active.cell = _active.recorder = None
             end_time_ms = now_ms()
             recorder.add_secrets(_secrets_around(cell))  # and those the cell bound
