@@ -267,7 +267,7 @@ class ParallelSweep(Sweep):
             }
         )
         storage = configured_url(self.settings.sweep_storage)
-        if storage:  # a %config'd storage reaches the workers, which read no %config of the notebook's
+        if storage:  # whatever the slice they replay holds (a %config line is kept in it), the driver's study
             env[STORAGE_ENV] = storage
         if worker.device is not None:
             env[GPU_ENV] = worker.device

@@ -72,6 +72,10 @@ import jupyter_exp
 x = trial.suggest_float("x", 0.0, 1.0)
 jupyter_exp.log(step=0, score=x + np.random.rand())"""
 
+CONFIGURED = """%%track --sweep configured --trials 2 --workers 2 --metric score --prune none
+import jupyter_exp
+jupyter_exp.log(step=0, score=trial.suggest_float("x", 0.0, 1.0))"""
+
 BAD_CELLS = {
     "%%track --sweep b --trials 2 --workers 0\nprint('ran')": "--workers must be between 1 and 64, got 0",
     "%%track --sweep b --trials 2 --workers 2 --gpus 0\nprint('ran')": "--gpus lists 1 device for 2 workers",
@@ -136,6 +140,8 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         STOPPED,
         FAILS,
         SEEDED,
+        configure := f"%config JupyterExp.sweep_storage = 'journal:{root.parent / 'configured.log'}'",
+        CONFIGURED,
     ]
     ids = dict(zip(sources, write_notebook(notebook, sources), strict=True))
     session = KernelSession(root, notebook)
@@ -175,6 +181,10 @@ def workers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         found["fails"] = outputs_of(session, session.send(FAILS, ids[FAILS]))
         session.settle()
         found["seeded"] = outputs_of(session, session.send(SEEDED, ids[SEEDED]))
+        session.settle()
+        # a storage set with %config (which the workers do not read) reaches them
+        session.run(configure, ids[configure])
+        found["configured"] = outputs_of(session, session.send(CONFIGURED, ids[CONFIGURED]))
         session.settle()
     finally:
         session.close()
@@ -320,3 +330,18 @@ def test_bad_options_are_one_line_usage_errors_and_run_nothing(workers: dict[str
         text = "".join(o.get("text", "") for o in outputs if o["type"] == "stream")
         assert text.startswith("UsageError: ") and expected in text, outputs
         assert text.count("\n") == 1 and "ran\n" not in text
+
+
+def test_a_configured_storage_reaches_the_workers(workers: dict[str, Any]) -> None:
+    """``%config JupyterExp.sweep_storage``: the workers take their trials from that study too, not from the
+    default journal file (the %config line is in the slice they replay, and the driver passes the storage on
+    in their environment)."""
+    assert not [o for o in workers["configured"] if o["type"] == "error"], workers["configured"]
+    parent, trials = sweep_runs(workers["root"], "configured")
+    configured = workers["root"].parent / "configured.log"
+    assert parent.data.tags["jupyter_exp.sweep.storage"] == f"journal:{configured}"
+    assert parent.info.status == "FINISHED" and len(trials) == 2
+    assert {t.data.tags["jupyter_exp.sweep.worker"] for t in trials} <= {"0", "1"}
+    study = study_of(parent)  # the configured file
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 2
+    assert sorted(t.value for t in study.trials) == sorted(t.data.metrics["score"] for t in trials)
