@@ -222,9 +222,14 @@ RUNS_TAB = '.jp-SideBar [data-id="jupyter-exp-sidebar"]'
 
 
 def open_runs_panel(page: object) -> object:
-    """Click the Runs tab in the left sidebar (once it is there) and return the panel's locator."""
+    """Show the Runs panel in the left sidebar and return its locator. Once the layout is restored: a check
+    before it raced the restorer, which could collapse the left area after the panel looked visible (and a
+    click on the tab of a panel already shown collapses it), leaving every row hidden."""
     page.wait_for_selector(RUNS_TAB, timeout=90_000)  # type: ignore[attr-defined]
+    page.evaluate(  # type: ignore[attr-defined]
+        "async () => { await window.jupyterapp.restored;"
+        " window.jupyterapp.shell.activateById('jupyter-exp-sidebar'); }"
+    )
     panel = page.locator("#jupyter-exp-sidebar")  # type: ignore[attr-defined]
-    if not panel.is_visible():
-        page.click(RUNS_TAB)  # type: ignore[attr-defined]
+    panel.wait_for(state="visible", timeout=60_000)
     return panel
